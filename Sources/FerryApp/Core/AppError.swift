@@ -1,0 +1,61 @@
+import Foundation
+import SupersetKit
+import Vapor
+
+/// A failure Ferry reports to a person or an API client: status, a stable code (which keys the
+/// translation `error.<code>`), what is wrong, and what to do.
+///
+/// Invariant: `detail` never contains a secret.
+public struct AppError: Error, Sendable {
+    public var status: HTTPResponseStatus
+    public var code: String
+    public var detail: String
+    public var fields: [FieldError]
+
+    public init(_ status: HTTPResponseStatus, code: String, detail: String, fields: [FieldError] = []) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.fields = fields
+    }
+
+    public static func notFound(_ what: String) -> AppError {
+        AppError(.notFound, code: "not_found", detail: "\(what) does not exist. Check the id, or list them first.")
+    }
+
+    public static func validation(_ fields: [FieldError]) -> AppError {
+        AppError(.unprocessableEntity, code: "validation",
+                 detail: fields.map { "\($0.field): \($0.message)" }.joined(separator: "; "), fields: fields)
+    }
+
+    /// Maps a Superset failure met while serving a request: the peer failed, so 502/504.
+    public static func superset(_ error: SupersetError, environment: String) -> AppError {
+        let status: HTTPResponseStatus = error.code == "timeout" ? .gatewayTimeout : .badGateway
+        return AppError(status, code: "superset_\(error.code)",
+                        detail: "Environment '\(environment)': \(error.errorDescription ?? error.code)")
+    }
+}
+
+/// One invalid input field.
+public struct FieldError: Content, Equatable, Sendable {
+    public var field: String
+    public var code: String
+    public var message: String
+
+    public init(field: String, code: String, message: String) {
+        self.field = field
+        self.code = code
+        self.message = message
+    }
+}
+
+/// RFC 9457 problem details, Ferry's error body for every API failure.
+struct ProblemDetails: Content {
+    var type: String
+    var title: String
+    var status: Int
+    var detail: String
+    var code: String
+    var errors: [FieldError]?
+    var requestId: String?
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Ferry's settings, read once from the process environment (see the README's configuration
+/// table). Pure: it reads only the dictionary it is given.
+public struct FerryConfiguration: Sendable {
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// `DATABASE_URL` (postgres://...) selects PostgreSQL; otherwise SQLite at `sqlitePath`.
+    public var databaseURL: String?
+    public var dataDirectory: String = "var"
+    /// Base64 of 32 bytes. When nil, a key file under `dataDirectory` is used (created once).
+    public var secretKey: String?
+    /// Seconds between periodic inventory syncs; 0 disables them.
+    public var syncInterval: Double = 900
+    /// Seconds allowed for a Superset call made while a person waits (test connection).
+    public var interactiveTimeout: Double = 10
+    /// Seconds allowed for one Superset call in background work.
+    public var supersetTimeout: Double = 30
+    public var logLevel: String = "info"
+    public var defaultLanguage: String = "en"
+    /// Largest accepted upload (bundle ZIPs), bytes.
+    public var maxUploadBytes: Int = 64 << 20
+
+    public init() {}
+
+    public var sqlitePath: String { (dataDirectory as NSString).appendingPathComponent("ferry.sqlite") }
+    public var usesPostgres: Bool { databaseURL?.isEmpty == false }
+
+    /// Reads settings from environment variables. Throws `ConfigurationError` naming the bad one.
+    public static func from(environment env: [String: String]) throws -> FerryConfiguration {
+        var c = FerryConfiguration()
+        if let v = env["FERRY_HOST"], !v.isEmpty { c.host = v }
+        if let v = env["FERRY_PORT"], !v.isEmpty {
+            guard let p = Int(v), (1...65535).contains(p) else { throw ConfigurationError(variable: "FERRY_PORT", message: "must be a port number (1-65535), got '\(v)'") }
+            c.port = p
+        }
+        if let v = env["DATABASE_URL"], !v.isEmpty {
+            guard v.hasPrefix("postgres://") || v.hasPrefix("postgresql://") else {
+                throw ConfigurationError(variable: "DATABASE_URL", message: "must be a postgres:// URL")
+            }
+            c.databaseURL = v
+        }
+        if let v = env["FERRY_DATA_DIR"], !v.isEmpty { c.dataDirectory = v }
+        if let v = env["FERRY_SECRET_KEY"], !v.isEmpty {
+            guard let data = Data(base64Encoded: v), data.count == 32 else {
+                throw ConfigurationError(variable: "FERRY_SECRET_KEY", message: "must be base64 of 32 random bytes (openssl rand -base64 32)")
+            }
+            c.secretKey = v
+        }
+        if let v = env["FERRY_SYNC_INTERVAL"], !v.isEmpty {
+            guard let s = Double(v), s >= 0 else { throw ConfigurationError(variable: "FERRY_SYNC_INTERVAL", message: "must be seconds (0 disables), got '\(v)'") }
+            c.syncInterval = s
+        }
+        if let v = env["FERRY_SUPERSET_TIMEOUT"], !v.isEmpty {
+            guard let s = Double(v), s > 0 else { throw ConfigurationError(variable: "FERRY_SUPERSET_TIMEOUT", message: "must be positive seconds") }
+            c.supersetTimeout = s
+        }
+        if let v = env["FERRY_LOG_LEVEL"], !v.isEmpty { c.logLevel = v }
+        if let v = env["FERRY_LANGUAGE"], !v.isEmpty {
+            guard Localizer.languages.contains(v) else {
+                throw ConfigurationError(variable: "FERRY_LANGUAGE", message: "must be one of \(Localizer.languages.joined(separator: ", "))")
+            }
+            c.defaultLanguage = v
+        }
+        return c
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var variable: String
+    public var message: String
+    public var description: String { "\(variable) \(message)" }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import SupersetKit
+import Vapor
+
+/// The stage an environment plays in the promotion path.
+public enum Stage: String, Codable, CaseIterable, Sendable {
+    case dev, stage, prod, other
+}
+
+/// What a client sends to create or change an environment. Every field is optional so that the
+/// same type serves create (where validation requires them) and partial update (where a missing
+/// field, the password included, keeps its stored value).
+public struct EnvironmentInput: Content, Sendable {
+    public var name: String?
+    public var url: String?
+    public var authProvider: String?
+    public var username: String?
+    /// Write-only: accepted, stored encrypted, never returned.
+    public var password: String?
+    public var verifyTLS: Bool?
+    public var stage: String?
+    public var isDefault: Bool?
+
+    public init(
+        name: String? = nil, url: String? = nil, authProvider: String? = nil, username: String? = nil,
+        password: String? = nil, verifyTLS: Bool? = nil, stage: String? = nil, isDefault: Bool? = nil
+    ) {
+        self.name = name
+        self.url = url
+        self.authProvider = authProvider
+        self.username = username
+        self.password = password
+        self.verifyTLS = verifyTLS
+        self.stage = stage
+        self.isDefault = isDefault
+    }
+}
+
+/// A validated environment definition.
+struct ValidEnvironment: Sendable {
+    var name: String
+    var url: URL
+    var provider: SupersetCredentials.Provider
+    var username: String
+    /// nil on update: keep the stored password.
+    var password: String?
+    var verifyTLS: Bool
+    var stage: Stage
+    var isDefault: Bool
+}
+
+extension EnvironmentInput {
+    /// Validates against an existing record (update) or from scratch (create). Collects every
+    /// problem at once, so a form can show them all.
+    func validated(existing: EnvironmentModel?) throws -> ValidEnvironment {
+        var errors: [FieldError] = []
+        let name = (self.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        if name.isEmpty {
+            errors.append(FieldError(field: "name", code: "required", message: "a name is required"))
+        } else if name.count > 64 {
+            errors.append(FieldError(field: "name", code: "too_long", message: "at most 64 characters"))
+        } else if !name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || " -_.".unicodeScalars.contains($0) }) {
+            errors.append(FieldError(field: "name", code: "invalid", message: "use letters, digits, spaces, '-', '_' or '.'"))
+        }
+        var url: URL? = nil
+        let rawURL = self.url ?? existing?.url ?? ""
+        do {
+            url = try SupersetURL.normalize(rawURL)
+        } catch let error as SupersetError {
+            if case .invalidURL(let m) = error {
+                errors.append(FieldError(field: "url", code: rawURL.isEmpty ? "required" : "invalid", message: m))
+            }
+        }
+        let providerText = self.authProvider ?? existing?.authProvider ?? "db"
+        let provider = SupersetCredentials.Provider(rawValue: providerText)
+        if provider == nil {
+            errors.append(FieldError(field: "authProvider", code: "invalid", message: "must be 'db' or 'ldap'"))
+        }
+        let username = (self.username ?? existing?.username ?? "").trimmingCharacters(in: .whitespaces)
+        if username.isEmpty {
+            errors.append(FieldError(field: "username", code: "required", message: "a Superset username is required"))
+        }
+        var password = self.password
+        if password?.isEmpty == true, existing != nil { password = nil }  // blank on edit: keep
+        if existing == nil, (password ?? "").isEmpty {
+            errors.append(FieldError(field: "password", code: "required", message: "a Superset password is required"))
+        }
+        let stageText = self.stage ?? existing?.stage ?? "other"
+        let stage = Stage(rawValue: stageText)
+        if stage == nil {
+            errors.append(FieldError(field: "stage", code: "invalid", message: "must be one of dev, stage, prod, other"))
+        }
+        guard errors.isEmpty, let url, let provider, let stage else { throw AppError.validation(errors) }
+        return ValidEnvironment(
+            name: name, url: url, provider: provider, username: username, password: password,
+            verifyTLS: verifyTLS ?? existing?.verifyTLS ?? true, stage: stage, isDefault: isDefault ?? existing?.isDefault ?? false)
+    }
+}

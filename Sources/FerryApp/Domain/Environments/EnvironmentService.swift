@@ -1,0 +1,126 @@
+import Fluent
+import Foundation
+import Logging
+import SupersetKit
+
+/// Environment management: the domain functions behind the API, the pages and the CLI.
+///
+/// Preconditions: the schema is migrated. Side effects: database writes (each change in one
+/// transaction, so nothing is half-saved); Superset calls only in `test`.
+enum EnvironmentService {
+    static func list(on db: Database) async throws -> [(EnvironmentModel, InventorySyncModel?)] {
+        let envs = try await EnvironmentModel.query(on: db).sort(\.$name).all()
+        let syncs = try await InventorySyncModel.query(on: db).all()
+        let byID = Dictionary(syncs.map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        return envs.map { ($0, byID[$0.id!]) }
+    }
+
+    static func find(_ id: UUID, on db: Database) async throws -> EnvironmentModel {
+        guard let env = try await EnvironmentModel.find(id, on: db) else { throw AppError.notFound("Environment \(id)") }
+        return env
+    }
+
+    /// Finds by id or by name (the CLI and query strings use names).
+    static func find(idOrName: String, on db: Database) async throws -> EnvironmentModel {
+        if let id = UUID(uuidString: idOrName), let env = try await EnvironmentModel.find(id, on: db) { return env }
+        guard let env = try await EnvironmentModel.query(on: db).filter(\.$name == idOrName).first() else {
+            throw AppError.notFound("Environment '\(idOrName)'")
+        }
+        return env
+    }
+
+    static func sync(for id: UUID, on db: Database) async throws -> InventorySyncModel? {
+        try await InventorySyncModel.find(id, on: db)
+    }
+
+    static func create(_ input: EnvironmentInput, on db: Database, box: SecretBox, now: Date, id: UUID) async throws -> EnvironmentModel {
+        let valid = try input.validated(existing: nil)
+        let env = EnvironmentModel()
+        env.id = id
+        env.createdAt = now
+        try apply(valid, to: env, box: box, now: now)
+        try await save(env, isNew: true, on: db)
+        return env
+    }
+
+    static func update(_ id: UUID, _ input: EnvironmentInput, on db: Database, box: SecretBox, now: Date) async throws -> EnvironmentModel {
+        let env = try await find(id, on: db)
+        let valid = try input.validated(existing: env)
+        try apply(valid, to: env, box: box, now: now)
+        try await save(env, isNew: false, on: db)
+        return env
+    }
+
+    static func delete(_ id: UUID, on db: Database) async throws {
+        let env = try await find(id, on: db)
+        try await db.transaction { tx in
+            try await InventoryItemModel.query(on: tx).filter(\.$environmentID == id).delete()
+            try await InventorySyncModel.query(on: tx).filter(\.$id == id).delete()
+            try await env.delete(on: tx)
+        }
+    }
+
+    private static func apply(_ v: ValidEnvironment, to env: EnvironmentModel, box: SecretBox, now: Date) throws {
+        env.name = v.name
+        env.url = v.url.absoluteString
+        env.authProvider = v.provider.rawValue
+        env.username = v.username
+        if let password = v.password { env.passwordSealed = try box.seal(password) }
+        env.verifyTLS = v.verifyTLS
+        env.stage = v.stage.rawValue
+        env.isDefault = v.isDefault
+        env.updatedAt = now
+    }
+
+    /// Saves in one transaction: the name must be free, and at most one environment is default.
+    private static func save(_ env: EnvironmentModel, isNew: Bool, on db: Database) async throws {
+        try await db.transaction { tx in
+            let clash = try await EnvironmentModel.query(on: tx).filter(\.$name == env.name).all()
+            if clash.contains(where: { $0.id != env.id }) {
+                throw AppError(.conflict, code: "name_taken", detail: "An environment named '\(env.name)' already exists. Pick another name.",
+                               fields: [FieldError(field: "name", code: "taken", message: "already used by another environment")])
+            }
+            if env.isDefault {
+                try await EnvironmentModel.query(on: tx).filter(\.$id != env.id!).set(\.$isDefault, to: false).update()
+            }
+            if isNew { try await env.create(on: tx) } else { try await env.update(on: tx) }
+        }
+    }
+
+    /// The client configuration for a stored environment (decrypts its password).
+    static func clientConfiguration(_ env: EnvironmentModel, box: SecretBox, timeout: Double) throws -> SupersetClientConfiguration {
+        var config = SupersetClientConfiguration(
+            baseURL: try SupersetURL.normalize(env.url),
+            credentials: SupersetCredentials(
+                username: env.username, password: try box.open(env.passwordSealed),
+                provider: SupersetCredentials.Provider(rawValue: env.authProvider) ?? .db))
+        config.timeout = timeout
+        return config
+    }
+
+    /// Logs in, fetches a CSRF token and reads the version. Never throws for a Superset failure:
+    /// it reports it as a structured reason.
+    static func test(
+        configuration: SupersetClientConfiguration, verifyTLS: Bool, dependencies: FerryDependencies, logger: Logger
+    ) async -> ConnectionTestResult {
+        var config = configuration
+        config.retry = RetryPolicy(maxAttempts: 1)
+        let client = dependencies.supersetClient(config, verifyTLS, logger)
+        do {
+            let probe = try await client.probe()
+            return ConnectionTestResult(
+                ok: true, version: probe.version, reason: nil,
+                message: "Connected to Superset \(probe.version); login and CSRF work.", loginOK: true, csrfOK: true,
+                latencyMs: probe.latencyMilliseconds)
+        } catch let error as SupersetError {
+            logger.info("connection test failed", metadata: ["reason": .string(error.code)])
+            return ConnectionTestResult(
+                ok: false, version: nil, reason: error.code, message: error.errorDescription ?? error.code,
+                loginOK: false, csrfOK: false, latencyMs: nil)
+        } catch {
+            return ConnectionTestResult(
+                ok: false, version: nil, reason: "unexpected", message: String(describing: error), loginOK: false, csrfOK: false,
+                latencyMs: nil)
+        }
+    }
+}

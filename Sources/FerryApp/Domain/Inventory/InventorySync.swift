@@ -1,0 +1,102 @@
+import Fluent
+import Foundation
+import Logging
+import SupersetKit
+
+/// Copies an environment's dashboards, charts, datasets and databases into the local store, so
+/// search answers without calling Superset.
+///
+/// Guarantees: the environment's items are replaced in one transaction after all four lists were
+/// read; a failure keeps the previous inventory and records the error on the sync row.
+/// Side effects: Superset list calls; database writes.
+enum InventorySync {
+    struct Outcome: Sendable {
+        var counts: [String: Int]
+    }
+
+    static func run(
+        environmentID: UUID, on db: Database, box: SecretBox, dependencies: FerryDependencies, timeout: Double, logger: Logger
+    ) async throws -> Outcome {
+        let env = try await EnvironmentService.find(environmentID, on: db)
+        var logger = logger
+        logger[metadataKey: "environment"] = .string(env.name)
+        let started = dependencies.now()
+        try await markStarted(environmentID, at: started, on: db)
+        do {
+            let client = dependencies.supersetClient(
+                try EnvironmentService.clientConfiguration(env, box: box, timeout: timeout), env.verifyTLS, logger)
+            var all: [RemoteAsset] = []
+            var counts: [String: Int] = [:]
+            for kind in AssetKind.allCases {
+                let rows = try await client.list(kind)
+                counts[kind.rawValue] = rows.count
+                all += rows
+            }
+            let finished = dependencies.now()
+            try await replace(environmentID, with: all, syncedAt: finished, idFactory: dependencies.uuid, on: db)
+            try await markFinished(environmentID, at: finished, counts: counts, error: nil, on: db)
+            logger.info("inventory synced", metadata: ["counts": .string(counts.description),
+                                                       "ms": .stringConvertible(Int(finished.timeIntervalSince(started) * 1000))])
+            return Outcome(counts: counts)
+        } catch {
+            let message = (error as? SupersetError)?.errorDescription ?? String(describing: error)
+            logger.warning("inventory sync failed", metadata: ["error": .string(message)])
+            try? await markFinished(environmentID, at: dependencies.now(), counts: nil, error: message, on: db)
+            throw error
+        }
+    }
+
+    static func replace(_ environmentID: UUID, with assets: [RemoteAsset], syncedAt: Date, idFactory: @Sendable () -> UUID, on db: Database) async throws {
+        let models = assets.map { a -> InventoryItemModel in
+            let m = InventoryItemModel()
+            m.id = idFactory()
+            m.environmentID = environmentID
+            m.kind = a.kind.rawValue
+            m.supersetID = a.id
+            m.uuid = a.uuid
+            m.name = a.name
+            m.detail = a.detail
+            m.parent = a.parent
+            m.owners = a.owners.joined(separator: ", ")
+            m.changedOn = a.changedOn
+            m.searchText = searchText(a)
+            m.syncedAt = syncedAt
+            return m
+        }
+        try await db.transaction { tx in
+            try await InventoryItemModel.query(on: tx).filter(\.$environmentID == environmentID).delete()
+            for chunk in stride(from: 0, to: models.count, by: 200) {
+                try await Array(models[chunk..<min(chunk + 200, models.count)]).create(on: tx)
+            }
+        }
+    }
+
+    static func searchText(_ a: RemoteAsset) -> String {
+        ([a.name, a.detail ?? "", a.parent ?? "", a.uuid ?? ""] + a.owners).joined(separator: " ").lowercased()
+    }
+
+    static func markStarted(_ id: UUID, at date: Date, on db: Database) async throws {
+        let row = try await InventorySyncModel.find(id, on: db) ?? {
+            let r = InventorySyncModel()
+            r.id = id
+            r.counts = "{}"
+            return r
+        }()
+        row.status = "running"
+        row.startedAt = date
+        row.error = nil
+        try await row.save(on: db)
+    }
+
+    static func markFinished(_ id: UUID, at date: Date, counts: [String: Int]?, error: String?, on db: Database) async throws {
+        guard let row = try await InventorySyncModel.find(id, on: db) else { return }
+        row.status = error == nil ? "succeeded" : "failed"
+        row.finishedAt = date
+        row.error = error
+        if let counts {
+            row.succeededAt = date
+            row.counts = String(decoding: try JSONEncoder().encode(counts), as: UTF8.self)
+        }
+        try await row.save(on: db)
+    }
+}

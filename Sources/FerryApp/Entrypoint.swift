@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import Vapor
+
+/// What the `ferry` executable runs: reads the configuration from the environment, configures the
+/// app and executes the command line (`serve`, `migrate`, `env ...`).
+public enum FerryEntrypoint {
+    public static func main() async -> Int32 {
+        var env: Vapor.Environment
+        do {
+            env = try Vapor.Environment.detect()
+        } catch {
+            FileHandle.standardError.write(Data("ferry: \(error)\n".utf8))
+            return 64
+        }
+        let configuration: FerryConfiguration
+        do {
+            configuration = try FerryConfiguration.from(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            FileHandle.standardError.write(Data("ferry: configuration error: \(error)\n".utf8))
+            return 78
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+            return handler
+        }
+        let isServe = env.arguments.count < 2 || env.arguments[1] == "serve"
+        let app: Application
+        do {
+            app = try await Application.make(env)
+        } catch {
+            FileHandle.standardError.write(Data("ferry: \(error)\n".utf8))
+            return 70
+        }
+        var status: Int32 = 0
+        do {
+            let command = env.arguments.dropFirst().first ?? "serve"
+            try await configure(app, configuration: configuration, migrate: command != "migrate" && command != "--help" && command != "-h", startBackgroundWork: isServe)
+            try await app.execute()
+        } catch let exit as ExitCode {
+            status = exit.code
+        } catch {
+            app.logger.error("ferry failed: \(error)")
+            status = 1
+        }
+        try? await app.asyncShutdown()
+        return status
+    }
+}

@@ -1,0 +1,92 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// `/api/environments`: thin handlers over `EnvironmentService`.
+enum EnvironmentsAPI {
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.api(.environments), use: list)
+        routes.post(.api(.environments), use: create)
+        routes.post(.api(.environmentTestUnsaved), use: testUnsaved)
+        routes.get(.api(.environment(.key)), use: show)
+        routes.put(.api(.environment(.key)), use: update)
+        routes.delete(.api(.environment(.key)), use: delete)
+        routes.post(.api(.environmentTest(.key)), use: test)
+        routes.post(.api(.environmentSync(.key)), use: sync)
+    }
+
+    struct ListResponse: Content { var items: [EnvironmentDTO] }
+
+    @Sendable static func list(req: Request) async throws -> ListResponse {
+        ListResponse(items: try await EnvironmentService.list(on: req.db).map { EnvironmentDTO($0.0, sync: $0.1) })
+    }
+
+    @Sendable static func show(req: Request) async throws -> EnvironmentDTO {
+        let id = try req.idParameter()
+        let env = try await EnvironmentService.find(id, on: req.db)
+        return EnvironmentDTO(env, sync: try await EnvironmentService.sync(for: id, on: req.db))
+    }
+
+    @Sendable static func create(req: Request) async throws -> Response {
+        let input = try req.content.decode(EnvironmentInput.self)
+        let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
+        req.logger.info("environment created", metadata: ["environment": .string(env.name)])
+        await req.application.syncCoordinator.trigger(env.id!)
+        let response = try await EnvironmentDTO(env, sync: nil).encodeResponse(status: .created, for: req)
+        response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.environment(.value(env.id!))).path)
+        return response
+    }
+
+    @Sendable static func update(req: Request) async throws -> EnvironmentDTO {
+        let id = try req.idParameter()
+        let input = try req.content.decode(EnvironmentInput.self)
+        let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
+        req.logger.info("environment updated", metadata: ["environment": .string(env.name)])
+        return EnvironmentDTO(env, sync: try await EnvironmentService.sync(for: id, on: req.db))
+    }
+
+    @Sendable static func delete(req: Request) async throws -> HTTPStatus {
+        let id = try req.idParameter()
+        await req.application.syncCoordinator.wait(id)
+        try await EnvironmentService.delete(id, on: req.db)
+        req.logger.info("environment deleted", metadata: ["environment_id": .string(id.uuidString)])
+        return .noContent
+    }
+
+    @Sendable static func test(req: Request) async throws -> ConnectionTestResult {
+        let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        var logger = req.logger
+        logger[metadataKey: "environment"] = .string(env.name)
+        let config = try EnvironmentService.clientConfiguration(env, box: req.application.secretBox, timeout: req.application.ferryConfiguration.interactiveTimeout)
+        return await EnvironmentService.test(configuration: config, verifyTLS: env.verifyTLS, dependencies: req.application.ferry, logger: logger)
+    }
+
+    /// Tests settings before they are saved (the add form's "test" button).
+    @Sendable static func testUnsaved(req: Request) async throws -> ConnectionTestResult {
+        let input = try req.content.decode(EnvironmentInput.self)
+        let valid = try input.validated(existing: nil)
+        var config = SupersetClientConfigurationBuilder.make(valid)
+        config.timeout = req.application.ferryConfiguration.interactiveTimeout
+        return await EnvironmentService.test(configuration: config, verifyTLS: valid.verifyTLS, dependencies: req.application.ferry, logger: req.logger)
+    }
+
+    struct SyncAccepted: Content {
+        var started: Bool
+        var status: String
+    }
+
+    /// Starts a background inventory sync; answers 202 at once.
+    @Sendable static func sync(req: Request) async throws -> Response {
+        let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        let started = await req.application.syncCoordinator.trigger(env.id!)
+        return try await SyncAccepted(started: started, status: started ? "started" : "already_running").encodeResponse(status: .accepted, for: req)
+    }
+}
+
+import SupersetKit
+
+enum SupersetClientConfigurationBuilder {
+    static func make(_ v: ValidEnvironment) -> SupersetClientConfiguration {
+        SupersetClientConfiguration(baseURL: v.url, credentials: SupersetCredentials(username: v.username, password: v.password ?? "", provider: v.provider))
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import SupersetKit
+import Vapor
+
+/// `GET /api/dashboards|charts|datasets|databases?environment=&search=&owner=&page=&per_page=`.
+enum InventoryAPI {
+    static func register(_ routes: RoutesBuilder) {
+        for (path, kind) in zip(SiteURL.inventoryKinds, [AssetKind.dashboard, .chart, .dataset, .database]) {
+            routes.get(.api(.inventory(path))) { req in try await search(req, kind: kind) }
+        }
+    }
+
+    struct Params: Content {
+        var environment: String?
+        var search: String?
+        var owner: String?
+        var page: Int?
+        var per_page: Int?
+    }
+
+    static func query(_ req: Request, kind: AssetKind) throws -> InventoryQuery {
+        let p: Params
+        do {
+            p = try req.query.decode(Params.self)
+        } catch {
+            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+        }
+        let (page, perPage) = try InventorySearch.validate(page: p.page, perPage: p.per_page)
+        return InventoryQuery(kind: kind, environment: p.environment, search: p.search, owner: p.owner, page: page, perPage: perPage)
+    }
+
+    @Sendable static func search(_ req: Request, kind: AssetKind) async throws -> InventoryPage {
+        try await InventorySearch.run(try query(req, kind: kind), on: req.db)
+    }
+}

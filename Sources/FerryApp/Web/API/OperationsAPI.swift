@@ -1,0 +1,62 @@
+import Fluent
+import Foundation
+import Metrics
+import Prometheus
+import SQLKit
+import Vapor
+
+/// Health, readiness, metrics and the OpenAPI document.
+enum OperationsAPI {
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.healthz) { _ in ["status": "ok"] }
+        routes.get(.readyz, use: ready)
+        routes.get(.metrics, use: metrics)
+        routes.get(.api(.openapi), use: openapi)
+    }
+
+    @Sendable static func ready(req: Request) async throws -> Response {
+        do {
+            if let sql = req.db as? SQLDatabase {
+                _ = try await sql.raw("SELECT 1").all()
+            } else {
+                _ = try await EnvironmentModel.query(on: req.db).count()
+            }
+            return try await ["status": "ready"].encodeResponse(for: req)
+        } catch {
+            req.logger.error("readiness check failed", metadata: ["error": .string(String(describing: error))])
+            throw AppError(.serviceUnavailable, code: "store_unavailable", detail: "The store does not answer. Check DATABASE_URL or the var/ folder.")
+        }
+    }
+
+    @Sendable static func metrics(req: Request) async throws -> Response {
+        var buffer: [UInt8] = []
+        FerryMetrics.registry.emit(into: &buffer)
+        var headers = HTTPHeaders()
+        headers.replaceOrAdd(name: .contentType, value: "text/plain; version=0.0.4; charset=utf-8")
+        return Response(status: .ok, headers: headers, body: .init(data: Data(buffer)))
+    }
+
+    @Sendable static func openapi(req: Request) async throws -> Response {
+        guard let data = OpenAPIDocument.data else {
+            throw AppError(.internalServerError, code: "internal", detail: "The OpenAPI document is missing from the build.")
+        }
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Response(status: .ok, headers: headers, body: .init(data: data))
+    }
+}
+
+enum OpenAPIDocument {
+    static let data: Data? = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
+        .flatMap { try? Data(contentsOf: $0) }
+}
+
+/// The process-wide Prometheus registry (swift-metrics can be bootstrapped once per process).
+enum FerryMetrics {
+    static let registry = PrometheusCollectorRegistry()
+    private static let once: Void = {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }()
+
+    static func bootstrap() { _ = once }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import Plot
+
+/// Reusable pieces of pages.
+enum Components {
+    /// A notice box: kind is info, success or error.
+    static func notice(_ kind: String, title: String, detail: String? = nil, testID: String? = nil) -> HTMLNode {
+        H.el("div", [("class", "notice \(kind)"), ("role", kind == "error" ? "alert" : "status"), ("data-testid", testID)], [
+            H.el("strong", text: title),
+            detail.map { H.el("p", text: $0) } ?? H.group([]),
+        ])
+    }
+
+    /// A labelled form field with its error, if any.
+    static func field(
+        _ name: String, label: String, value: String?, type: String = "text", required: Bool = false, hint: String? = nil,
+        error: String? = nil, placeholder: String? = nil, autocomplete: String? = nil
+    ) -> HTMLNode {
+        H.el("div", [("class", error == nil ? "field" : "field invalid")], [
+            H.el("label", [("for", "f-\(name)")], text: label),
+            H.void("input", [
+                ("id", "f-\(name)"), ("name", name), ("type", type), ("value", value), ("required", H.flag(required)),
+                ("placeholder", placeholder), ("autocomplete", autocomplete), ("aria-invalid", error == nil ? nil : "true"),
+            ]),
+            hint.map { H.el("small", text: $0) } ?? H.group([]),
+            error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
+        ])
+    }
+
+    static func select(_ name: String, label: String, options: [(value: String, label: String)], selected: String?, error: String? = nil) -> HTMLNode {
+        H.el("div", [("class", error == nil ? "field" : "field invalid")], [
+            H.el("label", [("for", "f-\(name)")], text: label),
+            H.el("select", [("id", "f-\(name)"), ("name", name)], options.map { option in
+                H.el("option", [("value", option.value), ("selected", H.flag(option.value == selected))], text: option.label)
+            }),
+            error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
+        ])
+    }
+
+    static func checkbox(_ name: String, label: String, checked: Bool) -> HTMLNode {
+        H.el("div", [("class", "field checkbox")], [
+            H.void("input", [("type", "hidden"), ("name", name), ("value", "false")]),
+            H.void("input", [("id", "f-\(name)"), ("type", "checkbox"), ("name", name), ("value", "true"), ("checked", H.flag(checked))]),
+            H.el("label", [("for", "f-\(name)")], text: label),
+        ])
+    }
+
+    /// "3 minutes ago"-style text is locale-heavy; Ferry shows ISO-like UTC times instead.
+    static func time(_ date: Date?, _ l: Localizer) -> HTMLNode {
+        guard let date else { return H.el("span", [("class", "muted")], text: l.t("time.never")) }
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        let iso = f.string(from: date)
+        return H.el("time", [("datetime", iso)], text: iso.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC"))
+    }
+}

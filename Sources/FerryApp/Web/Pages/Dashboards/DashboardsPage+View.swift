@@ -1,0 +1,85 @@
+import Foundation
+
+extension DashboardsPage {
+    struct View: PageView {
+        let model: Model
+        let localizer: Localizer
+        var title: String { localizer.t("dashboards.title") }
+        var nav: NavItem? { .dashboards }
+
+        func content(_ l: Localizer) -> HTMLNode {
+            H.group([
+                H.el("h1", text: l.t("dashboards.title")),
+                searchForm(l),
+                syncStatus(l),
+                model.environments.isEmpty
+                    ? H.el("p", [("class", "empty")], [
+                        .text(l.t("dashboards.no_environments") + " "), H.a(SiteURL.environmentNew.path, l.t("environments.add")),
+                    ])
+                    : results(l),
+            ])
+        }
+
+        func searchForm(_ l: Localizer) -> HTMLNode {
+            let options = [(value: "", label: l.t("dashboards.all_environments"))] + model.environments.map { (value: $0.name, label: $0.name) }
+            return H.el("form", [("method", "get"), ("action", SiteURL.dashboards.path), ("class", "search"), ("role", "search"), ("data-testid", "search-form")], [
+                H.el("label", [("for", "q"), ("class", "visually-hidden")], text: l.t("dashboards.search")),
+                H.void("input", [("id", "q"), ("type", "search"), ("name", "search"), ("value", model.search), ("placeholder", l.t("dashboards.search_placeholder")), ("data-testid", "search")]),
+                H.el("label", [("for", "owner"), ("class", "visually-hidden")], text: l.t("dashboards.owner")),
+                H.void("input", [("id", "owner"), ("type", "search"), ("name", "owner"), ("value", model.owner), ("placeholder", l.t("dashboards.owner"))]),
+                H.el("label", [("for", "env"), ("class", "visually-hidden")], text: l.t("dashboards.environment")),
+                H.el("select", [("id", "env"), ("name", "environment"), ("data-autosubmit", ""), ("data-testid", "environment-switcher")], options.map { o in
+                    H.el("option", [("value", o.value), ("selected", H.flag(o.value == model.environment))], text: o.label)
+                }),
+                H.el("button", [("type", "submit"), ("class", "button primary")], text: l.t("dashboards.search")),
+            ])
+        }
+
+        func syncStatus(_ l: Localizer) -> HTMLNode {
+            H.el("ul", [("class", "sync-status"), ("data-testid", "sync-status")], model.environments.map { env in
+                H.el("li", [], [
+                    H.el("span", [("class", "stage stage-\(env.stage)")], text: env.name),
+                    .text(" " + l.t("dashboards.synced") + " "),
+                    Components.time(env.lastSyncAt, l),
+                    env.syncStatus == "failed" ? H.el("span", [("class", "badge error"), ("title", env.syncError)], text: l.t("sync.failed")) : H.group([]),
+                ])
+            })
+        }
+
+        func results(_ l: Localizer) -> HTMLNode {
+            H.group([
+                H.el("p", [("class", "muted"), ("data-testid", "result-count")], text: l.t("dashboards.count", ["count": String(model.total)])),
+                model.items.isEmpty ? H.el("p", [("class", "empty")], text: l.t("dashboards.none")) :
+                H.el("table", [("class", "grid"), ("data-testid", "dashboards")], [
+                    H.el("thead", [], [H.el("tr", [], [
+                        H.el("th", text: l.t("dashboards.col.title")), H.el("th", text: l.t("dashboards.col.environment")),
+                        H.el("th", text: l.t("dashboards.col.slug")), H.el("th", text: l.t("dashboards.col.owners")),
+                        H.el("th", text: l.t("dashboards.col.changed")),
+                    ])]),
+                    H.el("tbody", [], model.items.map { item in
+                        H.el("tr", [("data-uuid", item.uuid)], [
+                            H.el("td", [], [H.a(item.url, item.name, [("rel", "noopener")])]),
+                            H.el("td", text: item.environment),
+                            H.el("td", [], [H.el("code", text: item.detail ?? "")]),
+                            H.el("td", text: item.owners.joined(separator: ", ")),
+                            H.el("td", [], [Components.time(item.changedOn, l)]),
+                        ])
+                    }),
+                ]),
+                pager(l),
+            ])
+        }
+
+        func pager(_ l: Localizer) -> HTMLNode {
+            guard model.pageCount > 1 else { return H.group([]) }
+            func link(_ page: Int) -> String {
+                SiteURL.dashboards.path(query: ["search": model.search, "owner": model.owner, "environment": model.environment, "page": String(page)])
+            }
+            return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
+                model.page > 1 ? H.a(link(model.page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),
+                H.el("span", text: l.t("pager.position", ["page": String(model.page), "pages": String(model.pageCount)])),
+                model.page < model.pageCount ? H.a(link(model.page + 1), l.t("pager.next"), [("rel", "next")]) : H.group([]),
+            ])
+        }
+    }
+}

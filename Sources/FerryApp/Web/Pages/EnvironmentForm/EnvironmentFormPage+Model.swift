@@ -1,0 +1,38 @@
+import Foundation
+
+/// The add / edit environment form.
+enum EnvironmentFormPage {
+    struct Model: Equatable {
+        /// nil when adding.
+        var id: UUID?
+        var name: String
+        var url: String
+        var authProvider: String
+        var username: String
+        var verifyTLS: Bool
+        var stage: String
+        var isDefault: Bool
+        /// Field name to message.
+        var errors: [String: String]
+        var formError: String?
+
+        static let empty = Model(id: nil, name: "", url: "", authProvider: "db", username: "", verifyTLS: true, stage: "dev",
+                                 isDefault: false, errors: [:], formError: nil)
+    }
+}
+
+extension EnvironmentFormPage.Model {
+    init(_ dto: EnvironmentDTO) {
+        self.init(id: dto.id, name: dto.name, url: dto.url, authProvider: dto.authProvider, username: dto.username, verifyTLS: dto.verifyTLS,
+                  stage: dto.stage, isDefault: dto.isDefault, errors: [:], formError: nil)
+    }
+
+    /// Re-shows what the person typed (never the password) with the errors.
+    init(id: UUID?, input: EnvironmentInput, error: AppError) {
+        self.init(
+            id: id, name: input.name ?? "", url: input.url ?? "", authProvider: input.authProvider ?? "db", username: input.username ?? "",
+            verifyTLS: input.verifyTLS ?? true, stage: input.stage ?? "dev", isDefault: input.isDefault ?? false,
+            errors: Dictionary(error.fields.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a }),
+            formError: error.fields.isEmpty ? error.detail : nil)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The environments list.
+enum EnvironmentsPage {
+    struct Model: Equatable {
+        struct Row: Equatable {
+            var id: UUID
+            var name: String
+            var url: String
+            var stage: String
+            var username: String
+            var authProvider: String
+            var isDefault: Bool
+            var lastSyncAt: Date?
+            var syncStatus: String?
+            var syncError: String?
+            var counts: [String: Int]
+        }
+
+        /// The outcome of a connection test shown above the list.
+        struct TestOutcome: Equatable {
+            var environment: String
+            var result: ConnectionTestResult
+        }
+
+        var rows: [Row]
+        var test: TestOutcome?
+        /// A one-line success message (after save, delete, sync).
+        var flash: String?
+    }
+}
+
+extension EnvironmentsPage.Model.Row {
+    init(_ dto: EnvironmentDTO) {
+        self.init(
+            id: dto.id, name: dto.name, url: dto.url, stage: dto.stage, username: dto.username, authProvider: dto.authProvider,
+            isDefault: dto.isDefault, lastSyncAt: dto.sync?.succeededAt, syncStatus: dto.sync?.status, syncError: dto.sync?.error,
+            counts: dto.sync?.counts ?? [:])
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Vapor
+
+/// A path parameter: `.key` when registering a route, `.value` when building a link.
+enum Parameter<T: Sendable>: Sendable {
+    case key
+    case value(T)
+}
+
+/// Every route of Ferry, for registering handlers and for building links, so the two can't drift.
+enum SiteURL: Sendable {
+    case home
+    case dashboards
+    case environments
+    case environmentNew
+    case environmentEdit(Parameter<UUID>)
+    case environmentUpdate(Parameter<UUID>)
+    case environmentDelete(Parameter<UUID>)
+    case environmentTest(Parameter<UUID>)
+    case environmentSync(Parameter<UUID>)
+    case healthz
+    case readyz
+    case metrics
+    case api(API)
+
+    enum API: Sendable {
+        case environments
+        case environment(Parameter<UUID>)
+        case environmentTest(Parameter<UUID>)
+        case environmentTestUnsaved
+        case environmentSync(Parameter<UUID>)
+        case inventory(String)  // dashboards, charts, datasets, databases
+        case openapi
+    }
+
+    static let inventoryKinds = ["dashboards", "charts", "datasets", "databases"]
+
+    var pathComponents: [PathComponent] {
+        func id(_ p: Parameter<UUID>) -> PathComponent {
+            switch p {
+            case .key: return ":id"
+            case .value(let v): return .constant(v.uuidString.lowercased())
+            }
+        }
+        switch self {
+        case .home: return []
+        case .dashboards: return ["dashboards"]
+        case .environments: return ["environments"]
+        case .environmentNew: return ["environments", "new"]
+        case .environmentEdit(let p): return ["environments", id(p), "edit"]
+        case .environmentUpdate(let p): return ["environments", id(p)]
+        case .environmentDelete(let p): return ["environments", id(p), "delete"]
+        case .environmentTest(let p): return ["environments", id(p), "test"]
+        case .environmentSync(let p): return ["environments", id(p), "sync"]
+        case .healthz: return ["healthz"]
+        case .readyz: return ["readyz"]
+        case .metrics: return ["metrics"]
+        case .api(let api):
+            switch api {
+            case .environments: return ["api", "environments"]
+            case .environment(let p): return ["api", "environments", id(p)]
+            case .environmentTest(let p): return ["api", "environments", id(p), "test"]
+            case .environmentTestUnsaved: return ["api", "environments", "test"]
+            case .environmentSync(let p): return ["api", "environments", id(p), "sync"]
+            case .inventory(let kind): return ["api", .constant(kind)]
+            case .openapi: return ["api", "openapi.json"]
+            }
+        }
+    }
+
+    /// The absolute path, for links.
+    var path: String {
+        "/" + pathComponents.map { component -> String in
+            switch component {
+            case .constant(let s): return s
+            case .parameter(let s): return ":" + s
+            case .anything: return "*"
+            case .catchall: return "**"
+            }
+        }.joined(separator: "/")
+    }
+
+    /// The path with a query string.
+    func path(query: [String: String?]) -> String {
+        var comps = URLComponents()
+        comps.path = path
+        let items = query.compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } }.sorted { $0.name < $1.name }
+        comps.queryItems = items.isEmpty ? nil : items
+        return comps.string ?? path
+    }
+}
+
+extension RoutesBuilder {
+    @discardableResult
+    func get<R: AsyncResponseEncodable>(_ url: SiteURL, use: @escaping @Sendable (Request) async throws -> R) -> Route {
+        on(.GET, url.pathComponents, use: use)
+    }
+
+    @discardableResult
+    func post<R: AsyncResponseEncodable>(_ url: SiteURL, body: HTTPBodyStreamStrategy = .collect, use: @escaping @Sendable (Request) async throws -> R) -> Route {
+        on(.POST, url.pathComponents, body: body, use: use)
+    }
+
+    @discardableResult
+    func put<R: AsyncResponseEncodable>(_ url: SiteURL, use: @escaping @Sendable (Request) async throws -> R) -> Route {
+        on(.PUT, url.pathComponents, use: use)
+    }
+
+    @discardableResult
+    func delete<R: AsyncResponseEncodable>(_ url: SiteURL, use: @escaping @Sendable (Request) async throws -> R) -> Route {
+        on(.DELETE, url.pathComponents, use: use)
+    }
+}
+
+extension Request {
+    /// The `:id` path parameter as a UUID, or a 404 problem.
+    func idParameter() throws -> UUID {
+        guard let text = parameters.get("id"), let id = UUID(uuidString: text) else {
+            throw AppError(.notFound, code: "not_found", detail: "'\(parameters.get("id") ?? "")' is not an environment id (a UUID).")
+        }
+        return id
+    }
+}

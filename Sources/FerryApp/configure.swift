@@ -1,0 +1,109 @@
+import Fluent
+import FluentPostgresDriver
+import FluentSQLiteDriver
+import Foundation
+import SupersetKit
+import Vapor
+
+/// Wires Ferry into a Vapor application.
+///
+/// - Parameters:
+///   - dependencies: side effects; nil means the live ones (system clock, AsyncHTTPClient).
+///   - migrate: apply pending schema migrations now (the server does; `ferry migrate` does it alone).
+///   - startBackgroundWork: start the periodic inventory sync (the server does; commands and most tests don't).
+/// Side effects: creates the data directory and, on first use, the key file; opens the store.
+public func configure(
+    _ app: Application, configuration: FerryConfiguration, dependencies: FerryDependencies? = nil, migrate: Bool = true,
+    startBackgroundWork: Bool = false
+) async throws {
+    app.ferryConfiguration = configuration
+    app.http.server.configuration.hostname = configuration.host
+    app.http.server.configuration.port = configuration.port
+    app.logger.logLevel = Logger.Level(rawValue: configuration.logLevel) ?? .info
+    app.routes.defaultMaxBodySize = "1mb"
+    FerryMetrics.bootstrap()
+    FerryJSON.install()
+
+    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    app.secretBox = try SecretBox.load(configuration: configuration)
+
+    if let url = configuration.databaseURL {
+        var pg = try SQLPostgresConfiguration(url: url)
+        pg.searchPath = nil
+        app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
+    } else {
+        app.databases.use(.sqlite(.file(configuration.sqlitePath)), as: .sqlite)
+    }
+    app.migrations.add(M0001_CreateEnvironments())
+    app.migrations.add(M0002_CreateInventory())
+    if migrate { try await app.autoMigrate() }
+
+    if let dependencies {
+        app.ferry = dependencies
+    } else {
+        let transport = AsyncHTTPClientTransport()
+        app.supersetTransport = transport
+        app.ferry = .live(transport: transport)
+    }
+    app.syncCoordinator = SyncCoordinator(
+        databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
+        logger: app.logger)
+    app.lifecycle.use(FerryLifecycle())
+    if startBackgroundWork {
+        await app.syncCoordinator.startPeriodic(interval: configuration.syncInterval)
+    }
+
+    app.middleware = Middlewares()
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(MetricsMiddleware())
+    app.middleware.use(LanguageMiddleware(fallback: configuration.defaultLanguage))
+    app.middleware.use(ProblemMiddleware())
+    if let publicDir = Bundle.module.url(forResource: "Public", withExtension: nil, subdirectory: "Resources") {
+        app.middleware.use(FileMiddleware(publicDirectory: publicDir.path + "/"))
+    }
+
+    EnvironmentsAPI.register(app)
+    InventoryAPI.register(app)
+    OperationsAPI.register(app)
+    EnvironmentsPages.register(app)
+    DashboardsPages.register(app)
+
+    app.asyncCommands.use(EnvCommand(), as: "env")
+    app.asyncCommands.use(FerryMigrateCommand(), as: "migrate")
+}
+
+/// Stops background work and HTTP clients when the application shuts down.
+struct FerryLifecycle: LifecycleHandler {
+    func shutdownAsync(_ application: Application) async {
+        await application.syncCoordinator.shutdown()
+        try? await application.supersetTransport?.shutdown()
+    }
+}
+
+/// Installs Ferry's JSON coders as Vapor's global content coders, once per process (the global
+/// is process-wide, so configuring several apps, as tests do, must not race on it).
+enum FerryJSON {
+    private static let once: Void = {
+        ContentConfiguration.global.use(encoder: JSONEncoder.ferry, for: .json)
+        ContentConfiguration.global.use(decoder: JSONDecoder.ferry, for: .json)
+    }()
+
+    static func install() { _ = once }
+}
+
+extension JSONEncoder {
+    /// Ferry's JSON: ISO 8601 dates, so API clients never see Foundation's reference-date numbers.
+    static var ferry: JSONEncoder {
+        let e = JSONEncoder()
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+}
+
+extension JSONDecoder {
+    static var ferry: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+/// Bounds a bundle reader enforces before and while it expands an archive.
+///
+/// Defaults fit real exports with a wide margin (an export of 100 dashboards with 600 charts is
+/// about 1 MiB zipped); a hostile archive hits a bound before it can exhaust memory.
+public struct BundleLimits: Sendable, Equatable {
+    /// Largest accepted archive, in bytes.
+    public var maxArchiveBytes: Int = 64 << 20
+    /// Most entries in one archive.
+    public var maxEntries: Int = 20_000
+    /// Largest expanded entry, in bytes.
+    public var maxEntryBytes: Int = 32 << 20
+    /// Largest expanded total, in bytes.
+    public var maxTotalBytes: Int = 256 << 20
+    /// Highest expansion ratio of one entry, checked once it expands past `ratioFloorBytes`.
+    public var maxCompressionRatio: Int = 200
+    public var ratioFloorBytes: Int = 1 << 20
+
+    public init() {}
+
+    public static let `default` = BundleLimits()
+}

@@ -1,0 +1,214 @@
+import Foundation
+
+extension SupersetClient {
+    /// Checks that the server is a Superset, that login works and a CSRF token can be had, and
+    /// reads the version. Throws a classified `SupersetError` otherwise.
+    public func probe() async throws -> SupersetProbe {
+        let started = now()
+        let health = try await exchange(
+            method: "GET", path: "/health", body: nil, contentType: nil, authorized: false,
+            timeout: configuration.timeout, idempotent: true)
+        let healthText = String(decoding: health.body.prefix(64), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if health.status >= 500 {
+            throw SupersetError.http(status: health.status, message: "GET /health failed: '\(Self.snippet(health.body.prefix(80)))'")
+        }
+        guard health.status == 200, healthText == "OK" else {
+            throw SupersetError.notSuperset("GET /health answered HTTP \(health.status) '\(Self.snippet(health.body.prefix(80)))', not 'OK'")
+        }
+        let latency = Int(now().timeIntervalSince(started) * 1000)
+        try await login()
+        _ = try await ensureCSRF()
+        var version = "unknown"
+        let versionResponse = try await exchange(
+            method: "GET", path: "/version", body: nil, contentType: nil, authorized: false,
+            timeout: configuration.timeout, idempotent: true)
+        if versionResponse.status == 200, let v = (try? BundleValue.parseJSON(versionResponse.body))?["version_string"]?.stringValue {
+            version = v
+        }
+        return SupersetProbe(
+            version: version, loginOK: true, csrfOK: true,
+            capabilities: ["dashboard_import", "chart_import", "dataset_import", "assets_import", "chart_data"],
+            latencyMilliseconds: latency)
+    }
+
+    /// Lists every asset of a kind, paging to the end (pages of `pageSize`, capped at 100 by
+    /// Superset). Rows are de-duplicated by id.
+    public func list(_ kind: AssetKind) async throws -> [RemoteAsset] {
+        var out: [RemoteAsset] = []
+        var seen = Set<Int>()
+        var page = 0
+        let size = min(max(configuration.pageSize, 1), 100)
+        while true {
+            let q = Rison.object([("page", .int(page)), ("page_size", .int(size))])
+            let response = try await authorized(method: "GET", path: "/api/v1/\(kind.resource)/", query: "q=\(q.queryValue)", write: false)
+            guard response.status == 200 else { throw Self.error(for: response, context: "list \(kind.rawValue)s") }
+            let json = try Self.json(response, context: "list \(kind.rawValue)s")
+            guard let rows = json["result"]?.listValue else {
+                throw SupersetError.invalidResponse("list \(kind.rawValue)s: no 'result' list")
+            }
+            if rows.isEmpty { break }
+            for row in rows {
+                guard let asset = RemoteAsset(kind: kind, row: row), seen.insert(asset.id).inserted else { continue }
+                out.append(asset)
+            }
+            if let total = json["count"]?.intValue, seen.count >= total { break }
+            if rows.count < size { break }
+            page += 1
+        }
+        return out
+    }
+
+    /// Finds ids by exact field match (e.g. a dashboard slug), through the list filter.
+    public func ids(of kind: AssetKind, where column: String, equals value: String) async throws -> [Int] {
+        let q = Rison.object([
+            ("filters", .list([.object([("col", .string(column)), ("opr", "eq"), ("value", .string(value))])])),
+            ("columns", ["id"]), ("page", 0), ("page_size", 100),
+        ])
+        let response = try await authorized(method: "GET", path: "/api/v1/\(kind.resource)/", query: "q=\(q.queryValue)", write: false)
+        guard response.status == 200 else { throw Self.error(for: response, context: "find \(kind.rawValue)") }
+        return (try Self.json(response, context: "find \(kind.rawValue)")["result"]?.listValue ?? []).compactMap { $0["id"]?.intValue }
+    }
+
+    /// The raw export ZIP of one batch of assets.
+    public func exportArchive(_ kind: AssetKind, ids: [Int]) async throws -> Data {
+        let q = Rison.list(ids.map(Rison.int))
+        let response = try await authorized(
+            method: "GET", path: "/api/v1/\(kind.resource)/export/", query: "q=\(q.queryValue)", write: false,
+            timeout: configuration.bulkTimeout)
+        guard response.status == 200 else { throw Self.error(for: response, context: "export \(kind.rawValue)s") }
+        return response.body
+    }
+
+    /// Exports assets in batches of at most `exportBatchSize` ids and merges them into one bundle.
+    public func export(_ kind: AssetKind = .dashboard, ids: [Int], reader: BundleReader = BundleReader()) async throws -> AssetBundle {
+        let batch = max(1, configuration.exportBatchSize)
+        var merged: AssetBundle? = nil
+        for start in stride(from: 0, to: ids.count, by: batch) {
+            let slice = Array(ids[start..<min(start + batch, ids.count)])
+            let data = try await exportArchive(kind, ids: slice)
+            let bundle: AssetBundle
+            do {
+                bundle = try reader.read(data)
+            } catch let error as BundleError {
+                throw SupersetError.bundle(error)
+            }
+            if merged == nil { merged = bundle } else { merged!.merge(bundle) }
+        }
+        return merged ?? AssetBundle()
+    }
+
+    /// Posts a bundle to an import endpoint.
+    ///
+    /// - Parameters:
+    ///   - passwords: database passwords keyed by the file path below the top folder
+    ///     (`BundleWriter.path(of:in:)`), as Superset expects.
+    /// - Throws: `SupersetError.importFailed` with Superset's per-file messages.
+    public func importBundle(
+        _ bundle: AssetBundle, as type: ImportType, overwrite: Bool, passwords: [String: String] = [:],
+        writer: BundleWriter = BundleWriter()
+    ) async throws {
+        let zip: Data
+        do {
+            zip = try writer.write(bundle.subset(for: type))
+        } catch let error as BundleError {
+            throw SupersetError.bundle(error)
+        }
+        var form = MultipartForm()
+        form.addFile(name: type.fileField, filename: "\(writer.topFolder).zip", contentType: "application/zip", data: zip)
+        form.addField(name: "overwrite", value: overwrite ? "true" : "false")
+        if !passwords.isEmpty {
+            form.addField(name: "passwords", value: BundleValue.map(passwords.mapValues(BundleValue.string)).jsonText())
+        }
+        let response = try await authorized(
+            method: "POST", path: type.endpoint, body: form.finished, contentType: form.contentType, write: true,
+            timeout: configuration.bulkTimeout)
+        guard response.status == 200 || response.status == 201 else {
+            let problems = Self.importProblems(response)
+            if !problems.isEmpty, response.status == 422 || response.status == 400 {
+                throw SupersetError.importFailed(problems)
+            }
+            throw Self.error(for: response, context: "import (\(type.rawValue))")
+        }
+    }
+
+    /// Runs a chart's saved query (`GET /api/v1/chart/{id}/data/`).
+    public func chartData(id: Int) async throws -> ChartDataResult {
+        let response = try await authorized(method: "GET", path: "/api/v1/chart/\(id)/data/", query: "format=json&type=full", write: false, timeout: configuration.bulkTimeout)
+        guard response.status == 200 else { throw Self.error(for: response, context: "chart \(id) data") }
+        let json = try Self.json(response, context: "chart \(id) data")
+        guard let results = json["result"]?.listValue, let first = results.first else {
+            throw SupersetError.invalidResponse("chart \(id) data: no result")
+        }
+        if let error = first["error"]?.stringValue, !error.isEmpty {
+            throw SupersetError.http(status: 200, message: "chart \(id) query failed: \(error)")
+        }
+        let rows = (first["data"]?.listValue ?? []).compactMap(\.mapValue)
+        return ChartDataResult(rowCount: first["rowcount"]?.intValue ?? rows.count, rows: rows)
+    }
+
+    /// A generic JSON GET for operations not wrapped yet.
+    public func getJSON(_ path: String, query: String? = nil) async throws -> BundleValue {
+        let response = try await authorized(method: "GET", path: path, query: query, write: false)
+        guard response.status == 200 else { throw Self.error(for: response, context: "GET \(path)") }
+        return try Self.json(response, context: "GET \(path)")
+    }
+
+    /// A generic JSON write (POST/PUT/DELETE) with CSRF; returns the decoded body.
+    @discardableResult
+    public func sendJSON(_ method: String, _ path: String, body: BundleValue?) async throws -> BundleValue {
+        let response = try await authorized(
+            method: method, path: path, body: body.map { Data($0.jsonText().utf8) },
+            contentType: body == nil ? nil : "application/json", write: true)
+        guard (200..<300).contains(response.status) else { throw Self.error(for: response, context: "\(method) \(path)") }
+        return (try? BundleValue.parseJSON(response.body)) ?? .null
+    }
+
+    /// Superset's per-file complaints from an import error body:
+    /// `errors[].extra` maps file paths to messages (nested field errors are flattened).
+    static func importProblems(_ response: HTTPResponse) -> [ImportProblem] {
+        guard let json = try? BundleValue.parseJSON(response.body) else { return [] }
+        var problems: [ImportProblem] = []
+        for error in json["errors"]?.listValue ?? [] {
+            let general = error["message"]?.stringValue ?? "import failed"
+            var perFile = false
+            for (key, value) in (error["extra"]?.mapValue ?? [:]).sorted(by: { $0.key < $1.key }) where key != "issue_codes" {
+                perFile = true
+                problems.append(ImportProblem(path: key, message: flatten(value)))
+            }
+            if !perFile { problems.append(ImportProblem(path: nil, message: general)) }
+        }
+        if problems.isEmpty, let message = json["message"] {
+            problems.append(ImportProblem(path: nil, message: message.stringValue ?? flatten(message)))
+        }
+        return problems
+    }
+
+    static func flatten(_ value: BundleValue) -> String {
+        switch value {
+        case .string(let s): return s
+        case .list(let l): return l.map(flatten).joined(separator: "; ")
+        case .map(let m): return m.sorted { $0.key < $1.key }.map { "\($0.key): \(flatten($0.value))" }.joined(separator: "; ")
+        default: return value.jsonText()
+        }
+    }
+}
+
+/// A multipart/form-data body.
+struct MultipartForm {
+    let boundary = "ferry-" + UUID().uuidString
+    private(set) var body = Data()
+
+    var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    mutating func addField(name: String, value: String) {
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8))
+    }
+
+    mutating func addFile(name: String, filename: String, contentType: String, data: Data) {
+        body.append(Data("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: \(contentType)\r\n\r\n".utf8))
+        body.append(data)
+        body.append(Data("\r\n".utf8))
+    }
+
+    var finished: Data { body + Data("--\(boundary)--\r\n".utf8) }
+}

@@ -1,0 +1,4 @@
+import FerryApp
+import Foundation
+
+exit(await FerryEntrypoint.main())

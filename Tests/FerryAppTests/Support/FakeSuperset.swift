@@ -1,0 +1,116 @@
+import Foundation
+import NIOCore
+import Vapor
+
+/// A tiny HTTP server that imitates just enough of Superset to inject faults real Superset can't
+/// produce on demand: 5xx, hangs, bad JSON, a server that isn't Superset. It is never the only
+/// proof that a feature works; the real instances of `scripts/test` are.
+final class FakeSuperset: @unchecked Sendable {
+    enum Mode: Sendable {
+        /// Answers like a healthy Superset with `dashboards` dashboards.
+        case healthy(dashboards: Int)
+        /// Every call answers HTTP `status`.
+        case status(Int)
+        /// Health is fine, but the list endpoints send a body that isn't JSON.
+        case badJSON
+        /// Accepts the connection and never answers.
+        case hang
+        /// A web server that isn't Superset (HTML everywhere).
+        case notSuperset
+        /// Login is refused.
+        case badCredentials
+    }
+
+    private let lock = NSLock()
+    private var _mode: Mode
+    private(set) var requestCount = 0
+    let app: Application
+    private(set) var port = 0
+
+    var mode: Mode {
+        get { lock.withLock { _mode } }
+        set { lock.withLock { _mode = newValue } }
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    private init(app: Application, mode: Mode) {
+        self.app = app
+        self._mode = mode
+    }
+
+    static func start(_ mode: Mode) async throws -> FakeSuperset {
+        let app = try await Application.make(.testing)
+        let fake = FakeSuperset(app: app, mode: mode)
+        app.http.server.configuration.hostname = "127.0.0.1"
+        app.http.server.configuration.port = 0
+        app.logger.logLevel = .critical
+        app.middleware = Middlewares()
+        app.get("**") { req in try await fake.answer(req) }
+        app.post("**") { req in try await fake.answer(req) }
+        try await app.server.start()
+        fake.port = app.http.server.shared.localAddress?.port ?? 0
+        return fake
+    }
+
+    func stop() async {
+        await app.server.shutdown()
+        try? await app.asyncShutdown()
+    }
+
+    private func json(_ status: HTTPResponseStatus, _ text: String) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Response(status: status, headers: headers, body: .init(string: text))
+    }
+
+    private func answer(_ req: Request) async throws -> Response {
+        lock.withLock { requestCount += 1 }
+        let path = req.url.path
+        switch mode {
+        case .status(let code):
+            return Response(status: .init(statusCode: code), body: .init(string: "upstream failure"))
+        case .hang:
+            try await Task.sleep(nanoseconds: 4_000_000_000)
+            return Response(status: .ok)
+        case .notSuperset:
+            var headers = HTTPHeaders()
+            headers.contentType = .html
+            return Response(status: path == "/health" ? .notFound : .ok, headers: headers, body: .init(string: "<html><body>Welcome to nginx!</body></html>"))
+        case .badCredentials where path.hasPrefix("/api/v1/security/login"):
+            return json(.unauthorized, #"{"message":"Invalid login. Please try again."}"#)
+        case .badJSON where path.hasPrefix("/api/v1/dashboard"):
+            return json(.ok, #"{"count": 3, "result": [{"id": 1, "dashboard_ti"#)
+        case .healthy, .badJSON, .badCredentials:
+            break
+        }
+        switch path {
+        case "/health": return Response(status: .ok, body: .init(string: "OK"))
+        case "/version": return json(.ok, #"{"version_string":"6.1.0-fake"}"#)
+        case let p where p.hasPrefix("/api/v1/security/login"):
+            return json(.ok, #"{"access_token":"fake-access","refresh_token":"fake-refresh"}"#)
+        case let p where p.hasPrefix("/api/v1/security/csrf_token"):
+            return json(.ok, #"{"result":"fake-csrf"}"#)
+        case let p where p.hasPrefix("/api/v1/dashboard"):
+            guard case .healthy(let count) = mode else { return json(.ok, #"{"count":0,"result":[]}"#) }
+            let page = Self.risonInt(req.url.query ?? "", "page") ?? 0
+            let size = Self.risonInt(req.url.query ?? "", "page_size") ?? 100
+            let ids = Array(stride(from: page * size + 1, through: min(count, (page + 1) * size), by: 1))
+            let rows = ids.map { id in
+                #"{"id":\#(id),"uuid":"00000000-0000-4000-8000-\#(String(format: "%012d", id))","dashboard_title":"Fake dashboard \#(id)","slug":"fake-\#(id)","owners":[{"first_name":"Fay","last_name":"Fake"}],"changed_on_utc":"2026-01-02T03:04:05.000000+0000"}"#
+            }
+            return json(.ok, #"{"count":\#(count),"result":[\#(rows.joined(separator: ","))]}"#)
+        case let p where p.hasPrefix("/api/v1/"):
+            return json(.ok, #"{"count":0,"result":[]}"#)
+        default:
+            return Response(status: .notFound)
+        }
+    }
+
+    /// Reads `key:<int>` from a rison `q=(...)` query.
+    static func risonInt(_ query: String, _ key: String) -> Int? {
+        let decoded = query.removingPercentEncoding ?? query
+        guard let range = decoded.range(of: key + ":") else { return nil }
+        return Int(decoded[range.upperBound...].prefix { $0.isNumber })
+    }
+}

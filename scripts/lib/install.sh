@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs when it is missing. Idempotent; safe to run on every test run.
+# - Debian packages: chromium (browser tests), PostgreSQL server, SQLite headers.
+# - A Python venv under .tools/venv with Apache Superset 6.1.0 (+ the pins it needs), playwright
+#   (driving Debian's chromium, no browser download) and oidc-provider-mock.
+set -euo pipefail
+
+FERRY_ROOT=${FERRY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VENV="$FERRY_ROOT/.tools/venv"
+SUPERSET_VERSION=6.1.0
+
+log() { printf '[install] %s\n' "$*" >&2; }
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need_apt+=(postgresql)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need_apt+=(libsqlite3-dev)
+python3 -c 'import venv' 2>/dev/null || need_apt+=(python3-venv)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  log "apt-get install ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+stamp="$VENV/.ferry-installed-$SUPERSET_VERSION-v1"
+if [ ! -f "$stamp" ]; then
+  log "creating venv with apache-superset==$SUPERSET_VERSION at $VENV"
+  mkdir -p "$FERRY_ROOT/.tools"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip >/dev/null
+  "$VENV/bin/pip" install -q \
+    "apache-superset==$SUPERSET_VERSION" \
+    "flask-caching==2.3.1" rich "cachetools==6.2.1" psycopg2-binary \
+    playwright pytest oidc-provider-mock requests
+  touch "$stamp"
+fi
+log "toolchain ready"

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Superset instances for the test suite: create, start, stop. Sourced by scripts/test.
+# Each instance lives in $FERRY_TEST_DIR/superset-<name>/ with its own config, SQLite metadata,
+# secret key, session cookie name and gunicorn control socket.
+
+SUPERSET_VENV=${SUPERSET_VENV:-$FERRY_ROOT/.tools/venv}
+
+superset_write_config() { # dir name
+  local dir=$1 name=$2
+  mkdir -p "$dir"
+  cat > "$dir/superset_config.py" <<PY
+SECRET_KEY = "ferry-test-${name}-secret-key-0123456789abcdef"
+SQLALCHEMY_DATABASE_URI = "sqlite:///${dir}/superset.db?check_same_thread=false"
+WTF_CSRF_ENABLED = True
+PREVENT_UNSAFE_DB_CONNECTIONS = False
+SESSION_COOKIE_NAME = "superset_session_${name}"
+RATELIMIT_ENABLED = False
+AUTH_RATE_LIMITED = False
+FEATURE_FLAGS = {"DASHBOARD_NATIVE_FILTERS": True}
+THUMBNAILS = False
+PY
+}
+
+superset_cli() { # dir args...
+  local dir=$1; shift
+  SUPERSET_CONFIG_PATH="$dir/superset_config.py" FLASK_APP=superset "$SUPERSET_VENV/bin/superset" "$@"
+}
+
+# Builds an initialised metadata DB once per run (db upgrade + admin + init), then copies it for
+# each instance: the slow part runs once.
+superset_template() { # template-dir
+  local t=$1
+  if [ -f "$t/superset.db" ] && [ -f "$t/.ready" ]; then return 0; fi
+  superset_write_config "$t" template
+  superset_cli "$t" db upgrade >"$t/init.log" 2>&1 || { cat "$t/init.log" >&2; return 1; }
+  superset_cli "$t" fab create-admin --username admin --firstname Ada --lastname Admin \
+    --email admin@example.com --password admin >>"$t/init.log" 2>&1 || { cat "$t/init.log" >&2; return 1; }
+  superset_cli "$t" init >>"$t/init.log" 2>&1 || { cat "$t/init.log" >&2; return 1; }
+  touch "$t/.ready"
+}
+
+superset_start() { # name port template-dir
+  local name=$1 port=$2 t=$3 dir="$FERRY_TEST_DIR/superset-$1"
+  rm -rf "$dir"; superset_write_config "$dir" "$name"
+  cp "$t/superset.db" "$dir/superset.db"
+  ( cd "$dir" && SUPERSET_CONFIG_PATH="$dir/superset_config.py" exec "$SUPERSET_VENV/bin/gunicorn" \
+      --bind "127.0.0.1:$port" --worker-class gthread --workers 1 --threads 4 --timeout 120 \
+      --control-socket "$dir/gunicorn.ctl" --pid "$dir/gunicorn.pid" \
+      "superset.app:create_app()" >"$dir/server.log" 2>&1 ) &
+  echo $! > "$dir/launcher.pid"
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  echo "Superset $name did not become healthy on port $port; log:" >&2
+  tail -40 "$dir/server.log" >&2
+  return 1
+}
+
+superset_stop() { # name
+  local dir="$FERRY_TEST_DIR/superset-$1"
+  for f in "$dir/gunicorn.pid" "$dir/launcher.pid"; do
+    [ -f "$f" ] || continue
+    local pid; pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+  done
+  sleep 0.5
+  for f in "$dir/gunicorn.pid" "$dir/launcher.pid"; do
+    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
+  done
+  return 0
+}

@@ -1,0 +1,182 @@
+"""Seeds one real Superset instance through its REST API for Ferry's integration tests.
+
+Creates, on the given instance:
+  - a SQLite data file with a `sales` table whose numbers depend on --env (dev and prod differ);
+  - a SQLite connection "Sales" pointing at it (same name on both instances, different data);
+  - optionally a PostgreSQL connection "Warehouse" that needs a password (--pg-url);
+  - a dataset, charts with saved query contexts, and dashboards (one with tabs and a native
+    filter, sharing one chart with a second dashboard);
+  - --extra-dashboards empty dashboards, to make listing page.
+Writes a manifest (JSON) of what it created, read by the Swift tests to know what to expect.
+"""
+import argparse
+import json
+import sqlite3
+import sys
+import time
+import uuid
+
+import requests
+
+
+class Superset:
+    def __init__(self, base):
+        self.base = base.rstrip("/")
+        self.s = requests.Session()
+        r = self.s.post(f"{self.base}/api/v1/security/login",
+                        json={"username": "admin", "password": "admin", "provider": "db", "refresh": True})
+        r.raise_for_status()
+        self.s.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+        r = self.s.get(f"{self.base}/api/v1/security/csrf_token/")
+        r.raise_for_status()
+        self.s.headers["X-CSRFToken"] = r.json()["result"]
+        self.s.headers["Referer"] = self.base + "/"
+
+    def call(self, method, path, **kw):
+        for attempt in range(5):
+            r = self.s.request(method, f"{self.base}{path}", **kw)
+            if r.status_code == 429:
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            if r.status_code >= 400:
+                sys.exit(f"{method} {path} -> {r.status_code}: {r.text[:800]}")
+            return r.json() if r.text else {}
+        sys.exit(f"{method} {path}: rate limited")
+
+
+def make_sqlite(path, env):
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE IF EXISTS sales")
+    con.execute("CREATE TABLE sales (region TEXT, product TEXT, amount INTEGER, sold_at TEXT)")
+    factor = 1 if env == "dev" else 1000
+    rows = []
+    for i, region in enumerate(["north", "south", "east", "west"]):
+        for j, product in enumerate(["alpha", "beta", "gamma"]):
+            rows.append((region, product, (i + 1) * (j + 1) * factor, f"2024-0{j+1}-1{i}"))
+    con.executemany("INSERT INTO sales VALUES (?, ?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return sum(r[2] for r in rows)
+
+
+def query_context(ds_id, groupby, viz):
+    metric = {"expressionType": "SIMPLE", "column": {"column_name": "amount"}, "aggregate": "SUM", "label": "total"}
+    form_data = {"datasource": f"{ds_id}__table", "viz_type": viz, "metrics": [metric], "groupby": groupby,
+                 "row_limit": 100}
+    qc = {"datasource": {"id": ds_id, "type": "table"}, "force": False,
+          "queries": [{"columns": groupby, "metrics": [metric], "orderby": [], "row_limit": 100,
+                       "filters": [], "extras": {}}],
+          "form_data": form_data, "result_format": "json", "result_type": "full"}
+    return json.dumps(form_data), json.dumps(qc)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--url", required=True)
+    ap.add_argument("--env", required=True)
+    ap.add_argument("--data-dir", required=True)
+    ap.add_argument("--manifest", required=True)
+    ap.add_argument("--pg-url", default="")
+    ap.add_argument("--pg-password", default="")
+    ap.add_argument("--extra-dashboards", type=int, default=0)
+    a = ap.parse_args()
+
+    sup = Superset(a.url)
+    data_path = f"{a.data_dir}/{a.env}_sales.db"
+    total = make_sqlite(data_path, a.env)
+    manifest = {"env": a.env, "url": a.url, "sales_total": total, "databases": {}, "datasets": {},
+                "charts": {}, "dashboards": {}}
+
+    db = sup.call("POST", "/api/v1/database/", json={
+        "database_name": "Sales", "sqlalchemy_uri": f"sqlite:///{data_path}", "expose_in_sqllab": True})
+    manifest["databases"]["Sales"] = {"id": db["id"], "uri": f"sqlite:///{data_path}"}
+    if a.pg_url:
+        pg = sup.call("POST", "/api/v1/database/", json={
+            "database_name": "Warehouse", "sqlalchemy_uri": a.pg_url.replace("PASSWORD", a.pg_password)})
+        manifest["databases"]["Warehouse"] = {"id": pg["id"], "uri": a.pg_url.replace(":PASSWORD@", ":XXXXXXXXXX@")}
+
+    ds = sup.call("POST", "/api/v1/dataset/", json={"database": db["id"], "table_name": "sales", "schema": "main"})
+    ds_id = ds["id"]
+    manifest["datasets"]["sales"] = {"id": ds_id}
+
+    charts = {}
+    for name, viz, groupby in [("Sales by region", "table", ["region"]),
+                               ("Sales by product", "table", ["product"]),
+                               ("Total sales", "big_number_total", [])]:
+        params, qc = query_context(ds_id, groupby, viz)
+        c = sup.call("POST", "/api/v1/chart/", json={
+            "slice_name": name, "viz_type": viz, "datasource_id": ds_id, "datasource_type": "table",
+            "params": params, "query_context": qc})
+        charts[name] = c["id"]
+    manifest["charts"] = {k: {"id": v} for k, v in charts.items()}
+
+    def chart_node(key, cid, name, parent):
+        return {"type": "CHART", "id": key, "children": [], "parents": parent,
+                "meta": {"chartId": cid, "width": 4, "height": 50, "sliceName": name}}
+
+    # Dashboard 1: tabs, a native filter, three charts.
+    p = {"DASHBOARD_VERSION_KEY": "v2",
+         "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["TABS-1"]},
+         "TABS-1": {"type": "TABS", "id": "TABS-1", "children": ["TAB-a", "TAB-b"], "parents": ["ROOT_ID"]},
+         "TAB-a": {"type": "TAB", "id": "TAB-a", "children": ["ROW-a"], "parents": ["ROOT_ID", "TABS-1"],
+                   "meta": {"text": "Overview"}},
+         "TAB-b": {"type": "TAB", "id": "TAB-b", "children": ["ROW-b"], "parents": ["ROOT_ID", "TABS-1"],
+                   "meta": {"text": "Detail"}},
+         "ROW-a": {"type": "ROW", "id": "ROW-a", "children": ["CHART-1", "CHART-3"],
+                   "parents": ["ROOT_ID", "TABS-1", "TAB-a"], "meta": {"background": "BACKGROUND_TRANSPARENT"}},
+         "ROW-b": {"type": "ROW", "id": "ROW-b", "children": ["CHART-2"],
+                   "parents": ["ROOT_ID", "TABS-1", "TAB-b"], "meta": {"background": "BACKGROUND_TRANSPARENT"}},
+         "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
+         "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": "Sales overview"}}}
+    p["CHART-1"] = chart_node("CHART-1", charts["Sales by region"], "Sales by region", ["ROOT_ID", "TABS-1", "TAB-a", "ROW-a"])
+    p["CHART-3"] = chart_node("CHART-3", charts["Total sales"], "Total sales", ["ROOT_ID", "TABS-1", "TAB-a", "ROW-a"])
+    p["CHART-2"] = chart_node("CHART-2", charts["Sales by product"], "Sales by product", ["ROOT_ID", "TABS-1", "TAB-b", "ROW-b"])
+    native_filter = {
+        "id": "NATIVE_FILTER-region", "name": "Region", "filterType": "filter_select", "type": "NATIVE_FILTER",
+        "targets": [{"datasetId": ds_id, "column": {"name": "region"}}],
+        "controlValues": {"multiSelect": True, "enableEmptyFilter": False}, "defaultDataMask": {"filterState": {}},
+        "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "chartsInScope": sorted(charts.values()), "tabsInScope": ["TAB-a", "TAB-b"]}
+    meta = {"native_filter_configuration": [native_filter],
+            "chart_configuration": {str(charts["Sales by region"]): {
+                "id": charts["Sales by region"], "crossFilters": {"scope": "global", "chartsInScope": [charts["Total sales"], charts["Sales by product"]]}}},
+            "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+                                           "chartsInScope": sorted(charts.values())},
+            "cross_filters_enabled": True, "color_scheme": "", "refresh_frequency": 0}
+    d1 = sup.call("POST", "/api/v1/dashboard/", json={
+        "dashboard_title": "Sales overview", "slug": "sales-overview", "published": True,
+        "position_json": json.dumps(p), "json_metadata": json.dumps(meta)})
+
+    # Dashboard 2 shares "Total sales".
+    p2 = {"DASHBOARD_VERSION_KEY": "v2", "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
+          "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": ["ROW-x"], "parents": ["ROOT_ID"]},
+          "ROW-x": {"type": "ROW", "id": "ROW-x", "children": ["CHART-9"], "parents": ["ROOT_ID", "GRID_ID"],
+                    "meta": {"background": "BACKGROUND_TRANSPARENT"}},
+          "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": "Executive summary"}}}
+    p2["CHART-9"] = chart_node("CHART-9", charts["Total sales"], "Total sales", ["ROOT_ID", "GRID_ID", "ROW-x"])
+    d2 = sup.call("POST", "/api/v1/dashboard/", json={
+        "dashboard_title": "Executive summary", "slug": "executive-summary", "published": True,
+        "position_json": json.dumps(p2), "json_metadata": json.dumps({"native_filter_configuration": []})})
+
+    # Link charts to dashboards (the dashboard_slices relation).
+    sup.call("PUT", f"/api/v1/chart/{charts['Sales by region']}", json={"dashboards": [d1["id"]]})
+    sup.call("PUT", f"/api/v1/chart/{charts['Sales by product']}", json={"dashboards": [d1["id"]]})
+    sup.call("PUT", f"/api/v1/chart/{charts['Total sales']}", json={"dashboards": [d1["id"], d2["id"]]})
+    manifest["dashboards"] = {"sales-overview": {"id": d1["id"]}, "executive-summary": {"id": d2["id"]}}
+
+    for i in range(a.extra_dashboards):
+        sup.call("POST", "/api/v1/dashboard/", json={
+            "dashboard_title": f"{a.env} filler {i:03d}", "slug": f"{a.env}-filler-{i:03d}"})
+    manifest["dashboard_count"] = 2 + a.extra_dashboards
+
+    # Record uuids as Superset assigned them.
+    for kind, key in [("dashboard", "dashboards"), ("chart", "charts"), ("dataset", "datasets"), ("database", "databases")]:
+        for name, entry in manifest[key].items():
+            got = sup.call("GET", f"/api/v1/{kind}/{entry['id']}")
+            entry["uuid"] = got["result"].get("uuid")
+    with open(a.manifest, "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()
