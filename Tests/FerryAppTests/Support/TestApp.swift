@@ -58,7 +58,7 @@ struct TestHarness: Sendable {
 ///
 /// Side effects: temporary files and databases, removed afterwards.
 func withFerry(
-    _ store: Store, secretKey: String? = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    _ store: Store, secretKey: String? = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", migrate: Bool = true,
     configure adjust: (inout FerryConfiguration) -> Void = { _ in },
     _ body: (TestHarness) async throws -> Void
 ) async throws {
@@ -89,7 +89,7 @@ func withFerry(
         })
     let app = try await Application.make(.testing)
     do {
-        try await FerryApp.configure(app, configuration: config, dependencies: dependencies)
+        try await FerryApp.configure(app, configuration: config, dependencies: dependencies, migrate: migrate)
         try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir))
     } catch {
         try? await app.asyncShutdown()

@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import Vapor
+
+@testable import FerryApp
+
+/// HTML a strict CSP would block, or that breaks out of text: inline scripts, inline handlers,
+/// inline styles, javascript: URLs.
+func cspViolations(_ html: String) -> [String] {
+    var found: [String] = []
+    // Look at tags only (text is escaped, so every raw "<" starts a real tag), with quoted
+    // attribute values removed, so escaped user text can't trigger or hide a finding.
+    let tags = html.matches(of: /<[^>]+>/).map { String($0.output) }
+    for tag in tags {
+        let bare = tag.replacing(/"[^"]*"/, with: "\"\"")
+        if bare.lowercased().hasPrefix("<script"), !bare.contains(" src=") { found.append(tag) }
+        if bare.lowercased().hasPrefix("<style") { found.append(tag) }
+        if bare.contains(/\son[a-z]+\s*=/.ignoresCase()) { found.append(tag) }
+        if bare.contains(/\sstyle\s*=/.ignoresCase()) { found.append(tag) }
+        if tag.lowercased().contains("javascript:") { found.append(tag) }
+    }
+    return found
+}
+
+func formHeaders() -> HTTPHeaders {
+    var h = HTTPHeaders()
+    h.contentType = .urlEncodedForm
+    h.replaceOrAdd(name: .accept, value: "text/html")
+    return h
+}
+
+func formBody(_ fields: [(String, String)]) -> String {
+    var allowed = CharacterSet.alphanumerics
+    allowed.insert(charactersIn: "-._~")
+    return fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed)!)" }.joined(separator: "&")
+}
+
+@Suite struct PagesTests {
+    @Test(arguments: Store.available)
+    func environmentsPageServesAStrictCSPShell(store: Store) async throws {
+        try await withFerry(store) { t in
+            let res = try await t.request(.GET, "/environments")
+            #expect(res.status == .ok)
+            #expect(res.headers.contentType == .html)
+            let csp = try #require(res.headers.first(name: "Content-Security-Policy"))
+            #expect(csp.contains("script-src 'self'"))
+            #expect(!csp.contains("unsafe-inline"))
+            let html = res.body.string
+            #expect(cspViolations(html).isEmpty, "\(cspViolations(html))")
+            #expect(html.contains(#"<script type="module" src="/js/ferry.js"></script>"#))
+            #expect(html.contains("No environments yet"))
+            #expect(html.contains(#"data-testid="user""#))
+            #expect(html.contains(#"href="/environments?lang=ru""#))
+            #expect(res.headers.first(name: "X-Request-ID")?.isEmpty == false)
+        }
+    }
+
+    @Test func theLanguageSwitcherSticks() async throws {
+        try await withFerry(.sqlite) { t in
+            let ru = try await t.request(.GET, "/environments?lang=ru")
+            #expect(ru.body.string.contains("<html lang=\"ru\">"))
+            #expect(ru.body.string.contains("Окружения"))
+            let cookie = try #require(ru.headers.setCookie?["ferry_lang"]?.string)
+            #expect(cookie == "ru")
+            var headers = HTTPHeaders()
+            headers.cookie = ["ferry_lang": .init(string: "ru")]
+            let again = try await t.request(.GET, "/dashboards", headers: headers)
+            #expect(again.body.string.contains("Дашборды"))
+            var accept = HTTPHeaders()
+            accept.replaceOrAdd(name: .acceptLanguage, value: "ru-RU,ru;q=0.9,en;q=0.8")
+            #expect(try await t.request(.GET, "/dashboards", headers: accept).body.string.contains("Дашборды"))
+            #expect(try await t.request(.GET, "/dashboards").body.string.contains("Dashboards"))
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func addingAnEnvironmentThroughTheForm(store: Store) async throws {
+        try await withFerry(store) { t in
+            // Invalid: re-rendered with what was typed, the errors, and nothing saved.
+            let bad = try await t.request(.POST, "/environments", headers: formHeaders(), body: formBody([
+                ("name", "staging <b>"), ("url", "ftp://nope"), ("username", "admin"), ("password", "Pw-Not-Echoed-1"),
+                ("stage", "stage"), ("authProvider", "db"), ("verifyTLS", "false"), ("verifyTLS", "true"), ("isDefault", "false"),
+            ]))
+            #expect(bad.status == .unprocessableEntity)
+            let html = bad.body.string
+            #expect(html.contains(#"data-testid="form-error""#))
+            #expect(html.contains("staging &lt;b&gt;"))
+            #expect(!html.contains("staging <b>"))
+            #expect(!html.contains("Pw-Not-Echoed-1"))
+            #expect(html.contains("field invalid"))
+            #expect(try await EnvironmentModel.query(on: t.db).count() == 0)
+
+            // Valid: saved, then redirected to the list with a notice.
+            let good = try await t.request(.POST, "/environments", headers: formHeaders(), body: formBody([
+                ("name", "staging"), ("url", closedURL), ("username", "admin"), ("password", "pw"), ("stage", "stage"),
+                ("authProvider", "db"), ("verifyTLS", "false"), ("isDefault", "false"),
+            ]))
+            #expect(good.status == .seeOther)
+            let location = try #require(good.headers.first(name: .location))
+            #expect(location == "/environments?done=saved&name=staging")
+            let list = try await t.request(.GET, location)
+            #expect(list.body.string.contains("Environment “staging” saved"))
+            #expect(list.body.string.contains(#"data-environment="staging""#))
+            let env = try #require(try await EnvironmentModel.query(on: t.db).first())
+            #expect(env.verifyTLS == false)
+            #expect(env.stage == "stage")
+
+            // Edit shows the form without the password; delete removes it.
+            let edit = try await t.request(.GET, "/environments/\(env.id!.uuidString.lowercased())/edit")
+            #expect(edit.status == .ok)
+            #expect(edit.body.string.contains("Leave empty to keep the stored password"))
+            await t.app.syncCoordinator.wait(env.id!)
+            let deleted = try await t.request(.POST, "/environments/\(env.id!.uuidString.lowercased())/delete", headers: formHeaders(), body: "")
+            #expect(deleted.status == .seeOther)
+            #expect(try await EnvironmentModel.query(on: t.db).count() == 0)
+        }
+    }
+
+    @Test func testConnectionFromThePageShowsTheReason() async throws {
+        let fake = try await FakeSuperset.start(.badCredentials)
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let env = try await t.createEnvironment(sample("fake", url: fake.url))
+            let res = try await t.request(.POST, "/environments/\(env.id.uuidString.lowercased())/test", headers: formHeaders(), body: "")
+            #expect(res.status == .ok)
+            #expect(res.body.string.contains(#"data-testid="test-result""#))
+            #expect(res.body.string.contains("The username or password was refused."))
+        }
+    }
+
+    @Test func unknownPagesAndRoutesExplainThemselves() async throws {
+        try await withFerry(.sqlite) { t in
+            var html = HTTPHeaders()
+            html.replaceOrAdd(name: .accept, value: "text/html")
+            let page = try await t.request(.GET, "/nowhere", headers: html)
+            #expect(page.status == .notFound)
+            #expect(page.body.string.contains(#"data-testid="error""#))
+            #expect(page.body.string.contains("/nowhere"))
+            let api = try await t.request(.GET, "/api/nowhere")
+            #expect(api.status == .notFound)
+            #expect(api.headers.first(name: .contentType)?.hasPrefix("application/problem+json") == true)
+            #expect(try api.json()["code"]?.stringValue == "not_found")
+            let missing = try await t.request(.GET, "/environments/\(UUID().uuidString)/edit", headers: html)
+            #expect(missing.status == .notFound)
+            #expect(missing.body.string.contains("does not exist"))
+        }
+    }
+
+    @Test func dashboardsPageListsSearchesAndEscapes() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 75))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let env = try await t.createEnvironment(sample("fake", url: fake.url))
+            await t.app.syncCoordinator.wait(env.id)
+            let res = try await t.request(.GET, "/dashboards?search=dashboard%207")
+            #expect(res.status == .ok)
+            let html = res.body.string
+            #expect(html.contains("Dashboards found: 13"))  // 7, 17, 27, 37, 47, 57, 67, 70-75
+            #expect(html.contains("Fake dashboard 70"))
+            #expect(html.contains(#"data-testid="sync-status""#))
+            #expect(cspViolations(html).isEmpty)
+            let paged = try await t.request(.GET, "/dashboards?page=2").body.string
+            #expect(paged.contains("Page 2 of 2"))
+            #expect(paged.contains(#"rel="prev""#))
+        }
+    }
+}
+
+/// Views are pure functions of their models: rendered with fixed models and compared with the
+/// committed snapshots under `__Snapshots__`. Set FERRY_RECORD_SNAPSHOTS=1 to re-record after an
+/// intended change (and review the diff).
+@Suite struct ViewSnapshotTests {
+    static let fixed = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func context(_ lang: String, path: String) -> PageContext {
+        PageContext(localizer: Localizer(language: lang), path: path, query: [:], user: nil)
+    }
+
+    func assertSnapshot(_ html: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("__Snapshots__")
+        let file = dir.appendingPathComponent(name + ".html")
+        let pretty = html.replacingOccurrences(of: "><", with: ">\n<")
+        if ProcessInfo.processInfo.environment["FERRY_RECORD_SNAPSHOTS"] == "1" || !FileManager.default.fileExists(atPath: file.path) {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try pretty.write(to: file, atomically: true, encoding: .utf8)
+            Issue.record("recorded snapshot \(name); check it in and run again", sourceLocation: sourceLocation)
+            return
+        }
+        let expected = try String(contentsOf: file, encoding: .utf8)
+        #expect(pretty == expected, "snapshot \(name) differs", sourceLocation: sourceLocation)
+    }
+
+    @Test func environmentsList() throws {
+        let id = UUID(uuidString: "00000000-0000-4000-8000-000000000001")!
+        let model = EnvironmentsPage.Model(
+            rows: [.init(id: id, name: "prod", url: "https://bi.example.com", stage: "prod", username: "ferry", authProvider: "ldap",
+                         isDefault: true, lastSyncAt: Self.fixed, syncStatus: "failed", syncError: "Superset answered HTTP 503",
+                         counts: ["dashboard": 12, "chart": 40, "dataset": 9, "database": 2])],
+            test: .init(environment: "prod", result: .init(ok: false, version: nil, reason: "timeout", message: "Superset did not answer within 10 s",
+                                                           loginOK: false, csrfOK: false, latencyMs: nil)),
+            flash: nil)
+        for lang in ["en", "ru"] {
+            let html = Layout.render(EnvironmentsPage.View(model: model, localizer: Localizer(language: lang)), context: context(lang, path: "/environments"))
+            #expect(cspViolations(html).isEmpty)
+            try assertSnapshot(html, named: "environments-\(lang)")
+        }
+    }
+
+    @Test func dashboardsWithAHostileTitle() throws {
+        let envID = UUID(uuidString: "00000000-0000-4000-8000-000000000002")!
+        let model = DashboardsPage.Model(
+            search: "\"><script>alert(1)</script>", owner: "", environment: "dev",
+            environments: [.init(id: envID, name: "dev", stage: "dev", lastSyncAt: Self.fixed, syncStatus: "succeeded", syncError: nil)],
+            items: [.init(environmentId: envID, environment: "dev", kind: "dashboard", id: 7, uuid: "u-7", name: "<img src=x onerror=alert(1)>",
+                          detail: "x\" onmouseover=\"alert(1)", parent: nil, owners: ["Ada Admin"], changedOn: Self.fixed,
+                          url: "http://127.0.0.1:8088/superset/dashboard/7/")],
+            page: 1, perPage: 50, total: 1)
+        let html = Layout.render(DashboardsPage.View(model: model, localizer: Localizer(language: "en")), context: context("en", path: "/dashboards"))
+        #expect(!html.contains("<script>alert"))
+        #expect(!html.contains("<img src=x"))
+        #expect(cspViolations(html).isEmpty)
+        try assertSnapshot(html, named: "dashboards-hostile")
+    }
+}
