@@ -41,6 +41,7 @@ enum Layout {
                 .title("\(page.title) · Ferry"),
                 .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
                 .stylesheet("/css/ferry.css"),
+                .link(.rel(.icon), .href("/favicon.svg"), .type("image/svg+xml")),
                 .element(named: "script", nodes: [.attribute(named: "type", value: "module"), .attribute(named: "src", value: "/js/ferry.js")])
             ),
             .body(

@@ -1,0 +1,44 @@
+"""Browser tests: Debian's chromium driven by playwright (no downloaded browser).
+
+scripts/test starts `ferry serve` on a fresh store and passes FERRY_URL, CHROMIUM_PATH and the
+real Superset instances' URLs. Later capabilities add their own flows beside test_shell.py.
+"""
+import os
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+
+@pytest.fixture(scope="session")
+def ferry_url():
+    return os.environ["FERRY_URL"].rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def dev_superset():
+    return os.environ["FERRY_TEST_SUPERSET_DEV_URL"].rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
+                              args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    problems = []
+    # A CSP violation or a script error shows up in the console: fail the test on either.
+    # A 422 is the expected answer to an invalid form, so that one resource error is allowed.
+    page.on("console", lambda m: problems.append(m.text)
+            if m.type == "error" and "status of 422" not in m.text else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    yield page
+    context.close()
+    assert not problems, f"browser console errors: {problems}"
