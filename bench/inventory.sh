@@ -59,12 +59,12 @@ idle=$(rss)
 
 run_wrk() { wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$1" "$2" | grep '^p50_ms'; }
 wrk -t2 -c"$CONNECTIONS" -d3s "$URL/healthz" >/dev/null  # warm-up
-baseline=$(run_wrk bench/baseline.lua "$URL/healthz")
-wrk -t2 -c"$CONNECTIONS" -d3s -s bench/search.lua "$URL" >/dev/null  # warm-up
+baseline=$(BENCH_PATHS=/healthz run_wrk bench/load.lua "$URL")
+wrk -t2 -c"$CONNECTIONS" -d3s -s bench/load.lua "$URL" >/dev/null  # warm-up
 peak_file="$DIR/peak"; echo 0 >"$peak_file"
 ( while kill -0 "$FERRY_PID" 2>/dev/null; do r=$(rss); awk -v a="$r" -v b="$(cat "$peak_file")" 'BEGIN{exit !(a>b)}' && echo "$r" >"$peak_file"; sleep 0.2; done ) &
 sampler=$!; pids+=("$sampler")
-search=$(run_wrk bench/search.lua "$URL")
+search=$(run_wrk bench/load.lua "$URL")
 kill "$sampler" 2>/dev/null || true
 peak=$(cat "$peak_file")
 

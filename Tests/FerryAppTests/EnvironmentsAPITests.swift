@@ -184,3 +184,57 @@ func sample(_ name: String = "dev", password: String = "s3cret-Pa55word!", url: 
         #expect(ok?.sqlitePath == "/tmp/x/ferry.sqlite")
     }
 }
+
+@Suite struct SecretHygieneTests {
+    @Test func passwordsNeverReachTheLogsOrErrors() async throws {
+        let password = "Log-Leak-Marker-91c2"
+        let logs = LogCapture()
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 3))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite, logs: logs) { t in
+            let env = try await t.createEnvironment(sample("fake", password: password, url: fake.url))
+            await t.app.syncCoordinator.wait(env.id)
+            _ = try await t.request(.POST, "/api/environments/\(env.id)/test")
+            fake.mode = .badCredentials
+            let failed = try await t.request(.POST, "/api/environments/\(env.id)/test")
+            #expect(!failed.body.string.contains(password))
+            try await t.sync(env.id)
+            let bad = try await t.request(.PUT, "/api/environments/\(env.id)", json: EnvironmentInput(url: "nope", password: password))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(!bad.body.string.contains(password))
+        }
+        #expect(logs.lines.count > 5, "the capture saw the app's logs")
+        #expect(logs.lines.contains { $0.contains("inventory synced") })
+        for line in logs.lines { #expect(!line.contains(password), "leaked in: \(line)") }
+    }
+
+    @Test func oversizeBodiesAreRefusedClearly() async throws {
+        try await withFerry(.sqlite) { t in
+            var headers = HTTPHeaders()
+            headers.contentType = .json
+            let huge = #"{"name":""# + String(repeating: "x", count: 2 << 20) + #""}"#
+            let res = try await t.request(.POST, "/api/environments", headers: headers, body: huge, overNetwork: true)
+            #expect(res.status == .payloadTooLarge)
+            #expect(try res.json()["code"]?.stringValue == "too_large")
+            #expect(try await EnvironmentModel.query(on: t.db).count() == 0)
+        }
+    }
+
+    @Test func periodicSyncRefreshesEveryEnvironment() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 2))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let env = try await t.createEnvironment(sample("fake", url: fake.url))
+            await t.app.syncCoordinator.wait(env.id)
+            let first = try #require(try await InventorySyncModel.find(env.id, on: t.db)?.finishedAt)
+            t.clock.advance(60)
+            await t.app.syncCoordinator.startPeriodic(interval: 0.2)
+            var later: Date? = first
+            for _ in 0..<50 where later == first {
+                try await Task.sleep(nanoseconds: 100_000_000)
+                later = try await InventorySyncModel.find(env.id, on: t.db)?.finishedAt
+            }
+            #expect(later == first.addingTimeInterval(60))
+        }
+    }
+}

@@ -55,7 +55,13 @@ public struct FerryConfiguration: Sendable {
             guard let s = Double(v), s > 0 else { throw ConfigurationError(variable: "FERRY_SUPERSET_TIMEOUT", message: "must be positive seconds") }
             c.supersetTimeout = s
         }
-        if let v = env["FERRY_LOG_LEVEL"], !v.isEmpty { c.logLevel = v }
+        if let v = env["FERRY_LOG_LEVEL"], !v.isEmpty {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(v) else {
+                throw ConfigurationError(variable: "FERRY_LOG_LEVEL", message: "must be one of \(levels.joined(separator: ", ")), got '\(v)'")
+            }
+            c.logLevel = v
+        }
         if let v = env["FERRY_LANGUAGE"], !v.isEmpty {
             guard Localizer.languages.contains(v) else {
                 throw ConfigurationError(variable: "FERRY_LANGUAGE", message: "must be one of \(Localizer.languages.joined(separator: ", "))")

@@ -59,6 +59,7 @@ struct TestHarness: Sendable {
 /// Side effects: temporary files and databases, removed afterwards.
 func withFerry(
     _ store: Store, secretKey: String? = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", migrate: Bool = true,
+    logs: LogCapture? = nil,
     configure adjust: (inout FerryConfiguration) -> Void = { _ in },
     _ body: (TestHarness) async throws -> Void
 ) async throws {
@@ -88,6 +89,10 @@ func withFerry(
             SupersetClient(configuration: configuration, transport: TestTransport.shared.with(verifyTLS: verifyTLS), logger: logger)
         })
     let app = try await Application.make(.testing)
+    if let logs {
+        app.logger = Logger(label: "ferry.test") { _ in logs.handler() }
+        config.logLevel = "trace"
+    }
     do {
         try await FerryApp.configure(app, configuration: config, dependencies: dependencies, migrate: migrate)
         try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir))
@@ -130,10 +135,11 @@ extension TestHarness {
     @discardableResult
     func request(
         _ method: HTTPMethod, _ path: String, json: (any Encodable & Sendable)? = nil, headers: HTTPHeaders = [:],
-        body: String? = nil
+        body: String? = nil, overNetwork: Bool = false
     ) async throws -> TestingHTTPResponse {
         var captured: TestingHTTPResponse?
-        try await app.testing().test(method, path, headers: headers, beforeRequest: { req in
+        // In memory by default; over a real socket when the HTTP server's own limits matter.
+        try await app.testing(method: overNetwork ? .running(port: 0) : .inMemory).test(method, path, headers: headers, beforeRequest: { req in
             if let json { try req.content.encode(AnyEncodable(json), as: .json) }
             if let body { req.body = ByteBuffer(string: body) }
         }, afterResponse: { res in captured = res })
@@ -156,4 +162,31 @@ struct AnyEncodable: Encodable, Sendable {
 
 extension TestingHTTPResponse {
     func json() throws -> BundleValue { try BundleValue.parseJSON(Data(buffer: body)) }
+}
+
+/// Keeps every log line (message and metadata) so a test can search them.
+final class LogCapture: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _lines: [String] = []
+    var lines: [String] { lock.withLock { _lines } }
+
+    func append(_ line: String) { lock.withLock { _lines.append(line) } }
+
+    func handler() -> Handler { Handler(capture: self) }
+
+    struct Handler: LogHandler {
+        let capture: LogCapture
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            let all = metadata.merging(event.metadata ?? [:]) { $1 }
+            capture.append("\(event.level) \(event.message) \(all.map { "\($0)=\($1)" }.sorted().joined(separator: " ")) \(event.error.map { "\($0)" } ?? "")")
+        }
+    }
 }

@@ -1,4 +1,6 @@
--- wrk script: rotates through typical inventory searches and prints latency percentiles.
+-- wrk script: rotates through request paths and prints latency percentiles in one line.
+-- BENCH_PATHS (space-separated) overrides the default set of typical inventory searches; the
+-- baseline run sets it to "/healthz".
 local paths = {
   "/api/dashboards?search=sales",
   "/api/dashboards?search=revenue%20dashboard%2042",
@@ -9,6 +11,11 @@ local paths = {
   "/api/charts?search=pipeline",
   "/api/dashboards?environment=prod&page=2",
 }
+local override = os.getenv("BENCH_PATHS")
+if override and #override > 0 then
+  paths = {}
+  for p in string.gmatch(override, "%S+") do table.insert(paths, p) end
+end
 local i = 0
 request = function()
   i = i + 1
