@@ -45,9 +45,11 @@ public func configure(
         app.supersetTransport = transport
         app.ferry = .live(transport: transport)
     }
+    let index = InventoryIndex()
+    app.inventoryIndex = index
     app.syncCoordinator = SyncCoordinator(
         databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
-        logger: app.logger)
+        logger: app.logger, onFinish: { index.invalidate() })
     app.lifecycle.use(FerryLifecycle())
     if startBackgroundWork {
         await app.syncCoordinator.startPeriodic(interval: configuration.syncInterval)

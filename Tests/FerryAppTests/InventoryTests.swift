@@ -98,6 +98,34 @@ extension TestHarness {
     }
 
     @Test(arguments: Store.available)
+    func changesFromAnotherProcessAreSeenWithinTheRevalidationWindow(store: Store) async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 5))
+        defer { Task { await fake.stop() } }
+        try await withFerry(store) { t in
+            let env = try await t.createEnvironment(sample("shared", url: fake.url))
+            await t.app.syncCoordinator.wait(env.id)
+            #expect(try await t.search().total == 5)
+            // Another Ferry process on the same store syncs: this one is not told.
+            let other = RemoteAsset(kind: .dashboard, id: 99, uuid: "u-99", name: "From elsewhere", detail: "elsewhere", owners: [])
+            t.clock.advance(1)
+            try await InventorySync.replace(env.id, with: [other], syncedAt: t.clock.now(), idFactory: { UUID() }, on: t.db)
+            try await InventorySync.markFinished(env.id, at: t.clock.now(), counts: ["dashboard": 1], error: nil, on: t.db)
+            #expect(try await t.search().total == 5, "answered from memory inside the window")
+            t.clock.advance(t.app.inventoryIndex.revalidateAfter + 0.5)
+            let page = try await t.search()
+            #expect(page.total == 1)
+            #expect(page.items.first?.name == "From elsewhere")
+        }
+    }
+
+    @Test func byteSearchMatchesSubstringsOfAnyScript() {
+        func has(_ a: String, _ b: String) -> Bool { InventorySearch.contains(Array(a.utf8), Array(b.utf8)) }
+        #expect(has("отчёт по продажам", "продаж"))
+        #expect(has("abc", "abc") && has("abc", "") && has("xxabc", "bc"))
+        #expect(!has("ab", "abc") && !has("abd", "abc") && !has("", "a"))
+    }
+
+    @Test(arguments: Store.available)
     func badPagingAndUnknownEnvironmentsAreClearErrors(store: Store) async throws {
         try await withFerry(store) { t in
             let res = try await t.request(.GET, "/api/dashboards?page=0&per_page=100000")

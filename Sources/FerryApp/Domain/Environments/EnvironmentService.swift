@@ -74,7 +74,7 @@ enum EnvironmentService {
 
     /// Saves in one transaction: the name must be free, and at most one environment is default.
     private static func save(_ env: EnvironmentModel, isNew: Bool, on db: Database) async throws {
-        try await db.transaction { tx in
+        try await db.writeTransaction { tx in
             let clash = try await EnvironmentModel.query(on: tx).filter(\.$name == env.name).all()
             if clash.contains(where: { $0.id != env.id }) {
                 throw AppError(.conflict, code: "name_taken", detail: "An environment named '\(env.name)' already exists. Pick another name.",

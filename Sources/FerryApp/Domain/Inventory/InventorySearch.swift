@@ -1,5 +1,4 @@
 import Fluent
-import SQLKit
 import Foundation
 import SupersetKit
 import Vapor
@@ -74,59 +73,59 @@ enum InventorySearch {
         return (page, perPage)
     }
 
-    static func run(_ q: InventoryQuery, on db: Database) async throws -> InventoryPage {
-        let envs = try await EnvironmentService.list(on: db)
-        var query = InventoryItemModel.query(on: db).filter(\.$kind == q.kind.rawValue)
+    /// Answers a query from the in-memory index (fresh as `InventoryIndex` describes).
+    static func run(_ q: InventoryQuery, index: InventoryIndex, on db: Database, now: Date) async throws -> InventoryPage {
+        try search(q, in: try await index.current(on: db, now: now))
+    }
+
+    /// Pure: filters one snapshot. Every word must appear (case-insensitive) in the name,
+    /// slug/detail, parent, uuid or owners; `owner` must appear in the owners.
+    static func search(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> InventoryPage {
+        var environmentID: UUID?
         if let e = q.environment, !e.isEmpty {
-            guard let env = envs.first(where: { $0.0.id?.uuidString.lowercased() == e.lowercased() || $0.0.name == e })?.0 else {
+            guard let env = snapshot.environments.first(where: { $0.id.uuidString.lowercased() == e.lowercased() || $0.name == e }) else {
                 throw AppError(.unprocessableEntity, code: "validation", detail: "environment: no environment '\(e)'",
                                fields: [FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'")])
             }
-            query = query.filter(\.$environmentID == env.id!)
+            environmentID = env.id
         }
-        for word in (q.search ?? "").lowercased().split(whereSeparator: \.isWhitespace).prefix(8) {
-            query = query.filter(.sql(ContainsText(column: "search_text", text: String(word))))
+        let words = (q.search ?? "").lowercased().split(whereSeparator: \.isWhitespace).prefix(8).map { Array($0.utf8) }
+        let owner = q.owner.map { Array($0.lowercased().trimmingCharacters(in: .whitespaces).utf8) } ?? []
+        let first = (q.page - 1) * q.perPage
+        let last = first + q.perPage
+        var total = 0
+        var items: [InventoryItemDTO] = []
+        for entry in snapshot.byKind[q.kind.rawValue] ?? [] {
+            if let environmentID, entry.environmentID != environmentID { continue }
+            if !owner.isEmpty, !contains(entry.owners, owner) { continue }
+            if !words.allSatisfy({ contains(entry.text, $0) }) { continue }
+            if total >= first, total < last { items.append(entry.item) }
+            total += 1
         }
-        if let owner = q.owner?.lowercased().trimmingCharacters(in: .whitespaces), !owner.isEmpty {
-            query = query.filter(.sql(ContainsText(column: "owners", text: owner, lowercaseColumn: true)))
-        }
-        let total = try await query.count()
-        let rows = try await query.sort(\.$name).sort(\.$environmentID).sort(\.$supersetID)
-            .range(((q.page - 1) * q.perPage)..<(q.page * q.perPage)).all()
-        let byID = Dictionary(envs.map { ($0.0.id!, $0.0) }, uniquingKeysWith: { a, _ in a })
-        let items = rows.map { m -> InventoryItemDTO in
-            let env = byID[m.environmentID]
-            return InventoryItemDTO(
-                environmentId: m.environmentID, environment: env?.name ?? "?", kind: m.kind, id: m.supersetID, uuid: m.uuid, name: m.name,
-                detail: m.detail, parent: m.parent, owners: m.owners.isEmpty ? [] : m.owners.components(separatedBy: ", "),
-                changedOn: m.changedOn, url: supersetLink(base: env?.url ?? "", kind: m.kind, id: m.supersetID))
-        }
-        let environments = envs.map { e, s in
-            InventoryEnvironmentDTO(id: e.id!, name: e.name, stage: e.stage, lastSyncAt: s?.succeededAt, syncStatus: s?.status, syncError: s?.error)
-        }
-        return InventoryPage(items: items, page: q.page, perPage: q.perPage, total: total, environments: environments)
+        return InventoryPage(items: items, page: q.page, perPage: q.perPage, total: total, environments: snapshot.environments)
     }
 
-    /// `column LIKE '%text%' ESCAPE '\\'` with the text's own `%`, `_` and `\\` taken literally.
-    /// Both sides are lower case (the column is stored lowercased), so this is case-insensitive
-    /// on SQLite and PostgreSQL alike.
-    struct ContainsText: SQLExpression {
-        var column: String
-        var text: String
-        /// Lower-cases the column in SQL (for columns not stored lowercased; ASCII-only on SQLite).
-        var lowercaseColumn = false
-
-        func serialize(to serializer: inout SQLSerializer) {
-            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                .replacingOccurrences(of: "_", with: "\\_")
-            if lowercaseColumn {
-                SQLFunction("LOWER", args: SQLColumn(column)).serialize(to: &serializer)
-            } else {
-                SQLColumn(column).serialize(to: &serializer)
+    /// Byte substring search. On UTF-8 a byte match is a character-sequence match, since no
+    /// character's encoding starts inside another's.
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        let n = needle.count
+        guard haystack.count >= n else { return false }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { p in
+                let first = p[0]
+                var i = 0
+                let end = h.count - n
+                while i <= end {
+                    if h[i] == first {
+                        var j = 1
+                        while j < n && h[i + j] == p[j] { j += 1 }
+                        if j == n { return true }
+                    }
+                    i += 1
+                }
+                return false
             }
-            serializer.write(" LIKE ")
-            SQLBind("%" + escaped + "%").serialize(to: &serializer)
-            serializer.write(" ESCAPE '\\'")
         }
     }
 

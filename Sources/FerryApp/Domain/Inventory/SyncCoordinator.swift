@@ -17,13 +17,19 @@ actor SyncCoordinator {
     private let dependencies: FerryDependencies
     private let timeout: Double
     private let logger: Logger
+    /// Called after every sync, successful or not (the search index reloads).
+    private let onFinish: @Sendable () -> Void
 
-    init(databases: @escaping @Sendable () -> Database, box: SecretBox, dependencies: FerryDependencies, timeout: Double, logger: Logger) {
+    init(
+        databases: @escaping @Sendable () -> Database, box: SecretBox, dependencies: FerryDependencies, timeout: Double, logger: Logger,
+        onFinish: @escaping @Sendable () -> Void = {}
+    ) {
         self.databases = databases
         self.box = box
         self.dependencies = dependencies
         self.timeout = timeout
         self.logger = logger
+        self.onFinish = onFinish
     }
 
     /// Starts a sync of one environment unless one is already running. Returns whether it started.
@@ -31,9 +37,10 @@ actor SyncCoordinator {
     func trigger(_ environmentID: UUID) -> Bool {
         if running[environmentID] != nil { return false }
         let db = databases()
-        let task = Task { [box, dependencies, timeout, logger] in
+        let task = Task { [box, dependencies, timeout, logger, onFinish] in
             _ = try? await InventorySync.run(
                 environmentID: environmentID, on: db, box: box, dependencies: dependencies, timeout: timeout, logger: logger)
+            onFinish()
             await self.finished(environmentID)
         }
         running[environmentID] = task

@@ -30,6 +30,7 @@ enum EnvironmentsAPI {
     @Sendable static func create(req: Request) async throws -> Response {
         let input = try req.content.decode(EnvironmentInput.self)
         let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
+        req.application.inventoryIndex.invalidate()
         req.logger.info("environment created", metadata: ["environment": .string(env.name)])
         await req.application.syncCoordinator.trigger(env.id!)
         let response = try await EnvironmentDTO(env, sync: nil).encodeResponse(status: .created, for: req)
@@ -41,6 +42,7 @@ enum EnvironmentsAPI {
         let id = try req.idParameter()
         let input = try req.content.decode(EnvironmentInput.self)
         let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
+        req.application.inventoryIndex.invalidate()
         req.logger.info("environment updated", metadata: ["environment": .string(env.name)])
         return EnvironmentDTO(env, sync: try await EnvironmentService.sync(for: id, on: req.db))
     }
@@ -49,6 +51,7 @@ enum EnvironmentsAPI {
         let id = try req.idParameter()
         await req.application.syncCoordinator.wait(id)
         try await EnvironmentService.delete(id, on: req.db)
+        req.application.inventoryIndex.invalidate()
         req.logger.info("environment deleted", metadata: ["environment_id": .string(id.uuidString)])
         return .noContent
     }

@@ -30,6 +30,6 @@ enum InventoryAPI {
     }
 
     @Sendable static func search(_ req: Request, kind: AssetKind) async throws -> InventoryPage {
-        try await InventorySearch.run(try query(req, kind: kind), on: req.db)
+        try await InventorySearch.run(try query(req, kind: kind), index: req.application.inventoryIndex, on: req.db, now: req.application.ferry.now())
     }
 }

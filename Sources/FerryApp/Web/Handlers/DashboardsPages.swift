@@ -10,7 +10,7 @@ enum DashboardsPages {
 
     @Sendable static func search(req: Request) async throws -> Response {
         let query = try InventoryAPI.query(req, kind: .dashboard)
-        let result = try await InventorySearch.run(query, on: req.db)
+        let result = try await InventorySearch.run(query, index: req.application.inventoryIndex, on: req.db, now: req.application.ferry.now())
         let model = DashboardsPage.Model(
             search: query.search ?? "", owner: query.owner ?? "", environment: query.environment ?? "", environments: result.environments,
             items: result.items, page: result.page, perPage: result.perPage, total: result.total)

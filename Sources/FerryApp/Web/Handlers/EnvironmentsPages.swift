@@ -45,6 +45,7 @@ enum EnvironmentsPages {
         let input = try decodeForm(req)
         do {
             let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
+            req.application.inventoryIndex.invalidate()
             await req.application.syncCoordinator.trigger(env.id!)
             return req.redirect(to: SiteURL.environments.path(query: ["done": "saved", "name": env.name]), redirectType: .normal)
         } catch let error as AppError where error.status == .unprocessableEntity || error.status == .conflict {
@@ -57,6 +58,7 @@ enum EnvironmentsPages {
         let input = try decodeForm(req)
         do {
             let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
+            req.application.inventoryIndex.invalidate()
             return req.redirect(to: SiteURL.environments.path(query: ["done": "saved", "name": env.name]), redirectType: .normal)
         } catch let error as AppError where error.status == .unprocessableEntity || error.status == .conflict {
             return formError(req, id: id, input: input, error: error)
@@ -93,6 +95,7 @@ enum EnvironmentsPages {
         let env = try await EnvironmentService.find(id, on: req.db)
         await req.application.syncCoordinator.wait(id)
         try await EnvironmentService.delete(id, on: req.db)
+        req.application.inventoryIndex.invalidate()
         return req.redirect(to: SiteURL.environments.path(query: ["done": "deleted", "name": env.name]), redirectType: .normal)
     }
 
