@@ -6,6 +6,7 @@ import Vapor
 /// app and executes the command line (`serve`, `migrate`, `env ...`).
 public enum FerryEntrypoint {
     public static func main() async -> Int32 {
+        MemoryRelease.limitArenas()
         var env: Vapor.Environment
         do {
             env = try Vapor.Environment.detect()

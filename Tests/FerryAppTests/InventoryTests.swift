@@ -200,3 +200,23 @@ struct InventoryLiveTests {
         }
     }
 }
+
+@Suite struct InventoryJSONTests {
+    @Test func preEncodedJSONDecodesToTheSamePage() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 60))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let env = try await t.createEnvironment(sample("json", url: fake.url))
+            await t.app.syncCoordinator.wait(env.id)
+            let snapshot = try await t.app.inventoryIndex.current(on: t.db, now: t.clock.now())
+            for q in [InventoryQuery(kind: .dashboard, search: "1", page: 2, perPage: 5), InventoryQuery(kind: .dashboard, search: "zzz"),
+                      InventoryQuery(kind: .chart)] {
+                let fast = try JSONDecoder.ferry.decode(InventoryPage.self, from: Data(InventorySearch.json(q, in: snapshot)))
+                let slow = try InventorySearch.search(q, in: snapshot)
+                #expect(fast.items == slow.items)
+                #expect(fast.environments == slow.environments)
+                #expect(fast.page == slow.page && fast.perPage == slow.perPage && fast.total == slow.total)
+            }
+        }
+    }
+}

@@ -47,10 +47,13 @@ final class InventoryIndex: @unchecked Sendable {
         }
         do {
             let fresh = try await task.value
-            lock.withLock {
+            let replaced = lock.withLock {
+                let changed = snapshot?.fingerprint != fresh.fingerprint
                 snapshot = fresh
                 if pending == task { pending = nil }
+                return changed
             }
+            if replaced { MemoryRelease.trim() }
             return fresh
         } catch {
             lock.withLock {
@@ -92,17 +95,22 @@ extension InventoryIndex {
             let text: [UInt8]
             /// Lower-cased UTF-8 of the owners.
             let owners: [UInt8]
+            /// `item` encoded once as JSON, so API answers don't re-encode it per request.
+            let json: [UInt8]
         }
 
         /// Per kind, sorted by name (case-insensitive), environment name, then Superset id.
         let byKind: [String: [Entry]]
         let environments: [InventoryEnvironmentDTO]
+        /// `environments` encoded once as JSON.
+        let environmentsJSON: [UInt8]
         let fingerprint: String
         var checkedAt: Date
 
         init(environments envs: [(EnvironmentModel, InventorySyncModel?)], items: [InventoryItemModel], fingerprint: String, checkedAt: Date) {
             let byID = Dictionary(envs.map { ($0.0.id!, $0.0) }, uniquingKeysWith: { a, _ in a })
             var byKind: [String: [(key: String, entry: Entry)]] = [:]
+            let encoder = JSONEncoder.ferry
             for m in items {
                 guard let env = byID[m.environmentID] else { continue }
                 let dto = InventoryItemDTO(
@@ -112,12 +120,13 @@ extension InventoryIndex {
                 let key = m.name.lowercased() + "\u{0}" + env.name + "\u{0}" + String(format: "%012d", m.supersetID)
                 byKind[m.kind, default: []].append((key, Entry(
                     item: dto, environmentID: m.environmentID, text: Array(m.searchText.lowercased().utf8),
-                    owners: Array(m.owners.lowercased().utf8))))
+                    owners: Array(m.owners.lowercased().utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }
             self.environments = envs.map { e, s in
                 InventoryEnvironmentDTO(id: e.id!, name: e.name, stage: e.stage, lastSyncAt: s?.succeededAt, syncStatus: s?.status, syncError: s?.error)
             }
+            self.environmentsJSON = Array((try? encoder.encode(self.environments)) ?? Data("[]".utf8))
             self.fingerprint = fingerprint
             self.checkedAt = checkedAt
         }

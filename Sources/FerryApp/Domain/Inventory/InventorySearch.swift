@@ -78,9 +78,19 @@ enum InventorySearch {
         try search(q, in: try await index.current(on: db, now: now))
     }
 
+    static func runJSON(_ q: InventoryQuery, index: InventoryIndex, on db: Database, now: Date) async throws -> [UInt8] {
+        try json(q, in: try await index.current(on: db, now: now))
+    }
+
+    /// The entries of one page and the number of matches.
+    struct Hits {
+        var entries: [InventoryIndex.Snapshot.Entry]
+        var total: Int
+    }
+
     /// Pure: filters one snapshot. Every word must appear (case-insensitive) in the name,
     /// slug/detail, parent, uuid or owners; `owner` must appear in the owners.
-    static func search(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> InventoryPage {
+    static func hits(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> Hits {
         var environmentID: UUID?
         if let e = q.environment, !e.isEmpty {
             guard let env = snapshot.environments.first(where: { $0.id.uuidString.lowercased() == e.lowercased() || $0.name == e }) else {
@@ -93,16 +103,37 @@ enum InventorySearch {
         let owner = q.owner.map { Array($0.lowercased().trimmingCharacters(in: .whitespaces).utf8) } ?? []
         let first = (q.page - 1) * q.perPage
         let last = first + q.perPage
-        var total = 0
-        var items: [InventoryItemDTO] = []
+        var hits = Hits(entries: [], total: 0)
         for entry in snapshot.byKind[q.kind.rawValue] ?? [] {
             if let environmentID, entry.environmentID != environmentID { continue }
             if !owner.isEmpty, !contains(entry.owners, owner) { continue }
             if !words.allSatisfy({ contains(entry.text, $0) }) { continue }
-            if total >= first, total < last { items.append(entry.item) }
-            total += 1
+            if hits.total >= first, hits.total < last { hits.entries.append(entry) }
+            hits.total += 1
         }
-        return InventoryPage(items: items, page: q.page, perPage: q.perPage, total: total, environments: snapshot.environments)
+        return hits
+    }
+
+    static func search(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> InventoryPage {
+        let h = try hits(q, in: snapshot)
+        return InventoryPage(items: h.entries.map(\.item), page: q.page, perPage: q.perPage, total: h.total, environments: snapshot.environments)
+    }
+
+    /// The API's JSON for a query, assembled from the entries' pre-encoded JSON: the same
+    /// document as encoding `search(q, in:)` (a test holds it to that).
+    static func json(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> [UInt8] {
+        let h = try hits(q, in: snapshot)
+        var out: [UInt8] = []
+        out.reserveCapacity(h.entries.reduce(256 + snapshot.environmentsJSON.count) { $0 + $1.json.count + 1 })
+        out += Array(#"{"environments":"#.utf8)
+        out += snapshot.environmentsJSON
+        out += Array(#","items":["#.utf8)
+        for (i, e) in h.entries.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += e.json
+        }
+        out += Array(#"],"page":\#(q.page),"perPage":\#(q.perPage),"total":\#(h.total)}"#.utf8)
+        return out
     }
 
     /// Byte substring search. On UTF-8 a byte match is a character-sequence match, since no

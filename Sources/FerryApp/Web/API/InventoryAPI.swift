@@ -29,7 +29,11 @@ enum InventoryAPI {
         return InventoryQuery(kind: kind, environment: p.environment, search: p.search, owner: p.owner, page: page, perPage: perPage)
     }
 
-    @Sendable static func search(_ req: Request, kind: AssetKind) async throws -> InventoryPage {
-        try await InventorySearch.run(try query(req, kind: kind), index: req.application.inventoryIndex, on: req.db, now: req.application.ferry.now())
+    @Sendable static func search(_ req: Request, kind: AssetKind) async throws -> Response {
+        let body = try await InventorySearch.runJSON(
+            try query(req, kind: kind), index: req.application.inventoryIndex, on: req.db, now: req.application.ferry.now())
+        var headers = HTTPHeaders()
+        headers.contentType = .json
+        return Response(status: .ok, headers: headers, body: .init(buffer: ByteBuffer(bytes: body)))
     }
 }

@@ -1,0 +1,82 @@
+import Foundation
+import SupersetKit
+
+/// The subset of JSON Schema (2020-12) Ferry's plugins use to describe params and inputs:
+/// `type` (object, string, integer, number, boolean, array), `properties`, `required`,
+/// `additionalProperties: false`, `enum`, `minimum`, `maximum`, `minLength`, `maxLength`,
+/// `pattern`, `items`, `default`, and `writeOnly` (a secret: never persisted, never echoed).
+///
+/// Pure. Validation collects every problem, each named by its JSON path.
+public struct JSONSchema: Sendable, Equatable {
+    public let document: BundleValue
+
+    public init(_ document: BundleValue) { self.document = document }
+
+    /// Problems found, as field errors (`field` is the dotted path; the root is "").
+    public func validate(_ value: BundleValue) -> [FieldError] {
+        var errors: [FieldError] = []
+        Self.check(value, against: document, path: "", into: &errors)
+        return errors
+    }
+
+    /// Fills in `default`s of missing top-level properties.
+    public func applyingDefaults(_ value: BundleValue) -> BundleValue {
+        guard var object = value.mapValue, let properties = document["properties"]?.mapValue else { return value }
+        for (name, schema) in properties where object[name] == nil {
+            if let d = schema["default"] { object[name] = d }
+        }
+        return .map(object)
+    }
+
+    /// Top-level properties marked `writeOnly` (secrets).
+    public var secretProperties: Set<String> {
+        Set((document["properties"]?.mapValue ?? [:]).filter { $0.value["writeOnly"]?.boolValue == true }.keys)
+    }
+
+    static func check(_ value: BundleValue, against schema: BundleValue, path: String, into errors: inout [FieldError]) {
+        func fail(_ code: String, _ message: String) { errors.append(FieldError(field: path, code: code, message: message)) }
+        if let options = schema["enum"]?.listValue, !options.contains(value) {
+            return fail("invalid", "must be one of \(options.map { $0.jsonText() }.joined(separator: ", "))")
+        }
+        switch schema["type"]?.stringValue {
+        case "object":
+            guard let object = value.mapValue else { return fail("type", "must be an object") }
+            let properties = schema["properties"]?.mapValue ?? [:]
+            for name in schema["required"]?.listValue?.compactMap(\.stringValue) ?? [] where object[name] == nil || object[name]?.isNull == true {
+                errors.append(FieldError(field: join(path, name), code: "required", message: "is required"))
+            }
+            for (name, v) in object.sorted(by: { $0.key < $1.key }) {
+                if let sub = properties[name] {
+                    check(v, against: sub, path: join(path, name), into: &errors)
+                } else if schema["additionalProperties"]?.boolValue == false {
+                    errors.append(FieldError(field: join(path, name), code: "unknown", message: "is not a known field"))
+                }
+            }
+        case "string":
+            guard let s = value.stringValue else { return fail("type", "must be a string") }
+            if let min = schema["minLength"]?.intValue, s.count < min { fail("too_short", "must have at least \(min) characters") }
+            if let max = schema["maxLength"]?.intValue, s.count > max { fail("too_long", "must have at most \(max) characters") }
+            if let pattern = schema["pattern"]?.stringValue, s.range(of: pattern, options: .regularExpression) == nil {
+                fail("invalid", "must match \(pattern)")
+            }
+        case "integer", "number":
+            let isInteger = schema["type"]?.stringValue == "integer"
+            guard let n = value.doubleValue, !isInteger || n.rounded() == n else {
+                return fail("type", isInteger ? "must be a whole number" : "must be a number")
+            }
+            if let min = schema["minimum"]?.doubleValue, n < min { fail("too_small", "must be at least \(BundleValue.double(min).jsonText())") }
+            if let max = schema["maximum"]?.doubleValue, n > max { fail("too_large", "must be at most \(BundleValue.double(max).jsonText())") }
+        case "boolean":
+            if value.boolValue == nil { fail("type", "must be true or false") }
+        case "array":
+            guard let list = value.listValue else { return fail("type", "must be a list") }
+            if let items = schema["items"] {
+                for (i, v) in list.enumerated() { check(v, against: items, path: "\(path)[\(i)]", into: &errors) }
+            }
+        default:
+            break
+        }
+    }
+
+    static func join(_ path: String, _ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+}

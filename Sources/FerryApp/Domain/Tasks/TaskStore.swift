@@ -1,0 +1,131 @@
+import Fluent
+import Foundation
+import SQLKit
+import SupersetKit
+
+/// The store operations of the task engine. Every status change is a compare-and-set on the
+/// current status, so two nodes (or a node and a late request) can't both move a task.
+///
+/// Preconditions: a SQL database (SQLite or PostgreSQL). Side effects: database writes.
+enum TaskStore {
+    static func sql(_ db: Database) -> any SQLDatabase {
+        guard let sql = db as? any SQLDatabase else { fatalError("Ferry's store is always SQL") }
+        return sql
+    }
+
+    static func isPostgres(_ db: Database) -> Bool { sql(db).dialect.name == "postgresql" }
+
+    /// Moves a task from one of `from` to `to`, setting `changes` too. Returns false when the
+    /// task was not in `from` (someone else moved it first).
+    @discardableResult
+    static func transition(
+        _ id: UUID, from: Set<TaskStatus>, to: TaskStatus, changes: [String: any Encodable & Sendable] = [:], on db: Database
+    ) async throws -> Bool {
+        precondition(from.allSatisfy { $0.canMove(to: to) }, "illegal task transition \(from) -> \(to)")
+        var update = sql(db).update("tasks").set("status", to: to.rawValue)
+        for (column, value) in changes.sorted(by: { $0.key < $1.key }) { update = update.set(SQLIdentifier(column), to: SQLBind(value)) }
+        let rows = try await update
+            .where("id", .equal, SQLBind(id))
+            .where("status", .in, SQLBind.group(from.map(\.rawValue).sorted()))
+            .returning("id")
+            .all()
+        return !rows.isEmpty
+    }
+
+    /// Claims the oldest pending task whose environments have a free slot on this node.
+    /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent nodes never claim the same row.
+    static func claimNext(
+        node: String, lease: TimeInterval, now: Date, slots: EnvironmentSlots, on db: Database
+    ) async throws -> TaskModel? {
+        try await db.writeTransaction { tx in
+            let s = sql(tx)
+            var select = s.select().column("id").column("environments").from("tasks")
+                .where("status", .equal, SQLBind(TaskStatus.pending.rawValue))
+                .orderBy("created_at").orderBy("id").limit(32)
+            if isPostgres(tx) { select = select.lockingClause(SQLLockingClause.update).lockingClause(SQLRaw("SKIP LOCKED")) }
+            struct Row: Decodable { var id: UUID; var environments: String }
+            for row in try await select.all(decoding: Row.self) {
+                let envs = row.environments.split(separator: ",").map(String.init)
+                guard slots.tryAcquire(envs) else { continue }
+                let claimed = try await transition(row.id, from: [.pending], to: .running, changes: [
+                    "claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": "starting",
+                ], on: tx)
+                if claimed, let model = try await TaskModel.find(row.id, on: tx) { return model }
+                slots.release(envs)
+            }
+            return nil
+        }
+    }
+
+    /// Appends a batch of log lines and advances the task's line count, in one transaction.
+    static func append(_ lines: [TaskLogLine], task: UUID, on db: Database) async throws {
+        guard let last = lines.last else { return }
+        try await db.writeTransaction { tx in
+            let s = sql(tx)
+            for chunk in stride(from: 0, to: lines.count, by: 400) {
+                var insert = s.insert(into: "task_logs").columns("task_id", "seq", "at", "level", "source", "message", "metadata")
+                for l in lines[chunk..<min(chunk + 400, lines.count)] {
+                    let meta = BundleValue.map(l.metadata.mapValues(BundleValue.string)).jsonText()
+                    insert = insert.values(SQLBind(task), SQLBind(l.seq), SQLBind(l.at), SQLBind(l.level.rawValue), SQLBind(l.source),
+                                           SQLBind(l.message), SQLBind(meta))
+                }
+                try await insert.run()
+            }
+            try await s.update("tasks").set("log_count", to: SQLBind(last.seq + 1)).where("id", .equal, SQLBind(task)).run()
+        }
+    }
+
+    struct LogFilter: Sendable {
+        var minLevel: LogLevel?
+        var source: String?
+        var text: String?
+        /// Lines with seq >= this.
+        var from: Int = 0
+        var limit: Int = 500
+    }
+
+    static func logs(_ task: UUID, filter: LogFilter, on db: Database) async throws -> [TaskLogLine] {
+        var q = sql(db).select().columns("seq", "at", "level", "source", "message", "metadata").from("task_logs")
+            .where("task_id", .equal, SQLBind(task)).where("seq", .greaterThanOrEqual, SQLBind(filter.from))
+        if let minLevel = filter.minLevel {
+            q = q.where("level", .in, SQLBind.group(LogLevel.allCases.filter { $0 >= minLevel }.map(\.rawValue)))
+        }
+        if let source = filter.source, !source.isEmpty { q = q.where("source", .equal, SQLBind(source)) }
+        if let text = filter.text, !text.isEmpty {
+            q = q.where(SQLFunction("LOWER", args: SQLColumn("message")), .like, SQLBind("%" + escapeLike(text.lowercased()) + "%"))
+        }
+        struct Row: Decodable { var seq: Int; var at: Date; var level: String; var source: String; var message: String; var metadata: String }
+        return try await q.orderBy("seq").limit(filter.limit).all(decoding: Row.self).map { r in
+            let meta = (try? BundleValue.parseJSON(Data(r.metadata.utf8)))?.mapValue?.compactMapValues(\.stringValue) ?? [:]
+            return TaskLogLine(seq: r.seq, at: r.at, level: LogLevel(rawValue: r.level) ?? .info, source: r.source, message: r.message, metadata: meta)
+        }
+    }
+
+    /// LIKE patterns take `%` and `_` from user text literally only where the dialect escapes
+    /// with a backslash by default (PostgreSQL); SQLite treats them as wildcards, which for a
+    /// log filter only widens the match.
+    static func escapeLike(_ s: String) -> String { s }
+}
+
+/// Per-environment concurrency on this node: at most `limit` running tasks touch one environment.
+final class EnvironmentSlots: @unchecked Sendable {
+    let limit: Int
+    private let lock = NSLock()
+    private var running: [String: Int] = [:]
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func tryAcquire(_ envs: [String]) -> Bool {
+        lock.withLock {
+            guard envs.allSatisfy({ running[$0, default: 0] < limit }) else { return false }
+            for e in envs { running[e, default: 0] += 1 }
+            return true
+        }
+    }
+
+    func release(_ envs: [String]) {
+        lock.withLock { for e in envs { running[e, default: 1] -= 1 } }
+    }
+
+    func count(_ env: String) -> Int { lock.withLock { running[env, default: 0] } }
+}
