@@ -2,6 +2,8 @@ import Fluent
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import NIOPosix
+import SQLKit
 import SupersetKit
 import Vapor
 
@@ -14,7 +16,7 @@ import Vapor
 /// Side effects: creates the data directory and, on first use, the key file; opens the store.
 public func configure(
     _ app: Application, configuration: FerryConfiguration, dependencies: FerryDependencies? = nil, migrate: Bool = true,
-    startBackgroundWork: Bool = false
+    startBackgroundWork: Bool = false, startTaskEngine: Bool = false, extraPlugins: [any Plugin] = []
 ) async throws {
     app.ferryConfiguration = configuration
     app.http.server.configuration.hostname = configuration.host
@@ -32,10 +34,19 @@ public func configure(
         pg.searchPath = nil
         app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
     } else {
+        // SQLite runs its blocking calls on the app's thread pool, and a statement waiting on
+        // SQLite's lock holds its thread; with the process-wide two-thread default, waiters
+        // could starve the lock's holder. Ferry gives SQLite a pool of its own.
+        app.threadPool = NIOThreadPool(numberOfThreads: 8)
         app.databases.use(.sqlite(.file(configuration.sqlitePath)), as: .sqlite)
     }
     app.migrations.add(M0001_CreateEnvironments())
     app.migrations.add(M0002_CreateInventory())
+    app.migrations.add(M0003_CreateTasks())
+    if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
+        // Readers don't wait for writers, and writers don't wait for readers.
+        _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
+    }
     if migrate { try await app.autoMigrate() }
 
     if let dependencies {
@@ -50,7 +61,15 @@ public func configure(
     app.syncCoordinator = SyncCoordinator(
         databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
         logger: app.logger, onFinish: { index.invalidate() })
+    var registry = PluginRegistry([HealthCheckPlugin()])
+    for plugin in extraPlugins { registry.register(plugin) }
+    app.taskEngine = TaskEngine(
+        configuration: configuration.tasks, registry: registry, databases: { [app] in app.db }, dependencies: app.ferry,
+        box: app.secretBox, supersetTimeout: configuration.supersetTimeout, logger: app.logger)
     app.lifecycle.use(FerryLifecycle())
+    if startBackgroundWork || startTaskEngine {
+        try await app.taskEngine.start()
+    }
     if startBackgroundWork {
         await app.syncCoordinator.startPeriodic(interval: configuration.syncInterval)
     }
@@ -67,6 +86,8 @@ public func configure(
     EnvironmentsAPI.register(app)
     InventoryAPI.register(app)
     OperationsAPI.register(app)
+    TasksAPI.register(app)
+    TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)
 
@@ -78,6 +99,7 @@ public func configure(
 struct FerryLifecycle: LifecycleHandler {
     func shutdownAsync(_ application: Application) async {
         await application.syncCoordinator.shutdown()
+        await application.taskEngine.shutdown()
         try? await application.supersetTransport?.shutdown()
     }
 }

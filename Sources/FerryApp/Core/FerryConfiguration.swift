@@ -20,6 +20,8 @@ public struct FerryConfiguration: Sendable {
     public var defaultLanguage: String = "en"
     /// Largest accepted upload (bundle ZIPs), bytes.
     public var maxUploadBytes: Int = 64 << 20
+    /// The task engine: workers, per-environment limit, lease, input timeout.
+    public var tasks = TaskEngineConfiguration()
 
     public init() {}
 
@@ -55,6 +57,16 @@ public struct FerryConfiguration: Sendable {
             guard let s = Double(v), s > 0 else { throw ConfigurationError(variable: "FERRY_SUPERSET_TIMEOUT", message: "must be positive seconds") }
             c.supersetTimeout = s
         }
+        func positiveInt(_ name: String) throws -> Int? {
+            guard let v = env[name], !v.isEmpty else { return nil }
+            guard let n = Int(v), n > 0 else { throw ConfigurationError(variable: name, message: "must be a whole number above 0, got '\(v)'") }
+            return n
+        }
+        if let n = try positiveInt("FERRY_TASK_WORKERS") { c.tasks.concurrency = n }
+        if let n = try positiveInt("FERRY_TASK_PER_ENVIRONMENT") { c.tasks.perEnvironmentLimit = n }
+        if let n = try positiveInt("FERRY_TASK_LEASE") { c.tasks.lease = Double(n) }
+        if let n = try positiveInt("FERRY_TASK_INPUT_TIMEOUT") { c.tasks.inputTimeout = Double(n) }
+        if let v = env["FERRY_NODE_ID"], !v.isEmpty { c.tasks.nodeID = v }
         if let v = env["FERRY_LOG_LEVEL"], !v.isEmpty {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(v) else {

@@ -18,6 +18,10 @@ enum SiteURL: Sendable {
     case environmentDelete(Parameter<UUID>)
     case environmentTest(Parameter<UUID>)
     case environmentSync(Parameter<UUID>)
+    case tasksPage
+    case taskPage(Parameter<UUID>)
+    case wsTasks
+    case wsTask(Parameter<UUID>)
     case healthz
     case readyz
     case metrics
@@ -31,6 +35,12 @@ enum SiteURL: Sendable {
         case environmentSync(Parameter<UUID>)
         case inventory(String)  // dashboards, charts, datasets, databases
         case openapi
+        case plugins
+        case tasks
+        case task(Parameter<UUID>)
+        case taskCancel(Parameter<UUID>)
+        case taskInput(Parameter<UUID>)
+        case taskLogs(Parameter<UUID>)
     }
 
     static let inventoryKinds = ["dashboards", "charts", "datasets", "databases"]
@@ -52,6 +62,10 @@ enum SiteURL: Sendable {
         case .environmentDelete(let p): return ["environments", id(p), "delete"]
         case .environmentTest(let p): return ["environments", id(p), "test"]
         case .environmentSync(let p): return ["environments", id(p), "sync"]
+        case .tasksPage: return ["tasks"]
+        case .taskPage(let p): return ["tasks", id(p)]
+        case .wsTasks: return ["ws", "tasks"]
+        case .wsTask(let p): return ["ws", "tasks", id(p)]
         case .healthz: return ["healthz"]
         case .readyz: return ["readyz"]
         case .metrics: return ["metrics"]
@@ -64,6 +78,12 @@ enum SiteURL: Sendable {
             case .environmentSync(let p): return ["api", "environments", id(p), "sync"]
             case .inventory(let kind): return ["api", .constant(kind)]
             case .openapi: return ["api", "openapi.json"]
+            case .plugins: return ["api", "plugins"]
+            case .tasks: return ["api", "tasks"]
+            case .task(let p): return ["api", "tasks", id(p)]
+            case .taskCancel(let p): return ["api", "tasks", id(p), "cancel"]
+            case .taskInput(let p): return ["api", "tasks", id(p), "input"]
+            case .taskLogs(let p): return ["api", "tasks", id(p), "logs"]
             }
         }
     }
@@ -116,7 +136,7 @@ extension Request {
     /// The `:id` path parameter as a UUID, or a 404 problem.
     func idParameter() throws -> UUID {
         guard let text = parameters.get("id"), let id = UUID(uuidString: text) else {
-            throw AppError(.notFound, code: "not_found", detail: "'\(parameters.get("id") ?? "")' is not an environment id (a UUID).")
+            throw AppError(.notFound, code: "not_found", detail: "'\(parameters.get("id") ?? "")' is not a valid id (a UUID).")
         }
         return id
     }

@@ -59,7 +59,7 @@ struct TestHarness: Sendable {
 /// Side effects: temporary files and databases, removed afterwards.
 func withFerry(
     _ store: Store, secretKey: String? = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", migrate: Bool = true,
-    logs: LogCapture? = nil,
+    logs: LogCapture? = nil, tasks: Bool = false, plugins: [any Plugin] = [],
     configure adjust: (inout FerryConfiguration) -> Void = { _ in },
     _ body: (TestHarness) async throws -> Void
 ) async throws {
@@ -71,6 +71,9 @@ func withFerry(
     config.interactiveTimeout = 5
     config.supersetTimeout = 10
     config.logLevel = "warning"
+    config.tasks.lease = 3
+    config.tasks.pollInterval = 0.2
+    config.tasks.logFlushInterval = 0.05
     var pgDatabase: String?
     if store == .postgres {
         let url = try #require(Store.environment["FERRY_TEST_POSTGRES_URL"], "FERRY_TEST_POSTGRES_URL is not set: run scripts/test")
@@ -94,7 +97,8 @@ func withFerry(
         config.logLevel = "trace"
     }
     do {
-        try await FerryApp.configure(app, configuration: config, dependencies: dependencies, migrate: migrate)
+        try await FerryApp.configure(
+            app, configuration: config, dependencies: dependencies, migrate: migrate, startTaskEngine: tasks, extraPlugins: plugins)
         try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir))
     } catch {
         try? await app.asyncShutdown()

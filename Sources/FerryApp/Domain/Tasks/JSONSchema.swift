@@ -12,6 +12,12 @@ public struct JSONSchema: Sendable, Equatable {
 
     public init(_ document: BundleValue) { self.document = document }
 
+    /// A schema written as JSON text in code. Precondition: the text is valid JSON (a literal;
+    /// the plugin tests load every registered schema).
+    public init(json: String) {
+        do { self.document = try BundleValue.parseJSON(Data(json.utf8)) } catch { preconditionFailure("invalid schema JSON: \(error)") }
+    }
+
     /// Problems found, as field errors (`field` is the dotted path; the root is "").
     public func validate(_ value: BundleValue) -> [FieldError] {
         var errors: [FieldError] = []

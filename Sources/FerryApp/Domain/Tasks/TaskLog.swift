@@ -67,23 +67,35 @@ final class TaskHub: @unchecked Sendable {
         }
     }
 
-    func subscribe(task: UUID) -> (backlog: [TaskLogLine], events: AsyncStream<TaskEvent>) {
+    private var closed = false
+
+    /// Ends every live stream (shutdown): subscribers' loops finish.
+    func finishAll() {
+        let all = lock.withLock { () -> [AsyncStream<TaskEvent>.Continuation] in
+            closed = true
+            return taskSubscribers.values.flatMap(\.values) + Array(allSubscribers.values)
+        }
+        for c in all { c.finish() }
+    }
+
+    /// `end` finishes the returned stream (when the subscriber goes away).
+    func subscribe(task: UUID) -> (backlog: [TaskLogLine], events: AsyncStream<TaskEvent>, end: @Sendable () -> Void) {
         let (stream, continuation) = AsyncStream<TaskEvent>.makeStream(bufferingPolicy: .bufferingNewest(50_000))
         let token = UUID()
-        let backlog = lock.withLock {
-            taskSubscribers[task, default: [:]][token] = continuation
+        let backlog = lock.withLock { () -> [TaskLogLine] in
+            if closed { continuation.finish() } else { taskSubscribers[task, default: [:]][token] = continuation }
             return pending[task] ?? []
         }
         continuation.onTermination = { [weak self] _ in
             self?.lock.withLock { _ = self?.taskSubscribers[task]?.removeValue(forKey: token) }
         }
-        return (backlog, stream)
+        return (backlog, stream, { continuation.finish() })
     }
 
     func subscribeAll() -> AsyncStream<TaskEvent> {
         let (stream, continuation) = AsyncStream<TaskEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         let token = UUID()
-        lock.withLock { allSubscribers[token] = continuation }
+        lock.withLock { if closed { continuation.finish() } else { allSubscribers[token] = continuation } }
         continuation.onTermination = { [weak self] _ in
             self?.lock.withLock { _ = self?.allSubscribers.removeValue(forKey: token) }
         }

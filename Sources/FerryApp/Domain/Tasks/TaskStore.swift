@@ -21,7 +21,9 @@ enum TaskStore {
     static func transition(
         _ id: UUID, from: Set<TaskStatus>, to: TaskStatus, changes: [String: any Encodable & Sendable] = [:], on db: Database
     ) async throws -> Bool {
-        precondition(from.allSatisfy { $0.canMove(to: to) }, "illegal task transition \(from) -> \(to)")
+        // Only the sources from which `to` is legal take part; a call naming none is a bug.
+        let from = from.filter { $0.canMove(to: to) }
+        precondition(!from.isEmpty, "illegal task transition to \(to)")
         var update = sql(db).update("tasks").set("status", to: to.rawValue)
         for (column, value) in changes.sorted(by: { $0.key < $1.key }) { update = update.set(SQLIdentifier(column), to: SQLBind(value)) }
         let rows = try await update

@@ -1,0 +1,143 @@
+import Fluent
+import Foundation
+import Logging
+import SupersetKit
+
+/// What a running plugin gets: its params, a log, progress, Superset clients, the store,
+/// structured input from an operator, and cancellation at step boundaries.
+///
+/// Invariant: every log line gets the next sequence number of its task, with no gaps.
+public final class TaskContext: Sendable {
+    public let taskID: UUID
+    /// Validated params, defaults applied, secrets decrypted.
+    public let params: BundleValue
+    /// The store (for plugins that keep their own records).
+    public let db: any Database
+    let writer: TaskLogWriter
+    private let progressSink: @Sendable (Int, String) async -> Void
+    private let clientFactory: @Sendable (String) async throws -> SupersetClient
+    private let inputHandler: @Sendable (String, JSONSchema, TimeInterval?) async throws -> BundleValue
+    private let steps = LockedBox<[String]>([])
+
+    init(
+        taskID: UUID, params: BundleValue, db: any Database, writer: TaskLogWriter,
+        progress: @escaping @Sendable (Int, String) async -> Void,
+        client: @escaping @Sendable (String) async throws -> SupersetClient,
+        input: @escaping @Sendable (String, JSONSchema, TimeInterval?) async throws -> BundleValue
+    ) {
+        self.taskID = taskID
+        self.params = params
+        self.db = db
+        self.writer = writer
+        self.progressSink = progress
+        self.clientFactory = client
+        self.inputHandler = input
+    }
+
+    public func log(_ level: LogLevel, _ message: String, source: String = "plugin", metadata: [String: String] = [:]) {
+        writer.log(level, message, source: source, metadata: metadata)
+    }
+
+    /// Marks a step boundary: honours cancellation, records the step, reports progress.
+    public func step(_ name: String, progress: Int) async throws {
+        try Task.checkCancellation()
+        steps.update { $0.append(name) }
+        log(.info, name, source: "engine", metadata: ["progress": String(progress)])
+        await progressSink(max(0, min(100, progress)), name)
+    }
+
+    /// The steps reached so far, in order.
+    public var completedSteps: [String] { steps.value }
+
+    /// A logged-in client for an environment (by name).
+    public func superset(_ environment: String) async throws -> SupersetClient { try await clientFactory(environment) }
+
+    /// Pauses the task until an operator answers `prompt` with a value valid against `schema`
+    /// (`POST /api/tasks/{id}/input`), or fails it after `timeout` (default: the engine's).
+    /// The answer is never persisted.
+    public func awaitInput(prompt: String, schema: JSONSchema, timeout: TimeInterval? = nil) async throws -> BundleValue {
+        try await inputHandler(prompt, schema, timeout)
+    }
+}
+
+/// A value behind a lock.
+final class LockedBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _value: T
+    init(_ value: T) { _value = value }
+    var value: T { lock.withLock { _value } }
+    func update<R>(_ body: (inout T) -> R) -> R { lock.withLock { body(&_value) } }
+}
+
+/// Numbers, publishes and batches one task's log lines into the store.
+///
+/// Lines are published at once (live subscribers see them immediately) and written in batches
+/// every `interval` or when `batchSize` lines wait, never one insert per line.
+final class TaskLogWriter: @unchecked Sendable {
+    let task: UUID
+    private let hub: TaskHub
+    private let db: any Database
+    private let now: @Sendable () -> Date
+    private let interval: TimeInterval
+    private let batchSize: Int
+    private let lock = NSLock()
+    private var nextSeq: Int
+    private var waiting = 0
+    private var loop: Task<Void, Never>?
+    private let logger: Logger
+
+    init(task: UUID, startSeq: Int, hub: TaskHub, db: any Database, now: @escaping @Sendable () -> Date, interval: TimeInterval = 0.1,
+         batchSize: Int = 2_000, logger: Logger) {
+        self.task = task
+        self.nextSeq = startSeq
+        self.hub = hub
+        self.db = db
+        self.now = now
+        self.interval = interval
+        self.batchSize = batchSize
+        self.logger = logger
+    }
+
+    func log(_ level: LogLevel, _ message: String, source: String, metadata: [String: String]) {
+        lock.withLock {
+            let line = TaskLogLine(seq: nextSeq, at: now(), level: level, source: source, message: message, metadata: metadata)
+            nextSeq += 1
+            waiting += 1
+            hub.publish(line, task: task)
+        }
+    }
+
+    func start() {
+        loop = Task { [weak self] in
+            while !Task.isCancelled {
+                guard let self else { return }
+                try? await Task.sleep(nanoseconds: UInt64(self.interval * 1e9))
+                await self.flush()
+            }
+        }
+    }
+
+    /// Writes every published line not yet in the store.
+    func flush() async {
+        let lines = hub.unflushed(task)
+        guard let last = lines.last else { return }
+        do {
+            for start in stride(from: 0, to: lines.count, by: batchSize) {
+                let batch = Array(lines[start..<min(start + batchSize, lines.count)])
+                try await TaskStore.append(batch, task: task, on: db)
+                hub.flushed(task, through: batch.last!.seq)
+            }
+            lock.withLock { waiting = max(0, waiting - lines.count) }
+        } catch {
+            logger.error("task log flush failed; will retry", metadata: ["task_id": .string(task.uuidString), "error": .string("\(error)"),
+                                                                      "through_seq": .stringConvertible(last.seq)])
+        }
+    }
+
+    /// Stops the batching loop and writes what is left.
+    func stop() async {
+        loop?.cancel()
+        await loop?.value
+        await flush()
+    }
+}

@@ -1,0 +1,489 @@
+import Fluent
+import Foundation
+import Logging
+import SupersetKit
+import Vapor
+
+public struct TaskEngineConfiguration: Sendable {
+    /// Tasks run at once by this node.
+    public var concurrency = 2
+    /// Running tasks touching one environment at once, on this node.
+    public var perEnvironmentLimit = 1
+    /// Seconds a claim holds without a heartbeat (heartbeats come every third of it).
+    public var lease: TimeInterval = 30
+    /// Seconds between looks at the queue when nothing woke the workers (other nodes' submits).
+    public var pollInterval: TimeInterval = 1
+    /// Default seconds a task waits for input before failing.
+    public var inputTimeout: TimeInterval = 900
+    /// Seconds between log batches.
+    public var logFlushInterval: TimeInterval = 0.1
+    /// This process's name in claims.
+    public var nodeID = "node-" + UUID().uuidString.prefix(8).lowercased()
+
+    public init() {}
+}
+
+/// Runs tasks: claims pending ones from the store, runs their plugins with a context, records
+/// every status change before announcing it, and recovers what a dead node left behind.
+///
+/// Invariants: a task runs on one node at a time (compare-and-set claims; `SKIP LOCKED` on
+/// PostgreSQL); at most `concurrency` tasks run here, and at most `perEnvironmentLimit` per
+/// environment; a finished task's log is flushed before its final status is written.
+/// Side effects: store writes, Superset calls through plugins, spawned tasks.
+final class TaskEngine: @unchecked Sendable {
+    let configuration: TaskEngineConfiguration
+    let registry: PluginRegistry
+    let hub: TaskHub
+    let slots: EnvironmentSlots
+    private let databases: @Sendable () -> any Database
+    private let dependencies: FerryDependencies
+    private let box: SecretBox
+    private let supersetTimeout: Double
+    private let logger: Logger
+    private let signal = WorkSignal()
+    private let lock = NSLock()
+    private var loops: [Task<Void, Never>] = []
+    private var running: [UUID: Task<PluginOutcome, Error>] = [:]
+    private var inputs: [UUID: CheckedContinuation<BundleValue, Error>] = [:]
+    private var stopping = false
+
+    init(
+        configuration: TaskEngineConfiguration, registry: PluginRegistry, databases: @escaping @Sendable () -> any Database,
+        dependencies: FerryDependencies, box: SecretBox, supersetTimeout: Double, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.hub = TaskHub()
+        self.slots = EnvironmentSlots(limit: configuration.perEnvironmentLimit)
+        self.databases = databases
+        self.dependencies = dependencies
+        self.box = box
+        self.supersetTimeout = supersetTimeout
+        var logger = logger
+        logger[metadataKey: "node"] = .string(configuration.nodeID)
+        self.logger = logger
+    }
+
+    var db: any Database { databases() }
+
+    // MARK: Lifecycle
+
+    /// Recovers what a previous run left, then starts the workers and the maintenance loop.
+    func start() async throws {
+        try await recover(onlyExpired: TaskStore.isPostgres(db))
+        lock.withLock {
+            for i in 0..<max(1, configuration.concurrency) {
+                loops.append(Task { [weak self] in await self?.workerLoop(index: i) })
+            }
+            loops.append(Task { [weak self] in await self?.maintenanceLoop() })
+        }
+    }
+
+    /// Stops claiming; running tasks are cancelled and end `interrupted` (or pending again if
+    /// their plugin can resume), so another node or the next start picks them up.
+    func shutdown() async {
+        let (all, work) = lock.withLock { () -> ([Task<Void, Never>], [Task<PluginOutcome, Error>]) in
+            stopping = true
+            return (loops, Array(running.values))
+        }
+        for t in work { t.cancel() }
+        for t in all { t.cancel() }
+        signal.notify()
+        for t in all { await t.value }
+        hub.finishAll()
+    }
+
+    var isStopping: Bool { lock.withLock { stopping } }
+
+    // MARK: Submitting and controlling
+
+    /// Validates and queues a task. Throws a 422 naming each invalid field.
+    func submit(pluginID: String, params: BundleValue, user: String, scheduleID: UUID? = nil, on db: any Database) async throws -> TaskModel {
+        guard let plugin = registry.plugin(pluginID) else {
+            throw AppError.validation([FieldError(field: "plugin", code: "unknown",
+                                                  message: "no plugin '\(pluginID)'; GET /api/plugins lists them")])
+        }
+        let problems = plugin.paramsSchema.validate(params).map {
+            FieldError(field: $0.field.isEmpty ? "params" : "params.\($0.field)", code: $0.code, message: $0.message)
+        }
+        if !problems.isEmpty { throw AppError.validation(problems) }
+        var stored = plugin.paramsSchema.applyingDefaults(params)
+        for secret in plugin.paramsSchema.secretProperties {
+            if let value = stored[secret]?.stringValue { stored[secret] = .map(["$sealed": .string(try box.seal(value))]) }
+        }
+        let envs = plugin.environments(for: params)
+        if !envs.isEmpty {
+            let known = Set(try await EnvironmentModel.query(on: db).all().map(\.name))
+            let unknown = envs.filter { !known.contains($0) }
+            if !unknown.isEmpty {
+                throw AppError.validation(unknown.map { FieldError(field: "params.environment", code: "unknown", message: "no environment '\($0)'") })
+            }
+        }
+        let task = TaskModel()
+        task.id = dependencies.uuid()
+        task.pluginID = plugin.id
+        task.params = stored.jsonText()
+        task.createdBy = user
+        task.environments = envs.joined(separator: ",")
+        task.status = TaskStatus.pending.rawValue
+        task.progress = 0
+        task.step = "queued"
+        task.createdAt = dependencies.now()
+        task.cancelRequested = false
+        task.scheduleID = scheduleID
+        task.logCount = 0
+        try await task.create(on: db)
+        logger.info("task queued", metadata: ["task_id": .string(task.id!.uuidString), "plugin": .string(plugin.id)])
+        hub.announce(TaskEvent(kind: .status, taskId: task.id!, status: .pending))
+        signal.notify()
+        return task
+    }
+
+    /// Cancels a task: a pending one at once; a running one cooperatively at its next step
+    /// boundary (on whichever node runs it).
+    func cancel(_ id: UUID, on db: any Database) async throws -> TaskModel {
+        guard let task = try await TaskModel.find(id, on: db) else { throw AppError.notFound("Task \(id)") }
+        let status = TaskStatus(rawValue: task.status) ?? .failed
+        switch status {
+        case .pending:
+            if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": "cancelled before it started"], on: db) {
+                hub.announce(TaskEvent(kind: .status, taskId: id, status: .cancelled))
+            }
+        case .running, .awaitingInput:
+            try await TaskStore.sql(db).update("tasks").set("cancel_requested", to: true).where("id", .equal, id).run()
+            lock.withLock { running[id] }?.cancel()
+        default:
+            throw AppError(.conflict, code: "task_finished", detail: "Task \(id) already ended (\(status.rawValue)); there is nothing to cancel.")
+        }
+        return try await TaskModel.find(id, on: db) ?? task
+    }
+
+    /// Delivers an operator's answer to a task awaiting input, after validating it.
+    func provideInput(_ id: UUID, value: BundleValue, on db: any Database) async throws {
+        guard let task = try await TaskModel.find(id, on: db) else { throw AppError.notFound("Task \(id)") }
+        guard task.status == TaskStatus.awaitingInput.rawValue, let request = task.inputRequest,
+              let schema = (try? BundleValue.parseJSON(Data(request.utf8)))?["schema"]
+        else {
+            throw AppError(.conflict, code: "not_awaiting_input", detail: "Task \(id) is \(task.status), not waiting for input.")
+        }
+        let problems = JSONSchema(schema).validate(value).map {
+            FieldError(field: $0.field.isEmpty ? "input" : $0.field, code: $0.code, message: $0.message)
+        }
+        if !problems.isEmpty { throw AppError.validation(problems) }
+        guard let continuation = lock.withLock({ inputs.removeValue(forKey: id) }) else {
+            throw AppError(.conflict, code: "input_elsewhere",
+                           detail: "Task \(id) is waiting on Ferry node \(task.claimedBy ?? "?"); send the input to that node.")
+        }
+        continuation.resume(returning: value)
+    }
+
+    // MARK: Workers
+
+    private func workerLoop(index: Int) async {
+        while !Task.isCancelled && !isStopping {
+            do {
+                if let task = try await TaskStore.claimNext(
+                    node: configuration.nodeID, lease: configuration.lease, now: dependencies.now(), slots: slots, on: db)
+                {
+                    await execute(task)
+                    continue
+                }
+            } catch {
+                logger.error("claiming a task failed", metadata: ["error": .string("\(error)")])
+            }
+            await signal.wait(timeout: configuration.pollInterval)
+        }
+    }
+
+    private func maintenanceLoop() async {
+        let every = max(0.2, configuration.lease / 3)
+        while !Task.isCancelled && !isStopping {
+            try? await Task.sleep(nanoseconds: UInt64(every * 1e9))
+            if Task.isCancelled { return }
+            do { try await recover(onlyExpired: true) } catch {
+                logger.warning("task recovery failed", metadata: ["error": .string("\(error)")])
+            }
+        }
+    }
+
+    /// Running or awaiting tasks whose node is gone become `interrupted` (then `pending` when
+    /// their plugin can resume). `onlyExpired`: only those whose lease ran out (other nodes may
+    /// be alive); otherwise all of them (a single SQLite process starting up).
+    func recover(onlyExpired: Bool) async throws {
+        let now = dependencies.now()
+        var query = TaskModel.query(on: db).filter(\.$status ~~ [TaskStatus.running.rawValue, TaskStatus.awaitingInput.rawValue])
+        if onlyExpired { query = query.filter(\.$leaseUntil < now) }
+        for task in try await query.all() {
+            guard let id = task.id, lock.withLock({ running[id] == nil }) else { continue }
+            let moved = try await TaskStore.transition(id, from: [.running, .awaitingInput], to: .interrupted, changes: [
+                "finished_at": now, "error": "Ferry node \(task.claimedBy ?? "?") stopped while the task was \(task.status.replacingOccurrences(of: "_", with: " ")).",
+                "next_action": "Check what the task's log says was done, then start it again.", "input_request": Optional<String>.none,
+            ], on: db)
+            guard moved else { continue }
+            logger.warning("task interrupted", metadata: ["task_id": .string(id.uuidString), "plugin": .string(task.pluginID)])
+            hub.announce(TaskEvent(kind: .status, taskId: id, status: .interrupted))
+            if registry.plugin(task.pluginID)?.resumable == true,
+               try await TaskStore.transition(id, from: [.interrupted], to: .pending, changes: [
+                   "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": "resuming after a restart",
+                   "finished_at": Optional<Date>.none, "error": Optional<String>.none, "next_action": Optional<String>.none,
+               ], on: db)
+            {
+                hub.announce(TaskEvent(kind: .status, taskId: id, status: .pending))
+                signal.notify()
+            }
+        }
+    }
+
+    // MARK: Running one task
+
+    private func execute(_ task: TaskModel) async {
+        let id = task.id!
+        let envs = task.environments.split(separator: ",").map(String.init)
+        defer { slots.release(envs) }
+        var log = logger
+        log[metadataKey: "task_id"] = .string(id.uuidString)
+        log[metadataKey: "plugin"] = .string(task.pluginID)
+        if let env = envs.first { log[metadataKey: "environment"] = .string(env) }
+        let writer = TaskLogWriter(task: id, startSeq: task.logCount, hub: hub, db: db, now: dependencies.now,
+                                   interval: configuration.logFlushInterval, logger: log)
+        writer.start()
+        hub.announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: "starting"))
+        writer.log(.info, "started on \(configuration.nodeID)", source: "engine", metadata: [:])
+
+        guard let plugin = registry.plugin(task.pluginID) else {
+            writer.log(.error, "no plugin '\(task.pluginID)' on this node", source: "engine", metadata: [:])
+            await finish(id, writer: writer, status: .failed, changes: [
+                "error": "Plugin '\(task.pluginID)' is not installed on node \(configuration.nodeID).",
+                "next_action": "Run the same Ferry version on every node, then start the task again.",
+            ])
+            return
+        }
+        let params: BundleValue
+        do { params = try unseal(BundleValue.parseJSON(Data(task.params.utf8))) } catch {
+            await finish(id, writer: writer, status: .failed, changes: [
+                "error": "The task's stored params can't be read: \(error).", "next_action": "Start a new task with fresh params.",
+            ])
+            return
+        }
+        let taskLogger = log
+        let context = TaskContext(
+            taskID: id, params: params, db: db, writer: writer,
+            progress: { [weak self] percent, step in await self?.progress(id, percent: percent, step: step) },
+            client: { [weak self] name in
+                guard let self else { throw CancellationError() }
+                return try await self.client(for: name, logger: taskLogger)
+            },
+            input: { [weak self] prompt, schema, timeout in
+                guard let self else { throw CancellationError() }
+                return try await self.awaitInput(id, prompt: prompt, schema: schema, timeout: timeout, writer: writer)
+            })
+        let work = Task { try await plugin.run(context) }
+        lock.withLock { running[id] = work }
+        let heartbeat = Task { [weak self] in await self?.heartbeat(id, work: work) }
+        let result = await work.result
+        heartbeat.cancel()
+        await heartbeat.value
+        lock.withLock { running[id] = nil }
+
+        switch result {
+        case .success(let outcome):
+            let status: TaskStatus = outcome.kind == .succeeded ? .succeeded : .partial
+            writer.log(.info, "finished: \(status.rawValue)", source: "engine", metadata: [:])
+            await finish(id, writer: writer, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": "done"])
+        case .failure(let error):
+            let done = context.completedSteps
+            let doneText = done.isEmpty ? "no step had completed" : "steps reached: " + done.joined(separator: ", ")
+            if error is CancellationError || (work.isCancelled && !(error is TaskFailure)) {
+                let interrupted = isStopping
+                writer.log(.warning, (interrupted ? "stopped by a Ferry shutdown; " : "cancelled; ") + doneText, source: "engine", metadata: [:])
+                await finish(id, writer: writer, status: interrupted ? .interrupted : .cancelled, changes: [
+                    "step": interrupted ? "interrupted" : "cancelled", "input_request": Optional<String>.none,
+                    "error": interrupted ? "Ferry stopped while the task was running (\(doneText))." : Optional<String>.none,
+                    "next_action": interrupted ? "Start it again once Ferry is back." : Optional<String>.none,
+                ])
+            } else {
+                let (message, next) = Self.describe(error)
+                writer.log(.error, message, source: "engine", metadata: ["next_action": next])
+                await finish(id, writer: writer, status: .failed, changes: [
+                    "error": message, "next_action": next, "input_request": Optional<String>.none,
+                ])
+            }
+        }
+    }
+
+    /// Flushes the log, then commits the final status, then announces it.
+    private func finish(_ id: UUID, writer: TaskLogWriter, status: TaskStatus, changes: [String: any Encodable & Sendable]) async {
+        await writer.stop()
+        var all = changes
+        all["finished_at"] = dependencies.now()
+        all["lease_until"] = Optional<Date>.none
+        do {
+            if try await TaskStore.transition(id, from: [.running, .awaitingInput], to: status, changes: all, on: db) {
+                hub.announce(TaskEvent(kind: .status, taskId: id, status: status))
+            }
+        } catch {
+            logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string("\(error)")])
+        }
+    }
+
+    static func describe(_ error: Error) -> (String, String) {
+        switch error {
+        case let f as TaskFailure: return (f.message, f.nextAction)
+        case let s as SupersetError:
+            let next: String
+            switch s {
+            case .badCredentials: next = "Fix the environment's username or password, test the connection, then run the task again."
+            case .unreachable, .timeout, .tls: next = "Check that Superset is up and reachable from Ferry (test the connection), then run the task again."
+            case .forbidden: next = "Give Ferry's Superset user the permissions it needs, then run the task again."
+            default: next = "Read the task's log for Superset's own message, fix the cause, then run the task again."
+            }
+            return (s.errorDescription ?? s.code, next)
+        case let a as AppError: return (a.detail, "Correct the task's params and start it again.")
+        default: return ("Unexpected error: \(error)", "Read the log; if it repeats, report it with the task id.")
+        }
+    }
+
+    private func progress(_ id: UUID, percent: Int, step: String) async {
+        do {
+            try await TaskStore.sql(db).update("tasks").set("progress", to: percent).set("step", to: step)
+                .where("id", .equal, id).run()
+            hub.announce(TaskEvent(kind: .progress, taskId: id, progress: percent, step: step))
+        } catch {
+            logger.warning("recording progress failed", metadata: ["task_id": .string(id.uuidString), "error": .string("\(error)")])
+        }
+    }
+
+    /// Extends the claim and looks for a cancel requested on another node.
+    private func heartbeat(_ id: UUID, work: Task<PluginOutcome, Error>) async {
+        let every = max(0.05, configuration.lease / 3)
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(every * 1e9))
+            if Task.isCancelled { return }
+            do {
+                struct Row: Decodable { var cancel_requested: Bool }
+                let rows = try await TaskStore.sql(db).update("tasks")
+                    .set("lease_until", to: dependencies.now().addingTimeInterval(configuration.lease))
+                    .where("id", .equal, id).where("claimed_by", .equal, configuration.nodeID)
+                    .returning("cancel_requested").all(decoding: Row.self)
+                if rows.first?.cancel_requested == true { work.cancel() }
+            } catch {
+                logger.warning("task heartbeat failed", metadata: ["task_id": .string(id.uuidString), "error": .string("\(error)")])
+            }
+        }
+    }
+
+    private func client(for environment: String, logger: Logger) async throws -> SupersetClient {
+        guard let env = try await EnvironmentModel.query(on: db).filter(\.$name == environment).first() else {
+            throw TaskFailure("Environment '\(environment)' no longer exists.", next: "Add it again or start the task for another environment.")
+        }
+        var log = logger
+        log[metadataKey: "environment"] = .string(env.name)
+        let config = try EnvironmentService.clientConfiguration(env, box: box, timeout: supersetTimeout)
+        return dependencies.supersetClient(config, env.verifyTLS, log)
+    }
+
+    private func awaitInput(_ id: UUID, prompt: String, schema: JSONSchema, timeout: TimeInterval?, writer: TaskLogWriter) async throws -> BundleValue {
+        let wait = timeout ?? configuration.inputTimeout
+        let deadline = dependencies.now().addingTimeInterval(wait)
+        let request = BundleValue.map(["prompt": .string(prompt), "schema": schema.document]).jsonText()
+        guard try await TaskStore.transition(id, from: [.running], to: .awaitingInput, changes: [
+            "input_request": request, "input_deadline": deadline, "step": "waiting for input: \(prompt)",
+        ], on: db) else { throw CancellationError() }
+        writer.log(.info, "waiting for input: \(prompt)", source: "engine", metadata: ["timeout_s": String(Int(wait))])
+        hub.announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))
+        let value: BundleValue
+        do {
+            value = try await withThrowingTaskGroup(of: BundleValue.self) { group in
+                group.addTask { try await self.inputArrival(id) }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+                    throw TaskFailure("No input arrived within \(Int(wait)) s for: \(prompt)",
+                                      next: "Start the task again and answer the input request in time, or raise the timeout.")
+                }
+                let first = try await group.next()!
+                group.cancelAll()
+                return first
+            }
+        } catch {
+            lock.withLock { inputs.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+            throw error
+        }
+        guard try await TaskStore.transition(id, from: [.awaitingInput], to: .running, changes: [
+            "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": "input received",
+        ], on: db) else { throw CancellationError() }
+        writer.log(.info, "input received", source: "engine", metadata: [:])
+        hub.announce(TaskEvent(kind: .status, taskId: id, status: .running, step: "input received"))
+        return value
+    }
+
+    private func inputArrival(_ id: UUID) async throws -> BundleValue {
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<BundleValue, Error>) in
+                let replaced = lock.withLock { () -> CheckedContinuation<BundleValue, Error>? in
+                    defer { inputs[id] = c }
+                    return inputs[id]
+                }
+                replaced?.resume(throwing: CancellationError())
+            }
+        } onCancel: {
+            lock.withLock { inputs.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Decrypts params stored sealed (`{"$sealed": ...}`).
+    private func unseal(_ value: BundleValue) throws -> BundleValue {
+        guard var object = value.mapValue else { return value }
+        for (k, v) in object {
+            if let sealed = v["$sealed"]?.stringValue { object[k] = .string(try box.open(sealed)) }
+        }
+        return .map(object)
+    }
+}
+
+/// Wakes idle workers when work arrives; a wake with no one waiting is remembered once.
+final class WorkSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
+    private var permits = 0
+
+    func notify() {
+        let woken = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
+            if waiters.isEmpty { permits = min(permits + 1, 64) }
+            defer { waiters = [:] }
+            return Array(waiters.values)
+        }
+        for c in woken { c.resume() }
+    }
+
+    func wait(timeout: TimeInterval) async {
+        let id = UUID()
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let immediate = lock.withLock { () -> Bool in
+                if permits > 0 { permits -= 1; return true }
+                waiters[id] = c
+                return false
+            }
+            if immediate { c.resume(); return }
+            Task { [weak self] in
+                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                self?.resume(id)
+            }
+        }
+    }
+
+    private func resume(_ id: UUID) {
+        lock.withLock { waiters.removeValue(forKey: id) }?.resume()
+    }
+}
+
+extension Application {
+    private struct TaskEngineKey: StorageKey { typealias Value = TaskEngine }
+
+    var taskEngine: TaskEngine {
+        get {
+            guard let e = storage[TaskEngineKey.self] else { fatalError("TaskEngine is not configured") }
+            return e
+        }
+        set { storage[TaskEngineKey.self] = newValue }
+    }
+}

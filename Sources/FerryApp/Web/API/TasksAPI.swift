@@ -1,0 +1,98 @@
+import Fluent
+import Foundation
+import SupersetKit
+import Vapor
+
+/// `/api/plugins`, `/api/tasks`: thin handlers over the task engine.
+enum TasksAPI {
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.api(.plugins), use: plugins)
+        routes.get(.api(.tasks), use: list)
+        routes.post(.api(.tasks), use: create)
+        routes.get(.api(.task(.key)), use: show)
+        routes.post(.api(.taskCancel(.key)), use: cancel)
+        routes.post(.api(.taskInput(.key)), use: input)
+        routes.get(.api(.taskLogs(.key)), use: logs)
+    }
+
+    struct PluginList: Content { var items: [PluginDTO] }
+    struct TaskList: Content {
+        var items: [TaskDTO]
+        var total: Int
+        var page: Int
+        var perPage: Int
+    }
+    struct CreateBody: Content {
+        var plugin: String
+        var params: BundleValue?
+    }
+    struct LogPage: Content {
+        var items: [TaskLogLine]
+        /// The `from` for the next page, or nil at the end.
+        var next: Int?
+    }
+
+    @Sendable static func plugins(req: Request) async throws -> PluginList {
+        PluginList(items: req.application.taskEngine.registry.all.map(PluginDTO.init))
+    }
+
+    @Sendable static func list(req: Request) async throws -> TaskList {
+        struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var per_page: Int? }
+        let q = (try? req.query.decode(Q.self)) ?? Q()
+        let (page, perPage) = try InventorySearch.validate(page: q.page, perPage: q.per_page)
+        let (items, total) = try await TaskQueries.list(
+            .init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: page, perPage: perPage), on: req.db)
+        return TaskList(items: items.map(TaskDTO.init), total: total, page: page, perPage: perPage)
+    }
+
+    @Sendable static func create(req: Request) async throws -> Response {
+        let body = try req.content.decode(CreateBody.self)
+        let task = try await req.application.taskEngine.submit(pluginID: body.plugin, params: body.params ?? .map([:]), user: req.userName, on: req.db)
+        let response = try await TaskDTO(task).encodeResponse(status: .created, for: req)
+        response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.task(.value(task.id!))).path)
+        return response
+    }
+
+    @Sendable static func show(req: Request) async throws -> TaskDTO {
+        TaskDTO(try await find(req))
+    }
+
+    @Sendable static func cancel(req: Request) async throws -> Response {
+        let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
+        return try await TaskDTO(task).encodeResponse(status: .accepted, for: req)
+    }
+
+    @Sendable static func input(req: Request) async throws -> HTTPStatus {
+        let value = try req.content.decode(BundleValue.self)
+        try await req.application.taskEngine.provideInput(try req.idParameter(), value: value, on: req.db)
+        return .accepted
+    }
+
+    @Sendable static func logs(req: Request) async throws -> LogPage {
+        let task = try await find(req)
+        struct Q: Decodable { var level: String?; var source: String?; var search: String?; var from: Int?; var limit: Int? }
+        let q = (try? req.query.decode(Q.self)) ?? Q()
+        var errors: [FieldError] = []
+        let level = q.level.flatMap { $0.isEmpty ? nil : $0 }.map { LogLevel(rawValue: $0) }
+        if case .some(.none) = level {
+            errors.append(FieldError(field: "level", code: "invalid", message: "must be one of debug, info, warning, error"))
+        }
+        let limit = q.limit ?? 500
+        if !(1...5000).contains(limit) { errors.append(FieldError(field: "limit", code: "invalid", message: "must be between 1 and 5000")) }
+        if (q.from ?? 0) < 0 { errors.append(FieldError(field: "from", code: "invalid", message: "must be 0 or more")) }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level ?? nil, source: q.source, text: q.search, from: q.from ?? 0, limit: limit), on: req.db)
+        return LogPage(items: lines, next: lines.count == limit ? (lines.last!.seq + 1) : nil)
+    }
+
+    static func find(_ req: Request) async throws -> TaskModel {
+        let id = try req.idParameter()
+        guard let task = try await TaskModel.find(id, on: req.db) else { throw AppError.notFound("Task \(id)") }
+        return task
+    }
+}
+
+extension Request {
+    /// Who is acting. Until accounts exist (issue 5) every request acts as "anonymous".
+    var userName: String { "anonymous" }
+}

@@ -1,0 +1,371 @@
+import Fluent
+import Foundation
+import NIOCore
+import SupersetKit
+import Testing
+import Vapor
+
+@testable import FerryApp
+
+extension TestHarness {
+    func submit(_ plugin: String = "test.script", _ params: BundleValue = .map([:])) async throws -> TaskDTO {
+        let res = try await request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: plugin, params: params))
+        #expect(res.status == .created, "\(res.body.string)")
+        return try res.content.decode(TaskDTO.self, using: JSONDecoder.ferry)
+    }
+
+    func task(_ id: UUID) async throws -> TaskDTO {
+        try await request(.GET, "/api/tasks/\(id)").content.decode(TaskDTO.self, using: JSONDecoder.ferry)
+    }
+
+    /// Polls until the task reaches one of `statuses` (real time: the engine runs for real).
+    func waitFor(_ id: UUID, _ statuses: Set<TaskStatus>, seconds: Double = 20) async throws -> TaskDTO {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let t = try await task(id)
+            if statuses.contains(t.status) { return t }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        let t = try await task(id)
+        Issue.record("task \(id) is \(t.status), not \(statuses)")
+        return t
+    }
+
+    func logs(_ id: UUID, _ query: String = "") async throws -> TasksAPI.LogPage {
+        try await request(.GET, "/api/tasks/\(id)/logs" + (query.isEmpty ? "" : "?" + query)).content.decode(TasksAPI.LogPage.self, using: JSONDecoder.ferry)
+    }
+}
+
+func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
+
+@Suite struct TaskStateMachineTests {
+    @Test func onlyTheDocumentedTransitionsAreAllowed() {
+        let expected: [TaskStatus: Set<TaskStatus>] = [
+            .pending: [.running, .cancelled],
+            .running: [.awaitingInput, .succeeded, .partial, .failed, .cancelled, .interrupted],
+            .awaitingInput: [.running, .failed, .cancelled, .interrupted],
+            .interrupted: [.pending],
+        ]
+        for from in TaskStatus.allCases {
+            for to in TaskStatus.allCases {
+                #expect(from.canMove(to: to) == (expected[from]?.contains(to) ?? false), "\(from) -> \(to)")
+            }
+        }
+        #expect(TaskStatus.allCases.filter(\.isFinished) == [.succeeded, .partial, .failed, .cancelled, .interrupted])
+    }
+
+    @Test(arguments: Store.available)
+    func aTransitionIsACompareAndSet(store: Store) async throws {
+        try await withFerry(store, plugins: [ScriptPlugin()]) { t in
+            let task = try await t.submit()
+            #expect(try await TaskStore.transition(task.id, from: [.pending], to: .running, on: t.db))
+            #expect(try await TaskStore.transition(task.id, from: [.pending], to: .running, on: t.db) == false, "a second claim must lose")
+            #expect(try await TaskStore.transition(task.id, from: [.running], to: .succeeded, changes: ["progress": 100], on: t.db))
+            #expect(try await t.task(task.id).status == .succeeded)
+            #expect(try await t.task(task.id).progress == 100)
+        }
+    }
+}
+
+@Suite struct TaskEngineTests {
+    @Test(arguments: Store.available)
+    func submitValidatesPluginAndEveryParam(store: Store) async throws {
+        try await withFerry(store, plugins: [ScriptPlugin()]) { t in
+            let unknown = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "nope", params: nil))
+            #expect(unknown.status == .unprocessableEntity)
+            #expect(try unknown.json()["errors"]?.listValue?.first?["field"]?.stringValue == "plugin")
+            let bad = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(
+                plugin: "environment.health_check", params: params(["latencySamples": .int(500), "colour": .string("red")])))
+            #expect(bad.status == .unprocessableEntity)
+            let fields = Set((try bad.json()["errors"]?.listValue ?? []).compactMap { $0["field"]?.stringValue })
+            #expect(fields == ["params.environment", "params.latencySamples", "params.colour"])
+            let noEnv = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(
+                plugin: "environment.health_check", params: params(["environment": .string("ghost")])))
+            #expect(noEnv.status == .unprocessableEntity)
+            #expect(noEnv.body.string.contains("no environment 'ghost'"))
+            #expect(try await TaskModel.query(on: t.db).count() == 0)
+            let plugins = try await t.request(.GET, "/api/plugins").json()
+            let ids = (plugins["items"]?.listValue ?? []).compactMap { $0["id"]?.stringValue }
+            #expect(ids.contains("environment.health_check") && ids.contains("test.script"))
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func aTaskRunsWithProgressLogsAndAResult(store: Store) async throws {
+        try await withFerry(store, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let task = try await t.submit("test.script", params(["steps": .int(4), "linesPerStep": .int(30), "token": .string("tok-Secret-55")]))
+            #expect(task.params["token"] == .string("***"))
+            let done = try await t.waitFor(task.id, [.succeeded])
+            #expect(done.progress == 100)
+            #expect(done.result?["steps"] == .int(4))
+            #expect(done.result?["hadToken"] == .bool(true), "the sealed secret reached the plugin")
+            #expect(done.startedAt != nil && done.finishedAt != nil)
+            let stored = try #require(try await TaskModel.find(task.id, on: t.db))
+            #expect(!stored.params.contains("tok-Secret-55"), "secrets are stored encrypted")
+
+            let all = try await t.logs(task.id, "limit=5000")
+            #expect(all.items.map(\.seq) == Array(0..<all.items.count), "no gaps, in order")
+            #expect(all.items.count == done.logLines)
+            #expect(all.items.count >= 4 * 30 + 4)
+            let warnings = try await t.logs(task.id, "level=warning&limit=5000")
+            #expect(!warnings.items.isEmpty && warnings.items.allSatisfy { $0.level >= .warning })
+            let bundle = try await t.logs(task.id, "source=bundle&search=LINE%204%20&limit=5000")
+            #expect(bundle.items.count == 4)
+            let page = try await t.logs(task.id, "limit=10&from=10")
+            #expect(page.items.map(\.seq) == Array(10..<20))
+            #expect(page.next == 20)
+            #expect(try await t.request(.GET, "/api/tasks/\(task.id)/logs?level=loud").status == .unprocessableEntity)
+        }
+    }
+
+    @Test func failuresCarryTheCauseAndTheNextAction() async throws {
+        try await withFerry(.sqlite, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let failed = try await t.waitFor(try await t.submit("test.script", params(["fail": .bool(true)])).id, [.failed])
+            #expect(failed.error == "The target refused the bundle")
+            #expect(failed.nextAction == "Fix the target and run again")
+            let partial = try await t.waitFor(try await t.submit("test.script", params(["partial": .bool(true)])).id, [.partial])
+            #expect(partial.result?["steps"] == .int(3))
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func cancellingMidStepEndsCancelledAndSaysWhatWasDone(store: Store) async throws {
+        try await withFerry(store, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let task = try await t.submit("test.script", params(["steps": .int(200), "delayMs": .int(20)]))
+            _ = try await t.waitFor(task.id, [.running])
+            while try await t.task(task.id).progress < 2 { try await Task.sleep(nanoseconds: 20_000_000) }
+            let res = try await t.request(.POST, "/api/tasks/\(task.id)/cancel")
+            #expect(res.status == .accepted)
+            let ended = try await t.waitFor(task.id, [.cancelled])
+            #expect(ended.progress < 100)
+            let last = try #require(try await t.logs(task.id, "limit=5000").items.last)
+            #expect(last.message.hasPrefix("cancelled; steps reached: step 1 of 200"))
+            let again = try await t.request(.POST, "/api/tasks/\(task.id)/cancel")
+            #expect(again.status == .conflict)
+        }
+    }
+
+    @Test func aPendingTaskCancelsAtOnce() async throws {
+        try await withFerry(.sqlite, tasks: false, plugins: [ScriptPlugin()]) { t in
+            let task = try await t.submit()
+            #expect(try await t.request(.POST, "/api/tasks/\(task.id)/cancel").status == .accepted)
+            #expect(try await t.task(task.id).status == .cancelled)
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func inputRoundTripValidatesAndNeverStoresTheAnswer(store: Store) async throws {
+        try await withFerry(store, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let task = try await t.submit("test.script", params(["askInput": .bool(true), "steps": .int(1)]))
+            let waiting = try await t.waitFor(task.id, [.awaitingInput])
+            #expect(waiting.inputRequest?["prompt"]?.stringValue == "Password for the Warehouse connection")
+            #expect(waiting.inputRequest?["schema"]?["required"] == .list([.string("password")]))
+            let bad = try await t.request(.POST, "/api/tasks/\(task.id)/input", json: params(["password": .int(7)]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(try bad.json()["errors"]?.listValue?.first?["field"]?.stringValue == "password")
+            let ok = try await t.request(.POST, "/api/tasks/\(task.id)/input", json: params(["password": .string("Input-Secret-77")]))
+            #expect(ok.status == .accepted)
+            let done = try await t.waitFor(task.id, [.succeeded])
+            #expect(done.result?["inputLength"] == .int(15))
+            #expect(done.inputRequest == nil)
+            let row = try #require(try await TaskModel.find(task.id, on: t.db))
+            let logs = try await t.logs(task.id, "limit=5000")
+            #expect(!(row.params + (row.result ?? "") + (row.inputRequest ?? "")).contains("Input-Secret-77"))
+            #expect(!logs.items.contains { $0.message.contains("Input-Secret-77") })
+            let late = try await t.request(.POST, "/api/tasks/\(task.id)/input", json: params(["password": .string("again")]))
+            #expect(late.status == .conflict)
+        }
+    }
+
+    @Test func inputTimesOutWithAClearError() async throws {
+        try await withFerry(.sqlite, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let task = try await t.submit("test.script", params(["askInput": .bool(true), "inputTimeoutMs": .int(300)]))
+            let failed = try await t.waitFor(task.id, [.failed])
+            #expect(failed.error?.contains("No input arrived within 0 s") == true || failed.error?.contains("No input arrived") == true)
+            #expect(failed.nextAction?.contains("answer the input request in time") == true)
+            #expect(failed.inputRequest == nil)
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func tasksLeftRunningByADeadProcessAreInterruptedOrResumed(store: Store) async throws {
+        let recorder = RunRecorder()
+        try await withFerry(store, tasks: false, plugins: [ScriptPlugin(recorder: recorder), ScriptPlugin(id: "test.resumable", recorder: recorder, resumable: true)]) { t in
+            let plain = try await t.submit("test.script")
+            let resumable = try await t.submit("test.resumable")
+            for id in [plain.id, resumable.id] {
+                #expect(try await TaskStore.transition(id, from: [.pending], to: .running, changes: [
+                    "claimed_by": "dead-node", "lease_until": t.clock.now().addingTimeInterval(-60)], on: t.db))
+            }
+            try await TaskStore.append([TaskLogLine(seq: 0, at: t.clock.now(), level: .info, source: "engine", message: "before the crash", metadata: [:])],
+                                       task: plain.id, on: t.db)
+            try await t.app.taskEngine.start()
+            let interrupted = try await t.waitFor(plain.id, [.interrupted])
+            #expect(interrupted.error?.contains("dead-node") == true)
+            #expect(try await t.logs(plain.id).items.map(\.message) == ["before the crash"], "the log is intact and nothing else ran")
+            _ = try await t.waitFor(resumable.id, [.succeeded])
+            #expect(recorder.runCounts[plain.id] == nil)
+            #expect(recorder.runCounts[resumable.id] == 1)
+        }
+    }
+
+    @Test func thePerEnvironmentLimitHolds() async throws {
+        let recorder = RunRecorder()
+        try await withFerry(.sqlite, tasks: true, plugins: [ScriptPlugin(recorder: recorder)],
+                            configure: { $0.tasks.concurrency = 4; $0.tasks.perEnvironmentLimit = 1 }) { t in
+            _ = try await t.createEnvironment(sample("alpha"))
+            _ = try await t.createEnvironment(sample("beta"))
+            var ids: [UUID] = []
+            for i in 0..<6 {
+                ids.append(try await t.submit("test.script", params(["environment": .string(i % 2 == 0 ? "alpha" : "beta"), "steps": .int(3), "delayMs": .int(15)])).id)
+            }
+            for id in ids { _ = try await t.waitFor(id, [.succeeded]) }
+            #expect(recorder.peaks["alpha"] == 1)
+            #expect(recorder.peaks["beta"] == 1)
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func manyTasksDrainEachRunOnce(store: Store) async throws {
+        let recorder = RunRecorder()
+        try await withFerry(store, tasks: true, plugins: [ScriptPlugin(recorder: recorder)]) { t in
+            var ids: [UUID] = []
+            for _ in 0..<40 { ids.append(try await t.submit("test.script", params(["steps": .int(1)])).id) }
+            for id in ids { _ = try await t.waitFor(id, [.succeeded]) }
+            #expect(recorder.runCounts.count == 40)
+            #expect(recorder.runCounts.values.allSatisfy { $0 == 1 })
+            let list = try await t.request(.GET, "/api/tasks?status=succeeded&plugin=test.script&per_page=100").json()
+            #expect(list["total"]?.intValue == 40)
+        }
+    }
+
+    @Test func theHealthCheckReportsPerStepAgainstAFake() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 12))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite, tasks: true) { t in
+            _ = try await t.createEnvironment(sample("fake", url: fake.url))
+            let task = try await t.submit("environment.health_check", params(["environment": .string("fake"), "latencySamples": .int(2)]))
+            let done = try await t.waitFor(task.id, [.succeeded])
+            #expect(done.result?["counts"]?["dashboard"] == .int(12))
+            #expect(done.result?["version"] == .string("6.1.0-fake"))
+            let steps = try await t.logs(task.id, "source=engine").items.map(\.message)
+            #expect(steps.contains("counting dashboards") && steps.contains("measuring API latency"))
+            fake.mode = .status(503)
+            let failed = try await t.waitFor(try await t.submit("environment.health_check", params(["environment": .string("fake")])).id, [.failed])
+            #expect(failed.error?.contains("503") == true)
+            #expect(failed.nextAction?.isEmpty == false)
+        }
+    }
+
+    @Test(.enabled(if: LiveSuperset.enabled)) func theHealthCheckAgainstRealSuperset() async throws {
+        let url = try LiveSuperset.url("dev")
+        try await withFerry(.sqlite, tasks: true) { t in
+            _ = try await t.createEnvironment(sample("dev", password: "admin", url: url))
+            let task = try await t.submit("environment.health_check", params(["environment": .string("dev")]))
+            let done = try await t.waitFor(task.id, [.succeeded], seconds: 60)
+            #expect(done.result?["version"] == .string("6.1.0"))
+            #expect((done.result?["counts"]?["dashboard"]?.intValue ?? 0) >= 122)
+        }
+    }
+}
+
+/// Two engines (two nodes) on one PostgreSQL database: no task runs twice.
+@Suite struct TaskScaleOutTests {
+    @Test(.enabled(if: Store.available.contains(.postgres))) func twoNodesDrainOneQueueWithoutDoubleRuns() async throws {
+        let recorder = RunRecorder()
+        try await withFerry(.postgres, tasks: false, plugins: [ScriptPlugin(recorder: recorder)]) { t in
+            var ids: [UUID] = []
+            for _ in 0..<60 { ids.append(try await t.submit("test.script", params(["steps": .int(1), "delayMs": .int(5)])).id) }
+            // A second node: another app on the same database, with its own engine.
+            let url = try #require(t.app.ferryConfiguration.databaseURL)
+            let other = try await Application.make(.testing)
+            var config = t.app.ferryConfiguration
+            config.databaseURL = url
+            config.tasks.nodeID = "node-b"
+            try await FerryApp.configure(other, configuration: config, dependencies: t.app.ferry, startTaskEngine: true,
+                                         extraPlugins: [ScriptPlugin(recorder: recorder)])
+            try await t.app.taskEngine.start()
+            for id in ids { _ = try await t.waitFor(id, [.succeeded], seconds: 60) }
+            try await other.asyncShutdown()
+            #expect(recorder.runCounts.count == 60)
+            #expect(recorder.runCounts.values.allSatisfy { $0 == 1 }, "a task ran twice")
+            let nodes = try await TaskModel.query(on: t.db).all().compactMap(\.claimedBy)
+            #expect(Set(nodes).count == 2, "both nodes took work: \(Set(nodes))")
+        }
+    }
+}
+
+@Suite struct TaskStreamTests {
+    /// Starts the app on a loopback port and returns it.
+    func serve(_ app: Application) async throws -> Int {
+        app.http.server.configuration.port = 0
+        try await app.server.start()
+        return try #require(app.http.server.shared.localAddress?.port)
+    }
+
+    final class Collected: @unchecked Sendable {
+        let lock = NSLock()
+        var seqs: [Int] = []
+        var statuses: [String] = []
+        func add(_ text: String) {
+            guard let v = try? BundleValue.parseJSON(Data(text.utf8)) else { return }
+            lock.withLock {
+                if let seq = v["line"]?["seq"]?.intValue { seqs.append(seq) }
+                if v["kind"]?.stringValue == "status", let s = v["status"]?.stringValue { statuses.append(s) }
+            }
+        }
+        var snapshot: ([Int], [String]) { lock.withLock { (seqs, statuses) } }
+    }
+
+    func follow(port: Int, path: String, on group: EventLoopGroup, into c: Collected) async throws -> WebSocket {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<WebSocket, Error>) in
+            WebSocket.connect(to: "ws://127.0.0.1:\(port)\(path)", on: group) { ws in
+                ws.onText { _, text in c.add(text) }
+                k.resume(returning: ws)
+            }.whenFailure { k.resume(throwing: $0) }
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func lateSubscribersGetBacklogThenLiveWithoutGapsOrDuplicates(store: Store) async throws {
+        try await withFerry(store, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let port = try await serve(t.app)
+            let task = try await t.submit("test.script", params(["steps": .int(40), "linesPerStep": .int(50), "delayMs": .int(10)]))
+            while try await t.task(task.id).progress < 30 { try await Task.sleep(nanoseconds: 10_000_000) }
+            let late = Collected()
+            let ws1 = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=0", on: t.app.eventLoopGroup, into: late)
+            let resumed = Collected()
+            let ws2 = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=1000", on: t.app.eventLoopGroup, into: resumed)
+            let all = Collected()
+            let ws3 = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: all)
+            let done = try await t.waitFor(task.id, [.succeeded], seconds: 60)
+            let total = done.logLines
+            let deadline = Date().addingTimeInterval(10)
+            while late.snapshot.0.count < total || !late.snapshot.1.contains("succeeded"), Date() < deadline {
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            #expect(late.snapshot.0 == Array(0..<total), "backlog + live: every line once, in order")
+            #expect(late.snapshot.1.last == "succeeded")
+            #expect(resumed.snapshot.0 == Array(1000..<total), "resume from a sequence number")
+            _ = all
+            for ws in [ws1, ws2, ws3] { try await ws.close() }
+            await t.app.server.shutdown()
+        }
+    }
+
+    @Test func theAllTasksStreamAnnouncesStatusChanges() async throws {
+        try await withFerry(.sqlite, tasks: true, plugins: [ScriptPlugin()]) { t in
+            let port = try await serve(t.app)
+            let all = Collected()
+            let ws = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: all)
+            try await Task.sleep(nanoseconds: 100_000_000)
+            let task = try await t.submit("test.script", params(["steps": .int(1)]))
+            _ = try await t.waitFor(task.id, [.succeeded])
+            let deadline = Date().addingTimeInterval(5)
+            while !all.snapshot.1.contains("succeeded"), Date() < deadline { try await Task.sleep(nanoseconds: 20_000_000) }
+            #expect(all.snapshot.1 == ["pending", "running", "succeeded"])
+            try await ws.close()
+            await t.app.server.shutdown()
+        }
+    }
+}
