@@ -61,13 +61,14 @@ public func configure(
     app.syncCoordinator = SyncCoordinator(
         databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
         logger: app.logger, onFinish: { index.invalidate() })
-    var registry = PluginRegistry([HealthCheckPlugin()])
+    var registry = PluginRegistry([HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now)])
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
         configuration: configuration.tasks, registry: registry, databases: { [app] in app.db }, dependencies: app.ferry,
         box: app.secretBox, supersetTimeout: configuration.supersetTimeout, logger: app.logger)
     app.lifecycle.use(FerryLifecycle())
     if startBackgroundWork || startTaskEngine {
+        try await BuiltInSchedules.ensure(registry: registry, now: app.ferry.now(), id: app.ferry.uuid(), on: app.db)
         try await app.taskEngine.start()
     }
     if startBackgroundWork {
@@ -87,6 +88,7 @@ public func configure(
     InventoryAPI.register(app)
     OperationsAPI.register(app)
     TasksAPI.register(app)
+    SchedulesAPI.register(app)
     TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)

@@ -55,15 +55,20 @@ extension Application {
     }
 
     public var secretBox: SecretBox {
-        get {
-            guard let b = storage[SecretBoxKey.self] else { fatalError("Secret box is not configured") }
-            return b
-        }
+        get { required(SecretBoxKey.self, "Secret box") }
         set { storage[SecretBoxKey.self] = newValue }
     }
 
     var supersetTransport: AsyncHTTPClientTransport? {
         get { storage[TransportKey.self] }
         set { storage[TransportKey.self] = newValue }
+    }
+}
+
+extension Application {
+    /// A value `configure` stored; a missing one is a wiring bug, so it stops the process.
+    func required<K: StorageKey>(_ key: K.Type, _ what: String) -> K.Value {
+        guard let value = storage[key] else { fatalError("\(what) is not configured") }
+        return value
     }
 }

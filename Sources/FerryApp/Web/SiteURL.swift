@@ -41,6 +41,8 @@ enum SiteURL: Sendable {
         case taskCancel(Parameter<UUID>)
         case taskInput(Parameter<UUID>)
         case taskLogs(Parameter<UUID>)
+        case schedules
+        case schedule(Parameter<UUID>)
     }
 
     static let inventoryKinds = ["dashboards", "charts", "datasets", "databases"]
@@ -84,6 +86,8 @@ enum SiteURL: Sendable {
             case .taskCancel(let p): return ["api", "tasks", id(p), "cancel"]
             case .taskInput(let p): return ["api", "tasks", id(p), "input"]
             case .taskLogs(let p): return ["api", "tasks", id(p), "logs"]
+            case .schedules: return ["api", "schedules"]
+            case .schedule(let p): return ["api", "schedules", id(p)]
             }
         }
     }

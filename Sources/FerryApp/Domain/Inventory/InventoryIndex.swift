@@ -137,10 +137,7 @@ extension Application {
     private struct InventoryIndexKey: StorageKey { typealias Value = InventoryIndex }
 
     var inventoryIndex: InventoryIndex {
-        get {
-            guard let i = storage[InventoryIndexKey.self] else { fatalError("InventoryIndex is not configured") }
-            return i
-        }
+        get { required(InventoryIndexKey.self, "InventoryIndex") }
         set { storage[InventoryIndexKey.self] = newValue }
     }
 }

@@ -33,9 +33,11 @@ actor SyncCoordinator {
     }
 
     /// Starts a sync of one environment unless one is already running. Returns whether it started.
+    private var stopped = false
+
     @discardableResult
     func trigger(_ environmentID: UUID) -> Bool {
-        if running[environmentID] != nil { return false }
+        if stopped || running[environmentID] != nil { return false }
         let db = databases()
         let task = Task { [box, dependencies, timeout, logger, onFinish] in
             _ = try? await InventorySync.run(
@@ -67,13 +69,16 @@ actor SyncCoordinator {
     }
 
     func triggerAll() async {
-        guard let envs = try? await EnvironmentModel.query(on: databases()).all() else { return }
+        guard !stopped, !Task.isCancelled, let envs = try? await EnvironmentModel.query(on: databases()).all() else { return }
         for env in envs { if let id = env.id { trigger(id) } }
     }
 
     func shutdown() async {
-        loop?.cancel()
+        stopped = true
+        let periodic = loop
         loop = nil
+        periodic?.cancel()
+        await periodic?.value
         for task in running.values { task.cancel() }
         for task in running.values { await task.value }
         running = [:]
@@ -84,10 +89,7 @@ extension Application {
     private struct SyncKey: StorageKey { typealias Value = SyncCoordinator }
 
     var syncCoordinator: SyncCoordinator {
-        get {
-            guard let s = storage[SyncKey.self] else { fatalError("SyncCoordinator is not configured") }
-            return s
-        }
+        get { required(SyncKey.self, "SyncCoordinator") }
         set { storage[SyncKey.self] = newValue }
     }
 }

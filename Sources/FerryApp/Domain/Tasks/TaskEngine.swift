@@ -17,6 +17,8 @@ public struct TaskEngineConfiguration: Sendable {
     public var inputTimeout: TimeInterval = 900
     /// Seconds between log batches.
     public var logFlushInterval: TimeInterval = 0.1
+    /// Seconds between looks for due schedules.
+    public var schedulerInterval: TimeInterval = 1
     /// This process's name in claims.
     public var nodeID = "node-" + UUID().uuidString.prefix(8).lowercased()
 
@@ -44,7 +46,7 @@ final class TaskEngine: @unchecked Sendable {
     private let lock = NSLock()
     private var loops: [Task<Void, Never>] = []
     private var running: [UUID: Task<PluginOutcome, Error>] = [:]
-    private var inputs: [UUID: CheckedContinuation<BundleValue, Error>] = [:]
+    private var inputs: [UUID: InputMailbox] = [:]
     private var stopping = false
 
     init(
@@ -76,6 +78,7 @@ final class TaskEngine: @unchecked Sendable {
                 loops.append(Task { [weak self] in await self?.workerLoop(index: i) })
             }
             loops.append(Task { [weak self] in await self?.maintenanceLoop() })
+            loops.append(Task { [weak self] in await self?.schedulerLoop() })
         }
     }
 
@@ -99,6 +102,21 @@ final class TaskEngine: @unchecked Sendable {
 
     /// Validates and queues a task. Throws a 422 naming each invalid field.
     func submit(pluginID: String, params: BundleValue, user: String, scheduleID: UUID? = nil, on db: any Database) async throws -> TaskModel {
+        let task = try await makeTask(pluginID: pluginID, params: params, user: user, scheduleID: scheduleID, on: db)
+        try await task.create(on: db)
+        announceQueued(task)
+        return task
+    }
+
+    /// Tells subscribers and idle workers about a committed new task.
+    func announceQueued(_ task: TaskModel) {
+        logger.info("task queued", metadata: ["task_id": .string(task.id!.uuidString), "plugin": .string(task.pluginID)])
+        hub.announce(TaskEvent(kind: .status, taskId: task.id!, status: .pending))
+        signal.notify()
+    }
+
+    /// A validated, not yet stored task (params sealed where secret).
+    func makeTask(pluginID: String, params: BundleValue, user: String, scheduleID: UUID?, on db: any Database) async throws -> TaskModel {
         guard let plugin = registry.plugin(pluginID) else {
             throw AppError.validation([FieldError(field: "plugin", code: "unknown",
                                                   message: "no plugin '\(pluginID)'; GET /api/plugins lists them")])
@@ -132,10 +150,6 @@ final class TaskEngine: @unchecked Sendable {
         task.cancelRequested = false
         task.scheduleID = scheduleID
         task.logCount = 0
-        try await task.create(on: db)
-        logger.info("task queued", metadata: ["task_id": .string(task.id!.uuidString), "plugin": .string(plugin.id)])
-        hub.announce(TaskEvent(kind: .status, taskId: task.id!, status: .pending))
-        signal.notify()
         return task
     }
 
@@ -170,11 +184,11 @@ final class TaskEngine: @unchecked Sendable {
             FieldError(field: $0.field.isEmpty ? "input" : $0.field, code: $0.code, message: $0.message)
         }
         if !problems.isEmpty { throw AppError.validation(problems) }
-        guard let continuation = lock.withLock({ inputs.removeValue(forKey: id) }) else {
+        guard let mailbox = lock.withLock({ inputs.removeValue(forKey: id) }) else {
             throw AppError(.conflict, code: "input_elsewhere",
                            detail: "Task \(id) is waiting on Ferry node \(task.claimedBy ?? "?"); send the input to that node.")
         }
-        continuation.resume(returning: value)
+        mailbox.deliver(.success(value))
     }
 
     // MARK: Workers
@@ -189,9 +203,18 @@ final class TaskEngine: @unchecked Sendable {
                     continue
                 }
             } catch {
-                logger.error("claiming a task failed", metadata: ["error": .string("\(error)")])
+                logger.error("claiming a task failed", metadata: ["error": .string(String(reflecting: error))])
             }
             await signal.wait(timeout: configuration.pollInterval)
+        }
+    }
+
+    private func schedulerLoop() async {
+        while !Task.isCancelled && !isStopping {
+            do { try await ScheduleService.fireDue(now: dependencies.now(), engine: self, on: db) } catch {
+                logger.warning("firing schedules failed", metadata: ["error": .string(String(reflecting: error))])
+            }
+            try? await Task.sleep(nanoseconds: UInt64(configuration.schedulerInterval * 1e9))
         }
     }
 
@@ -201,7 +224,7 @@ final class TaskEngine: @unchecked Sendable {
             try? await Task.sleep(nanoseconds: UInt64(every * 1e9))
             if Task.isCancelled { return }
             do { try await recover(onlyExpired: true) } catch {
-                logger.warning("task recovery failed", metadata: ["error": .string("\(error)")])
+                logger.warning("task recovery failed", metadata: ["error": .string(String(reflecting: error))])
             }
         }
     }
@@ -322,7 +345,7 @@ final class TaskEngine: @unchecked Sendable {
                 hub.announce(TaskEvent(kind: .status, taskId: id, status: status))
             }
         } catch {
-            logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string("\(error)")])
+            logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }
     }
 
@@ -349,7 +372,7 @@ final class TaskEngine: @unchecked Sendable {
                 .where("id", .equal, id).run()
             hub.announce(TaskEvent(kind: .progress, taskId: id, progress: percent, step: step))
         } catch {
-            logger.warning("recording progress failed", metadata: ["task_id": .string(id.uuidString), "error": .string("\(error)")])
+            logger.warning("recording progress failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }
     }
 
@@ -367,7 +390,7 @@ final class TaskEngine: @unchecked Sendable {
                     .returning("cancel_requested").all(decoding: Row.self)
                 if rows.first?.cancel_requested == true { work.cancel() }
             } catch {
-                logger.warning("task heartbeat failed", metadata: ["task_id": .string(id.uuidString), "error": .string("\(error)")])
+                logger.warning("task heartbeat failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
             }
         }
     }
@@ -386,27 +409,26 @@ final class TaskEngine: @unchecked Sendable {
         let wait = timeout ?? configuration.inputTimeout
         let deadline = dependencies.now().addingTimeInterval(wait)
         let request = BundleValue.map(["prompt": .string(prompt), "schema": schema.document]).jsonText()
+        // The mailbox exists before the status says "awaiting input", so an answer that arrives
+        // right after the status change always finds it.
+        let mailbox = InputMailbox()
+        lock.withLock { inputs[id] = mailbox }
+        defer { lock.withLock { if inputs[id] === mailbox { inputs[id] = nil } } }
         guard try await TaskStore.transition(id, from: [.running], to: .awaitingInput, changes: [
             "input_request": request, "input_deadline": deadline, "step": "waiting for input: \(prompt)",
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "waiting for input: \(prompt)", source: "engine", metadata: ["timeout_s": String(Int(wait))])
         hub.announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))
-        let value: BundleValue
-        do {
-            value = try await withThrowingTaskGroup(of: BundleValue.self) { group in
-                group.addTask { try await self.inputArrival(id) }
-                group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-                    throw TaskFailure("No input arrived within \(Int(wait)) s for: \(prompt)",
-                                      next: "Start the task again and answer the input request in time, or raise the timeout.")
-                }
-                let first = try await group.next()!
-                group.cancelAll()
-                return first
-            }
-        } catch {
-            lock.withLock { inputs.removeValue(forKey: id) }?.resume(throwing: CancellationError())
-            throw error
+        let timeout = Task {
+            try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
+            mailbox.deliver(.failure(TaskFailure("No input arrived within \(String(format: "%g", wait)) s for: \(prompt)",
+                                                 next: "Start the task again and answer the input request in time, or raise the timeout.")))
+        }
+        defer { timeout.cancel() }
+        let value = try await withTaskCancellationHandler {
+            try await mailbox.value()
+        } onCancel: {
+            mailbox.deliver(.failure(CancellationError()))
         }
         guard try await TaskStore.transition(id, from: [.awaitingInput], to: .running, changes: [
             "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": "input received",
@@ -414,20 +436,6 @@ final class TaskEngine: @unchecked Sendable {
         writer.log(.info, "input received", source: "engine", metadata: [:])
         hub.announce(TaskEvent(kind: .status, taskId: id, status: .running, step: "input received"))
         return value
-    }
-
-    private func inputArrival(_ id: UUID) async throws -> BundleValue {
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (c: CheckedContinuation<BundleValue, Error>) in
-                let replaced = lock.withLock { () -> CheckedContinuation<BundleValue, Error>? in
-                    defer { inputs[id] = c }
-                    return inputs[id]
-                }
-                replaced?.resume(throwing: CancellationError())
-            }
-        } onCancel: {
-            lock.withLock { inputs.removeValue(forKey: id) }?.resume(throwing: CancellationError())
-        }
     }
 
     /// Decrypts params stored sealed (`{"$sealed": ...}`).
@@ -480,10 +488,36 @@ extension Application {
     private struct TaskEngineKey: StorageKey { typealias Value = TaskEngine }
 
     var taskEngine: TaskEngine {
-        get {
-            guard let e = storage[TaskEngineKey.self] else { fatalError("TaskEngine is not configured") }
-            return e
-        }
+        get { required(TaskEngineKey.self, "TaskEngine") }
         set { storage[TaskEngineKey.self] = newValue }
+    }
+}
+
+/// One answer for a task waiting for input: whichever comes first of the operator's value, the
+/// timeout, or cancellation. Later deliveries are ignored.
+final class InputMailbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<BundleValue, Error>?
+    private var waiter: CheckedContinuation<BundleValue, Error>?
+
+    func deliver(_ r: Result<BundleValue, Error>) {
+        let w = lock.withLock { () -> CheckedContinuation<BundleValue, Error>? in
+            guard result == nil else { return nil }
+            result = r
+            defer { waiter = nil }
+            return waiter
+        }
+        w?.resume(with: r)
+    }
+
+    func value() async throws -> BundleValue {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<BundleValue, Error>) in
+            let ready = lock.withLock { () -> Result<BundleValue, Error>? in
+                if let result { return result }
+                waiter = c
+                return nil
+            }
+            if let ready { c.resume(with: ready) }
+        }
     }
 }

@@ -44,7 +44,7 @@ enum TaskStore {
             var select = s.select().column("id").column("environments").from("tasks")
                 .where("status", .equal, SQLBind(TaskStatus.pending.rawValue))
                 .orderBy("created_at").orderBy("id").limit(32)
-            if isPostgres(tx) { select = select.lockingClause(SQLLockingClause.update).lockingClause(SQLRaw("SKIP LOCKED")) }
+            if isPostgres(tx) { select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED")) }
             struct Row: Decodable { var id: UUID; var environments: String }
             for row in try await select.all(decoding: Row.self) {
                 let envs = row.environments.split(separator: ",").map(String.init)

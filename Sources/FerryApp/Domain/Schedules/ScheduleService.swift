@@ -1,0 +1,157 @@
+import Fluent
+import Foundation
+import SQLKit
+import SupersetKit
+import Vapor
+
+/// What a client sends to create or change a schedule (every field optional on update).
+public struct ScheduleInput: Content, Sendable {
+    public var name: String?
+    public var plugin: String?
+    public var params: BundleValue?
+    public var cron: String?
+    /// An IANA zone such as Europe/Berlin; UTC when omitted.
+    public var timeZone: String?
+    public var enabled: Bool?
+    /// Run once at start when a due time passed while Ferry was down (default true).
+    public var catchUp: Bool?
+
+    public init(name: String? = nil, plugin: String? = nil, params: BundleValue? = nil, cron: String? = nil, timeZone: String? = nil,
+                enabled: Bool? = nil, catchUp: Bool? = nil) {
+        self.name = name
+        self.plugin = plugin
+        self.params = params
+        self.cron = cron
+        self.timeZone = timeZone
+        self.enabled = enabled
+        self.catchUp = catchUp
+    }
+}
+
+public struct ScheduleDTO: Content, Sendable, Equatable {
+    public var id: UUID
+    public var name: String
+    public var plugin: String
+    public var params: BundleValue
+    public var cron: String
+    public var timeZone: String
+    public var enabled: Bool
+    public var catchUp: Bool
+    public var nextRunAt: Date?
+    public var lastRunAt: Date?
+}
+
+extension ScheduleDTO {
+    init(_ m: ScheduleModel) {
+        self.init(id: m.id!, name: m.name, plugin: m.pluginID, params: (try? BundleValue.parseJSON(Data(m.params.utf8))) ?? .map([:]),
+                  cron: m.cron, timeZone: m.timeZone, enabled: m.enabled, catchUp: m.catchUp, nextRunAt: m.nextRunAt, lastRunAt: m.lastRunAt)
+    }
+}
+
+/// Schedules: validation, storage and firing.
+///
+/// Guarantee: each due time fires at most once across all nodes: firing is a compare-and-set
+/// of `next_run_at` from the due time to the next one, in the same transaction as the task
+/// insert, so exactly one node wins and its task exists if and only if the advance committed.
+enum ScheduleService {
+    static func validate(_ input: ScheduleInput, existing: ScheduleModel?, registry: PluginRegistry) throws
+        -> (name: String, plugin: any Plugin, params: BundleValue, cron: CronExpression, zone: TimeZone)
+    {
+        var errors: [FieldError] = []
+        let name = (input.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespaces)
+        if name.isEmpty { errors.append(FieldError(field: "name", code: "required", message: "a name is required")) }
+        let pluginID = input.plugin ?? existing?.pluginID ?? ""
+        let plugin = registry.plugin(pluginID)
+        if plugin == nil { errors.append(FieldError(field: "plugin", code: "unknown", message: "no plugin '\(pluginID)'; GET /api/plugins lists them")) }
+        let params = input.params ?? existing.flatMap { try? BundleValue.parseJSON(Data($0.params.utf8)) } ?? .map([:])
+        if let plugin {
+            errors += plugin.paramsSchema.validate(params).map {
+                FieldError(field: $0.field.isEmpty ? "params" : "params.\($0.field)", code: $0.code, message: $0.message)
+            }
+            for secret in plugin.paramsSchema.secretProperties.sorted() where params[secret] != nil {
+                errors.append(FieldError(field: "params.\(secret)", code: "secret",
+                                         message: "is a secret, which schedules don't store; leave it out (the task will ask for it)"))
+            }
+        }
+        var cron: CronExpression?
+        do { cron = try CronExpression(input.cron ?? existing?.cron ?? "") } catch let e as CronExpression.ParseError {
+            errors.append(FieldError(field: "cron", code: "invalid", message: e.message))
+        }
+        let zoneName = input.timeZone ?? existing?.timeZone ?? "UTC"
+        let zone = TimeZone(identifier: zoneName)
+        if zone == nil { errors.append(FieldError(field: "timeZone", code: "invalid", message: "'\(zoneName)' is not an IANA time zone (e.g. Europe/Berlin)")) }
+        guard errors.isEmpty, let plugin, let cron, let zone else { throw AppError.validation(errors) }
+        return (name, plugin, params, cron, zone)
+    }
+
+    static func save(_ input: ScheduleInput, id: UUID?, registry: PluginRegistry, now: Date, newID: UUID, on db: any Database) async throws -> ScheduleModel {
+        let existing = try await id.asyncMap { try await find($0, on: db) }
+        let v = try validate(input, existing: existing, registry: registry)
+        let m = existing ?? ScheduleModel()
+        if existing == nil {
+            m.id = newID
+            m.createdAt = now
+        }
+        m.name = v.name
+        m.pluginID = v.plugin.id
+        m.params = v.params.jsonText()
+        m.cron = v.cron.text
+        m.timeZone = v.zone.identifier
+        m.enabled = input.enabled ?? existing?.enabled ?? true
+        m.catchUp = input.catchUp ?? existing?.catchUp ?? true
+        m.nextRunAt = m.enabled ? v.cron.next(after: now, in: v.zone) : nil
+        m.updatedAt = now
+        try await db.writeTransaction { tx in
+            if try await ScheduleModel.query(on: tx).filter(\.$name == m.name).all().contains(where: { $0.id != m.id }) {
+                throw AppError(.conflict, code: "name_taken", detail: "A schedule named '\(m.name)' already exists. Pick another name.",
+                               fields: [FieldError(field: "name", code: "taken", message: "already used")])
+            }
+            if existing == nil { try await m.create(on: tx) } else { try await m.update(on: tx) }
+        }
+        return m
+    }
+
+    static func find(_ id: UUID, on db: any Database) async throws -> ScheduleModel {
+        guard let m = try await ScheduleModel.find(id, on: db) else { throw AppError.notFound("Schedule \(id)") }
+        return m
+    }
+
+    /// Fires every schedule due at `now`, once, however many due times were missed. A due time
+    /// older than `grace` is skipped (not run) when the schedule doesn't catch up.
+    /// Returns the tasks this node queued.
+    @discardableResult
+    static func fireDue(now: Date, grace: TimeInterval = 60, engine: TaskEngine, on db: any Database) async throws -> [TaskModel] {
+        let due = try await ScheduleModel.query(on: db).filter(\.$enabled == true).filter(\.$nextRunAt <= now).all()
+        var queued: [TaskModel] = []
+        for s in due {
+            guard let id = s.id, let dueAt = s.nextRunAt, let cron = try? CronExpression(s.cron),
+                  let zone = TimeZone(identifier: s.timeZone) else { continue }
+            let next = cron.next(after: now, in: zone)
+            let run = s.catchUp || now.timeIntervalSince(dueAt) <= grace
+            let prepared = try await engine.makeTask(
+                pluginID: s.pluginID, params: (try? BundleValue.parseJSON(Data(s.params.utf8))) ?? .map([:]),
+                user: "scheduler:\(s.name)", scheduleID: id, on: db)
+            let task: TaskModel? = try await db.writeTransaction { tx in
+                let won = try await TaskStore.sql(tx).update("schedules")
+                    .set("next_run_at", to: next).set("last_run_at", to: run ? dueAt : s.lastRunAt)
+                    .where("id", .equal, id).where("next_run_at", .equal, dueAt)
+                    .returning("id").all()
+                guard !won.isEmpty, run else { return nil }
+                try await prepared.create(on: tx)
+                return prepared
+            }
+            if let task {
+                engine.announceQueued(task)
+                queued.append(task)
+            }
+        }
+        return queued
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ body: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await body(self)
+    }
+}

@@ -1,0 +1,57 @@
+import Fluent
+import Foundation
+import SQLKit
+import SupersetKit
+
+/// Built-in: deletes finished tasks (and their logs) older than `days`. Ferry schedules it
+/// daily ("Prune old tasks"); the schedule can be changed or disabled like any other.
+struct PruneTasksPlugin: Plugin {
+    let id = "maintenance.prune_tasks"
+    let name = "Prune old tasks"
+    let description = "Deletes finished tasks and their logs older than a number of days."
+    let version = "1.0.0"
+    let permission = "tasks:admin"
+    let resumable = true
+    let paramsSchema = JSONSchema(json: #"""
+        {"type": "object", "additionalProperties": false, "properties": {
+          "days": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 30, "description": "Keep tasks that finished within this many days"}}}
+        """#)
+    /// The clock of the engine (injected).
+    let now: @Sendable () -> Date
+
+    func run(_ context: TaskContext) async throws -> PluginOutcome {
+        let days = context.params["days"]?.intValue ?? 30
+        let cutoff = now().addingTimeInterval(-Double(days) * 86_400)
+        try await context.step("finding tasks finished before \(ISO8601DateFormatter().string(from: cutoff))", progress: 10)
+        let finished = [TaskStatus.succeeded, .partial, .failed, .cancelled, .interrupted].map(\.rawValue)
+        let old = try await TaskModel.query(on: context.db).filter(\.$status ~~ finished).filter(\.$finishedAt < cutoff).all()
+        let ids = old.compactMap(\.id).filter { $0 != context.taskID }
+        try await context.step("deleting \(ids.count) tasks and their logs", progress: 50)
+        for chunk in stride(from: 0, to: ids.count, by: 200) {
+            let slice = Array(ids[chunk..<min(chunk + 200, ids.count)])
+            try await context.db.writeTransaction { tx in
+                let sql = TaskStore.sql(tx)
+                try await sql.delete(from: "task_logs").where("task_id", .in, SQLBind.group(slice)).run()
+                try await sql.delete(from: "tasks").where("id", .in, SQLBind.group(slice)).run()
+            }
+        }
+        context.log(.info, "deleted \(ids.count) tasks older than \(days) days", source: "storage")
+        return .succeeded(.map(["deleted": .int(ids.count), "days": .int(days)]))
+    }
+}
+
+enum BuiltInSchedules {
+    /// Creates the daily retention schedule unless one by that name exists (an operator may have
+    /// changed or disabled it; Ferry leaves it alone then).
+    static func ensure(registry: PluginRegistry, now: Date, id: UUID, on db: any Database) async throws {
+        guard try await ScheduleModel.query(on: db).filter(\.$name == "Prune old tasks").first() == nil else { return }
+        do {
+            _ = try await ScheduleService.save(
+                ScheduleInput(name: "Prune old tasks", plugin: "maintenance.prune_tasks", params: .map(["days": .int(30)]), cron: "17 3 * * *",
+                              timeZone: "UTC", enabled: true, catchUp: true),
+                id: nil, registry: registry, now: now, newID: id, on: db)
+        } catch let e as AppError where e.code == "name_taken" {
+            // Another node created it first.
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// `/api/schedules`: thin handlers over `ScheduleService`.
+enum SchedulesAPI {
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.api(.schedules), use: list)
+        routes.post(.api(.schedules), use: create)
+        routes.get(.api(.schedule(.key)), use: show)
+        routes.put(.api(.schedule(.key)), use: update)
+        routes.delete(.api(.schedule(.key)), use: delete)
+    }
+
+    struct ListResponse: Content { var items: [ScheduleDTO] }
+
+    @Sendable static func list(req: Request) async throws -> ListResponse {
+        ListResponse(items: try await ScheduleModel.query(on: req.db).sort(\.$name).all().map(ScheduleDTO.init))
+    }
+
+    @Sendable static func show(req: Request) async throws -> ScheduleDTO {
+        ScheduleDTO(try await ScheduleService.find(try req.idParameter(), on: req.db))
+    }
+
+    @Sendable static func create(req: Request) async throws -> Response {
+        let input = try req.content.decode(ScheduleInput.self)
+        let app = req.application
+        let m = try await ScheduleService.save(input, id: nil, registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+        let response = try await ScheduleDTO(m).encodeResponse(status: .created, for: req)
+        response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.schedule(.value(m.id!))).path)
+        return response
+    }
+
+    @Sendable static func update(req: Request) async throws -> ScheduleDTO {
+        let input = try req.content.decode(ScheduleInput.self)
+        let app = req.application
+        return ScheduleDTO(try await ScheduleService.save(
+            input, id: try req.idParameter(), registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db))
+    }
+
+    @Sendable static func delete(req: Request) async throws -> HTTPStatus {
+        let m = try await ScheduleService.find(try req.idParameter(), on: req.db)
+        try await m.delete(on: req.db)
+        return .noContent
+    }
+}
