@@ -61,7 +61,7 @@ public func configure(
     app.syncCoordinator = SyncCoordinator(
         databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
         logger: app.logger, onFinish: { index.invalidate() })
-    var registry = PluginRegistry([HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now)])
+    var registry = PluginRegistry([HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin()])
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
         configuration: configuration.tasks, registry: registry, databases: { [app] in app.db }, dependencies: app.ferry,
@@ -92,6 +92,7 @@ public func configure(
     TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)
+    TasksPages.register(app)
 
     app.asyncCommands.use(EnvCommand(), as: "env")
     app.asyncCommands.use(FerryMigrateCommand(), as: "migrate")

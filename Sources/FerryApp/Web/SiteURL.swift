@@ -20,6 +20,8 @@ enum SiteURL: Sendable {
     case environmentSync(Parameter<UUID>)
     case tasksPage
     case taskPage(Parameter<UUID>)
+    case taskCancelPage(Parameter<UUID>)
+    case taskInputPage(Parameter<UUID>)
     case wsTasks
     case wsTask(Parameter<UUID>)
     case healthz
@@ -66,6 +68,8 @@ enum SiteURL: Sendable {
         case .environmentSync(let p): return ["environments", id(p), "sync"]
         case .tasksPage: return ["tasks"]
         case .taskPage(let p): return ["tasks", id(p)]
+        case .taskCancelPage(let p): return ["tasks", id(p), "cancel"]
+        case .taskInputPage(let p): return ["tasks", id(p), "input"]
         case .wsTasks: return ["ws", "tasks"]
         case .wsTask(let p): return ["ws", "tasks", id(p)]
         case .healthz: return ["healthz"]

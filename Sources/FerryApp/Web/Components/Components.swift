@@ -53,4 +53,10 @@ enum Components {
         let iso = f.string(from: date)
         return H.el("time", [("datetime", iso)], text: iso.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC"))
     }
+
+    /// A task's status as a badge (the live script updates `data-status`).
+    static func taskStatus(_ status: TaskStatus, _ l: Localizer) -> HTMLNode {
+        H.el("span", [("class", "badge status-\(status.rawValue)"), ("data-field", "status"), ("data-status", status.rawValue)],
+             text: l.t("task.status.\(status.rawValue)"))
+    }
 }

@@ -10,12 +10,13 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments
+    case dashboards, environments, tasks
 
     var url: SiteURL {
         switch self {
         case .dashboards: return .dashboards
         case .environments: return .environments
+        case .tasks: return .tasksPage
         }
     }
 }

@@ -19,3 +19,67 @@ function autosubmit(root) {
 
 confirmForms(document);
 autosubmit(document);
+
+const LEVELS = ['debug', 'info', 'warning', 'error'];
+const FINISHED = ['succeeded', 'partial', 'failed', 'cancelled', 'interrupted'];
+
+function socket(path) {
+  const proto = location.protocol === 'https:' ? 'wss' : 'ws';
+  return new WebSocket(`${proto}://${location.host}${path}`);
+}
+
+function cell(text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  return td;
+}
+
+/** Task detail: appends live log lines, updates progress; reloads when the status changes. */
+function liveTask(root) {
+  const el = root.querySelector('[data-task]');
+  if (!el) return;
+  const shown = el.querySelector('[data-field=status]')?.dataset.status;
+  if (FINISHED.includes(shown)) return;
+  const level = el.dataset.level;
+  const source = el.dataset.source;
+  const tbody = el.querySelector('[data-testid=task-log] tbody');
+  const autoscroll = el.querySelector('#autoscroll');
+  const ws = socket(`/ws/tasks/${el.dataset.task}?from=${el.dataset.from || 0}`);
+  ws.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.kind === 'log' && event.line) {
+      const line = event.line;
+      if (level && LEVELS.indexOf(line.level) < LEVELS.indexOf(level)) return;
+      if (source && line.source !== source) return;
+      const tr = document.createElement('tr');
+      tr.className = `level-${line.level}`;
+      tr.dataset.seq = String(line.seq);
+      tr.append(cell(line.at.replace('T', ' ').replace('Z', ' UTC'), 'muted'), cell(line.level), cell(line.source), cell(line.message));
+      tbody.append(tr);
+      if (autoscroll?.checked) tr.scrollIntoView({ block: 'end' });
+    } else if (event.kind === 'progress') {
+      const bar = el.querySelector('progress[data-field=progress]');
+      if (bar && event.progress != null) bar.value = event.progress;
+      const step = el.querySelector('[data-field=step]');
+      if (step && event.step) step.textContent = ` ${event.step}`;
+    } else if (event.kind === 'status' && event.status && event.status !== shown) {
+      ws.close();
+      setTimeout(() => location.reload(), 150);
+    }
+  };
+}
+
+/** Tasks list: refreshes when any task changes status. */
+function liveTaskList(root) {
+  if (!root.querySelector('[data-testid=task-filters]')) return;
+  let timer = null;
+  const ws = socket('/ws/tasks');
+  ws.onmessage = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => location.reload(), 400);
+  };
+}
+
+liveTask(document);
+liveTaskList(document);

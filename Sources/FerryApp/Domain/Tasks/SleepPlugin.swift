@@ -1,0 +1,26 @@
+import Foundation
+import SupersetKit
+
+/// Built-in canary: holds a worker for a number of seconds, logging once a second. Operators use
+/// it to see workers, limits, cancellation and restarts behave before trusting real work to them.
+struct SleepPlugin: Plugin {
+    let id = "diagnostics.sleep"
+    let name = "Canary (sleep)"
+    let description = "Holds a worker for some seconds, logging each second; touches no Superset."
+    let version = "1.0.0"
+    let permission = "tasks:run"
+    let paramsSchema = JSONSchema(json: #"""
+        {"type": "object", "additionalProperties": false, "properties": {
+          "seconds": {"type": "integer", "minimum": 0, "maximum": 3600, "default": 10},
+          "environment": {"type": "string", "description": "Count against this environment's limit (optional)"}}}
+        """#)
+
+    func run(_ context: TaskContext) async throws -> PluginOutcome {
+        let seconds = context.params["seconds"]?.intValue ?? 10
+        for i in 0..<seconds {
+            try await context.step("second \(i + 1) of \(seconds)", progress: (i + 1) * 100 / max(seconds, 1))
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+        }
+        return .succeeded(.map(["slept": .int(seconds)]))
+    }
+}

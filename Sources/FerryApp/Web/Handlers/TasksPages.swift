@@ -1,0 +1,85 @@
+import Fluent
+import Foundation
+import SupersetKit
+import Vapor
+
+/// The tasks pages: list with filters and a health-check launcher, task detail with live log,
+/// cancel and input. Forms post and redirect; an invalid input re-renders with the message.
+enum TasksPages {
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.tasksPage, use: list)
+        routes.post(.tasksPage, use: start)
+        routes.get(.taskPage(.key), use: show)
+        routes.post(.taskCancelPage(.key), use: cancel)
+        routes.post(.taskInputPage(.key), use: input)
+    }
+
+    @Sendable static func list(req: Request) async throws -> Response {
+        struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var done: String? }
+        let q = (try? req.query.decode(Q.self)) ?? Q()
+        let (page, perPage) = try InventorySearch.validate(page: q.page, perPage: 50)
+        let (items, total) = try await TaskQueries.list(
+            .init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: page, perPage: perPage), on: req.db)
+        let envs = try await EnvironmentModel.query(on: req.db).sort(\.$name).all().map(\.name)
+        let model = TasksPage.Model(
+            tasks: items.map(TaskDTO.init), total: total, page: page, perPage: perPage, status: q.status ?? "", plugin: q.plugin ?? "",
+            environment: q.environment ?? "", user: q.user ?? "", plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
+            flash: q.done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil)
+        return Layout.response(TasksPage.View(model: model, localizer: req.localizer), request: req)
+    }
+
+    @Sendable static func start(req: Request) async throws -> Response {
+        struct Form: Decodable { var plugin: String; var environment: String? }
+        let form = try req.content.decode(Form.self)
+        var params: [String: BundleValue] = [:]
+        if let env = form.environment, !env.isEmpty { params["environment"] = .string(env) }
+        let task = try await req.application.taskEngine.submit(pluginID: form.plugin, params: .map(params), user: req.userName, on: req.db)
+        return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
+    }
+
+    static func model(_ req: Request, task: TaskModel, inputError: String? = nil) async throws -> TaskDetailPage.Model {
+        let level = (try? req.query.get(String.self, at: "level")).flatMap { LogLevel(rawValue: $0) }
+        let source = (try? req.query.get(String.self, at: "source")).flatMap { $0.isEmpty ? nil : $0 }
+        // The newest 500 lines matching the filters; older ones are in the logs API.
+        let from = max(0, task.logCount - 500)
+        let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level, source: source, from: level == nil && source == nil ? from : 0, limit: 500), on: req.db)
+        let sources = ["engine", "plugin", "superset_api", "bundle", "git", "storage", "scheduler"]
+        return TaskDetailPage.Model(task: TaskDTO(task), lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
+                                    flash: nil, inputError: inputError)
+    }
+
+    @Sendable static func show(req: Request) async throws -> Response {
+        let task = try await TasksAPI.find(req)
+        return Layout.response(TaskDetailPage.View(model: try await model(req, task: task), localizer: req.localizer), request: req)
+    }
+
+    @Sendable static func cancel(req: Request) async throws -> Response {
+        let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
+        return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
+    }
+
+    /// Form fields are named `input.<property>`; values are typed by the request's schema.
+    @Sendable static func input(req: Request) async throws -> Response {
+        let task = try await TasksAPI.find(req)
+        let schema = task.inputRequest.flatMap { try? BundleValue.parseJSON(Data($0.utf8)) }?["schema"] ?? .map([:])
+        let form = (try? req.content.decode([String: String].self)) ?? [:]
+        var value: [String: BundleValue] = [:]
+        for (name, prop) in schema["properties"]?.mapValue ?? [:] {
+            let raw = form["input.\(name)"]
+            switch prop["type"]?.stringValue {
+            case "boolean": value[name] = .bool(raw == "true" || raw == "on")
+            case "integer": if let raw, !raw.isEmpty { value[name] = Int(raw).map(BundleValue.int) ?? .string(raw) }
+            case "number": if let raw, !raw.isEmpty { value[name] = Double(raw).map(BundleValue.double) ?? .string(raw) }
+            default: if let raw, !raw.isEmpty { value[name] = .string(raw) }
+            }
+        }
+        do {
+            try await req.application.taskEngine.provideInput(task.id!, value: .map(value), on: req.db)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            let response = Layout.response(TaskDetailPage.View(model: try await model(req, task: task, inputError: e.detail), localizer: req.localizer), request: req)
+            response.status = e.status
+            return response
+        }
+        return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import SupersetKit
+
+extension TaskDetailPage {
+    struct View: PageView {
+        let model: Model
+        let localizer: Localizer
+        var title: String { localizer.t("task.title", ["plugin": model.task.plugin]) }
+        var nav: NavItem? { .tasks }
+
+        func content(_ l: Localizer) -> HTMLNode {
+            let t = model.task
+            return H.el("div", [("data-task", t.id.uuidString.lowercased()), ("data-from", String(model.lines.last.map { $0.seq + 1 } ?? 0)),
+                                ("data-level", model.level), ("data-source", model.source)], [
+                H.el("div", [("class", "page-head")], [
+                    H.el("h1", text: l.t("task.title", ["plugin": t.plugin])),
+                    t.status.isFinished ? H.group([]) :
+                        H.el("form", [("method", "post"), ("action", SiteURL.taskCancelPage(.value(t.id)).path), ("class", "inline"),
+                                      ("data-confirm", l.t("task.cancel_confirm"))], [
+                            H.el("button", [("type", "submit"), ("class", "button danger"), ("data-testid", "cancel-task")], text: l.t("task.cancel")),
+                        ]),
+                ]),
+                model.flash.map { Components.notice("success", title: $0, testID: "flash") } ?? H.group([]),
+                H.el("dl", [("class", "facts")], [
+                    H.el("dt", text: l.t("tasks.col.status")), H.el("dd", [("data-testid", "task-status")], [Components.taskStatus(t.status, l)]),
+                    H.el("dt", text: l.t("tasks.col.progress")),
+                    H.el("dd", [], [
+                        H.el("progress", [("max", "100"), ("value", String(t.progress)), ("data-field", "progress")], text: "\(t.progress)%"),
+                        H.el("span", [("data-field", "step"), ("data-testid", "task-step")], text: " " + t.step),
+                    ]),
+                    H.el("dt", text: l.t("tasks.col.environments")), H.el("dd", text: t.environments.joined(separator: ", ")),
+                    H.el("dt", text: l.t("tasks.col.user")), H.el("dd", text: t.createdBy),
+                    H.el("dt", text: l.t("tasks.col.created")), H.el("dd", [], [Components.time(t.createdAt, l)]),
+                    H.el("dt", text: l.t("task.params")), H.el("dd", [], [H.el("code", text: t.params.jsonText())]),
+                ]),
+                t.error.map { Components.notice("error", title: $0, detail: t.nextAction, testID: "task-error") } ?? H.group([]),
+                t.result.map { H.el("div", [("class", "notice success"), ("data-testid", "task-result")], [
+                    H.el("strong", text: l.t("task.result")), H.el("pre", text: $0.jsonText()),
+                ]) } ?? H.group([]),
+                inputForm(l),
+                logs(l),
+            ])
+        }
+
+        func inputForm(_ l: Localizer) -> HTMLNode {
+            guard model.task.status == .awaitingInput, let request = model.task.inputRequest else { return H.group([]) }
+            let schema = request["schema"] ?? .map([:])
+            let required = Set(schema["required"]?.listValue?.compactMap(\.stringValue) ?? [])
+            let fields = (schema["properties"]?.mapValue ?? [:]).sorted { $0.key < $1.key }.map { name, prop -> HTMLNode in
+                let type: String
+                switch prop["type"]?.stringValue {
+                case "integer", "number": type = "number"
+                case "boolean": type = "checkbox"
+                default: type = prop["writeOnly"]?.boolValue == true ? "password" : "text"
+                }
+                return Components.field("input.\(name)", label: prop["title"]?.stringValue ?? name, value: nil, type: type,
+                                        required: required.contains(name), hint: prop["description"]?.stringValue)
+            }
+            return H.el("form", [("method", "post"), ("action", SiteURL.taskInputPage(.value(model.task.id)).path), ("class", "stacked"),
+                                 ("data-testid", "input-form")], [
+                H.el("strong", text: request["prompt"]?.stringValue ?? l.t("task.input")),
+                model.inputError.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
+                H.group(fields),
+                H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "send-input")], text: l.t("task.send_input")),
+            ])
+        }
+
+        func logs(_ l: Localizer) -> HTMLNode {
+            let levels = [("", l.t("task.log.all_levels"))] + LogLevel.allCases.map { ($0.rawValue, $0.rawValue) }
+            let sources = [("", l.t("task.log.all_sources"))] + model.sources.map { ($0, $0) }
+            return H.group([
+                H.el("h2", text: l.t("task.log")),
+                H.el("form", [("method", "get"), ("action", SiteURL.taskPage(.value(model.task.id)).path), ("class", "search")], [
+                    H.el("select", [("name", "level"), ("data-autosubmit", ""), ("aria-label", l.t("task.log.level"))], levels.map { v, t in
+                        H.el("option", [("value", v), ("selected", H.flag(v == model.level))], text: t)
+                    }),
+                    H.el("select", [("name", "source"), ("data-autosubmit", ""), ("aria-label", l.t("task.log.source"))], sources.map { v, t in
+                        H.el("option", [("value", v), ("selected", H.flag(v == model.source))], text: t)
+                    }),
+                    H.el("label", [], [
+                        H.void("input", [("type", "checkbox"), ("id", "autoscroll"), ("checked", "")]), .text(" " + l.t("task.log.autoscroll")),
+                    ]),
+                ]),
+                H.el("table", [("class", "grid log"), ("data-testid", "task-log")], [
+                    H.el("tbody", [], model.lines.map { line in
+                        H.el("tr", [("class", "level-\(line.level.rawValue)"), ("data-seq", String(line.seq))], [
+                            H.el("td", [("class", "muted")], [Components.time(line.at, l)]),
+                            H.el("td", text: line.level.rawValue), H.el("td", text: line.source), H.el("td", text: line.message),
+                        ])
+                    }),
+                ]),
+            ])
+        }
+    }
+}
