@@ -111,7 +111,9 @@ final class TaskLogWriter: @unchecked Sendable {
         loop = Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                try? await Task.sleep(nanoseconds: UInt64(self.interval * 1e9))
+                // Cancelled while waiting: return without a flush; `stop` (or the caller's final
+                // transaction) writes the rest.
+                do { try await Task.sleep(nanoseconds: UInt64(self.interval * 1e9)) } catch { return }
                 await self.flush()
             }
         }
@@ -136,8 +138,13 @@ final class TaskLogWriter: @unchecked Sendable {
 
     /// Stops the batching loop and writes what is left.
     func stop() async {
+        await stopLoop()
+        await flush()
+    }
+
+    /// Stops the batching loop only (the caller writes the rest in its own transaction).
+    func stopLoop() async {
         loop?.cancel()
         await loop?.value
-        await flush()
     }
 }

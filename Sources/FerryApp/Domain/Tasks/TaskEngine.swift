@@ -334,16 +334,20 @@ final class TaskEngine: @unchecked Sendable {
         }
     }
 
-    /// Flushes the log, then commits the final status, then announces it.
+    /// Commits the rest of the log and the final status in one transaction, then announces it.
     private func finish(_ id: UUID, writer: TaskLogWriter, status: TaskStatus, changes: [String: any Encodable & Sendable]) async {
-        await writer.stop()
+        await writer.stopLoop()
         var all = changes
         all["finished_at"] = dependencies.now()
         all["lease_until"] = Optional<Date>.none
+        let lines = hub.unflushed(id)
         do {
-            if try await TaskStore.transition(id, from: [.running, .awaitingInput], to: status, changes: all, on: db) {
-                hub.announce(TaskEvent(kind: .status, taskId: id, status: status))
+            let moved = try await db.writeTransaction { [all] tx in
+                try await TaskStore.appendRows(lines, task: id, on: tx)
+                return try await TaskStore.transition(id, from: [.running, .awaitingInput], to: status, changes: all, on: tx)
             }
+            if let last = lines.last { hub.flushed(id, through: last.seq) }
+            if moved { hub.announce(TaskEvent(kind: .status, taskId: id, status: status)) }
         } catch {
             logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }

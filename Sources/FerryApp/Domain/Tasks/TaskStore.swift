@@ -61,8 +61,14 @@ enum TaskStore {
 
     /// Appends a batch of log lines and advances the task's line count, in one transaction.
     static func append(_ lines: [TaskLogLine], task: UUID, on db: Database) async throws {
+        guard !lines.isEmpty else { return }
+        try await db.writeTransaction { tx in try await appendRows(lines, task: task, on: tx) }
+    }
+
+    /// The inserts of `append`, inside the caller's transaction.
+    static func appendRows(_ lines: [TaskLogLine], task: UUID, on tx: Database) async throws {
         guard let last = lines.last else { return }
-        try await db.writeTransaction { tx in
+        do {
             let s = sql(tx)
             for chunk in stride(from: 0, to: lines.count, by: 400) {
                 var insert = s.insert(into: "task_logs").columns("task_id", "seq", "at", "level", "source", "message", "metadata")
