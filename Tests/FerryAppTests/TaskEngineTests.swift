@@ -19,7 +19,7 @@ extension TestHarness {
     }
 
     /// Polls until the task reaches one of `statuses` (real time: the engine runs for real).
-    func waitFor(_ id: UUID, _ statuses: Set<TaskStatus>, seconds: Double = 20) async throws -> TaskDTO {
+    func waitFor(_ id: UUID, _ statuses: Set<TaskStatus>, seconds: Double = 60) async throws -> TaskDTO {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             let t = try await task(id)
@@ -27,7 +27,7 @@ extension TestHarness {
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         let t = try await task(id)
-        Issue.record("task \(id) is \(t.status), not \(statuses)")
+        Issue.record("task \(id) is \(t.status) (step: \(t.step), error: \(t.error ?? "-")), not \(statuses)")
         return t
     }
 
