@@ -93,6 +93,7 @@ public func configure(
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)
     TasksPages.register(app)
+    SchedulesPages.register(app)
 
     app.asyncCommands.use(EnvCommand(), as: "env")
     app.asyncCommands.use(FerryMigrateCommand(), as: "migrate")

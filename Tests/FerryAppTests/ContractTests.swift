@@ -33,7 +33,7 @@ import Vapor
         for case let url as URL in files where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in text.matches(of: /\.t\("([a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
-            for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
+            for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
         }
         #expect(used.count > 40, "the scan found too few keys; is the source path right? \(Self.sources.path)")
         // Keys built from values: each value must have its entry.
@@ -42,6 +42,7 @@ import Vapor
         for lang in Localizer.languages { used.insert("language.\(lang)") }
         for key in ["saved", "deleted", "sync_started", "sync_running"] { used.insert("environments.flash.\(key)") }
         for status in TaskStatus.allCases { used.insert("task.status.\(status.rawValue)") }
+        for key in ["saved", "deleted", "toggled"] { used.insert("schedules.flash.\(key)") }
         let errors: [SupersetError] = [
             .invalidURL(""), .unreachable(""), .timeout(seconds: 1), .tls(""), .notSuperset(""), .badCredentials(""), .forbidden(""),
             .notFound(""), .rateLimited, .http(status: 500, message: ""), .invalidResponse(""), .importFailed([]),

@@ -222,3 +222,37 @@ func formBody(_ fields: [(String, String)]) -> String {
         try assertSnapshot(html, named: "dashboards-hostile")
     }
 }
+
+@Suite struct SchedulesPageTests {
+    @Test(arguments: Store.available)
+    func addingToggleAndDeletingASchedule(store: Store) async throws {
+        try await withFerry(store, plugins: [ScriptPlugin()]) { t in
+            let bad = try await t.request(.POST, "/schedules", headers: formHeaders(), body: formBody([
+                ("name", "nightly"), ("plugin", "test.script"), ("params", "{not json"), ("cron", "61 * * * *"), ("timeZone", "Europe/Berlin"),
+            ]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("is not valid JSON"))
+            let bad2 = try await t.request(.POST, "/schedules", headers: formHeaders(), body: formBody([
+                ("name", "nightly"), ("plugin", "test.script"), ("params", #"{"steps": 1}"#), ("cron", "61 * * * *"), ("timeZone", "Europe/Berlin"),
+            ]))
+            #expect(bad2.status == .unprocessableEntity)
+            #expect(bad2.body.string.contains("minute: 61 is out of range 0-59"))
+            #expect(bad2.body.string.contains(#"value="61 * * * *""#), "what was typed stays")
+            #expect(try await ScheduleModel.query(on: t.db).count() == 0)
+            let good = try await t.request(.POST, "/schedules", headers: formHeaders(), body: formBody([
+                ("name", "nightly"), ("plugin", "test.script"), ("params", #"{"steps": 1}"#), ("cron", "30 2 * * MON-FRI"), ("timeZone", "Europe/Berlin"),
+            ]))
+            #expect(good.status == .seeOther)
+            let page = try await t.request(.GET, "/schedules?done=saved").body.string
+            #expect(page.contains("Schedule saved."))
+            #expect(page.contains(#"<tr data-schedule="nightly">"#))
+            #expect(page.contains("2027-01-18 01:30:00 UTC"))
+            #expect(cspViolations(page).isEmpty)
+            let s = try #require(try await ScheduleModel.query(on: t.db).first())
+            _ = try await t.request(.POST, "/schedules/\(s.id!.uuidString.lowercased())/toggle", headers: formHeaders(), body: "")
+            #expect(try await ScheduleModel.find(s.id, on: t.db)?.enabled == false)
+            _ = try await t.request(.POST, "/schedules/\(s.id!.uuidString.lowercased())/delete", headers: formHeaders(), body: "")
+            #expect(try await ScheduleModel.query(on: t.db).count() == 0)
+        }
+    }
+}

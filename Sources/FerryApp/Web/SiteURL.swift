@@ -20,6 +20,9 @@ enum SiteURL: Sendable {
     case environmentSync(Parameter<UUID>)
     case tasksPage
     case taskPage(Parameter<UUID>)
+    case schedulesPage
+    case scheduleTogglePage(Parameter<UUID>)
+    case scheduleDeletePage(Parameter<UUID>)
     case taskCancelPage(Parameter<UUID>)
     case taskInputPage(Parameter<UUID>)
     case wsTasks
@@ -68,6 +71,9 @@ enum SiteURL: Sendable {
         case .environmentSync(let p): return ["environments", id(p), "sync"]
         case .tasksPage: return ["tasks"]
         case .taskPage(let p): return ["tasks", id(p)]
+        case .schedulesPage: return ["schedules"]
+        case .scheduleTogglePage(let p): return ["schedules", id(p), "toggle"]
+        case .scheduleDeletePage(let p): return ["schedules", id(p), "delete"]
         case .taskCancelPage(let p): return ["tasks", id(p), "cancel"]
         case .taskInputPage(let p): return ["tasks", id(p), "input"]
         case .wsTasks: return ["ws", "tasks"]

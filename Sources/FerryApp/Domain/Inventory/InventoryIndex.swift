@@ -89,7 +89,12 @@ extension InventoryIndex {
     /// One immutable generation of the index.
     struct Snapshot: Sendable {
         struct Entry: Sendable {
-            let item: InventoryItemDTO
+            /// The item, decoded from `json` (only pages need it; keeping one copy saves memory).
+            var item: InventoryItemDTO {
+                (try? JSONDecoder.ferry.decode(InventoryItemDTO.self, from: Data(json)))
+                    ?? InventoryItemDTO(environmentId: environmentID, environment: "?", kind: "?", id: 0, uuid: nil, name: "?", detail: nil,
+                                        parent: nil, owners: [], changedOn: nil, url: "")
+            }
             let environmentID: UUID
             /// Lower-cased UTF-8 of everything searchable.
             let text: [UInt8]
@@ -119,7 +124,7 @@ extension InventoryIndex {
                     changedOn: m.changedOn, url: InventorySearch.supersetLink(base: env.url, kind: m.kind, id: m.supersetID))
                 let key = m.name.lowercased() + "\u{0}" + env.name + "\u{0}" + String(format: "%012d", m.supersetID)
                 byKind[m.kind, default: []].append((key, Entry(
-                    item: dto, environmentID: m.environmentID, text: Array(m.searchText.lowercased().utf8),
+                    environmentID: m.environmentID, text: Array(m.searchText.lowercased().utf8),
                     owners: Array(m.owners.lowercased().utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }

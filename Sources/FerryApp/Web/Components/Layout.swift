@@ -10,13 +10,14 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments, tasks
+    case dashboards, environments, tasks, schedules
 
     var url: SiteURL {
         switch self {
         case .dashboards: return .dashboards
         case .environments: return .environments
         case .tasks: return .tasksPage
+        case .schedules: return .schedulesPage
         }
     }
 }
