@@ -11,7 +11,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/vapor/vapor.git", from: "4.122.3"),
         .package(url: "https://github.com/vapor/fluent.git", from: "4.13.0"),
-        .package(url: "https://github.com/vapor/fluent-kit.git", from: "1.57.0"),
         .package(url: "https://github.com/vapor/fluent-sqlite-driver.git", from: "4.9.0"),
         .package(url: "https://github.com/vapor/fluent-postgres-driver.git", from: "2.14.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
@@ -58,14 +57,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SupersetKitTests",
-            dependencies: ["SupersetKit"]
+            dependencies: ["SupersetKit"],
+            exclude: ["Fixtures"]  // read through #filePath
         ),
         .testTarget(
             name: "FerryAppTests",
             dependencies: [
                 "FerryApp",
                 .product(name: "VaporTesting", package: "vapor"),
-            ]
+            ],
+            exclude: ["__Snapshots__"]  // read through #filePath
         ),
     ],
     swiftLanguageModes: [.v6]
