@@ -12,6 +12,7 @@ struct SleepPlugin: Plugin {
     let paramsSchema = JSONSchema(json: #"""
         {"type": "object", "additionalProperties": false, "properties": {
           "seconds": {"type": "integer", "minimum": 0, "maximum": 3600, "default": 10},
+          "logLines": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 0, "description": "Then write this many log lines, 100 per millisecond (log pipeline load test)"},
           "environment": {"type": "string", "description": "Count against this environment's limit (optional)"}}}
         """#)
 
@@ -21,6 +22,12 @@ struct SleepPlugin: Plugin {
             try await context.step("second \(i + 1) of \(seconds)", progress: (i + 1) * 100 / max(seconds, 1))
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
-        return .succeeded(.map(["slept": .int(seconds)]))
+        let lines = context.params["logLines"]?.intValue ?? 0
+        if lines > 0 { try await context.step("writing \(lines) log lines", progress: 100) }
+        for i in 0..<lines {
+            context.log(.info, "line \(i)", source: "plugin", metadata: ["i": String(i)])
+            if i % 100 == 99 { try await Task.sleep(nanoseconds: 1_000_000) }
+        }
+        return .succeeded(.map(["slept": .int(seconds), "logLines": .int(lines)]))
     }
 }

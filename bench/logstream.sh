@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Log pipeline benchmark (issue 3): one task writes 100,000 log lines (100 per ms) while a
+# WebSocket client follows it. Reports the p50/p95/p99 latency from the log call (the line's
+# own timestamp) to the client receiving it, the API p95 meanwhile (wrk on /api/tasks, with the
+# same endpoint idle as the baseline) and the RSS of `ferry serve` before, at peak and after.
+#
+#   bench/logstream.sh            # release build, SQLite
+#   LINES=20000 bench/logstream.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+LINES=${LINES:-100000}
+DIR="$ROOT/var/bench-logs"
+VENV="$ROOT/.tools/venv"
+[ -x "$VENV/bin/python" ] || bash scripts/lib/install.sh
+"$VENV/bin/python" -c 'import websockets' 2>/dev/null || "$VENV/bin/pip" install -q websockets
+command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
+swift build -c release --product ferry >/dev/null 2>&1
+BIN="$(swift build -c release --show-bin-path)/ferry"
+PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+rm -rf "$DIR"; mkdir -p "$DIR"
+FERRY_DATA_DIR="$DIR/store" FERRY_PORT=$PORT FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning "$BIN" serve >"$DIR/ferry.log" 2>&1 &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
+baseline=$(wrk -t1 -c20 -d5s --latency "http://127.0.0.1:$PORT/api/tasks?per_page=20" | awk '/ 99%/ {print "p99=" $2} /Req\/Sec/ {print}' | tr '\n' ' ')
+echo "RSS before: $(rss) MB"
+( sleep 1.5; wrk -t1 -c20 -d8s --latency "http://127.0.0.1:$PORT/api/tasks?per_page=20" > "$DIR/wrk-during.txt" ) &
+WRK=$!
+peak=0
+( while kill -0 $PID 2>/dev/null; do r=$(rss); awk -v a="$r" -v b="$(cat "$DIR/peak" 2>/dev/null || echo 0)" 'BEGIN{exit !(a>b)}' && echo "$r" > "$DIR/peak"; sleep 0.2; done ) &
+SAMPLER=$!
+"$VENV/bin/python" - "$PORT" "$LINES" <<'PY'
+import asyncio, json, sys, time, urllib.request
+from datetime import datetime
+import websockets
+port, n = int(sys.argv[1]), int(sys.argv[2])
+base = f"http://127.0.0.1:{port}"
+req = urllib.request.Request(base + "/api/tasks", method="POST", headers={"Content-Type": "application/json"},
+                             data=json.dumps({"plugin": "diagnostics.sleep", "params": {"seconds": 0, "logLines": n}}).encode())
+task = json.load(urllib.request.urlopen(req))
+async def follow():
+    lat, seen, last = [], set(), -1
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/tasks/{task['id']}?from=0", max_size=None) as ws:
+        while True:
+            e = json.loads(await ws.recv())
+            now = time.time()
+            if e.get("kind") == "log":
+                line = e["line"]
+                assert line["seq"] == last + 1, f"gap or duplicate at {line['seq']} after {last}"
+                last = line["seq"]
+                if line["message"].startswith("line "):
+                    at = datetime.fromisoformat(line["at"].replace("Z", "+00:00")).timestamp()
+                    lat.append((now - at) * 1000)
+            if e.get("kind") == "status" and e.get("status") in ("succeeded", "failed") and len(lat) >= n:
+                break
+    lat.sort()
+    q = lambda p: lat[min(len(lat) - 1, int(len(lat) * p))]
+    print(f"lines received {len(lat)} in order, no gaps; latency log call -> client: p50 {q(.5):.1f} ms, p95 {q(.95):.1f} ms, p99 {q(.99):.1f} ms, max {lat[-1]:.1f} ms")
+asyncio.run(follow())
+PY
+wait $WRK
+kill $SAMPLER 2>/dev/null || true
+echo "API /api/tasks idle (baseline): $baseline"
+echo "API /api/tasks during the stream: $(awk '/ 50%/ {print "p50=" $2} / 90%/ {print "p90=" $2} / 99%/ {print "p99=" $2} /Req\/Sec/ {print}' "$DIR/wrk-during.txt" | tr '\n' ' ')"
+echo "RSS peak: $(cat "$DIR/peak") MB, after: $(rss) MB"
