@@ -46,8 +46,7 @@ async def follow():
         while True:
             e = json.loads(await ws.recv())
             now = time.time()
-            if e.get("kind") == "log":
-                line = e["line"]
+            for line in e.get("lines") or ([e["line"]] if e.get("kind") == "log" else []):
                 assert line["seq"] == last + 1, f"gap or duplicate at {line['seq']} after {last}"
                 last = line["seq"]
                 if line["message"].startswith("line "):
