@@ -46,7 +46,8 @@ async def follow():
         while True:
             e = json.loads(await ws.recv())
             now = time.time()
-            for line in e.get("lines") or ([e["line"]] if e.get("kind") == "log" else []):
+            if e.get("kind") == "log":
+                line = e["line"]
                 assert line["seq"] == last + 1, f"gap or duplicate at {line['seq']} after {last}"
                 last = line["seq"]
                 if line["message"].startswith("line "):

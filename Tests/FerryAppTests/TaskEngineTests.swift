@@ -311,7 +311,6 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
             guard let v = try? BundleValue.parseJSON(Data(text.utf8)) else { return }
             lock.withLock {
                 if let seq = v["line"]?["seq"]?.intValue { seqs.append(seq) }
-                for line in v["lines"]?.listValue ?? [] { if let seq = line["seq"]?.intValue { seqs.append(seq) } }
                 if v["kind"]?.stringValue == "status", let s = v["status"]?.stringValue { statuses.append(s) }
             }
         }

@@ -21,15 +21,13 @@ public struct TaskLogLine: Codable, Sendable, Equatable {
 
 /// What live subscribers receive.
 public struct TaskEvent: Codable, Sendable, Equatable {
-    /// `logs` carries several lines in one WebSocket frame (`lines`); `log` one (`line`).
-    public enum Kind: String, Codable, Sendable { case status, progress, log, logs }
+    public enum Kind: String, Codable, Sendable { case status, progress, log }
     public var kind: Kind
     public var taskId: UUID
     public var status: TaskStatus?
     public var progress: Int?
     public var step: String?
     public var line: TaskLogLine?
-    public var lines: [TaskLogLine]?
 }
 
 /// In-process fan-out of task events, and the log lines not yet flushed to the store.

@@ -31,41 +31,16 @@ enum TaskStreams {
             self.lastSeq = from - 1
         }
 
-        private var batch: [TaskLogLine] = []
-        private var batchTask: UUID?
-        private var flushScheduled = false
-
-        /// Queues a line; lines queued before the next flush go out together in one `logs`
-        /// frame (one frame per line could not keep up with fast writers).
         func send(line: TaskLogLine, task: UUID) async {
             guard line.seq > lastSeq else { return }
+            // A line beyond the next one means lines are missing here: the caller fills from the store first.
             lastSeq = line.seq
-            batch.append(line)
-            batchTask = task
-            if batch.count >= 2_000 { flushLines(); return }
-            if !flushScheduled {
-                flushScheduled = true
-                Task { await self.flushLines() }
-            }
-        }
-
-        func flushLines() {
-            flushScheduled = false
-            guard !batch.isEmpty, let task = batchTask else { return }
-            let lines = batch
-            batch = []
-            write(TaskEvent(kind: .logs, taskId: task, lines: lines))
-        }
-
-        /// Sends an event after any queued lines, keeping the order.
-        func send(_ event: TaskEvent) {
-            flushLines()
-            write(event)
+            send(TaskEvent(kind: .log, taskId: task, line: line))
         }
 
         /// Enqueues without suspending: frames go out in the order this actor handles them
         /// (an `await` here would let another send overtake across the actor's reentrancy).
-        private func write(_ event: TaskEvent) {
+        func send(_ event: TaskEvent) {
             guard let data = try? JSONEncoder.ferry.encode(event) else { return }
             ws.send(String(decoding: data, as: UTF8.self), promise: nil)
         }
@@ -127,7 +102,6 @@ enum TaskStreams {
             if lines.count < 1000 { break }
         }
         for line in pending { await sender.send(line: line, task: id) }
-        await sender.flushLines()
     }
 
     static func followAll(_ req: Request, _ ws: WebSocket) async {

@@ -48,20 +48,16 @@ function liveTask(root) {
   const ws = socket(`/ws/tasks/${el.dataset.task}?from=${el.dataset.from || 0}`);
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    const lines = event.kind === 'logs' ? event.lines : (event.kind === 'log' && event.line ? [event.line] : null);
-    if (lines) {
-      let last = null;
-      for (const line of lines) {
-        if (level && LEVELS.indexOf(line.level) < LEVELS.indexOf(level)) continue;
-        if (source && line.source !== source) continue;
-        const tr = document.createElement('tr');
-        tr.className = `level-${line.level}`;
-        tr.dataset.seq = String(line.seq);
-        tr.append(cell(line.at.replace('T', ' ').replace('Z', ' UTC'), 'muted'), cell(line.level), cell(line.source), cell(line.message));
-        tbody.append(tr);
-        last = tr;
-      }
-      if (last && autoscroll?.checked) last.scrollIntoView({ block: 'end' });
+    if (event.kind === 'log' && event.line) {
+      const line = event.line;
+      if (level && LEVELS.indexOf(line.level) < LEVELS.indexOf(level)) return;
+      if (source && line.source !== source) return;
+      const tr = document.createElement('tr');
+      tr.className = `level-${line.level}`;
+      tr.dataset.seq = String(line.seq);
+      tr.append(cell(line.at.replace('T', ' ').replace('Z', ' UTC'), 'muted'), cell(line.level), cell(line.source), cell(line.message));
+      tbody.append(tr);
+      if (autoscroll?.checked) tr.scrollIntoView({ block: 'end' });
     } else if (event.kind === 'progress') {
       const bar = el.querySelector('progress[data-field=progress]');
       if (bar && event.progress != null) bar.value = event.progress;
