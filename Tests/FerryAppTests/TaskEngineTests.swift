@@ -111,6 +111,9 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
             #expect(!warnings.items.isEmpty && warnings.items.allSatisfy { $0.level >= .warning })
             let bundle = try await t.logs(task.id, "source=bundle&search=LINE%204%20&limit=5000")
             #expect(bundle.items.count == 4)
+            // Wildcards in the search text are literal characters.
+            #expect(try await t.logs(task.id, "search=%25&limit=5000").items.isEmpty)
+            #expect(try await t.logs(task.id, "search=line_0&limit=5000").items.isEmpty)
             let page = try await t.logs(task.id, "limit=10&from=10")
             #expect(page.items.map(\.seq) == Array(10..<20))
             #expect(page.next == 20)

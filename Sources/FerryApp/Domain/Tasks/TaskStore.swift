@@ -100,7 +100,7 @@ enum TaskStore {
         }
         if let source = filter.source, !source.isEmpty { q = q.where("source", .equal, SQLBind(source)) }
         if let text = filter.text, !text.isEmpty {
-            q = q.where(SQLFunction("LOWER", args: SQLColumn("message")), .like, SQLBind("%" + escapeLike(text.lowercased()) + "%"))
+            q = q.where(SQLContains(column: "message", text: text))
         }
         struct Row: Decodable { var seq: Int; var at: Date; var level: String; var source: String; var message: String; var metadata: String }
         return try await q.orderBy("seq").limit(filter.limit).all(decoding: Row.self).map { r in
@@ -108,11 +108,6 @@ enum TaskStore {
             return TaskLogLine(seq: r.seq, at: r.at, level: LogLevel(rawValue: r.level) ?? .info, source: r.source, message: r.message, metadata: meta)
         }
     }
-
-    /// LIKE patterns take `%` and `_` from user text literally only where the dialect escapes
-    /// with a backslash by default (PostgreSQL); SQLite treats them as wildcards, which for a
-    /// log filter only widens the match.
-    static func escapeLike(_ s: String) -> String { s }
 }
 
 /// Per-environment concurrency on this node: at most `limit` running tasks touch one environment.
