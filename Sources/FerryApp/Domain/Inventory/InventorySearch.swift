@@ -59,20 +59,6 @@ public struct InventoryEnvironmentDTO: Content, Sendable, Equatable {
 }
 
 enum InventorySearch {
-    static let maxPerPage = 200
-
-    static func validate(page: Int?, perPage: Int?) throws -> (Int, Int) {
-        var errors: [FieldError] = []
-        let page = page ?? 1
-        let perPage = perPage ?? 50
-        if page < 1 { errors.append(FieldError(field: "page", code: "invalid", message: "must be 1 or more")) }
-        if !(1...maxPerPage).contains(perPage) {
-            errors.append(FieldError(field: "per_page", code: "invalid", message: "must be between 1 and \(maxPerPage)"))
-        }
-        if !errors.isEmpty { throw AppError.validation(errors) }
-        return (page, perPage)
-    }
-
     /// Answers a query from the in-memory index (fresh as `InventoryIndex` describes).
     static func run(_ q: InventoryQuery, index: InventoryIndex, on db: Database, now: Date) async throws -> InventoryPage {
         try search(q, in: try await index.current(on: db, now: now))

@@ -111,6 +111,11 @@ enum ScheduleService {
         return m
     }
 
+    /// Deletes a schedule; the tasks it started stay.
+    static func delete(_ id: UUID, on db: any Database) async throws {
+        try await find(id, on: db).delete(on: db)
+    }
+
     static func find(_ id: UUID, on db: any Database) async throws -> ScheduleModel {
         guard let m = try await ScheduleModel.find(id, on: db) else { throw AppError.notFound("Schedule \(id)") }
         return m

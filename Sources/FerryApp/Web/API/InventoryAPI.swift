@@ -25,8 +25,8 @@ enum InventoryAPI {
         } catch {
             throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
         }
-        let (page, perPage) = try InventorySearch.validate(page: p.page, perPage: p.per_page)
-        return InventoryQuery(kind: kind, environment: p.environment, search: p.search, owner: p.owner, page: page, perPage: perPage)
+        let paging = try Paging(page: p.page, perPage: p.per_page)
+        return InventoryQuery(kind: kind, environment: p.environment, search: p.search, owner: p.owner, page: paging.page, perPage: paging.perPage)
     }
 
     @Sendable static func search(_ req: Request, kind: AssetKind) async throws -> Response {

@@ -39,8 +39,7 @@ enum SchedulesAPI {
     }
 
     @Sendable static func delete(req: Request) async throws -> HTTPStatus {
-        let m = try await ScheduleService.find(try req.idParameter(), on: req.db)
-        try await m.delete(on: req.db)
+        try await ScheduleService.delete(try req.idParameter(), on: req.db)
         return .noContent
     }
 }

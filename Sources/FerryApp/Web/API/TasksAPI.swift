@@ -37,12 +37,9 @@ enum TasksAPI {
     }
 
     @Sendable static func list(req: Request) async throws -> TaskList {
-        struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var per_page: Int? }
-        let q = (try? req.query.decode(Q.self)) ?? Q()
-        let (page, perPage) = try InventorySearch.validate(page: q.page, perPage: q.per_page)
-        let (items, total) = try await TaskQueries.list(
-            .init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: page, perPage: perPage), on: req.db)
-        return TaskList(items: items.map(TaskDTO.init), total: total, page: page, perPage: perPage)
+        let filter = try TaskQueries.Filter(req)
+        let (items, total) = try await TaskQueries.list(filter, on: req.db)
+        return TaskList(items: items.map(TaskDTO.init), total: total, page: filter.page, perPage: filter.perPage)
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
@@ -89,6 +86,19 @@ enum TasksAPI {
         let id = try req.idParameter()
         guard let task = try await TaskModel.find(id, on: req.db) else { throw AppError.notFound("Task \(id)") }
         return task
+    }
+}
+
+extension TaskQueries.Filter {
+    /// The filter of a task list request (API and page): status, plugin, environment, user, page, per_page.
+    init(_ req: Request) throws {
+        struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var per_page: Int? }
+        let q: Q
+        do { q = try req.query.decode(Q.self) } catch {
+            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+        }
+        let paging = try Paging(page: q.page, perPage: q.per_page)
+        self.init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: paging.page, perPage: paging.perPage)
     }
 }
 

@@ -61,8 +61,7 @@ enum SchedulesPages {
     }
 
     @Sendable static func delete(req: Request) async throws -> Response {
-        let s = try await ScheduleService.find(try req.idParameter(), on: req.db)
-        try await s.delete(on: req.db)
+        try await ScheduleService.delete(try req.idParameter(), on: req.db)
         return req.redirect(to: SiteURL.schedulesPage.path(query: ["done": "deleted"]), redirectType: .normal)
     }
 }

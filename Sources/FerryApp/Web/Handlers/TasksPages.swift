@@ -15,16 +15,15 @@ enum TasksPages {
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
-        struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var done: String? }
-        let q = (try? req.query.decode(Q.self)) ?? Q()
-        let (page, perPage) = try InventorySearch.validate(page: q.page, perPage: 50)
-        let (items, total) = try await TaskQueries.list(
-            .init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: page, perPage: perPage), on: req.db)
+        let filter = try TaskQueries.Filter(req)
+        let done = try? req.query.get(String.self, at: "done")
+        let (items, total) = try await TaskQueries.list(filter, on: req.db)
         let envs = try await EnvironmentModel.query(on: req.db).sort(\.$name).all().map(\.name)
         let model = TasksPage.Model(
-            tasks: items.map(TaskDTO.init), total: total, page: page, perPage: perPage, status: q.status ?? "", plugin: q.plugin ?? "",
-            environment: q.environment ?? "", user: q.user ?? "", plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
-            flash: q.done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil)
+            tasks: items.map(TaskDTO.init), total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
+            plugin: filter.plugin ?? "", environment: filter.environment ?? "", user: filter.user ?? "",
+            plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
+            flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil)
         return Layout.response(TasksPage.View(model: model, localizer: req.localizer), request: req)
     }
 
