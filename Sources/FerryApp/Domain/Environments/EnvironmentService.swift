@@ -88,6 +88,14 @@ enum EnvironmentService {
     }
 
     /// The client configuration for a stored environment (decrypts its password).
+    /// The client configuration for settings not saved yet (the unsaved "test connection").
+    static func clientConfiguration(_ v: ValidEnvironment, timeout: Double) -> SupersetClientConfiguration {
+        var config = SupersetClientConfiguration(
+            baseURL: v.url, credentials: SupersetCredentials(username: v.username, password: v.password ?? "", provider: v.provider))
+        config.timeout = timeout
+        return config
+    }
+
     static func clientConfiguration(_ env: EnvironmentModel, box: SecretBox, timeout: Double) throws -> SupersetClientConfiguration {
         var config = SupersetClientConfiguration(
             baseURL: try SupersetURL.normalize(env.url),

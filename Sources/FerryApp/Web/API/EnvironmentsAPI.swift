@@ -68,8 +68,7 @@ enum EnvironmentsAPI {
     @Sendable static func testUnsaved(req: Request) async throws -> ConnectionTestResult {
         let input = try req.content.decode(EnvironmentInput.self)
         let valid = try input.validated(existing: nil)
-        var config = SupersetClientConfigurationBuilder.make(valid)
-        config.timeout = req.application.ferryConfiguration.interactiveTimeout
+        let config = EnvironmentService.clientConfiguration(valid, timeout: req.application.ferryConfiguration.interactiveTimeout)
         return await EnvironmentService.test(configuration: config, verifyTLS: valid.verifyTLS, dependencies: req.application.ferry, logger: req.logger)
     }
 
@@ -83,13 +82,5 @@ enum EnvironmentsAPI {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
         let started = await req.application.syncCoordinator.trigger(env.id!)
         return try await SyncAccepted(started: started, status: started ? "started" : "already_running").encodeResponse(status: .accepted, for: req)
-    }
-}
-
-import SupersetKit
-
-enum SupersetClientConfigurationBuilder {
-    static func make(_ v: ValidEnvironment) -> SupersetClientConfiguration {
-        SupersetClientConfiguration(baseURL: v.url, credentials: SupersetCredentials(username: v.username, password: v.password ?? "", provider: v.provider))
     }
 }
