@@ -38,7 +38,10 @@ public func configure(
         // SQLite's lock holds its thread; with the process-wide two-thread default, waiters
         // could starve the lock's holder. Ferry gives SQLite a pool of its own.
         app.threadPool = NIOThreadPool(numberOfThreads: 8)
-        app.databases.use(.sqlite(.file(configuration.sqlitePath)), as: .sqlite)
+        // One connection per event loop (the driver's shorthand ignores more), shared by requests,
+        // workers, log flushes and heartbeats. A request that gives up waiting while a connection
+        // is being opened leaks it (SQLiteNIO asserts on the unclosed connection), so wait long.
+        app.databases.use(.sqlite(.file(configuration.sqlitePath), connectionPoolTimeout: .seconds(120)), as: .sqlite)
     }
     app.migrations.add(M0001_CreateEnvironments())
     app.migrations.add(M0002_CreateInventory())
