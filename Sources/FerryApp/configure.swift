@@ -46,6 +46,7 @@ public func configure(
     app.migrations.add(M0001_CreateEnvironments())
     app.migrations.add(M0002_CreateInventory())
     app.migrations.add(M0003_CreateTasks())
+    app.migrations.add(M0004_CreatePromotions())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -64,7 +65,10 @@ public func configure(
     app.syncCoordinator = SyncCoordinator(
         databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
         logger: app.logger, onFinish: { index.invalidate() })
-    var registry = PluginRegistry([HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin()])
+    var registry = PluginRegistry([
+        HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin(),
+        PromotePlanPlugin(), PromoteApplyPlugin(), PromoteRollbackPlugin(),
+    ])
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
         configuration: configuration.tasks, registry: registry, databases: { [app] in app.db }, dependencies: app.ferry,
@@ -92,6 +96,7 @@ public func configure(
     OperationsAPI.register(app)
     TasksAPI.register(app)
     SchedulesAPI.register(app)
+    PromotionsAPI.register(app)
     TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)

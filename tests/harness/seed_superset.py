@@ -6,7 +6,11 @@ Creates, on the given instance:
   - optionally a PostgreSQL connection "Warehouse" that needs a password (--pg-url);
   - a dataset, charts with saved query contexts, and dashboards (one with tabs and a native
     filter, sharing one chart with a second dashboard);
-  - --extra-dashboards empty dashboards, to make listing page.
+  - --extra-dashboards empty dashboards, to make listing page;
+  - promotion fixtures: an `orders` table beside `sales` and a `revenue` table in PostgreSQL, both
+    with env-dependent numbers; on dev (--promo-source) two dashboards built on them, "Regional
+    orders" (tabs, a native filter, cross-filters) and "Order KPIs", sharing the "Order total" chart.
+    Prod gets the same-named connections over its own data and none of these dashboards.
 Writes a manifest (JSON) of what it created, read by the Swift tests to know what to expect.
 """
 import argparse
@@ -59,8 +63,35 @@ def make_sqlite(path, env):
     return sum(r[2] for r in rows)
 
 
-def query_context(ds_id, groupby, viz):
-    metric = {"expressionType": "SIMPLE", "column": {"column_name": "amount"}, "aggregate": "SUM", "label": "total"}
+def make_orders(path, env):
+    con = sqlite3.connect(path)
+    con.execute("DROP TABLE IF EXISTS orders")
+    con.execute("CREATE TABLE orders (region TEXT, product TEXT, amount INTEGER)")
+    factor = 3 if env == "dev" else 7000
+    rows = [(r, p, (i + 2) * (j + 1) * factor) for i, r in enumerate(["north", "south", "east"])
+            for j, p in enumerate(["alpha", "beta"])]
+    con.executemany("INSERT INTO orders VALUES (?, ?, ?)", rows)
+    con.commit()
+    con.close()
+    return sum(r[2] for r in rows)
+
+
+def make_revenue(pg_url, env):
+    import psycopg2
+    con = psycopg2.connect(pg_url.replace("postgresql://", "postgres://"))
+    con.autocommit = True
+    cur = con.cursor()
+    cur.execute("DROP TABLE IF EXISTS public.revenue")
+    cur.execute("CREATE TABLE public.revenue (month TEXT, amount INTEGER)")
+    factor = 5 if env == "dev" else 9000
+    rows = [(f"2024-{m:02d}", m * factor) for m in range(1, 7)]
+    cur.executemany("INSERT INTO public.revenue VALUES (%s, %s)", rows)
+    con.close()
+    return sum(r[1] for r in rows)
+
+
+def query_context(ds_id, groupby, viz, column="amount"):
+    metric = {"expressionType": "SIMPLE", "column": {"column_name": column}, "aggregate": "SUM", "label": "total"}
     form_data = {"datasource": f"{ds_id}__table", "viz_type": viz, "metrics": [metric], "groupby": groupby,
                  "row_limit": 100}
     qc = {"datasource": {"id": ds_id, "type": "table"}, "force": False,
@@ -79,6 +110,7 @@ def main():
     ap.add_argument("--pg-url", default="")
     ap.add_argument("--pg-password", default="")
     ap.add_argument("--extra-dashboards", type=int, default=0)
+    ap.add_argument("--promo-source", action="store_true", help="create the promotion dashboards")
     a = ap.parse_args()
 
     sup = Superset(a.url)
@@ -86,6 +118,10 @@ def main():
     total = make_sqlite(data_path, a.env)
     manifest = {"env": a.env, "url": a.url, "sales_total": total, "databases": {}, "datasets": {},
                 "charts": {}, "dashboards": {}}
+
+    manifest["orders_total"] = make_orders(data_path, a.env)
+    if a.pg_url:
+        manifest["revenue_total"] = make_revenue(a.pg_url.replace("PASSWORD", a.pg_password), a.env)
 
     db = sup.call("POST", "/api/v1/database/", json={
         "database_name": "Sales", "sqlalchemy_uri": f"sqlite:///{data_path}", "expose_in_sqllab": True})
@@ -164,6 +200,9 @@ def main():
     sup.call("PUT", f"/api/v1/chart/{charts['Total sales']}", json={"dashboards": [d1["id"], d2["id"]]})
     manifest["dashboards"] = {"sales-overview": {"id": d1["id"]}, "executive-summary": {"id": d2["id"]}}
 
+    if a.promo_source:
+        seed_promotion_source(sup, manifest, db["id"], pg["id"] if a.pg_url else None)
+
     for i in range(a.extra_dashboards):
         sup.call("POST", "/api/v1/dashboard/", json={
             "dashboard_title": f"{a.env} filler {i:03d}", "slug": f"{a.env}-filler-{i:03d}"})
@@ -171,11 +210,88 @@ def main():
 
     # Record uuids as Superset assigned them.
     for kind, key in [("dashboard", "dashboards"), ("chart", "charts"), ("dataset", "datasets"), ("database", "databases")]:
-        for name, entry in manifest[key].items():
+        for name, entry in list(manifest[key].items()) + list(manifest.get("promo", {}).get(key, {}).items()):
             got = sup.call("GET", f"/api/v1/{kind}/{entry['id']}")
             entry["uuid"] = got["result"].get("uuid")
     with open(a.manifest, "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)
+
+
+def seed_promotion_source(sup, manifest, sales_db, pg_db):
+    """Two dashboards to promote: "Regional orders" (tabs, a native filter on region, cross-filters)
+    and "Order KPIs"; both show "Order total". A PostgreSQL chart joins when Warehouse exists."""
+    promo = {"datasets": {}, "charts": {}, "dashboards": {}}
+    orders = sup.call("POST", "/api/v1/dataset/", json={"database": sales_db, "table_name": "orders", "schema": "main"})["id"]
+    promo["datasets"]["orders"] = {"id": orders}
+    specs = [("Orders by region", "table", ["region"], orders, "amount"),
+             ("Orders by product", "table", ["product"], orders, "amount"),
+             ("Order total", "big_number_total", [], orders, "amount")]
+    if pg_db is not None:
+        revenue = sup.call("POST", "/api/v1/dataset/", json={"database": pg_db, "table_name": "revenue", "schema": "public"})["id"]
+        promo["datasets"]["revenue"] = {"id": revenue}
+        specs.append(("Revenue total", "big_number_total", [], revenue, "amount"))
+    charts = {}
+    for name, viz, groupby, ds, column in specs:
+        params, qc = query_context(ds, groupby, viz, column)
+        charts[name] = sup.call("POST", "/api/v1/chart/", json={
+            "slice_name": name, "viz_type": viz, "datasource_id": ds, "datasource_type": "table",
+            "params": params, "query_context": qc})["id"]
+    promo["charts"] = {k: {"id": v} for k, v in charts.items()}
+    uuids = {name: sup.call("GET", f"/api/v1/chart/{cid}")["result"]["uuid"] for name, cid in charts.items()}
+
+    def node(key, name, parents):  # as Superset's UI saves it: chartId and uuid
+        return {"type": "CHART", "id": key, "children": [], "parents": parents,
+                "meta": {"chartId": charts[name], "uuid": uuids[name], "width": 4, "height": 50, "sliceName": name}}
+
+    tab_a = ["Orders by region", "Order total"]
+    tab_b = ["Orders by product"] + (["Revenue total"] if "Revenue total" in charts else [])
+    p = {"DASHBOARD_VERSION_KEY": "v2",
+         "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["TABS-1"]},
+         "TABS-1": {"type": "TABS", "id": "TABS-1", "children": ["TAB-a", "TAB-b"], "parents": ["ROOT_ID"]},
+         "TAB-a": {"type": "TAB", "id": "TAB-a", "children": ["ROW-a"], "parents": ["ROOT_ID", "TABS-1"], "meta": {"text": "Overview"}},
+         "TAB-b": {"type": "TAB", "id": "TAB-b", "children": ["ROW-b"], "parents": ["ROOT_ID", "TABS-1"], "meta": {"text": "Detail"}},
+         "ROW-a": {"type": "ROW", "id": "ROW-a", "children": [f"CHART-a{i}" for i in range(len(tab_a))],
+                   "parents": ["ROOT_ID", "TABS-1", "TAB-a"], "meta": {"background": "BACKGROUND_TRANSPARENT"}},
+         "ROW-b": {"type": "ROW", "id": "ROW-b", "children": [f"CHART-b{i}" for i in range(len(tab_b))],
+                   "parents": ["ROOT_ID", "TABS-1", "TAB-b"], "meta": {"background": "BACKGROUND_TRANSPARENT"}},
+         "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": [], "parents": ["ROOT_ID"]},
+         "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": "Regional orders"}}}
+    for i, name in enumerate(tab_a):
+        p[f"CHART-a{i}"] = node(f"CHART-a{i}", name, ["ROOT_ID", "TABS-1", "TAB-a", "ROW-a"])
+    for i, name in enumerate(tab_b):
+        p[f"CHART-b{i}"] = node(f"CHART-b{i}", name, ["ROOT_ID", "TABS-1", "TAB-b", "ROW-b"])
+    orders_charts = sorted(charts[n] for n in ["Orders by region", "Orders by product", "Order total"])
+    meta = {"native_filter_configuration": [{
+                "id": "NATIVE_FILTER-orders-region", "name": "Region", "filterType": "filter_select", "type": "NATIVE_FILTER",
+                "targets": [{"datasetId": orders, "column": {"name": "region"}}],
+                "controlValues": {"multiSelect": True, "enableEmptyFilter": False}, "defaultDataMask": {"filterState": {}},
+                "cascadeParentIds": [], "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+                "chartsInScope": orders_charts, "tabsInScope": ["TAB-a", "TAB-b"]}],
+            "chart_configuration": {str(charts["Orders by region"]): {
+                "id": charts["Orders by region"],
+                "crossFilters": {"scope": "global", "chartsInScope": [charts["Order total"], charts["Orders by product"]]}}},
+            "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+                                           "chartsInScope": sorted(charts.values())},
+            "cross_filters_enabled": True, "color_scheme": "", "refresh_frequency": 0}
+    d1 = sup.call("POST", "/api/v1/dashboard/", json={
+        "dashboard_title": "Regional orders", "slug": "regional-orders", "published": True,
+        "position_json": json.dumps(p), "json_metadata": json.dumps(meta)})["id"]
+    kpis = ["Order total"] + (["Revenue total"] if "Revenue total" in charts else [])
+    p2 = {"DASHBOARD_VERSION_KEY": "v2", "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
+          "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": ["ROW-k"], "parents": ["ROOT_ID"]},
+          "ROW-k": {"type": "ROW", "id": "ROW-k", "children": [f"CHART-k{i}" for i in range(len(kpis))],
+                    "parents": ["ROOT_ID", "GRID_ID"], "meta": {"background": "BACKGROUND_TRANSPARENT"}},
+          "HEADER_ID": {"type": "HEADER", "id": "HEADER_ID", "meta": {"text": "Order KPIs"}}}
+    for i, name in enumerate(kpis):
+        p2[f"CHART-k{i}"] = node(f"CHART-k{i}", name, ["ROOT_ID", "GRID_ID", "ROW-k"])
+    d2 = sup.call("POST", "/api/v1/dashboard/", json={
+        "dashboard_title": "Order KPIs", "slug": "order-kpis", "published": True,
+        "position_json": json.dumps(p2), "json_metadata": json.dumps({"native_filter_configuration": []})})["id"]
+    for name, cid in charts.items():
+        dashes = ([d1] if name in tab_a + tab_b else []) + ([d2] if name in kpis else [])
+        sup.call("PUT", f"/api/v1/chart/{cid}", json={"dashboards": dashes})
+    promo["dashboards"] = {"regional-orders": {"id": d1}, "order-kpis": {"id": d2}}
+    manifest["promo"] = promo
 
 
 if __name__ == "__main__":

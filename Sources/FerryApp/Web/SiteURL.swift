@@ -25,6 +25,11 @@ enum SiteURL: Sendable {
     case scheduleDeletePage(Parameter<UUID>)
     case taskCancelPage(Parameter<UUID>)
     case taskInputPage(Parameter<UUID>)
+    case promotePage
+    case planPage(Parameter<UUID>)
+    case planApplyPage(Parameter<UUID>)
+    case promotionsPage
+    case promotionRollbackPage(Parameter<UUID>)
     case wsTasks
     case wsTask(Parameter<UUID>)
     case healthz
@@ -48,6 +53,16 @@ enum SiteURL: Sendable {
         case taskLogs(Parameter<UUID>)
         case schedules
         case schedule(Parameter<UUID>)
+        case promotionPlan
+        case plan(Parameter<UUID>)
+        case planApply(Parameter<UUID>)
+        case promotions
+        case promotion(Parameter<UUID>)
+        case promotionRollback(Parameter<UUID>)
+        case promotionHistory
+        case mappings
+        case mapping(Parameter<UUID>)
+        case mappingSuggestions
     }
 
     static let inventoryKinds = ["dashboards", "charts", "datasets", "databases"]
@@ -76,6 +91,11 @@ enum SiteURL: Sendable {
         case .scheduleDeletePage(let p): return ["schedules", id(p), "delete"]
         case .taskCancelPage(let p): return ["tasks", id(p), "cancel"]
         case .taskInputPage(let p): return ["tasks", id(p), "input"]
+        case .promotePage: return ["promote"]
+        case .planPage(let p): return ["promote", "plans", id(p)]
+        case .planApplyPage(let p): return ["promote", "plans", id(p), "apply"]
+        case .promotionsPage: return ["promotions"]
+        case .promotionRollbackPage(let p): return ["promotions", id(p), "rollback"]
         case .wsTasks: return ["ws", "tasks"]
         case .wsTask(let p): return ["ws", "tasks", id(p)]
         case .healthz: return ["healthz"]
@@ -98,6 +118,16 @@ enum SiteURL: Sendable {
             case .taskLogs(let p): return ["api", "tasks", id(p), "logs"]
             case .schedules: return ["api", "schedules"]
             case .schedule(let p): return ["api", "schedules", id(p)]
+            case .promotionPlan: return ["api", "promotions", "plan"]
+            case .plan(let p): return ["api", "promotions", "plans", id(p)]
+            case .planApply(let p): return ["api", "promotions", id(p), "apply"]
+            case .promotions: return ["api", "promotions"]
+            case .promotion(let p): return ["api", "promotions", id(p)]
+            case .promotionRollback(let p): return ["api", "promotions", id(p), "rollback"]
+            case .promotionHistory: return ["api", "promotions", "history"]
+            case .mappings: return ["api", "mappings"]
+            case .mapping(let p): return ["api", "mappings", id(p)]
+            case .mappingSuggestions: return ["api", "mappings", "suggestions"]
             }
         }
     }

@@ -9,6 +9,12 @@ import SupersetKit
 /// Invariant: every log line gets the next sequence number of its task, with no gaps.
 public final class TaskContext: Sendable {
     public let taskID: UUID
+    /// Who started the task (a user name, or `scheduler`).
+    public let startedBy: String
+    /// The injected clock.
+    public let now: @Sendable () -> Date
+    /// The injected id generator.
+    public let newID: @Sendable () -> UUID
     /// Validated params, defaults applied, secrets decrypted.
     public let params: BundleValue
     /// The store (for plugins that keep their own records).
@@ -20,12 +26,15 @@ public final class TaskContext: Sendable {
     private let steps = LockedBox<[String]>([])
 
     init(
-        taskID: UUID, params: BundleValue, db: any Database, writer: TaskLogWriter,
+        taskID: UUID, startedBy: String, now: @escaping @Sendable () -> Date, newID: @escaping @Sendable () -> UUID, params: BundleValue, db: any Database, writer: TaskLogWriter,
         progress: @escaping @Sendable (Int, String) async -> Void,
         client: @escaping @Sendable (String) async throws -> SupersetClient,
         input: @escaping @Sendable (String, JSONSchema, TimeInterval?) async throws -> BundleValue
     ) {
         self.taskID = taskID
+        self.startedBy = startedBy
+        self.now = now
+        self.newID = newID
         self.params = params
         self.db = db
         self.writer = writer

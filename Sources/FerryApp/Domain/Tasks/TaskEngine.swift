@@ -290,7 +290,7 @@ final class TaskEngine: @unchecked Sendable {
         }
         let taskLogger = log
         let context = TaskContext(
-            taskID: id, params: params, db: db, writer: writer,
+            taskID: id, startedBy: task.createdBy, now: dependencies.now, newID: dependencies.uuid, params: params, db: db, writer: writer,
             progress: { [weak self] percent, step in await self?.progress(id, percent: percent, step: step) },
             client: { [weak self] name in
                 guard let self else { throw CancellationError() }

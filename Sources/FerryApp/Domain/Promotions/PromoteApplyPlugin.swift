@@ -1,0 +1,169 @@
+import Fluent
+import Foundation
+import SupersetKit
+
+/// `promote.apply`: applies a ready plan, exactly as reviewed.
+///
+/// Order: refuse if the target changed since the plan (fingerprint); store a snapshot of the
+/// target's current version of every asset the plan touches (committed before the first
+/// write); import in dependency order and batches (cascade: datasets, then charts, then
+/// dashboards); put dashboard metadata on the target's chart ids; verify every dashboard and
+/// run every chart's query; record history. A promotion whose charts don't query ends
+/// `partial`, never `succeeded`.
+struct PromoteApplyPlugin: Plugin {
+    let id = "promote.apply"
+    let name = "Apply a promotion"
+    let description = "Imports a reviewed plan into the target, remaps dashboard filters, and verifies that every chart queries."
+    let version = "1.0.0"
+    let permission = "promote:apply"
+    let paramsSchema = JSONSchema(json: #"""
+        {"type": "object", "required": ["promotion", "source", "target"], "additionalProperties": false,
+         "properties": {
+           "promotion": {"type": "string", "minLength": 36, "maxLength": 36},
+           "source": {"type": "string", "minLength": 1},
+           "target": {"type": "string", "minLength": 1},
+           "acceptShared": {"type": "boolean", "default": false},
+           "batchSize": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+           "checkConcurrency": {"type": "integer", "minimum": 1, "maximum": 16, "default": 4}}}
+        """#)
+
+    func environments(for params: BundleValue) -> [String] {
+        [params["target"]?.stringValue].compactMap { $0 }
+    }
+
+    func run(_ context: TaskContext) async throws -> PluginOutcome {
+        guard let promotionID = context.params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)),
+              let promotion = try await PromotionModel.find(promotionID, on: context.db),
+              let plan = try await PromotionPlanModel.find(promotion.planID, on: context.db) else {
+            throw TaskFailure("The promotion this task was started for no longer exists.", next: "Apply the plan again.")
+        }
+        do {
+            let outcome = try await apply(plan, promotion, context)
+            return outcome
+        } catch {
+            promotion.status = "failed"
+            promotion.finishedAt = context.now()
+            try? await promotion.save(on: context.db)
+            throw error
+        }
+    }
+
+    private func apply(_ plan: PromotionPlanModel, _ promotion: PromotionModel, _ context: TaskContext) async throws -> PluginOutcome {
+        guard let zip = plan.bundle, let itemsText = plan.items else {
+            throw TaskFailure("The plan has no bundle.", next: "Make a new plan.")
+        }
+        let bundle = try BundleReader().read(zip)
+        let items = try JSONDecoder().decode([PlanItem].self, from: Data(itemsText.utf8))
+        let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
+        let batchSize = context.params["batchSize"]?.intValue ?? 50
+        let concurrency = context.params["checkConcurrency"]?.intValue ?? 4
+        if let blocking = items.first(where: \.blocking) {
+            throw TaskFailure("The plan has a blocking conflict: \(blocking.kind.rawValue) '\(blocking.name)': \(blocking.reasons.joined(separator: "; ")).",
+                              next: "Resolve the conflict on the target (or in the source), then make a new plan.")
+        }
+        if items.contains(where: { $0.action == .conflict }), context.params["acceptShared"]?.boolValue != true {
+            throw TaskFailure("The plan updates charts or datasets that other target dashboards share.",
+                              next: "Review the conflicts, then apply again with acceptShared, or narrow the selection.")
+        }
+
+        try await context.step("checking that \(plan.targetEnv) has not changed since the plan", progress: 5)
+        let target = try await context.superset(plan.targetEnv)
+        let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope)
+        guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
+            plan.status = "stale"
+            try await plan.save(on: context.db)
+            throw TaskFailure("\(plan.targetEnv) changed since the plan was made; nothing was written.",
+                              next: "Make a new plan, review it, and apply that one.")
+        }
+
+        try await context.step("saving a snapshot of \(state.current.count) target asset(s)", progress: 12)
+        promotion.snapshot = try BundleWriter().write(state.current)
+        let created = items.filter { $0.action == .create }.map { CreatedAsset(kind: $0.kind, uuid: $0.uuid, name: $0.name) }
+        promotion.createdAssets = String(decoding: try JSONEncoder().encode(created), as: UTF8.self)
+        try await promotion.save(on: context.db)
+        context.log(.info, "snapshot stored (\(state.current.count) assets); rollback restores it", source: "storage")
+
+        let writes = Set(items.filter(\.writes).map(\.uuid))
+        if scope == .cascade {
+            for kind in [AssetKind.dataset, .chart] {
+                let uuids = bundle.all(kind).map(\.uuid).filter(writes.contains)
+                try await importBatches(kind, uuids: uuids, bundle: bundle, client: target, batchSize: batchSize, context: context, progress: kind == .dataset ? 20 : 35)
+            }
+        }
+        // A dashboard is imported when it changed, or (dashboards scope) when a chart it shows is
+        // new on the target: the dashboard import is what creates it.
+        let createdUUIDs = Set(created.map(\.uuid))
+        let imported = bundle.dashboards.map(\.uuid).filter { uuid in
+            writes.contains(uuid) || (scope == .dashboards && bundle.closure(.dashboard, uuids: [uuid]).charts.contains { createdUUIDs.contains($0.uuid) })
+        }
+        try await importBatches(.dashboard, uuids: imported, bundle: bundle, client: target, batchSize: batchSize, context: context, progress: 50)
+
+        try await context.step("pointing dashboard filters at \(plan.targetEnv)'s charts", progress: 65)
+        let chartIDs = try await target.idsByUUID(.chart)
+        let dashboardIDs = try await target.idsByUUID(.dashboard)
+        for uuid in imported {
+            guard let id = dashboardIDs[uuid], let source = bundle.asset(.dashboard, uuid: uuid) else { continue }
+            let detail = try await target.dashboardDetail(id: id)
+            let fixed = DashboardCheck.remapped(
+                target: detail.metadata, source: source["metadata"] ?? .map([:]),
+                sourceUUIDByID: CanonicalAsset.chartUUIDs(in: source), targetIDByUUID: chartIDs)
+            if fixed != detail.metadata {
+                try await target.updateDashboardMetadata(id: id, metadata: fixed)
+                context.log(.info, "remapped filter and cross-filter chart ids of '\(detail.title)'", source: "superset_api", metadata: ["dashboard_id": String(id)])
+            }
+        }
+
+        try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
+        let report = try await PromotionVerifier.verify(bundle: bundle, client: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,
+                                                         concurrency: concurrency, context: context)
+
+        try await context.step("recording history", progress: 95)
+        let now = context.now()
+        try await context.db.transaction { tx in
+            for uuid in imported {
+                guard let d = bundle.asset(.dashboard, uuid: uuid) else { continue }
+                let h = DashboardHistoryModel()
+                h.id = context.newID()
+                h.targetEnv = plan.targetEnv
+                h.dashboardUUID = uuid
+                h.dashboardTitle = d.name
+                h.sourceEnv = plan.sourceEnv
+                h.promotionID = promotion.id!
+                h.planID = plan.id!
+                h.promotedBy = promotion.startedBy
+                h.promotedAt = now
+                h.bundleChecksum = plan.bundleChecksum ?? ""
+                try await h.create(on: tx)
+            }
+            promotion.report = report.value.jsonText()
+            promotion.status = report.passed ? "succeeded" : "partial"
+            promotion.finishedAt = now
+            try await promotion.save(on: tx)
+        }
+        try await context.step(report.passed ? "promotion verified" : "promotion done, verification failed", progress: 100)
+        let summary = BundleValue.map([
+            "promotion": .string(promotion.id!.uuidString.lowercased()), "imported": .int(imported.count),
+            "report": report.value,
+        ])
+        return report.passed ? .succeeded(summary) : .partial(summary)
+    }
+
+    private func importBatches(_ kind: AssetKind, uuids: [String], bundle: AssetBundle, client: SupersetClient, batchSize: Int,
+                               context: TaskContext, progress: Int) async throws {
+        guard !uuids.isEmpty else { return }
+        let type: ImportType = kind == .dataset ? .dataset : kind == .chart ? .chart : .dashboard
+        for start in stride(from: 0, to: uuids.count, by: batchSize) {
+            let batch = Array(uuids[start..<min(start + batchSize, uuids.count)])
+            try await context.step("importing \(kind.rawValue)s \(start + 1)-\(start + batch.count) of \(uuids.count)", progress: progress)
+            do {
+                try await client.importBundle(bundle.closure(kind, uuids: batch), as: type, overwrite: true)
+            } catch let error as SupersetError {
+                if case .importFailed(let problems) = error {
+                    for p in problems { context.log(.error, "\(p.path ?? "import"): \(p.message)", source: "superset_api") }
+                }
+                throw error
+            }
+            context.log(.info, "imported \(batch.count) \(kind.rawValue)(s)", source: "superset_api")
+        }
+    }
+}

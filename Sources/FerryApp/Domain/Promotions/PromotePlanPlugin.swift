@@ -1,0 +1,170 @@
+import Fluent
+import Foundation
+import SupersetKit
+
+/// `promote.plan`: the dry run. Exports the selection from the source, maps every database to
+/// a target connection (asking the operator for the ones without a stored mapping), rewrites
+/// the bundle, diffs it against the target by uuid and stores the plan. Writes nothing to
+/// either Superset.
+struct PromotePlanPlugin: Plugin {
+    let id = "promote.plan"
+    let name = "Plan a promotion"
+    let description = "Exports dashboards from the source, maps databases, and diffs the rewritten bundle against the target (a dry run)."
+    let version = "1.0.0"
+    let permission = "promote:plan"
+    let paramsSchema = JSONSchema(json: #"""
+        {"type": "object", "required": ["plan", "source", "target"], "additionalProperties": false,
+         "properties": {
+           "plan": {"type": "string", "minLength": 36, "maxLength": 36, "description": "The plan's id"},
+           "source": {"type": "string", "minLength": 1},
+           "target": {"type": "string", "minLength": 1}}}
+        """#)
+
+    func environments(for params: BundleValue) -> [String] {
+        [params["source"]?.stringValue, params["target"]?.stringValue].compactMap { $0 }
+    }
+
+    func run(_ context: TaskContext) async throws -> PluginOutcome {
+        guard let planID = context.params["plan"]?.stringValue.flatMap(UUID.init(uuidString:)),
+              let plan = try await PromotionPlanModel.find(planID, on: context.db) else {
+            throw TaskFailure("The plan this task was started for no longer exists.", next: "Make a new plan.")
+        }
+        do {
+            return try await makePlan(plan, context)
+        } catch {
+            plan.status = "failed"
+            plan.error = TaskEngine.describe(error).0
+            try? await plan.save(on: context.db)
+            throw error
+        }
+    }
+
+    private func makePlan(_ plan: PromotionPlanModel, _ context: TaskContext) async throws -> PluginOutcome {
+        let selection = try JSONDecoder().decode(PlanSelection.self, from: Data(plan.selection.utf8))
+        let schemas = (try? JSONDecoder().decode([String: String].self, from: Data(plan.schemaMapping.utf8))) ?? [:]
+        let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
+
+        try await context.step("resolving the selection on \(plan.sourceEnv)", progress: 5)
+        let source = try await context.superset(plan.sourceEnv)
+        let ids = try await Self.resolve(selection, on: source, environment: plan.sourceEnv)
+        context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
+
+        try await context.step("exporting \(ids.count) dashboard(s) from \(plan.sourceEnv)", progress: 15)
+        let exported = try await source.export(.dashboard, ids: ids)
+        context.log(.info, "exported \(exported.dashboards.count) dashboards, \(exported.charts.count) charts, \(exported.datasets.count) datasets, \(exported.databases.count) databases",
+                    source: "bundle")
+        let checksum = Checksum.sha256Hex(try BundleWriter().write(exported))
+
+        try await context.step("mapping databases to \(plan.targetEnv)", progress: 30)
+        let target = try await context.superset(plan.targetEnv)
+        let mapping = try await Self.mapDatabases(of: exported, source: plan.sourceEnv, target: plan.targetEnv, targetClient: target, context: context)
+
+        try await context.step("rewriting the bundle for \(plan.targetEnv)", progress: 40)
+        let rewritten = try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported)
+        let unresolved = rewritten.unresolvedReferences()
+        if !unresolved.isEmpty {
+            for u in unresolved { context.log(.error, "unresolved reference: \(u)", source: "bundle") }
+            throw TaskFailure("The bundle is not closed: \(unresolved.count) reference(s) point at files it lacks (first: \(unresolved[0])).",
+                              next: "Check the source dashboards in Superset (a chart may have lost its dataset), then plan again.")
+        }
+
+        try await context.step("reading \(plan.targetEnv)", progress: 55)
+        let state = try await PromotionTargetReader.read(target, bundle: rewritten, scope: scope)
+
+        try await context.step("diffing against \(plan.targetEnv)", progress: 85)
+        let items = PromotionPlanner.plan(rewritten, target: state, scope: scope)
+        for item in items {
+            let level: LogLevel = item.action == .conflict ? .warning : .info
+            context.log(level, "\(item.action.rawValue) \(item.kind.rawValue) '\(item.name)'\(item.reasons.isEmpty ? "" : ": " + item.reasons.joined(separator: "; "))",
+                        source: "bundle", metadata: ["uuid": item.uuid])
+        }
+        let used = BundleRewriter.sourceDatabases(of: exported).compactMap { src in mapping[src.uuid].map { UsedMapping(source: DatabaseRef(uuid: src.uuid, name: src.name, uri: src.uri), target: $0) } }
+        plan.items = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
+        plan.mappings = String(decoding: try JSONEncoder().encode(used), as: UTF8.self)
+        plan.bundle = try BundleWriter().write(rewritten)
+        plan.bundleChecksum = checksum
+        plan.targetFingerprint = PromotionPlanner.fingerprint(rewritten, target: state)
+        plan.status = "ready"
+        try await plan.save(on: context.db)
+        let summary = PlanSummary(items)
+        try await context.step("plan ready", progress: 100)
+        return .succeeded(.map([
+            "plan": .string(plan.id!.uuidString.lowercased()), "create": .int(summary.create), "update": .int(summary.update),
+            "unchanged": .int(summary.unchanged), "conflict": .int(summary.conflict), "blocking": .int(summary.blocking),
+        ]))
+    }
+
+    /// Source dashboard ids for a selection: each entry an id, a uuid or a slug; plus a search.
+    static func resolve(_ selection: PlanSelection, on client: SupersetClient, environment: String) async throws -> [Int] {
+        let all = try await client.dashboardRefs()
+        var ids: [Int] = []
+        var missing: [String] = []
+        for entry in selection.dashboards {
+            let e = entry.trimmingCharacters(in: .whitespaces)
+            let match = all.first { String($0.id) == e || $0.uuid.lowercased() == e.lowercased() || $0.slug == e }
+            if let match { ids.append(match.id) } else { missing.append(e) }
+        }
+        if !missing.isEmpty {
+            throw TaskFailure("No dashboard \(missing.map { "'\($0)'" }.joined(separator: ", ")) on \(environment) (by id, uuid or slug).",
+                              next: "Check the names in the dashboard search, then plan again.")
+        }
+        if let search = selection.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
+            let needle = search.lowercased()
+            ids += all.filter { $0.title.lowercased().contains(needle) || ($0.slug ?? "").lowercased().contains(needle) }.map(\.id)
+        }
+        var seen = Set<Int>()
+        ids = ids.filter { seen.insert($0).inserted }
+        if ids.isEmpty {
+            throw TaskFailure("The selection matches no dashboard on \(environment).", next: "Pick dashboards by id, uuid or slug, or widen the search.")
+        }
+        return ids
+    }
+
+    /// source database uuid -> target connection, from stored mappings still valid on the
+    /// target, and otherwise from the operator (asked with ranked suggestions; the answer is
+    /// stored unless they say not to).
+    static func mapDatabases(of bundle: AssetBundle, source: String, target: String, targetClient: SupersetClient, context: TaskContext) async throws
+        -> [String: DatabaseRef]
+    {
+        let targets = try await targetClient.databaseRefs()
+        let stored = try await MappingService.stored(source: source, target: target, on: context.db)
+        var out: [String: DatabaseRef] = [:]
+        for src in BundleRewriter.sourceDatabases(of: bundle) {
+            if let m = stored[src.uuid], let t = targets.first(where: { $0.uuid == m.targetDatabaseUUID }) {
+                out[src.uuid] = t
+                context.log(.info, "database '\(src.name)' -> '\(t.name)' (stored mapping)", source: "bundle")
+                continue
+            }
+            if let m = stored[src.uuid] {
+                context.log(.warning, "stored mapping of '\(src.name)' points at '\(m.targetDatabaseName)', which no longer exists on \(target)", source: "bundle")
+            }
+            guard !targets.isEmpty else {
+                throw TaskFailure("\(target) has no database connection to map '\(src.name)' to.",
+                                  next: "Create the connection on \(target) in Superset (Ferry never copies connections), then plan again.")
+            }
+            let ranked = DatabaseMatcher.suggestions(for: src, among: targets)
+            let listing = ranked.prefix(5).map { "\($0.target.name) (\($0.target.backend), \($0.confidence)%)" }.joined(separator: ", ")
+            let schema = JSONSchema(.map([
+                "type": .string("object"), "required": .list([.string("targetDatabase")]), "additionalProperties": .bool(false),
+                "properties": .map([
+                    "targetDatabase": .map(["type": .string("string"), "enum": .list(ranked.map { .string($0.target.uuid) }),
+                                            "description": .string("uuid of the target connection; suggestions: \(listing)")]),
+                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "description": .string("store the mapping for later promotions")]),
+                ]),
+                "x-suggestions": .list(ranked.map { .map(["uuid": .string($0.target.uuid), "name": .string($0.target.name),
+                                                           "backend": .string($0.target.backend), "confidence": .int($0.confidence)]) }),
+            ]))
+            let answer = try await context.awaitInput(
+                prompt: "Map source database '\(src.name)' (\(src.backend)) to a connection on \(target). Suggestions: \(listing)", schema: schema)
+            guard let chosen = answer["targetDatabase"]?.stringValue, let t = targets.first(where: { $0.uuid == chosen }) else {
+                throw TaskFailure("No target connection was chosen for '\(src.name)'.", next: "Plan again and pick a connection.")
+            }
+            out[src.uuid] = t
+            context.log(.info, "database '\(src.name)' -> '\(t.name)' (chosen by the operator)", source: "bundle")
+            if answer["remember"]?.boolValue ?? true {
+                _ = try await MappingService.record(source: source, target: target, sourceDB: src, targetDB: t, now: context.now(), newID: context.newID(), on: context.db)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,67 @@
+import Fluent
+import Foundation
+import SupersetKit
+
+/// `promote.rollback`: restores the snapshot a promotion took before its first write
+/// (datasets, then charts, then dashboards, each overwritten), and on request deletes what the
+/// promotion created (dashboards, then charts, then datasets).
+struct PromoteRollbackPlugin: Plugin {
+    let id = "promote.rollback"
+    let name = "Roll back a promotion"
+    let description = "Restores the target's assets as they were before a promotion, and optionally deletes what it created."
+    let version = "1.0.0"
+    let permission = "promote:apply"
+    let paramsSchema = JSONSchema(json: #"""
+        {"type": "object", "required": ["promotion", "target"], "additionalProperties": false,
+         "properties": {
+           "promotion": {"type": "string", "minLength": 36, "maxLength": 36},
+           "target": {"type": "string", "minLength": 1},
+           "deleteCreated": {"type": "boolean", "default": false}}}
+        """#)
+
+    func environments(for params: BundleValue) -> [String] { [params["target"]?.stringValue].compactMap { $0 } }
+
+    func run(_ context: TaskContext) async throws -> PluginOutcome {
+        guard let id = context.params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)),
+              let promotion = try await PromotionModel.find(id, on: context.db) else {
+            throw TaskFailure("The promotion no longer exists.", next: "Nothing to roll back.")
+        }
+        guard let zip = promotion.snapshot else {
+            throw TaskFailure("This promotion stopped before it took its snapshot, so it wrote nothing to roll back.", next: "Nothing to do.")
+        }
+        let snapshot = try BundleReader().read(zip)
+        let deleteCreated = context.params["deleteCreated"]?.boolValue ?? false
+        let target = try await context.superset(promotion.targetEnv)
+        do {
+            try await context.step("restoring \(snapshot.count) asset(s) on \(promotion.targetEnv)", progress: 10)
+            for (kind, type) in [(AssetKind.dataset, ImportType.dataset), (.chart, .chart), (.dashboard, .dashboard)] {
+                let uuids = snapshot.all(kind).map(\.uuid)
+                guard !uuids.isEmpty else { continue }
+                try await target.importBundle(snapshot.closure(kind, uuids: uuids), as: type, overwrite: true)
+                context.log(.info, "restored \(uuids.count) \(kind.rawValue)(s)", source: "superset_api")
+            }
+            var deleted = 0
+            if deleteCreated {
+                try await context.step("deleting what the promotion created", progress: 60)
+                let created = promotion.createdAssets.flatMap { try? JSONDecoder().decode([CreatedAsset].self, from: Data($0.utf8)) } ?? []
+                for kind in [AssetKind.dashboard, .chart, .dataset] {
+                    let ids = try await target.idsByUUID(kind)
+                    for asset in created where asset.kind == kind {
+                        guard let assetID = ids[asset.uuid] else { continue }
+                        try await target.delete(kind, id: assetID)
+                        deleted += 1
+                        context.log(.info, "deleted \(kind.rawValue) '\(asset.name)' (\(assetID))", source: "superset_api")
+                    }
+                }
+            }
+            promotion.status = "rolled_back"
+            try await promotion.save(on: context.db)
+            try await context.step("rolled back", progress: 100)
+            return .succeeded(.map(["restored": .int(snapshot.count), "deleted": .int(deleted)]))
+        } catch {
+            promotion.status = "rollback_failed"
+            try? await promotion.save(on: context.db)
+            throw error
+        }
+    }
+}

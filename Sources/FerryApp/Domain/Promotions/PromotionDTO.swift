@@ -1,0 +1,178 @@
+import Foundation
+import SupersetKit
+import Vapor
+
+/// What a client sends to plan a promotion.
+public struct PlanInput: Content, Sendable {
+    public var source: String?
+    public var target: String?
+    /// Dashboards by id, uuid or slug.
+    public var dashboards: [String]?
+    /// Also every source dashboard whose title or slug contains this text.
+    public var search: String?
+    /// `dashboards` (default) or `cascade`.
+    public var scope: String?
+    /// Source schema -> target schema.
+    public var schemaMapping: [String: String]?
+
+    public init(source: String? = nil, target: String? = nil, dashboards: [String]? = nil, search: String? = nil, scope: String? = nil,
+                schemaMapping: [String: String]? = nil) {
+        self.source = source
+        self.target = target
+        self.dashboards = dashboards
+        self.search = search
+        self.scope = scope
+        self.schemaMapping = schemaMapping
+    }
+}
+
+public struct ApplyInput: Content, Sendable {
+    /// Confirms updates of charts or datasets that target dashboards outside the selection use.
+    public var acceptShared: Bool?
+    public init(acceptShared: Bool? = nil) { self.acceptShared = acceptShared }
+}
+
+public struct RollbackInput: Content, Sendable {
+    /// Also delete the dashboards, charts and datasets the promotion created.
+    public var deleteCreated: Bool?
+    public init(deleteCreated: Bool? = nil) { self.deleteCreated = deleteCreated }
+}
+
+/// The selection as stored with a plan.
+struct PlanSelection: Codable, Sendable, Equatable {
+    var dashboards: [String]
+    var search: String?
+}
+
+/// One database mapping a plan used.
+public struct UsedMapping: Codable, Sendable, Equatable {
+    public var source: DatabaseRef
+    public var target: DatabaseRef
+}
+
+public struct PlanSummary: Content, Sendable, Equatable {
+    public var create: Int
+    public var update: Int
+    public var unchanged: Int
+    public var conflict: Int
+    public var blocking: Int
+
+    init(_ items: [PlanItem]) {
+        create = items.filter { $0.action == .create }.count
+        update = items.filter { $0.action == .update }.count
+        unchanged = items.filter { $0.action == .unchanged }.count
+        conflict = items.filter { $0.action == .conflict }.count
+        blocking = items.filter(\.blocking).count
+    }
+}
+
+public struct PlanDTO: Content, Sendable {
+    public var id: UUID
+    public var source: String
+    public var target: String
+    public var scope: String
+    public var dashboards: [String]
+    public var search: String?
+    public var schemaMapping: [String: String]
+    /// planning, ready, failed, applied, stale
+    public var status: String
+    public var items: [PlanItem]
+    public var summary: PlanSummary
+    public var mappings: [UsedMapping]
+    public var bundleChecksum: String?
+    public var error: String?
+    public var taskId: UUID?
+    public var createdBy: String
+    public var createdAt: Date
+}
+
+extension PlanDTO {
+    init(_ m: PromotionPlanModel) {
+        let selection = (try? JSONDecoder().decode(PlanSelection.self, from: Data(m.selection.utf8))) ?? PlanSelection(dashboards: [])
+        let items = m.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
+        self.init(
+            id: m.id!, source: m.sourceEnv, target: m.targetEnv, scope: m.scope, dashboards: selection.dashboards, search: selection.search,
+            schemaMapping: (try? JSONDecoder().decode([String: String].self, from: Data(m.schemaMapping.utf8))) ?? [:],
+            status: m.status, items: items, summary: PlanSummary(items),
+            mappings: m.mappings.flatMap { try? JSONDecoder().decode([UsedMapping].self, from: Data($0.utf8)) } ?? [],
+            bundleChecksum: m.bundleChecksum, error: m.error, taskId: m.taskID, createdBy: m.createdBy, createdAt: m.createdAt)
+    }
+}
+
+public struct PromotionDTO: Content, Sendable {
+    public var id: UUID
+    public var planId: UUID
+    public var taskId: UUID?
+    public var source: String
+    public var target: String
+    /// applying, succeeded, partial, failed, rolling_back, rolled_back
+    public var status: String
+    public var report: BundleValue?
+    public var created: [CreatedAsset]
+    public var hasSnapshot: Bool
+    public var startedBy: String
+    public var createdAt: Date
+    public var finishedAt: Date?
+    public var rollbackTaskId: UUID?
+}
+
+public struct CreatedAsset: Codable, Sendable, Equatable {
+    public var kind: AssetKind
+    public var uuid: String
+    public var name: String
+}
+
+extension PromotionDTO {
+    init(_ m: PromotionModel) {
+        self.init(
+            id: m.id!, planId: m.planID, taskId: m.taskID, source: m.sourceEnv, target: m.targetEnv, status: m.status,
+            report: m.report.flatMap { try? BundleValue.parseJSON($0) },
+            created: m.createdAssets.flatMap { try? JSONDecoder().decode([CreatedAsset].self, from: Data($0.utf8)) } ?? [],
+            hasSnapshot: m.snapshot != nil, startedBy: m.startedBy, createdAt: m.createdAt, finishedAt: m.finishedAt,
+            rollbackTaskId: m.rollbackTaskID)
+    }
+}
+
+public struct MappingDTO: Content, Sendable, Equatable {
+    public var id: UUID
+    public var source: String
+    public var target: String
+    public var sourceDatabaseUuid: String
+    public var sourceDatabaseName: String
+    public var targetDatabaseUuid: String
+    public var targetDatabaseName: String
+    public var updatedAt: Date
+}
+
+extension MappingDTO {
+    init(_ m: DatabaseMappingModel) {
+        self.init(id: m.id!, source: m.sourceEnv, target: m.targetEnv, sourceDatabaseUuid: m.sourceDatabaseUUID,
+                  sourceDatabaseName: m.sourceDatabaseName, targetDatabaseUuid: m.targetDatabaseUUID,
+                  targetDatabaseName: m.targetDatabaseName, updatedAt: m.updatedAt)
+    }
+}
+
+public struct MappingInput: Content, Sendable {
+    public var source: String?
+    public var target: String?
+    public var sourceDatabaseUuid: String?
+    public var sourceDatabaseName: String?
+    public var targetDatabaseUuid: String?
+    public var targetDatabaseName: String?
+    public init(source: String? = nil, target: String? = nil, sourceDatabaseUuid: String? = nil, sourceDatabaseName: String? = nil,
+                targetDatabaseUuid: String? = nil, targetDatabaseName: String? = nil) {
+        self.source = source
+        self.target = target
+        self.sourceDatabaseUuid = sourceDatabaseUuid
+        self.sourceDatabaseName = sourceDatabaseName
+        self.targetDatabaseUuid = targetDatabaseUuid
+        self.targetDatabaseName = targetDatabaseName
+    }
+}
+
+/// One source database with its stored mapping (if any) and ranked target suggestions.
+public struct MappingSuggestionDTO: Content, Sendable {
+    public var source: DatabaseRef
+    public var mapped: DatabaseRef?
+    public var suggestions: [DatabaseSuggestion]
+}

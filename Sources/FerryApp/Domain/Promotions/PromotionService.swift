@@ -1,0 +1,146 @@
+import Fluent
+import Foundation
+import SQLKit
+import SupersetKit
+
+/// Promotions as the API and pages see them: plan, apply, roll back, read.
+///
+/// Every long step runs as a task; these functions validate, record and queue, and return at once.
+enum PromotionService {
+    static func plan(_ input: PlanInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database) async throws -> PromotionPlanModel {
+        var errors: [FieldError] = []
+        let source = input.source?.trimmingCharacters(in: .whitespaces) ?? ""
+        let target = input.target?.trimmingCharacters(in: .whitespaces) ?? ""
+        for (field, name) in [("source", source), ("target", target)] {
+            if name.isEmpty { errors.append(FieldError(field: field, code: "required", message: "pick the \(field) environment")); continue }
+            if try await EnvironmentModel.query(on: db).filter(\.$name == name).first() == nil {
+                errors.append(FieldError(field: field, code: "unknown", message: "no environment named '\(name)'; GET /api/environments lists them"))
+            }
+        }
+        if !source.isEmpty, source == target {
+            errors.append(FieldError(field: "target", code: "same_environment", message: "the target must be another environment than the source"))
+        }
+        let dashboards = (input.dashboards ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let search = input.search?.trimmingCharacters(in: .whitespaces)
+        if dashboards.isEmpty && (search ?? "").isEmpty {
+            errors.append(FieldError(field: "dashboards", code: "required", message: "name dashboards (id, uuid or slug) or give a search"))
+        }
+        if dashboards.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", message: "at most 1000 dashboards per plan")) }
+        let scope = input.scope ?? PromotionScope.dashboards.rawValue
+        if PromotionScope(rawValue: scope) == nil {
+            errors.append(FieldError(field: "scope", code: "invalid", message: "scope is 'dashboards' or 'cascade'"))
+        }
+        for (from, to) in input.schemaMapping ?? [:] where from.isEmpty || to.isEmpty {
+            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
+        }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+
+        let plan = PromotionPlanModel()
+        plan.id = newID
+        plan.sourceEnv = source
+        plan.targetEnv = target
+        plan.scope = scope
+        plan.selection = String(decoding: try JSONEncoder().encode(PlanSelection(dashboards: dashboards, search: search?.isEmpty == true ? nil : search)), as: UTF8.self)
+        plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
+        plan.status = "planning"
+        plan.createdBy = user
+        plan.createdAt = now
+        try await plan.create(on: db)
+        let task = try await engine.submit(pluginID: "promote.plan", params: .map([
+            "plan": .string(newID.uuidString.lowercased()), "source": .string(source), "target": .string(target),
+        ]), user: user, on: db)
+        plan.taskID = task.id
+        try await plan.save(on: db)
+        return plan
+    }
+
+    /// Queues the apply of a ready plan. A plan is applied at most once: the status moves from
+    /// `ready` to `applied` by compare-and-set, so two concurrent applies can't both start.
+    static func apply(planID: UUID, _ input: ApplyInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database) async throws
+        -> PromotionModel
+    {
+        guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
+        guard plan.status == "ready" else {
+            let advice = plan.status == "planning" ? "Wait for the plan task to finish." : "Make a new plan."
+            throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status), not ready. \(advice)")
+        }
+        let items = plan.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
+        if let blocking = items.first(where: \.blocking) {
+            throw AppError(.conflict, code: "plan_conflict",
+                           detail: "The plan has \(items.filter(\.blocking).count) blocking conflict(s), e.g. \(blocking.kind.rawValue) '\(blocking.name)': \(blocking.reasons.joined(separator: "; ")). Resolve them, then plan again.")
+        }
+        if items.contains(where: { $0.action == .conflict }), input.acceptShared != true {
+            throw AppError(.conflict, code: "plan_shared",
+                           detail: "The plan updates charts or datasets that other target dashboards use. Review them and apply with acceptShared: true, or narrow the selection.")
+        }
+        let promotion = PromotionModel()
+        promotion.id = newID
+        promotion.planID = planID
+        promotion.sourceEnv = plan.sourceEnv
+        promotion.targetEnv = plan.targetEnv
+        promotion.status = "applying"
+        promotion.startedBy = user
+        promotion.createdAt = now
+        try await db.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            let claimed = try await sql.update("promotion_plans").set("status", to: "applied")
+                .where("id", .equal, planID).where("status", .equal, "ready").returning("id").all()
+            guard !claimed.isEmpty else {
+                throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) was applied by someone else just now. Make a new plan.")
+            }
+            try await promotion.create(on: tx)
+        }
+        do {
+            let task = try await engine.submit(pluginID: "promote.apply", params: .map([
+                "promotion": .string(newID.uuidString.lowercased()), "source": .string(plan.sourceEnv), "target": .string(plan.targetEnv),
+                "acceptShared": .bool(input.acceptShared ?? false),
+            ]), user: user, on: db)
+            promotion.taskID = task.id
+            try await promotion.save(on: db)
+        } catch {
+            promotion.status = "failed"
+            try? await promotion.save(on: db)
+            throw error
+        }
+        return promotion
+    }
+
+    static func rollback(_ id: UUID, _ input: RollbackInput, user: String, engine: TaskEngine, on db: Database) async throws -> TaskModel {
+        guard let promotion = try await PromotionModel.find(id, on: db) else { throw AppError.notFound("Promotion \(id)") }
+        guard ["succeeded", "partial", "failed", "rollback_failed"].contains(promotion.status) else {
+            throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is \(promotion.status). Roll back once it has finished.")
+        }
+        guard promotion.snapshot != nil else {
+            throw AppError(.conflict, code: "nothing_to_roll_back", detail: "Promotion \(id) stopped before it wrote anything; there is nothing to roll back.")
+        }
+        let task = try await engine.submit(pluginID: "promote.rollback", params: .map([
+            "promotion": .string(id.uuidString.lowercased()), "target": .string(promotion.targetEnv),
+            "deleteCreated": .bool(input.deleteCreated ?? false),
+        ]), user: user, on: db)
+        promotion.status = "rolling_back"
+        promotion.rollbackTaskID = task.id
+        try await promotion.save(on: db)
+        return task
+    }
+
+    static func findPlan(_ id: UUID, on db: Database) async throws -> PromotionPlanModel {
+        guard let p = try await PromotionPlanModel.find(id, on: db) else { throw AppError.notFound("Plan \(id)") }
+        return p
+    }
+
+    static func find(_ id: UUID, on db: Database) async throws -> PromotionModel {
+        guard let p = try await PromotionModel.find(id, on: db) else { throw AppError.notFound("Promotion \(id)") }
+        return p
+    }
+
+    static func list(page: Paging, on db: Database) async throws -> [PromotionModel] {
+        try await PromotionModel.query(on: db).sort(\.$createdAt, .descending).range(((page.page - 1) * page.perPage)..<(page.page * page.perPage)).all()
+    }
+
+    static func history(target: String?, dashboard: String?, on db: Database) async throws -> [DashboardHistoryModel] {
+        var q = DashboardHistoryModel.query(on: db)
+        if let target { q = q.filter(\.$targetEnv == target) }
+        if let dashboard { q = q.filter(\.$dashboardUUID == dashboard) }
+        return try await q.sort(\.$promotedAt, .descending).limit(500).all()
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// A dashboard as the target shows it after an import: its layout, metadata and members.
+public struct DashboardDetail: Sendable {
+    public var id: Int
+    public var uuid: String?
+    public var title: String
+    public var slug: String?
+    public var position: BundleValue
+    public var metadata: BundleValue
+
+    /// Chart ids placed in the layout.
+    public var layoutChartIDs: Set<Int> {
+        Set((position.mapValue ?? [:]).values.compactMap { node in
+            node["type"]?.stringValue == "CHART" ? node["meta"]?["chartId"]?.intValue : nil
+        })
+    }
+}
+
+extension SupersetClient {
+    /// Rows of a list endpoint with the given columns, every page.
+    public func listRows(_ kind: AssetKind, columns: [String]) async throws -> [BundleValue] {
+        var out: [BundleValue] = []
+        var page = 0
+        while true {
+            let q = Rison.object([("columns", .list(columns.map(Rison.string))), ("page", .int(page)), ("page_size", 100)])
+            let json = try await getJSON("/api/v1/\(kind.resource)/", query: "q=\(q.queryValue)")
+            let rows = json["result"]?.listValue ?? []
+            out += rows
+            if rows.count < 100 || (json["count"]?.intValue).map({ out.count >= $0 }) == true { break }
+            page += 1
+        }
+        return out
+    }
+
+    /// Every database connection with its masked URI (one call per connection: the list
+    /// endpoint does not show URIs).
+    public func databaseRefs() async throws -> [DatabaseRef] {
+        let rows = try await listRows(.database, columns: ["id", "uuid", "database_name", "backend"])
+        var out: [DatabaseRef] = []
+        for row in rows {
+            guard let id = row["id"]?.intValue else { continue }
+            let detail = try await getJSON("/api/v1/database/\(id)/connection")["result"]
+            out.append(DatabaseRef(
+                id: id, uuid: detail?["uuid"]?.stringValue ?? row["uuid"]?.stringValue ?? "",
+                name: detail?["database_name"]?.stringValue ?? row["database_name"]?.stringValue ?? "",
+                backend: detail?["backend"]?.stringValue ?? row["backend"]?.stringValue,
+                uri: detail?["sqlalchemy_uri"]?.stringValue ?? ""))
+        }
+        return out.sorted { $0.name < $1.name }
+    }
+
+    /// Dashboards (id, uuid, slug, title) for conflict checks.
+    public func dashboardRefs() async throws -> [TargetState.Dashboard] {
+        try await listRows(.dashboard, columns: ["id", "uuid", "slug", "dashboard_title"]).compactMap { row in
+            guard let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue else { return nil }
+            return .init(id: id, uuid: uuid, slug: row["slug"]?.stringValue, title: row["dashboard_title"]?.stringValue ?? "")
+        }
+    }
+
+    /// Datasets with their physical table, for same-table conflict checks.
+    public func datasetRefs() async throws -> [TargetState.Dataset] {
+        try await listRows(.dataset, columns: ["id", "uuid", "table_name", "schema", "catalog", "database.uuid"]).compactMap { row in
+            guard let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue else { return nil }
+            return .init(id: id, uuid: uuid, databaseUUID: row["database"]?["uuid"]?.stringValue, catalog: row["catalog"]?.stringValue,
+                         schema: row["schema"]?.stringValue, table: row["table_name"]?.stringValue ?? "")
+        }
+    }
+
+    /// uuid -> id of every asset of a kind.
+    public func idsByUUID(_ kind: AssetKind) async throws -> [String: Int] {
+        var out: [String: Int] = [:]
+        for row in try await listRows(kind, columns: ["id", "uuid"]) {
+            if let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue { out[uuid] = id }
+        }
+        return out
+    }
+
+    /// Ids of the dashboards showing a chart.
+    public func dashboardIDs(ofChart id: Int) async throws -> [Int] {
+        (try await getJSON("/api/v1/chart/\(id)")["result"]?["dashboards"]?.listValue ?? []).compactMap { $0["id"]?.intValue }
+    }
+
+    /// Ids of the charts built on a dataset.
+    public func chartIDs(ofDataset id: Int) async throws -> [Int] {
+        (try await getJSON("/api/v1/dataset/\(id)/related_objects")["charts"]?["result"]?.listValue ?? []).compactMap { $0["id"]?.intValue }
+    }
+
+    public func dashboardDetail(id: Int) async throws -> DashboardDetail {
+        guard let r = try await getJSON("/api/v1/dashboard/\(id)")["result"] else {
+            throw SupersetError.invalidResponse("dashboard \(id): no result")
+        }
+        func parse(_ text: String?) -> BundleValue { text.flatMap { try? BundleValue.parseJSON($0) } ?? .map([:]) }
+        return DashboardDetail(
+            id: id, uuid: r["uuid"]?.stringValue, title: r["dashboard_title"]?.stringValue ?? "", slug: r["slug"]?.stringValue,
+            position: parse(r["position_json"]?.stringValue), metadata: parse(r["json_metadata"]?.stringValue))
+    }
+
+    /// Ids of the charts that are members of a dashboard (the dashboard_slices relation).
+    public func memberChartIDs(ofDashboard id: Int) async throws -> Set<Int> {
+        Set((try await getJSON("/api/v1/dashboard/\(id)/charts")["result"]?.listValue ?? []).compactMap { $0["id"]?.intValue })
+    }
+
+    /// Replaces a dashboard's json_metadata.
+    public func updateDashboardMetadata(id: Int, metadata: BundleValue) async throws {
+        try await sendJSON("PUT", "/api/v1/dashboard/\(id)", body: .map(["json_metadata": .string(metadata.jsonText())]))
+    }
+
+    /// Deletes one asset.
+    public func delete(_ kind: AssetKind, id: Int) async throws {
+        try await sendJSON("DELETE", "/api/v1/\(kind.resource)/\(id)", body: nil)
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+
+/// What a promotion copies: the dashboards alone (charts and datasets already on the target
+/// keep their version), or a cascade that brings those up to date too.
+public enum PromotionScope: String, Sendable, Codable, CaseIterable {
+    case dashboards, cascade
+}
+
+/// What applying a plan does to one asset.
+public enum PlanAction: String, Sendable, Codable, CaseIterable {
+    case create, update, unchanged, conflict
+}
+
+/// One asset's line of a plan.
+public struct PlanItem: Sendable, Equatable, Codable {
+    public var kind: AssetKind
+    public var uuid: String
+    public var name: String
+    public var action: PlanAction
+    /// Why: the changed fields of an update, the reason of a conflict, what an unchanged means.
+    public var reasons: [String]
+    /// A blocking conflict stops the apply; a non-blocking one (an update reaching dashboards
+    /// outside the selection) needs the operator's explicit acceptance.
+    public var blocking: Bool
+    /// The asset's id on the target when it exists there.
+    public var targetID: Int?
+
+    public init(kind: AssetKind, uuid: String, name: String, action: PlanAction, reasons: [String] = [], blocking: Bool = false, targetID: Int? = nil) {
+        self.kind = kind
+        self.uuid = uuid
+        self.name = name
+        self.action = action
+        self.reasons = reasons
+        self.blocking = blocking
+        self.targetID = targetID
+    }
+
+    /// Whether the apply writes this asset.
+    public var writes: Bool { action == .create || action == .update || (action == .conflict && !blocking) }
+}
+
+/// What Ferry knows of the target when planning: its assets by uuid and the facts conflicts
+/// are judged on.
+public struct TargetState: Sendable {
+    public struct Dashboard: Sendable { public var id: Int; public var uuid: String; public var slug: String?; public var title: String
+        public init(id: Int, uuid: String, slug: String?, title: String) { self.id = id; self.uuid = uuid; self.slug = slug; self.title = title } }
+    public struct Dataset: Sendable { public var id: Int; public var uuid: String; public var databaseUUID: String?; public var catalog: String?; public var schema: String?; public var table: String
+        public init(id: Int, uuid: String, databaseUUID: String?, catalog: String?, schema: String?, table: String) {
+            self.id = id; self.uuid = uuid; self.databaseUUID = databaseUUID; self.catalog = catalog; self.schema = schema; self.table = table } }
+
+    public var dashboards: [Dashboard]
+    public var datasets: [Dataset]
+    /// chart uuid -> id, for every chart on the target.
+    public var chartIDs: [String: Int]
+    /// The target's current version of every bundle asset it already has (by uuid).
+    public var current: AssetBundle
+    /// For charts the plan would update: the uuids of target dashboards showing them.
+    public var chartDashboards: [String: [String]]
+    /// For datasets the plan would update: the uuids of target charts built on them.
+    public var datasetCharts: [String: [String]]
+
+    public init(dashboards: [Dashboard], datasets: [Dataset], chartIDs: [String: Int], current: AssetBundle,
+                chartDashboards: [String: [String]] = [:], datasetCharts: [String: [String]] = [:]) {
+        self.dashboards = dashboards
+        self.datasets = datasets
+        self.chartIDs = chartIDs
+        self.current = current
+        self.chartDashboards = chartDashboards
+        self.datasetCharts = datasetCharts
+    }
+}
+
+/// Diffs a rewritten bundle against the target by uuid.
+///
+/// Conflicts: a slug used by another target dashboard, a target dataset on the same physical
+/// table under another uuid (Superset would adopt it silently) — both blocking — and, in a
+/// cascade, an update of a chart or dataset that target dashboards outside the selection also use.
+public enum PromotionPlanner {
+    /// The uuids of charts and datasets the plan would update in place (the caller fetches their
+    /// users on the target to fill `chartDashboards` / `datasetCharts`).
+    public static func updatedShared(_ bundle: AssetBundle, target: TargetState, scope: PromotionScope) -> (charts: [String], datasets: [String]) {
+        guard scope == .cascade else { return ([], []) }
+        func differs(_ a: Asset) -> Bool {
+            guard let t = target.current.asset(a.kind, uuid: a.uuid) else { return false }
+            return CanonicalAsset.text(of: a, in: bundle) != CanonicalAsset.text(of: t, in: target.current)
+        }
+        return (bundle.charts.filter(differs).map(\.uuid), bundle.datasets.filter(differs).map(\.uuid))
+    }
+
+    public static func plan(_ bundle: AssetBundle, target: TargetState, scope: PromotionScope) -> [PlanItem] {
+        var items: [PlanItem] = []
+        let selection = Set(bundle.dashboards.map(\.uuid))
+        let bundleCharts = Set(bundle.charts.map(\.uuid))
+        let datasetByUUID = Dictionary(target.datasets.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+
+        for dataset in bundle.datasets {
+            let existing = datasetByUUID[dataset.uuid]
+            var item = PlanItem(kind: .dataset, uuid: dataset.uuid, name: dataset.name, action: .create, targetID: existing?.id)
+            if existing != nil {
+                item.action = .unchanged
+                if let t = target.current.asset(.dataset, uuid: dataset.uuid) {
+                    let changed = CanonicalAsset.changedFields(dataset, in: bundle, t, in: target.current)
+                    if !changed.isEmpty {
+                        if scope == .cascade {
+                            item.action = .update
+                            item.reasons = ["changed: " + changed.joined(separator: ", ")]
+                            let outside = (target.datasetCharts[dataset.uuid] ?? []).filter { !bundleCharts.contains($0) }
+                            if !outside.isEmpty {
+                                item.action = .conflict
+                                item.reasons.append("shared: \(outside.count) chart(s) outside this promotion use it on the target")
+                            }
+                        } else {
+                            item.reasons = ["differs on the target (\(changed.joined(separator: ", "))); the target's version is kept: scope is dashboards"]
+                        }
+                    }
+                }
+            } else {
+                let same = target.datasets.first {
+                    $0.databaseUUID == dataset.databaseUUID && $0.table == dataset.name
+                        && ($0.schema ?? "") == (dataset.string("schema") ?? "") && ($0.catalog ?? "") == (dataset.string("catalog") ?? "")
+                }
+                if let same {
+                    item.action = .conflict
+                    item.blocking = true
+                    item.targetID = same.id
+                    item.reasons = ["same table: target dataset \(same.id) (\(same.uuid)) already reads \(same.schema.map { $0 + "." } ?? "")\(same.table); Superset would adopt it and merge these metrics into it"]
+                }
+            }
+            items.append(item)
+        }
+
+        for chart in bundle.charts {
+            let id = target.chartIDs[chart.uuid]
+            var item = PlanItem(kind: .chart, uuid: chart.uuid, name: chart.name, action: id == nil ? .create : .unchanged, targetID: id)
+            if id != nil, let t = target.current.asset(.chart, uuid: chart.uuid) {
+                let changed = CanonicalAsset.changedFields(chart, in: bundle, t, in: target.current)
+                if !changed.isEmpty {
+                    if scope == .cascade {
+                        item.action = .update
+                        item.reasons = ["changed: " + changed.joined(separator: ", ")]
+                        let outside = (target.chartDashboards[chart.uuid] ?? []).filter { !selection.contains($0) }
+                        if !outside.isEmpty {
+                            item.action = .conflict
+                            item.reasons.append("shared: \(outside.count) dashboard(s) outside this promotion show it on the target")
+                        }
+                    } else {
+                        item.reasons = ["differs on the target (\(changed.joined(separator: ", "))); the target's version is kept: scope is dashboards"]
+                    }
+                }
+            }
+            items.append(item)
+        }
+
+        let dashboardByUUID = Dictionary(target.dashboards.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
+        for dashboard in bundle.dashboards {
+            let existing = dashboardByUUID[dashboard.uuid]
+            var item = PlanItem(kind: .dashboard, uuid: dashboard.uuid, name: dashboard.name, action: existing == nil ? .create : .unchanged, targetID: existing?.id)
+            if existing != nil, let t = target.current.asset(.dashboard, uuid: dashboard.uuid) {
+                let changed = CanonicalAsset.changedFields(dashboard, in: bundle, t, in: target.current)
+                if !changed.isEmpty {
+                    item.action = .update
+                    item.reasons = ["changed: " + changed.joined(separator: ", ")]
+                }
+            }
+            if let slug = dashboard.string("slug"), !slug.isEmpty,
+               let other = target.dashboards.first(where: { $0.slug == slug && $0.uuid != dashboard.uuid }) {
+                item.action = .conflict
+                item.blocking = true
+                item.reasons = ["slug '\(slug)' is used by target dashboard \(other.id) '\(other.title)' (\(other.uuid))"]
+            }
+            items.append(item)
+        }
+        return items
+    }
+
+    /// A stable digest of the target facts a plan was judged on: if it differs at apply time,
+    /// the target changed and the plan must be made again.
+    public static func fingerprint(_ bundle: AssetBundle, target: TargetState) -> String {
+        var lines: [String] = []
+        for kind in AssetKind.allCases where kind != .database {
+            for asset in bundle.all(kind) {
+                let current = target.current.asset(kind, uuid: asset.uuid).map { CanonicalAsset.text(of: $0, in: target.current) } ?? "-"
+                lines.append("\(kind.rawValue) \(asset.uuid) \(current)")
+            }
+        }
+        for dashboard in bundle.dashboards {
+            let slug = dashboard.string("slug") ?? ""
+            let holders = target.dashboards.filter { !slug.isEmpty && $0.slug == slug }.map(\.uuid).sorted()
+            lines.append("slug \(slug) \(holders.joined(separator: ","))")
+        }
+        for dataset in bundle.datasets {
+            let holders = target.datasets.filter { $0.databaseUUID == dataset.databaseUUID && $0.table == dataset.name && ($0.schema ?? "") == (dataset.string("schema") ?? "") }
+                .map(\.uuid).sorted()
+            lines.append("table \(dataset.uuid) \(holders.joined(separator: ","))")
+        }
+        for (uuid, users) in target.chartDashboards.sorted(by: { $0.key < $1.key }) { lines.append("users \(uuid) \(users.sorted().joined(separator: ","))") }
+        for (uuid, users) in target.datasetCharts.sorted(by: { $0.key < $1.key }) { lines.append("charts \(uuid) \(users.sorted().joined(separator: ","))") }
+        return Checksum.sha256Hex(lines.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import SupersetKit
+import Testing
+import VaporTesting
+
+@testable import FerryApp
+
+/// Promotion end to end against the two real Supersets of scripts/test: dev has "Regional
+/// orders" (tabs, a native filter, cross-filters) and "Order KPIs" sharing "Order total", over a
+/// SQLite connection "Sales" and a PostgreSQL connection "Warehouse" that needs a password; prod
+/// has connections of the same names over its own data.
+///
+/// One test, in steps, because each step starts from the state the previous one left on prod.
+@Suite(.serialized, .enabled(if: LiveSuperset.enabled, "needs the real Superset instances of scripts/test"))
+struct PromotionLiveTests {
+    static func client(_ url: String) -> SupersetClient {
+        SupersetClient(configuration: .init(baseURL: URL(string: url)!, credentials: .init(username: "admin", password: "admin")),
+                       transport: TestTransport.shared)
+    }
+
+    @Test func promoteVerifyRepeatCascadeRollBackAndRefuseConflicts() async throws {
+        let devURL = try LiveSuperset.url("dev"), prodURL = try LiveSuperset.url("prod")
+        let devManifest = try LiveSuperset.manifest("dev"), prodManifest = try LiveSuperset.manifest("prod")
+        let dev = Self.client(devURL), prod = Self.client(prodURL)
+        let prodDatabasesBefore = try await prod.databaseRefs()
+        let prodSales = try #require(prodDatabasesBefore.first { $0.name == "Sales" })
+        let prodWarehouse = try #require(prodDatabasesBefore.first { $0.name == "Warehouse" })
+        let devSales = try #require(devManifest["databases"]?["Sales"]?["uuid"]?.stringValue)
+
+        try await withFerry(.sqlite, tasks: true) { t in
+            _ = try await t.createEnvironment(sample("dev", password: "admin", url: devURL))
+            _ = try await t.createEnvironment(sample("prod", password: "admin", url: prodURL, stage: "prod"))
+
+            // Suggestions rank the same-named prod connection first; store the Sales mapping,
+            // leave Warehouse for the plan to ask about.
+            let suggestions = try await t.request(.GET, "/api/mappings/suggestions?source=dev&target=prod").json()
+            let salesRow = try #require(suggestions["items"]?.listValue?.first { $0["source"]?["name"]?.stringValue == "Sales" })
+            #expect(salesRow["suggestions"]?.listValue?.first?["target"]?["uuid"]?.stringValue == prodSales.uuid)
+            #expect(salesRow["suggestions"]?.listValue?.first?["confidence"]?.intValue == 100)
+            let put = try await t.request(.PUT, "/api/mappings", json: MappingInput(
+                source: "dev", target: "prod", sourceDatabaseUuid: devSales, sourceDatabaseName: "Sales",
+                targetDatabaseUuid: prodSales.uuid, targetDatabaseName: "Sales"))
+            #expect(put.status == .ok, "\(put.body.string)")
+
+            // 1. Plan: the unmapped Warehouse makes the task wait for input, with suggestions.
+            let planned = try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders", "order-kpis"]))
+            let waiting = try await t.waitFor(planned.taskId, [.awaitingInput, .failed])
+            #expect(waiting.status == .awaitingInput, "\(waiting.error ?? "")")
+            let options = waiting.inputRequest?["schema"]?["properties"]?["targetDatabase"]?["enum"]?.listValue ?? []
+            #expect(options.first?.stringValue == prodWarehouse.uuid, "best suggestion first")
+            let answered = try await t.request(.POST, "/api/tasks/\(planned.taskId)/input",
+                                               json: BundleValue.map(["targetDatabase": .string(prodWarehouse.uuid)]))
+            #expect(answered.status == .accepted || answered.status == .ok, "\(answered.body.string)")
+            let plan = try await t.finishedPlan(planned)
+            #expect(plan.status == "ready", "\(plan.error ?? "")")
+            #expect(plan.summary.conflict == 0 && plan.summary.update == 0 && plan.summary.unchanged == 0)
+            #expect(plan.items.filter { $0.kind == .dashboard }.count == 2)
+            #expect(plan.items.filter { $0.kind == .chart }.count == 4)
+            #expect(plan.items.filter { $0.kind == .dataset }.count == 2)
+            #expect(Set(plan.mappings.map(\.target.uuid)) == [prodSales.uuid, prodWarehouse.uuid])
+            let stored = try await t.request(.GET, "/api/mappings?source=dev&target=prod").json()["items"]?.listValue ?? []
+            #expect(stored.count == 2, "the answered mapping is remembered")
+
+            // 2. Apply and verify.
+            let first = try await t.apply(plan.id)
+            let firstTask = try await t.waitFor(first.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            let firstLog = try await t.logs(first.taskId).items.suffix(15).map(\.message)
+            #expect(firstTask.status == .succeeded, "\(firstTask.error ?? "") \(firstLog)")
+            let promotion = try await t.request(.GET, "/api/promotions/\(first.id)").content.decode(PromotionDTO.self, using: JSONDecoder.ferry)
+            #expect(promotion.status == "succeeded")
+            #expect(promotion.report?["passed"]?.boolValue == true)
+            #expect(promotion.report?["chartsChecked"]?.intValue == 4)
+
+            // prod's connections are untouched: same uuids and URIs.
+            let prodDatabasesAfter = try await prod.databaseRefs()
+            #expect(prodDatabasesAfter.map(\.uuid) == prodDatabasesBefore.map(\.uuid))
+            #expect(prodDatabasesAfter.map(\.uri) == prodDatabasesBefore.map(\.uri))
+
+            // Every chart queries prod's own data.
+            let chartIDs = try await prod.idsByUUID(.chart)
+            let orderTotalUUID = try #require(devManifest["promo"]?["charts"]?["Order total"]?["uuid"]?.stringValue)
+            let revenueTotalUUID = try #require(devManifest["promo"]?["charts"]?["Revenue total"]?["uuid"]?.stringValue)
+            let orderTotal = try #require(chartIDs[orderTotalUUID])
+            let revenueTotal = try #require(chartIDs[revenueTotalUUID])
+            #expect(try await prod.chartData(id: orderTotal).rows.first?.values.compactMap(\.doubleValue).first == prodManifest["orders_total"]?.doubleValue)
+            #expect(try await prod.chartData(id: revenueTotal).rows.first?.values.compactMap(\.doubleValue).first == prodManifest["revenue_total"]?.doubleValue)
+
+            // prod's filters and cross-filters point at prod's chart ids.
+            let dashboardIDs = try await prod.idsByUUID(.dashboard)
+            let regionalUUID = try #require(devManifest["promo"]?["dashboards"]?["regional-orders"]?["uuid"]?.stringValue)
+            let regional = try #require(dashboardIDs[regionalUUID])
+            let detail = try await prod.dashboardDetail(id: regional)
+            let referenced = DashboardMetadata.referencedChartIDs(detail.metadata)
+            #expect(!referenced.isEmpty)
+            #expect(referenced.isSubset(of: detail.layoutChartIDs), "\(referenced) vs \(detail.layoutChartIDs)")
+            #expect(Set(detail.metadata["native_filter_configuration"]?.listValue?.first?["chartsInScope"]?.listValue?.compactMap(\.intValue) ?? []).count == 3)
+            #expect(DashboardCheck.problems(detail, members: try await prod.memberChartIDs(ofDashboard: regional)).isEmpty)
+
+            let history = try await t.request(.GET, "/api/promotions/history?target=prod").json()["items"]?.listValue ?? []
+            #expect(history.count == 2)
+            #expect(history.allSatisfy { $0["bundleChecksum"]?.stringValue?.count == 64 && $0["source"]?.stringValue == "dev" })
+
+            // 3. Idempotent: the same promotion again changes nothing.
+            let again = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders", "order-kpis"], scope: "cascade")))
+            #expect(again.status == "ready", "\(again.error ?? "")")
+            #expect(again.items.allSatisfy { $0.action == .unchanged }, "\(again.items.filter { $0.action != .unchanged })")
+
+            // 4. Cascade: a changed chart and a new dataset metric on dev both reach prod.
+            let productChart = try #require(devManifest["promo"]?["charts"]?["Orders by product"]?["id"]?.intValue)
+            let productUUID = try #require(devManifest["promo"]?["charts"]?["Orders by product"]?["uuid"]?.stringValue)
+            let ordersDataset = try #require(devManifest["promo"]?["datasets"]?["orders"]?["id"]?.intValue)
+            let ordersUUID = try #require(devManifest["promo"]?["datasets"]?["orders"]?["uuid"]?.stringValue)
+            let prodProductID = try #require(chartIDs[productUUID])
+            let prodBefore = try await prod.export(.chart, ids: [prodProductID])
+            try await dev.sendJSON("PUT", "/api/v1/chart/\(productChart)", body: .map(["description": .string("Orders per product, promoted by Ferry")]))
+            let metrics = try await dev.getJSON("/api/v1/dataset/\(ordersDataset)")["result"]?["metrics"]?.listValue ?? []
+            let kept = metrics.map { m in BundleValue.map((m.mapValue ?? [:]).filter { ["id", "metric_name", "expression", "metric_type", "verbose_name"].contains($0.key) }) }
+            try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["metrics": .list(kept + [.map([
+                "metric_name": .string("order_count"), "expression": .string("COUNT(*)")])])]))
+            let cascade = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders"], scope: "cascade")))
+            let changed = cascade.items.filter { $0.action != .unchanged }
+            #expect(Set(changed.map(\.uuid)) == [productUUID, ordersUUID], "\(changed)")
+            #expect(changed.allSatisfy { $0.action == .update })
+            let second = try await t.apply(cascade.id)
+            let secondTask = try await t.waitFor(second.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            #expect(secondTask.status == .succeeded, "\(secondTask.error ?? "")")
+            let prodChart = try await prod.getJSON("/api/v1/chart/\(prodProductID)")["result"]
+            #expect(prodChart?["description"]?.stringValue == "Orders per product, promoted by Ferry")
+            let prodDatasets = try await prod.idsByUUID(.dataset)
+            let prodDatasetID = try #require(prodDatasets[ordersUUID])
+            let prodMetrics = try await prod.getJSON("/api/v1/dataset/\(prodDatasetID)")["result"]?["metrics"]?.listValue ?? []
+            #expect(prodMetrics.contains { $0["metric_name"]?.stringValue == "order_count" })
+
+            // 5. Rollback restores prod's previous version exactly.
+            let rolled = try await t.request(.POST, "/api/promotions/\(second.id)/rollback", json: RollbackInput())
+            #expect(rolled.status == .accepted, "\(rolled.body.string)")
+            let rolledBody = try rolled.json()
+            let rollbackTask = try #require(rolledBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            #expect(try await t.waitFor(rollbackTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            let prodAfter = try await prod.export(.chart, ids: [prodProductID])
+            for kind in [AssetKind.chart, .dataset] {
+                for asset in prodBefore.all(kind) {
+                    let restored = try #require(prodAfter.asset(kind, uuid: asset.uuid))
+                    #expect(CanonicalAsset.text(of: restored, in: prodAfter) == CanonicalAsset.text(of: asset, in: prodBefore), "\(kind) \(asset.name)")
+                }
+            }
+            #expect(try await t.request(.GET, "/api/promotions/\(second.id)").json()["status"]?.stringValue == "rolled_back")
+
+            // 6. Conflicts: prod already has a dashboard with the slug executive-summary and a
+            // dataset on Sales' sales table under another uuid. Both block, before any write.
+            let conflicted = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["executive-summary"])))
+            #expect(conflicted.status == "ready")
+            let blocking = conflicted.items.filter(\.blocking)
+            #expect(blocking.contains { $0.kind == .dashboard && $0.reasons.joined().contains("slug 'executive-summary'") }, "\(conflicted.items)")
+            #expect(blocking.contains { $0.kind == .dataset && $0.reasons.joined().contains("same table") }, "\(conflicted.items)")
+            let refused = try await t.request(.POST, "/api/promotions/\(conflicted.id)/apply", json: ApplyInput())
+            #expect(refused.status == .conflict)
+            #expect(try refused.json()["code"]?.stringValue == "plan_conflict")
+
+            // Restore dev for anyone reading it later in the run.
+            try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["metrics": .list(kept)]))
+        }
+    }
+}
+
+struct Queued: Decodable, Sendable {
+    var id: UUID
+    var taskId: UUID
+}
+
+extension TestHarness {
+    func plan(_ input: PlanInput) async throws -> Queued {
+        let res = try await request(.POST, "/api/promotions/plan", json: input)
+        #expect(res.status == .accepted, "\(res.body.string)")
+        return try res.content.decode(Queued.self, using: JSONDecoder.ferry)
+    }
+
+    func finishedPlan(_ queued: Queued) async throws -> PlanDTO {
+        let task = try await waitFor(queued.taskId, [.succeeded, .failed, .awaitingInput], seconds: 120)
+        #expect(task.status == .succeeded, "\(task.error ?? "") \(task.step)")
+        return try await request(.GET, "/api/promotions/plans/\(queued.id)").content.decode(PlanDTO.self, using: JSONDecoder.ferry)
+    }
+
+    func apply(_ plan: UUID, acceptShared: Bool = false) async throws -> Queued {
+        let res = try await request(.POST, "/api/promotions/\(plan)/apply", json: ApplyInput(acceptShared: acceptShared))
+        #expect(res.status == .accepted, "\(res.body.string)")
+        return try res.content.decode(Queued.self, using: JSONDecoder.ferry)
+    }
+}
