@@ -157,8 +157,44 @@ struct PromotionLiveTests {
             #expect(refused.status == .conflict)
             #expect(try refused.json()["code"]?.stringValue == "plan_conflict")
 
+            // 7. A Superset that dies mid-apply: prod behind a proxy that answers 503 to
+            // everything once the first import went through. The task fails with a clear error,
+            // and rollback (once prod is back) restores what the first import changed.
+            let proxy = try await FakeSuperset.start(.proxy(to: prodURL, dieAfterImports: 1))
+            defer { Task { await proxy.stop() } }
+            let prodEnv = try await t.request(.GET, "/api/environments").json()["items"]?.listValue?.first { $0["name"]?.stringValue == "prod" }
+            let prodEnvID = try #require(prodEnv?["id"]?.stringValue)
+            var moved = sample("prod", password: "admin", url: proxy.url, stage: "prod")
+            moved.password = nil
+            #expect(try await t.request(.PUT, "/api/environments/\(prodEnvID)", json: moved).status == .ok)
+            try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["description": .string("Orders, second revision")]))
+            try await dev.sendJSON("PUT", "/api/v1/chart/\(productChart)", body: .map(["description": .string("Orders per product, second revision")]))
+            let beforeCrash = try await prod.export(.chart, ids: [prodProductID])
+            let risky = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders"], scope: "cascade")))
+            #expect(Set(risky.items.filter { $0.action == .update }.map(\.uuid)) == [productUUID, ordersUUID])
+            let crashed = try await t.apply(risky.id)
+            let crashedTask = try await t.waitFor(crashed.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            #expect(crashedTask.status == .failed)
+            #expect(crashedTask.error?.contains("503") == true, "\(crashedTask.error ?? "")")
+            #expect(crashedTask.nextAction?.isEmpty == false)
+            #expect(try await t.request(.GET, "/api/promotions/\(crashed.id)").json()["status"]?.stringValue == "failed")
+            let halfway = try await prod.export(.chart, ids: [prodProductID])
+            #expect(halfway.datasets.first?.string("description") == "Orders, second revision", "the first import went through")
+            proxy.mode = .proxy(to: prodURL, dieAfterImports: nil)
+            let undo = try await t.request(.POST, "/api/promotions/\(crashed.id)/rollback", json: RollbackInput())
+            #expect(undo.status == .accepted, "\(undo.body.string)")
+            let undoTask = try #require(try undo.json()["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            #expect(try await t.waitFor(undoTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            let restoredAfterCrash = try await prod.export(.chart, ids: [prodProductID])
+            for kind in [AssetKind.chart, .dataset] {
+                for asset in beforeCrash.all(kind) {
+                    let restored = try #require(restoredAfterCrash.asset(kind, uuid: asset.uuid))
+                    #expect(CanonicalAsset.text(of: restored, in: restoredAfterCrash) == CanonicalAsset.text(of: asset, in: beforeCrash), "\(kind) \(asset.name)")
+                }
+            }
+
             // Restore dev for anyone reading it later in the run.
-            try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["metrics": .list(kept)]))
+            try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["metrics": .list(kept), "description": .null]))
         }
     }
 }

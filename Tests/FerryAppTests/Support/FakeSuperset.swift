@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SupersetKit
 import Vapor
 
 /// A tiny HTTP server that imitates just enough of Superset to inject faults real Superset can't
@@ -19,11 +20,15 @@ final class FakeSuperset: @unchecked Sendable {
         case notSuperset
         /// Login is refused.
         case badCredentials
+        /// Forwards everything to a real Superset; after `dieAfterImports` forwarded import
+        /// posts it turns into `.status(503)`: a Superset that dies in the middle of an apply.
+        case proxy(to: String, dieAfterImports: Int?)
     }
 
     private let lock = NSLock()
     private var _mode: Mode
     private(set) var requestCount = 0
+    private(set) var importsForwarded = 0
     let app: Application
     private(set) var port = 0
 
@@ -46,8 +51,9 @@ final class FakeSuperset: @unchecked Sendable {
         app.http.server.configuration.port = 0
         app.logger.logLevel = .critical
         app.middleware = Middlewares()
-        app.get("**") { req in try await fake.answer(req) }
-        app.post("**") { req in try await fake.answer(req) }
+        for method in [HTTPMethod.GET, .POST, .PUT, .DELETE] {
+            app.on(method, "**", body: .collect(maxSize: "64mb")) { req in try await fake.answer(req) }
+        }
         try await app.server.start()
         fake.port = app.http.server.shared.localAddress?.port ?? 0
         return fake
@@ -68,6 +74,8 @@ final class FakeSuperset: @unchecked Sendable {
         lock.withLock { requestCount += 1 }
         let path = req.url.path
         switch mode {
+        case .proxy(let upstream, let dieAfter):
+            return try await forward(req, to: upstream, dieAfter: dieAfter)
         case .status(let code):
             return Response(status: .init(statusCode: code), body: .init(string: "upstream failure"))
         case .hang:
@@ -81,7 +89,7 @@ final class FakeSuperset: @unchecked Sendable {
             return json(.unauthorized, #"{"message":"Invalid login. Please try again."}"#)
         case .badJSON where path.hasPrefix("/api/v1/dashboard"):
             return json(.ok, #"{"count": 3, "result": [{"id": 1, "dashboard_ti"#)
-        case .healthy, .badJSON, .badCredentials:
+        case .healthy, .badJSON, .badCredentials, .proxy:
             break
         }
         switch path {
@@ -105,6 +113,25 @@ final class FakeSuperset: @unchecked Sendable {
         default:
             return Response(status: .notFound)
         }
+    }
+
+    private func forward(_ req: Request, to upstream: String, dieAfter: Int?) async throws -> Response {
+        let skip: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "content-encoding", "accept-encoding"]
+        var target = upstream + req.url.path
+        if let q = req.url.query { target += "?" + q }
+        let body = req.body.data.map { Data($0.readableBytesView) }
+        let response = try await TestTransport.shared.send(SupersetKit.HTTPRequest(
+            method: req.method.rawValue, url: URL(string: target)!,
+            headers: req.headers.filter { !skip.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }, body: body, timeout: 120))
+        if req.method == .POST, req.url.path.hasSuffix("/import/") {
+            lock.withLock {
+                importsForwarded += 1
+                if let dieAfter, importsForwarded >= dieAfter { _mode = .status(503) }
+            }
+        }
+        var headers = HTTPHeaders()
+        for (name, value) in response.headers where !skip.contains(name.lowercased()) { headers.add(name: name, value: value) }
+        return Response(status: .init(statusCode: response.status), headers: headers, body: .init(data: response.body))
     }
 
     /// Reads `key:<int>` from a rison `q=(...)` query.
