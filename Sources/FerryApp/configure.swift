@@ -104,6 +104,7 @@ public func configure(
     SchedulesPages.register(app)
 
     app.asyncCommands.use(EnvCommand(), as: "env")
+    app.asyncCommands.use(PromoteCommand(), as: "promote")
     app.asyncCommands.use(FerryMigrateCommand(), as: "migrate")
 }
 

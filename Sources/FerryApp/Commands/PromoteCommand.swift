@@ -1,0 +1,177 @@
+import AsyncHTTPClient
+import Foundation
+import SupersetKit
+import Vapor
+
+/// `ferry promote --from dev --to prod --dashboard sales-overview [--dry-run]`: a promotion from
+/// a CI pipeline, through a running Ferry's API (so it shares its tasks, mappings and history).
+///
+/// Prints the plan as a table, then a progress bar while applying. Exit codes: 0 done (or a
+/// clean dry run), 1 failed, 2 the plan has conflicts, 3 applied but verification failed
+/// (partial), 4 a database needs a mapping (map it, then run again), 64 bad usage.
+struct PromoteCommand: AsyncCommand {
+    struct Signature: CommandSignature {
+        @Option(name: "from", help: "Source environment") var from: String?
+        @Option(name: "to", help: "Target environment") var to: String?
+        @Option(name: "dashboard", help: "Dashboards by id, uuid or slug, comma-separated") var dashboard: String?
+        @Option(name: "search", help: "Also every dashboard whose title or slug contains this") var search: String?
+        @Option(name: "scope", help: "dashboards (default) or cascade") var scope: String?
+        @Option(name: "server", help: "Ferry's URL (default: FERRY_URL or http://127.0.0.1:8080)") var server: String?
+        @Option(name: "map", help: "Database mappings to store first, by name: SOURCE=TARGET[,SOURCE=TARGET...]") var map: String?
+        @Flag(name: "dry-run", help: "Plan and print the plan; write nothing") var dryRun: Bool
+        @Flag(name: "accept-shared", help: "Accept updates of charts or datasets other target dashboards use") var acceptShared: Bool
+    }
+    var help: String { "Promote dashboards from one environment to another (plan, apply, verify)." }
+
+    func run(using context: CommandContext, signature: Signature) async throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let from = signature.from, let to = signature.to, signature.dashboard != nil || signature.search != nil else {
+            context.console.error("Usage: ferry promote --from ENV --to ENV --dashboard SLUG[,SLUG...] [--scope cascade] [--dry-run]")
+            throw ExitCode(64)
+        }
+        guard let base = URL(string: signature.server ?? env["FERRY_URL"] ?? "http://127.0.0.1:8080"), base.host != nil else {
+            context.console.error("--server must be Ferry's URL, e.g. http://127.0.0.1:8080")
+            throw ExitCode(64)
+        }
+        let api = FerryAPIClient(base: base, token: env["FERRY_TOKEN"])
+        if let map = signature.map {
+            try await Self.storeMappings(map, from: from, to: to, api: api, console: context.console)
+        }
+        let dashboards = (signature.dashboard ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let queued = try await api.send("POST", "/api/promotions/plan", .map([
+            "source": .string(from), "target": .string(to), "dashboards": .list(dashboards.map(BundleValue.string)),
+            "search": signature.search.map(BundleValue.string) ?? .null, "scope": .string(signature.scope ?? "dashboards"),
+        ]), console: context.console)
+        guard let planID = queued["id"]?.stringValue, let planTask = queued["taskId"]?.stringValue else { throw ExitCode(1) }
+        context.console.print("Planning \(from) -> \(to) (task \(planTask))...")
+        let planned = try await api.wait(task: planTask, console: context.console, bar: false)
+        if planned["status"]?.stringValue == "awaiting_input" {
+            context.console.error("The plan needs input: \(planned["inputRequest"]?["prompt"]?.stringValue ?? "?")")
+            context.console.error("Map the database (PUT /api/mappings or the Promote page), then run again. The plan task keeps waiting until it times out.")
+            throw ExitCode(4)
+        }
+        guard planned["status"]?.stringValue == "succeeded" else {
+            context.console.error("Planning failed: \(planned["error"]?.stringValue ?? "?")\n\(planned["nextAction"]?.stringValue ?? "")")
+            throw ExitCode(1)
+        }
+        let plan = try await api.send("GET", "/api/promotions/plans/\(planID)", nil, console: context.console)
+        Self.printPlan(plan, console: context.console)
+        let conflicts = plan["summary"]?["conflict"]?.intValue ?? 0
+        let blocking = plan["summary"]?["blocking"]?.intValue ?? 0
+        if signature.dryRun {
+            context.console.print("Dry run: nothing was written. Plan \(planID).")
+            if conflicts > 0 { throw ExitCode(2) }
+            return
+        }
+        if blocking > 0 || (conflicts > 0 && !signature.acceptShared) {
+            context.console.error(blocking > 0 ? "The plan has blocking conflicts; nothing was written." : "The plan updates shared charts or datasets; rerun with --accept-shared to accept.")
+            throw ExitCode(2)
+        }
+        let applied = try await api.send("POST", "/api/promotions/\(planID)/apply", .map(["acceptShared": .bool(signature.acceptShared)]), console: context.console)
+        guard let promotionID = applied["id"]?.stringValue, let applyTask = applied["taskId"]?.stringValue else { throw ExitCode(1) }
+        context.console.print("Applying (promotion \(promotionID), task \(applyTask))...")
+        let done = try await api.wait(task: applyTask, console: context.console, bar: true)
+        let promotion = try await api.send("GET", "/api/promotions/\(promotionID)", nil, console: context.console)
+        for d in promotion["report"]?["dashboards"]?.listValue ?? [] {
+            let pass = d["pass"]?.boolValue == true
+            context.console.print("\(pass ? "PASS" : "FAIL")  \(d["title"]?.stringValue ?? "")\(pass ? "" : ": " + (d["reasons"]?.listValue ?? []).compactMap(\.stringValue).joined(separator: "; "))")
+        }
+        switch done["status"]?.stringValue {
+        case "succeeded": context.console.print("Promotion \(promotionID) succeeded and verified.")
+        case "partial":
+            context.console.error("Promotion \(promotionID) applied, but verification failed. Roll back with POST /api/promotions/\(promotionID)/rollback.")
+            throw ExitCode(3)
+        default:
+            context.console.error("Promotion failed: \(done["error"]?.stringValue ?? "?")\n\(done["nextAction"]?.stringValue ?? "")")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Stores `SOURCE=TARGET` mappings (connection names) through the suggestions endpoint,
+    /// which knows both sides' uuids.
+    static func storeMappings(_ spec: String, from: String, to: String, api: FerryAPIClient, console: any Console) async throws {
+        let rows = try await api.send("GET", "/api/mappings/suggestions?source=\(from)&target=\(to)", nil, console: console)["items"]?.listValue ?? []
+        for pair in spec.split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2,
+                  let row = rows.first(where: { $0["source"]?["name"]?.stringValue == parts[0] }),
+                  let target = row["suggestions"]?.listValue?.first(where: { $0["target"]?["name"]?.stringValue == parts[1] })?["target"] else {
+                console.error("--map \(pair): no source database '\(parts.first ?? "")' on \(from) or no connection '\(parts.last ?? "")' on \(to)")
+                throw ExitCode(64)
+            }
+            _ = try await api.send("PUT", "/api/mappings", .map([
+                "source": .string(from), "target": .string(to),
+                "sourceDatabaseUuid": row["source"]?["uuid"] ?? .null, "sourceDatabaseName": .string(parts[0]),
+                "targetDatabaseUuid": target["uuid"] ?? .null, "targetDatabaseName": .string(parts[1]),
+            ]), console: console)
+            console.print("Mapped \(parts[0]) -> \(parts[1]).")
+        }
+    }
+
+    static func printPlan(_ plan: BundleValue, console: any Console) {
+        let rows = (plan["items"]?.listValue ?? []).map { item -> [String] in
+            [item["action"]?.stringValue ?? "", item["kind"]?.stringValue ?? "", item["name"]?.stringValue ?? "",
+             (item["reasons"]?.listValue ?? []).compactMap(\.stringValue).joined(separator: "; ")]
+        }
+        let header = ["ACTION", "KIND", "NAME", "WHY"]
+        let widths = (0..<3).map { i in min(40, ([header] + rows).map { $0[i].count }.max() ?? 0) }
+        func line(_ r: [String]) -> String {
+            (0..<3).map { r[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ") + "  " + r[3]
+        }
+        console.print(line(header))
+        for r in rows { console.print(line(r)) }
+        let s = plan["summary"]
+        console.print("\(s?["create"]?.intValue ?? 0) create, \(s?["update"]?.intValue ?? 0) update, \(s?["unchanged"]?.intValue ?? 0) unchanged, \(s?["conflict"]?.intValue ?? 0) conflict")
+    }
+}
+
+/// A minimal client of Ferry's own API for the CLI.
+struct FerryAPIClient: Sendable {
+    let base: URL
+    let token: String?
+    /// On AsyncHTTPClient's process-wide client, which needs no shutdown.
+    let transport = AsyncHTTPClientTransport(shared: (HTTPClient.shared, HTTPClient.shared))
+
+    func send(_ method: String, _ path: String, _ body: BundleValue?, console: any Console) async throws -> BundleValue {
+        var headers = [("Accept", "application/json")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        let response: SupersetKit.HTTPResponse
+        do {
+            response = try await transport.send(SupersetKit.HTTPRequest(
+                method: method, url: URL(string: base.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)!, headers: headers, body: body.map { Data($0.jsonText().utf8) }, timeout: 30))
+        } catch {
+            console.error("Ferry at \(base.absoluteString) can't be reached (\(error)). Start it with `ferry serve` or pass --server.")
+            throw ExitCode(1)
+        }
+        let json = (try? BundleValue.parseJSON(response.body)) ?? .null
+        guard (200..<300).contains(response.status) else {
+            console.error("\(method) \(path): HTTP \(response.status): \(json["detail"]?.stringValue ?? String(decoding: response.body.prefix(300), as: UTF8.self))")
+            throw ExitCode(response.status == 409 ? 2 : 1)
+        }
+        return json
+    }
+
+    /// Polls a task until it ends or waits for input; draws a progress bar when asked.
+    func wait(task: String, console: any Console, bar: Bool) async throws -> BundleValue {
+        var lastStep = ""
+        while true {
+            let t = try await send("GET", "/api/tasks/\(task)", nil, console: console)
+            let status = t["status"]?.stringValue ?? ""
+            if bar {
+                let p = t["progress"]?.intValue ?? 0
+                let filled = p * 30 / 100
+                let step = t["step"]?.stringValue ?? ""
+                if step != lastStep || ["succeeded", "failed", "partial", "cancelled", "interrupted"].contains(status) {
+                    FileHandle.standardError.write(Data("\r[\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] \(p)% \(step.prefix(60))\u{1B}[K".utf8))
+                    lastStep = step
+                }
+            }
+            if ["succeeded", "failed", "partial", "cancelled", "interrupted", "awaiting_input"].contains(status) {
+                if bar { FileHandle.standardError.write(Data("\n".utf8)) }
+                return t
+            }
+            try await Task.sleep(nanoseconds: 300_000_000)
+        }
+    }
+}
