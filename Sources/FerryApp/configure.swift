@@ -102,6 +102,7 @@ public func configure(
     DashboardsPages.register(app)
     TasksPages.register(app)
     SchedulesPages.register(app)
+    PromotionPages.register(app)
 
     app.asyncCommands.use(EnvCommand(), as: "env")
     app.asyncCommands.use(PromoteCommand(), as: "promote")

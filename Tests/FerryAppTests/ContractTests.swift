@@ -33,8 +33,10 @@ import Vapor
         for case let url as URL in files where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in text.matches(of: /\.t\("([a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
-            for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
+            for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules|promote|plan|promotions)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
         }
+        // Plugin ids share the look of keys; they are not text.
+        used.subtract([PromotePlanPlugin().id, PromoteApplyPlugin().id, PromoteRollbackPlugin().id])
         #expect(used.count > 40, "the scan found too few keys; is the source path right? \(Self.sources.path)")
         // Keys built from values: each value must have its entry.
         for stage in Stage.allCases { used.insert("stage.\(stage.rawValue)") }
@@ -43,6 +45,12 @@ import Vapor
         for key in ["saved", "deleted", "sync_started", "sync_running"] { used.insert("environments.flash.\(key)") }
         for status in TaskStatus.allCases { used.insert("task.status.\(status.rawValue)") }
         for key in ["saved", "deleted", "toggled"] { used.insert("schedules.flash.\(key)") }
+        for action in PlanAction.allCases { used.insert("plan.action.\(action.rawValue)") }
+        for kind in AssetKind.allCases { used.insert("plan.kind.\(kind.rawValue)") }
+        for scope in PromotionScope.allCases { used.insert("promote.scope.\(scope.rawValue)") }
+        for status in ["applying", "succeeded", "partial", "failed", "rolling_back", "rolled_back", "rollback_failed"] {
+            used.insert("promotions.status.\(status)")
+        }
         let errors: [SupersetError] = [
             .invalidURL(""), .unreachable(""), .timeout(seconds: 1), .tls(""), .notSuperset(""), .badCredentials(""), .forbidden(""),
             .notFound(""), .rateLimited, .http(status: 500, message: ""), .invalidResponse(""), .importFailed([]),

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SupersetKit
 import Vapor
 
 @testable import FerryApp
@@ -220,6 +221,67 @@ func formBody(_ fields: [(String, String)]) -> String {
         #expect(!html.contains("<img src=x"))
         #expect(cspViolations(html).isEmpty)
         try assertSnapshot(html, named: "dashboards-hostile")
+    }
+}
+
+extension ViewSnapshotTests {
+    @Test func aPlanWithConflictsAndASharedUpdate() throws {
+        let id = UUID(uuidString: "00000000-0000-4000-8000-000000000003")!
+        let items = [
+            PlanItem(kind: .dataset, uuid: "ds", name: "sales", action: .conflict, reasons: ["same table: target dataset 1 already reads main.sales"], blocking: true),
+            PlanItem(kind: .chart, uuid: "c1", name: "Total <sales>", action: .update, reasons: ["changed: params"], targetID: 4),
+            PlanItem(kind: .chart, uuid: "c2", name: "By region", action: .conflict, reasons: ["changed: params", "shared: 1 dashboard(s) outside this promotion show it on the target"]),
+            PlanItem(kind: .dashboard, uuid: "d", name: "Sales", action: .create),
+        ]
+        let plan = PlanDTO(
+            id: id, source: "dev", target: "prod", scope: "cascade", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
+            items: items, summary: PlanSummary(items),
+            mappings: [UsedMapping(source: DatabaseRef(uuid: "s", name: "Sales", uri: "sqlite:///dev.db"),
+                                   target: DatabaseRef(uuid: "t", name: "Sales", uri: "sqlite:///prod.db"))],
+            bundleChecksum: nil, error: nil, taskId: nil, createdBy: "anonymous", createdAt: Self.fixed)
+        for lang in ["en", "ru"] {
+            let html = Layout.render(PlanPage.View(model: .init(plan: plan, task: nil), localizer: Localizer(language: lang)),
+                                     context: context(lang, path: "/promote/plans/\(id)"))
+            #expect(cspViolations(html).isEmpty)
+            #expect(!html.contains("Total <sales>"))
+            #expect(!html.contains("data-testid=\"apply-form\""), "a blocking conflict leaves no apply button")
+            try assertSnapshot(html, named: "plan-\(lang)")
+        }
+        var clean = plan
+        clean.items = Array(items[1...1])
+        clean.summary = PlanSummary(clean.items)
+        let html = Layout.render(PlanPage.View(model: .init(plan: clean, task: nil), localizer: Localizer(language: "en")), context: context("en", path: "/"))
+        #expect(html.contains("data-testid=\"apply-form\""))
+        #expect(!html.contains("acceptShared"), "no shared conflict, no acceptance box")
+    }
+}
+
+@Suite struct PromotePageTests {
+    @Test(arguments: Store.available)
+    func anInvalidPlanFormShowsEveryFieldsErrorAndKeepsWhatWasTyped(store: Store) async throws {
+        try await withFerry(store) { t in
+            _ = try await t.createEnvironment(sample("dev"))
+            let page = try await t.request(.GET, "/promote")
+            #expect(page.status == .ok)
+            #expect(page.body.string.contains("data-testid=\"promote-form\""))
+            let bad = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
+                ("source", "dev"), ("target", "dev"), ("dashboards", ""), ("search", ""), ("scope", "cascade"), ("schemas", "oops"),
+            ]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("write source=target pairs"))
+            let bad2 = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
+                ("source", "dev"), ("target", "dev"), ("dashboards", ""), ("scope", "cascade"),
+            ]))
+            #expect(bad2.status == .unprocessableEntity)
+            let html = bad2.body.string
+            #expect(html.contains("the target must be another environment than the source"))
+            #expect(html.contains("name dashboards (id, uuid or slug) or give a search"))
+            #expect(html.contains("<option value=\"cascade\" selected"))
+            #expect(try await PromotionPlanModel.query(on: t.db).count() == 0)
+            let history = try await t.request(.GET, "/promotions")
+            #expect(history.status == .ok && history.body.string.contains("data-testid=\"new-promotion\""))
+            #expect(try await t.request(.GET, "/promote/plans/\(UUID())").status == .notFound)
+        }
     }
 }
 

@@ -10,12 +10,13 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments, tasks, schedules
+    case dashboards, environments, promotions, tasks, schedules
 
     var url: SiteURL {
         switch self {
         case .dashboards: return .dashboards
         case .environments: return .environments
+        case .promotions: return .promotionsPage
         case .tasks: return .tasksPage
         case .schedules: return .schedulesPage
         }

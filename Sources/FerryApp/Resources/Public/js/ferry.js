@@ -49,6 +49,7 @@ function liveTask(root) {
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.kind === 'log' && event.line) {
+      if (!tbody) return; // a page that follows only the status (e.g. a plan being made)
       const line = event.line;
       if (level && LEVELS.indexOf(line.level) < LEVELS.indexOf(level)) return;
       if (source && line.source !== source) return;

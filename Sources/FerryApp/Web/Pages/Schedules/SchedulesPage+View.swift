@@ -27,7 +27,7 @@ extension SchedulesPage {
                 H.el("tbody", [], model.schedules.map { s in
                     H.el("tr", [("data-schedule", s.name)], [
                         H.el("td", [], [H.el("strong", text: s.name), s.enabled ? H.group([]) : H.el("span", [("class", "badge")], text: l.t("schedules.disabled"))]),
-                        H.el("td", [], [H.el("code", text: s.plugin), H.el("br"), H.el("small", text: s.params.jsonText())]),
+                        H.el("td", [], [H.el("code", text: s.plugin), H.void("br", []), H.el("small", text: s.params.jsonText())]),
                         H.el("td", [], [H.el("code", text: s.cron), .text(" (\(s.timeZone))")]),
                         H.el("td", [("data-testid", "next-run")], [Components.time(s.enabled ? s.nextRunAt : nil, l)]),
                         H.el("td", [], [Components.time(s.lastRunAt, l)]),

@@ -1,0 +1,23 @@
+import Foundation
+import SupersetKit
+
+/// A plan under review: while it is being made, its task's progress (the page reloads when it
+/// ends); then every asset's verdict, the mappings used, and the apply button (only when no
+/// blocking conflict remains).
+enum PlanPage {
+    struct Model: Equatable {
+        var plan: PlanDTO
+        var task: TaskDTO?
+        var applyError: String?
+
+        var blocking: Bool { plan.summary.blocking > 0 }
+        var shared: Bool { plan.summary.conflict > plan.summary.blocking }
+        var changes: Bool { plan.summary.create + plan.summary.update + plan.summary.conflict > 0 }
+    }
+}
+
+extension PlanDTO: Equatable {
+    public static func == (a: PlanDTO, b: PlanDTO) -> Bool {
+        a.id == b.id && a.status == b.status && a.items == b.items && a.mappings == b.mappings && a.error == b.error
+    }
+}

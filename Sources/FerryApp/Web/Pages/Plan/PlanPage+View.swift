@@ -1,0 +1,99 @@
+import Foundation
+import SupersetKit
+
+extension PlanPage {
+    struct View: PageView {
+        let model: Model
+        let localizer: Localizer
+        var title: String { localizer.t("plan.title") }
+        var nav: NavItem? { .promotions }
+
+        func content(_ l: Localizer) -> HTMLNode {
+            let p = model.plan
+            return H.group([
+                H.el("h1", text: l.t("plan.heading", ["source": p.source, "target": p.target])),
+                H.el("p", [("class", "muted")], text: l.t("plan.meta", [
+                    "scope": l.t("promote.scope.\(p.scope)"), "who": p.createdBy, "dashboards": (p.dashboards + (p.search.map { ["“\($0)”"] } ?? [])).joined(separator: ", "),
+                ])),
+                status(l),
+                p.status == "ready" || p.status == "applied" || p.status == "stale" ? review(l) : H.group([]),
+            ])
+        }
+
+        func status(_ l: Localizer) -> HTMLNode {
+            let p = model.plan
+            switch p.status {
+            case "planning":
+                guard let task = model.task else { return Components.notice("info", title: l.t("plan.status.planning")) }
+                return H.el("div", [("data-task", task.id.uuidString.lowercased()), ("data-from", String(Int32.max)), ("data-testid", "planning")], [
+                    H.el("p", [], [Components.taskStatus(task.status, l), H.el("span", [("data-field", "step")], text: " " + task.step)]),
+                    H.el("progress", [("max", "100"), ("value", String(task.progress)), ("data-field", "progress")]),
+                    task.status == .awaitingInput
+                        ? Components.notice("info", title: l.t("plan.needs_input"), detail: task.inputRequest?["prompt"]?.stringValue, testID: "needs-input")
+                        : H.group([]),
+                    H.el("p", [], [H.el("a", [("href", SiteURL.taskPage(.value(task.id)).path), ("class", "button"), ("data-testid", "plan-task")],
+                                        text: task.status == .awaitingInput ? l.t("plan.answer") : l.t("plan.follow"))]),
+                ])
+            case "failed":
+                return Components.notice("error", title: l.t("plan.status.failed"), detail: p.error, testID: "plan-failed")
+            case "applied":
+                return Components.notice("info", title: l.t("plan.status.applied"), testID: "plan-applied")
+            case "stale":
+                return Components.notice("error", title: l.t("plan.status.stale"), testID: "plan-stale")
+            default:
+                return H.group([])
+            }
+        }
+
+        func review(_ l: Localizer) -> HTMLNode {
+            let p = model.plan
+            let s = p.summary
+            return H.group([
+                H.el("p", [("data-testid", "plan-summary")], text: l.t("plan.summary", [
+                    "create": String(s.create), "update": String(s.update), "unchanged": String(s.unchanged), "conflict": String(s.conflict),
+                ])),
+                H.el("h2", text: l.t("plan.mappings")),
+                H.el("table", [("class", "grid"), ("data-testid", "plan-mappings")], [
+                    H.el("thead", [], [H.el("tr", [], [H.el("th", text: p.source), H.el("th", text: p.target)])]),
+                    H.el("tbody", [], p.mappings.map { m in
+                        H.el("tr", [], [
+                            H.el("td", [], [H.el("strong", text: m.source.name), H.void("br", []), H.el("small", text: m.source.backend)]),
+                            H.el("td", [], [H.el("strong", text: m.target.name), H.void("br", []), H.el("small", text: m.target.uri)]),
+                        ])
+                    }),
+                ]),
+                H.el("h2", text: l.t("plan.items")),
+                H.el("table", [("class", "grid"), ("data-testid", "plan-items")], [
+                    H.el("thead", [], [H.el("tr", [], [
+                        H.el("th", text: l.t("plan.col.action")), H.el("th", text: l.t("plan.col.kind")),
+                        H.el("th", text: l.t("plan.col.name")), H.el("th", text: l.t("plan.col.why")),
+                    ])]),
+                    H.el("tbody", [], p.items.map { item in
+                        H.el("tr", [("data-action", item.action.rawValue), ("class", item.blocking ? "level-error" : item.action == .conflict ? "level-warning" : nil)], [
+                            H.el("td", [], [H.el("span", [("class", "badge action-\(item.action.rawValue)")], text: l.t("plan.action.\(item.action.rawValue)"))]),
+                            H.el("td", text: l.t("plan.kind.\(item.kind.rawValue)")),
+                            H.el("td", text: item.name),
+                            H.el("td", [], [H.el("small", text: item.reasons.joined(separator: "; "))]),
+                        ])
+                    }),
+                ]),
+                p.status == "ready" ? apply(l) : H.group([]),
+            ])
+        }
+
+        func apply(_ l: Localizer) -> HTMLNode {
+            if model.blocking {
+                return Components.notice("error", title: l.t("plan.blocked"), detail: l.t("plan.blocked_detail"), testID: "plan-blocked")
+            }
+            return H.el("form", [("method", "post"), ("action", SiteURL.planApplyPage(.value(model.plan.id)).path), ("class", "stacked"),
+                                 ("data-testid", "apply-form"), ("data-confirm", l.t("plan.apply_confirm", ["target": model.plan.target]))], [
+                model.applyError.map { Components.notice("error", title: l.t("plan.not_applied"), detail: $0, testID: "apply-error") } ?? H.group([]),
+                model.changes ? H.group([]) : Components.notice("info", title: l.t("plan.nothing"), testID: "plan-nothing"),
+                model.shared ? Components.checkbox("acceptShared", label: l.t("plan.accept_shared"), checked: false) : H.group([]),
+                H.el("div", [("class", "form-actions")], [
+                    H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "apply-plan")], text: l.t("plan.apply", ["target": model.plan.target])),
+                ]),
+            ])
+        }
+    }
+}
