@@ -3,7 +3,10 @@
 scripts/test starts `ferry serve` on a fresh store and passes FERRY_URL, CHROMIUM_PATH and the
 real Superset instances' URLs. Later capabilities add their own flows beside test_shell.py.
 """
+import json
 import os
+import urllib.error
+import urllib.request
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -42,3 +45,23 @@ def page(browser):
     yield page
     context.close()
     assert not problems, f"browser console errors: {problems}"
+
+
+def api(ferry_url, method, path, body=None):
+    req = urllib.request.Request(ferry_url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        return json.loads(r.read() or b"null")
+
+
+@pytest.fixture(scope="session")
+def promo_envs(ferry_url, dev_superset):
+    """Environments "cli-dev" and "cli-prod" on the real Supersets (kept if an earlier run made them)."""
+    prod = os.environ["FERRY_TEST_SUPERSET_PROD_URL"].rstrip("/")
+    for name, url, stage in [("cli-dev", dev_superset, "dev"), ("cli-prod", prod, "prod")]:
+        try:
+            api(ferry_url, "POST", "/api/environments", {"name": name, "url": url, "authProvider": "db", "username": "admin",
+                                                         "password": "admin", "verifyTLS": True, "stage": stage})
+        except urllib.error.HTTPError as e:
+            assert e.code == 409, e.read()
+    return "cli-dev", "cli-prod"

@@ -2,32 +2,8 @@
 
 Dry runs only, so prod is left as the Swift suite left it.
 """
-import json
 import os
 import subprocess
-import urllib.error
-import urllib.request
-
-import pytest
-
-
-def api(ferry_url, method, path, body=None):
-    req = urllib.request.Request(ferry_url + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read() or b"null")
-
-
-@pytest.fixture(scope="module")
-def cli_envs(ferry_url, dev_superset):
-    prod = os.environ["FERRY_TEST_SUPERSET_PROD_URL"].rstrip("/")
-    for name, url, stage in [("cli-dev", dev_superset, "dev"), ("cli-prod", prod, "prod")]:
-        try:
-            api(ferry_url, "POST", "/api/environments", {"name": name, "url": url, "authProvider": "db", "username": "admin",
-                                                         "password": "admin", "verifyTLS": True, "stage": stage})
-        except urllib.error.HTTPError as e:
-            assert e.code == 409, e.read()  # kept from an earlier run against the same store
-    return "cli-dev", "cli-prod"
 
 
 def promote(ferry_url, *args):
@@ -35,8 +11,8 @@ def promote(ferry_url, *args):
     return subprocess.run([os.environ["FERRY_BIN"], "promote", *args], capture_output=True, text=True, env=env, timeout=180)
 
 
-def test_dry_run_prints_the_plan_and_exits_zero(ferry_url, cli_envs):
-    src, dst = cli_envs
+def test_dry_run_prints_the_plan_and_exits_zero(ferry_url, promo_envs):
+    src, dst = promo_envs
     r = promote(ferry_url, "--from", src, "--to", dst, "--dashboard", "regional-orders", "--map", "Sales=Sales,Warehouse=Warehouse", "--dry-run")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Mapped Warehouse -> Warehouse." in r.stdout
@@ -44,8 +20,8 @@ def test_dry_run_prints_the_plan_and_exits_zero(ferry_url, cli_envs):
     assert "Dry run: nothing was written." in r.stdout
 
 
-def test_conflicts_exit_two_before_anything_is_written(ferry_url, cli_envs):
-    src, dst = cli_envs
+def test_conflicts_exit_two_before_anything_is_written(ferry_url, promo_envs):
+    src, dst = promo_envs
     r = promote(ferry_url, "--from", src, "--to", dst, "--dashboard", "executive-summary", "--map", "Sales=Sales")
     assert r.returncode == 2, r.stdout + r.stderr
     assert "slug 'executive-summary'" in r.stdout
@@ -53,8 +29,8 @@ def test_conflicts_exit_two_before_anything_is_written(ferry_url, cli_envs):
     assert "nothing was written" in r.stdout + r.stderr
 
 
-def test_bad_usage_and_unknown_dashboards_are_clear(ferry_url, cli_envs):
-    src, dst = cli_envs
+def test_bad_usage_and_unknown_dashboards_are_clear(ferry_url, promo_envs):
+    src, dst = promo_envs
     assert promote(ferry_url, "--from", src).returncode == 64
     r = promote(ferry_url, "--from", src, "--to", dst, "--dashboard", "no-such-dashboard", "--dry-run")
     assert r.returncode == 1
