@@ -51,6 +51,8 @@ struct PromotionLiveTests {
             let answered = try await t.request(.POST, "/api/tasks/\(planned.taskId)/input",
                                                json: BundleValue.map(["targetDatabase": .string(prodWarehouse.uuid)]))
             #expect(answered.status == .accepted || answered.status == .ok, "\(answered.body.string)")
+            // The answer is delivered; the task leaves awaiting_input on its own a moment later.
+            _ = try await t.waitFor(planned.taskId, [.running, .succeeded, .failed])
             let plan = try await t.finishedPlan(planned)
             #expect(plan.status == "ready", "\(plan.error ?? "")")
             #expect(plan.summary.conflict == 0 && plan.summary.update == 0 && plan.summary.unchanged == 0)

@@ -79,22 +79,36 @@ extension SupersetClient {
         return response.body
     }
 
-    /// Exports assets in batches of at most `exportBatchSize` ids and merges them into one bundle.
-    public func export(_ kind: AssetKind = .dashboard, ids: [Int], reader: BundleReader = BundleReader()) async throws -> AssetBundle {
-        let batch = max(1, configuration.exportBatchSize)
-        var merged: AssetBundle? = nil
-        for start in stride(from: 0, to: ids.count, by: batch) {
-            let slice = Array(ids[start..<min(start + batch, ids.count)])
-            let data = try await exportArchive(kind, ids: slice)
-            let bundle: AssetBundle
-            do {
-                bundle = try reader.read(data)
-            } catch let error as BundleError {
-                throw SupersetError.bundle(error)
+    /// Exports assets in batches of at most `exportBatchSize` ids, `concurrency` batches at a
+    /// time, and merges them into one bundle (in batch order, so the result does not depend on
+    /// timing).
+    public func export(_ kind: AssetKind = .dashboard, ids: [Int], concurrency: Int = 1, reader: BundleReader = BundleReader()) async throws -> AssetBundle {
+        let size = max(1, configuration.exportBatchSize)
+        let batches = stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
+        var parts = [AssetBundle?](repeating: nil, count: batches.count)
+        try await withThrowingTaskGroup(of: (Int, AssetBundle).self) { group in
+            var next = 0
+            func add() {
+                guard next < batches.count else { return }
+                let index = next, batch = batches[index]
+                next += 1
+                group.addTask {
+                    let data = try await self.exportArchive(kind, ids: batch)
+                    do { return (index, try reader.read(data)) } catch let error as BundleError { throw SupersetError.bundle(error) }
+                }
             }
-            if merged == nil { merged = bundle } else { merged!.merge(bundle) }
+            for _ in 0..<max(1, concurrency) { add() }
+            while let (index, bundle) = try await group.next() {
+                parts[index] = bundle
+                add()
+            }
         }
-        return merged ?? AssetBundle()
+        var merged = AssetBundle()
+        for (i, part) in parts.enumerated() {
+            guard let part else { continue }
+            if i == 0 { merged = part } else { merged.merge(part) }
+        }
+        return merged
     }
 
     /// Posts a bundle to an import endpoint.

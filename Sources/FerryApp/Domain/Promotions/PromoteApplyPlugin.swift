@@ -101,16 +101,18 @@ struct PromoteApplyPlugin: Plugin {
         try await context.step("pointing dashboard filters at \(plan.targetEnv)'s charts", progress: 65)
         let chartIDs = try await target.idsByUUID(.chart)
         let dashboardIDs = try await target.idsByUUID(.dashboard)
-        for uuid in imported {
-            guard let id = dashboardIDs[uuid], let source = bundle.asset(.dashboard, uuid: uuid) else { continue }
+        let remapped = try await imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }.concurrentMap(limit: concurrency) { uuid, id in
+            guard let source = bundle.asset(.dashboard, uuid: uuid) else { return nil as String? }
             let detail = try await target.dashboardDetail(id: id)
             let fixed = DashboardCheck.remapped(
                 target: detail.metadata, source: source["metadata"] ?? .map([:]),
                 sourceUUIDByID: CanonicalAsset.chartUUIDs(in: source), targetIDByUUID: chartIDs)
-            if fixed != detail.metadata {
-                try await target.updateDashboardMetadata(id: id, metadata: fixed)
-                context.log(.info, "remapped filter and cross-filter chart ids of '\(detail.title)'", source: "superset_api", metadata: ["dashboard_id": String(id)])
-            }
+            guard fixed != detail.metadata else { return nil }
+            try await target.updateDashboardMetadata(id: id, metadata: fixed)
+            return detail.title
+        }
+        for title in remapped.compactMap({ $0 }) {
+            context.log(.info, "remapped filter and cross-filter chart ids of '\(title)'", source: "superset_api")
         }
 
         try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)

@@ -50,7 +50,7 @@ struct PromotePlanPlugin: Plugin {
         context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
 
         try await context.step("exporting \(ids.count) dashboard(s) from \(plan.sourceEnv)", progress: 15)
-        let exported = try await source.export(.dashboard, ids: ids)
+        let exported = try await source.export(.dashboard, ids: ids, concurrency: 4)
         context.log(.info, "exported \(exported.dashboards.count) dashboards, \(exported.charts.count) charts, \(exported.datasets.count) datasets, \(exported.databases.count) databases",
                     source: "bundle")
         let checksum = Checksum.sha256Hex(try BundleWriter().write(exported))

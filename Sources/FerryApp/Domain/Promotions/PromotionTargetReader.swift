@@ -16,11 +16,11 @@ enum PromotionTargetReader {
 
         var current = AssetBundle()
         let dashboardIDs = bundle.dashboards.compactMap { dashboardIDByUUID[$0.uuid] }
-        if !dashboardIDs.isEmpty { current.merge(try await client.export(.dashboard, ids: dashboardIDs)) }
+        if !dashboardIDs.isEmpty { current.merge(try await client.export(.dashboard, ids: dashboardIDs, concurrency: 4)) }
         let chartIDs = bundle.charts.compactMap { current.asset(.chart, uuid: $0.uuid) == nil ? c[$0.uuid] : nil }
-        if !chartIDs.isEmpty { current.merge(try await client.export(.chart, ids: chartIDs)) }
+        if !chartIDs.isEmpty { current.merge(try await client.export(.chart, ids: chartIDs, concurrency: 4)) }
         let datasetIDs = bundle.datasets.compactMap { current.asset(.dataset, uuid: $0.uuid) == nil ? datasetIDByUUID[$0.uuid] : nil }
-        if !datasetIDs.isEmpty { current.merge(try await client.export(.dataset, ids: datasetIDs)) }
+        if !datasetIDs.isEmpty { current.merge(try await client.export(.dataset, ids: datasetIDs, concurrency: 4)) }
 
         var state = TargetState(dashboards: d, datasets: ds, chartIDs: c, current: current)
         let shared = PromotionPlanner.updatedShared(bundle, target: state, scope: scope)

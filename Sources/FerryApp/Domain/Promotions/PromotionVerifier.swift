@@ -14,52 +14,41 @@ enum PromotionVerifier {
     static func verify(bundle: AssetBundle, client: SupersetClient, dashboardIDs: [String: Int], chartIDs: [String: Int], concurrency: Int,
                        context: TaskContext) async throws -> Report {
         // Every chart once, even when dashboards share it.
-        let charts = bundle.charts
+        let outcomes = try await bundle.charts.concurrentMap(limit: concurrency) { chart -> (String, BundleValue) in
+            guard let id = chartIDs[chart.uuid] else {
+                return (chart.uuid, .map(["name": .string(chart.name), "error": .string("not found on the target")]))
+            }
+            do {
+                let data = try await client.chartData(id: id)
+                return (chart.uuid, .map(["name": .string(chart.name), "id": .int(id), "rows": .int(data.rowCount)]))
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                return (chart.uuid, .map(["name": .string(chart.name), "id": .int(id), "error": .string(TaskEngine.describe(error).0)]))
+            }
+        }
         var results: [String: BundleValue] = [:]
-        try await withThrowingTaskGroup(of: (String, BundleValue).self) { group in
-            var next = 0
-            func add() {
-                guard next < charts.count else { return }
-                let chart = charts[next]
-                next += 1
-                group.addTask {
-                    guard let id = chartIDs[chart.uuid] else {
-                        return (chart.uuid, .map(["name": .string(chart.name), "error": .string("not found on the target")]))
-                    }
-                    do {
-                        let data = try await client.chartData(id: id)
-                        return (chart.uuid, .map(["name": .string(chart.name), "id": .int(id), "rows": .int(data.rowCount)]))
-                    } catch {
-                        return (chart.uuid, .map(["name": .string(chart.name), "id": .int(id), "error": .string(TaskEngine.describe(error).0)]))
-                    }
-                }
+        for (uuid, result) in outcomes {
+            results[uuid] = result
+            if let error = result["error"]?.stringValue {
+                context.log(.error, "chart '\(result["name"]?.stringValue ?? uuid)' does not query: \(error)", source: "superset_api")
+            } else {
+                context.log(.debug, "chart '\(result["name"]?.stringValue ?? uuid)' queried: \(result["rows"]?.intValue ?? 0) row(s)", source: "superset_api")
             }
-            for _ in 0..<max(1, concurrency) { add() }
-            while let (uuid, result) = try await group.next() {
-                results[uuid] = result
-                if let error = result["error"]?.stringValue {
-                    context.log(.error, "chart '\(result["name"]?.stringValue ?? uuid)' does not query: \(error)", source: "superset_api")
-                } else {
-                    context.log(.info, "chart '\(result["name"]?.stringValue ?? uuid)' queried: \(result["rows"]?.intValue ?? 0) row(s)", source: "superset_api")
-                }
-                try Task.checkCancellation()
-                add()
-            }
+        }
+        try Task.checkCancellation()
+        let details = try await bundle.dashboards.concurrentMap(limit: concurrency) { dashboard -> [String] in
+            guard let id = dashboardIDs[dashboard.uuid] else { return ["not found on the target"] }
+            async let detail = client.dashboardDetail(id: id)
+            async let members = client.memberChartIDs(ofDashboard: id)
+            return DashboardCheck.problems(try await detail, members: try await members)
         }
 
         var dashboards: [BundleValue] = []
         var allPassed = true
-        for dashboard in bundle.dashboards {
-            var reasons: [String] = []
-            var targetID: BundleValue = .null
-            if let id = dashboardIDs[dashboard.uuid] {
-                targetID = .int(id)
-                let detail = try await client.dashboardDetail(id: id)
-                let members = try await client.memberChartIDs(ofDashboard: id)
-                reasons += DashboardCheck.problems(detail, members: members)
-            } else {
-                reasons.append("not found on the target")
-            }
+        for (dashboard, problems) in zip(bundle.dashboards, details) {
+            var reasons = problems
+            let targetID: BundleValue = dashboardIDs[dashboard.uuid].map(BundleValue.int) ?? .null
             let chartResults = dashboard.chartUUIDsInLayout.map { results[$0] ?? .map(["error": .string("not in the bundle")]) }
             for r in chartResults where r["error"] != nil {
                 reasons.append("chart '\(r["name"]?.stringValue ?? "?")': \(r["error"]?.stringValue ?? "")")
