@@ -9,11 +9,15 @@
 #
 #   bench/promote.sh                    # 100 dashboards x 6 charts
 #   DASHBOARDS=20 bench/promote.sh
+#   SUPERSET_WORKERS=2 CONCURRENCY=4 bench/promote.sh   # Supersets with 2 gunicorn workers
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DASHBOARDS=${DASHBOARDS:-100}
 CHARTS=${CHARTS:-6}
+# Gunicorn workers per Superset (test peers use 1) and Ferry's requests in flight per Superset.
+export SUPERSET_WORKERS=${SUPERSET_WORKERS:-1}
+CONCURRENCY=${CONCURRENCY:-2}
 export FERRY_ROOT=$ROOT FERRY_TEST_DIR=$ROOT/var/bench-promote
 # shellcheck source=../scripts/lib/superset.sh
 source scripts/lib/superset.sh
@@ -53,10 +57,11 @@ FPORT=$(free_port)
 FERRY_DATA_DIR="$FERRY_TEST_DIR/ferry" FERRY_PORT=$FPORT FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning "$BIN" serve >"$FERRY_TEST_DIR/ferry.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$FPORT/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
-FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" <<'PY'
+FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$CONCURRENCY" <<'PY'
 import json, sys, time, urllib.request
 from datetime import datetime
-port, dev, prod = sys.argv[1:]
+port, dev, prod, conc = sys.argv[1:]
+conc = int(conc)
 base = f"http://127.0.0.1:{port}"
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
@@ -79,13 +84,13 @@ def steps(task):
     lines = call("GET", f"/api/tasks/{task}/logs?source=engine&per_page=200")["items"]
     return {l["message"]: ts(l["at"]) for l in lines}
 t0 = time.time()
-plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-"})
+plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-", "concurrency": conc})
 p = wait(plan["taskId"]); assert p["status"] == "succeeded", p
 plan_s = time.time() - t0
 ps = steps(plan["taskId"])
 export_s = next(v for k, v in ps.items() if k.startswith("mapping databases")) - next(v for k, v in ps.items() if k.startswith("exporting"))
 t1 = time.time()
-ap = call("POST", f"/api/promotions/{plan['id']}/apply", {})
+ap = call("POST", f"/api/promotions/{plan['id']}/apply", {"concurrency": conc})
 a = wait(ap["taskId"])
 total_apply = time.time() - t1
 s = steps(ap["taskId"])
@@ -114,7 +119,7 @@ import json, sys
 floor, ferry, cli = (json.loads(x) for x in sys.argv[1:4])
 n, c, out = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 ferry_apply = ferry["export_in_plan_s"] + ferry["apply_s"]
-result = {"dashboards": n, "charts": n * c, "floor": floor, "ferry": ferry, "superset_cli": cli,
+result = {"dashboards": n, "charts": n * c, "superset_workers": int(__import__("os").environ.get("SUPERSET_WORKERS", "1")), "floor": floor, "ferry": ferry, "superset_cli": cli,
           "ratios": {"ferry_export_import_remap_over_floor": round(ferry_apply / floor["total_s"], 2),
                      "ferry_plan_apply_verify_over_superset_cli": round(ferry["total_s"] / cli["total_s"], 2)}}
 json.dump(result, open(out, "w"), indent=2)

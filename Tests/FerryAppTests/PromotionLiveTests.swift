@@ -132,6 +132,7 @@ struct PromotionLiveTests {
             let prodDatasetID = try #require(prodDatasets[ordersUUID])
             let prodMetrics = try await prod.getJSON("/api/v1/dataset/\(prodDatasetID)")["result"]?["metrics"]?.listValue ?? []
             #expect(prodMetrics.contains { $0["metric_name"]?.stringValue == "order_count" })
+            #expect(try await prod.databaseRefs() == prodDatabasesBefore, "a cascade leaves prod's connections alone too")
 
             // 5. Rollback restores prod's previous version exactly.
             let rolled = try await t.request(.POST, "/api/promotions/\(second.id)/rollback", json: RollbackInput())
@@ -194,6 +195,22 @@ struct PromotionLiveTests {
                     #expect(CanonicalAsset.text(of: restored, in: restoredAfterCrash) == CanonicalAsset.text(of: asset, in: beforeCrash), "\(kind) \(asset.name)")
                 }
             }
+
+            // 8. Rolling back the first promotion with deleteCreated removes what it created and
+            // nothing else.
+            proxy.mode = .proxy(to: prodURL, dieAfterImports: nil)
+            let undoFirst = try await t.request(.POST, "/api/promotions/\(first.id)/rollback", json: RollbackInput(deleteCreated: true))
+            #expect(undoFirst.status == .accepted, "\(undoFirst.body.string)")
+            let undoFirstTask = try #require(try undoFirst.json()["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            #expect(try await t.waitFor(undoFirstTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            let leftDashboards = try await prod.idsByUUID(.dashboard), leftCharts = try await prod.idsByUUID(.chart)
+            let leftDatasets = try await prod.idsByUUID(.dataset)
+            for item in plan.items {
+                let left: [String: Int] = item.kind == .dashboard ? leftDashboards : item.kind == .chart ? leftCharts : leftDatasets
+                #expect(left[item.uuid] == nil, "\(item.kind) \(item.name) was created by the promotion and is deleted")
+            }
+            #expect(leftDatasets.count >= 1, "prod's own sales dataset stays")
+            #expect(try await prod.databaseRefs() == prodDatabasesBefore)
 
             // Restore dev for anyone reading it later in the run.
             try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["metrics": .list(kept), "description": .null]))

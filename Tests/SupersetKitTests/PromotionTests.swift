@@ -136,6 +136,8 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         var dash = target.asset(.dashboard, uuid: "dash-1")!
         dash["metadata"]?["label_colors"] = .map([:])
         dash["metadata"]?["timed_refresh_immune_slices"] = .list([])
+        dash["metadata"]?["refresh_frequency"] = .int(0)
+        dash["metadata"]?["cross_filters_enabled"] = .bool(true)
         target.insert(dash)
         #expect(CanonicalAsset.text(of: dash, in: target) == CanonicalAsset.text(of: source.asset(.dashboard, uuid: "dash-1")!, in: source))
     }
@@ -214,6 +216,21 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         #expect(fixed["native_filter_configuration"]?.listValue?.first?["targets"] == .list([.map(["datasetId": .int(9)])]), "target dataset ids kept")
         #expect(fixed["chart_configuration"]?["402"]?["crossFilters"]?["chartsInScope"] == .list([.int(77)]))
         #expect(fixed["color_scheme"] == .string("blue"))
+    }
+
+    @Test func rebuiltMetadataNeedsNoReadOfTheTarget() throws {
+        let source = promotionBundle(chartIDs: (11, 12))
+        let dash = source.asset(.dashboard, uuid: "dash-1")!
+        let rebuilt = try #require(DashboardCheck.rebuilt(source: dash["metadata"]!, sourceUUIDByID: CanonicalAsset.chartUUIDs(in: dash),
+                                                          targetIDByUUID: ["chart-a": 402, "chart-b": 77], targetDatasetIDByUUID: ["ds-1": 9]))
+        #expect(DashboardMetadata.referencedChartIDs(rebuilt) == [402, 77])
+        #expect(rebuilt["native_filter_configuration"]?.listValue?.first?["targets"] == .list([.map(["datasetId": .int(9)])]))
+        #expect(DashboardCheck.rebuilt(source: dash["metadata"]!, sourceUUIDByID: [:], targetIDByUUID: [:], targetDatasetIDByUUID: [:]) == nil,
+                "a filter dataset the target lacks: read back instead")
+        var legacy = dash["metadata"]!
+        legacy["filter_scopes"] = .map(["11": .map([:])])
+        #expect(DashboardCheck.rebuilt(source: legacy, sourceUUIDByID: CanonicalAsset.chartUUIDs(in: dash), targetIDByUUID: ["chart-a": 1, "chart-b": 2],
+                                       targetDatasetIDByUUID: ["ds-1": 9]) == nil, "legacy keys: read back instead")
     }
 
     @Test func problemsNameStrayFiltersAndMembership() {

@@ -44,7 +44,7 @@ superset_start() { # name port template-dir
   rm -rf "$dir"; superset_write_config "$dir" "$name"
   cp "$t/superset.db" "$dir/superset.db"
   ( cd "$dir" && SUPERSET_CONFIG_PATH="$dir/superset_config.py" exec "$SUPERSET_VENV/bin/gunicorn" \
-      --bind "127.0.0.1:$port" --worker-class gthread --workers 1 --threads 4 --timeout 120 \
+      --bind "127.0.0.1:$port" --worker-class gthread --workers "${SUPERSET_WORKERS:-1}" --threads 4 --timeout 120 \
       --control-socket "$dir/gunicorn.ctl" --pid "$dir/gunicorn.pid" \
       "superset.app:create_app()" >"$dir/server.log" 2>&1 ) &
   echo $! > "$dir/launcher.pid"

@@ -79,33 +79,35 @@ extension SupersetClient {
         return response.body
     }
 
-    /// Exports assets in batches of at most `exportBatchSize` ids, `concurrency` batches at a
-    /// time, and merges them into one bundle (in batch order, so the result does not depend on
-    /// timing).
+    /// Exports assets in batches of at most `exportBatchSize` ids and merges them into one bundle.
+    ///
+    /// At most `concurrency` exports are in flight; each archive is parsed while the next one
+    /// downloads, so parsing costs little beyond the last batch. Batches merge in order, so the
+    /// result does not depend on timing.
     public func export(_ kind: AssetKind = .dashboard, ids: [Int], concurrency: Int = 1, reader: BundleReader = BundleReader()) async throws -> AssetBundle {
         let size = max(1, configuration.exportBatchSize)
         let batches = stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
-        var parts = [AssetBundle?](repeating: nil, count: batches.count)
-        try await withThrowingTaskGroup(of: (Int, AssetBundle).self) { group in
+        var parsing = [Task<AssetBundle, Error>?](repeating: nil, count: batches.count)
+        defer { for task in parsing { task?.cancel() } }
+        try await withThrowingTaskGroup(of: (Int, Data).self) { group in
             var next = 0
             func add() {
                 guard next < batches.count else { return }
                 let index = next, batch = batches[index]
                 next += 1
-                group.addTask {
-                    let data = try await self.exportArchive(kind, ids: batch)
-                    do { return (index, try reader.read(data)) } catch let error as BundleError { throw SupersetError.bundle(error) }
-                }
+                group.addTask { (index, try await self.exportArchive(kind, ids: batch)) }
             }
             for _ in 0..<max(1, concurrency) { add() }
-            while let (index, bundle) = try await group.next() {
-                parts[index] = bundle
+            while let (index, data) = try await group.next() {
+                parsing[index] = Task {
+                    do { return try reader.read(data) } catch let error as BundleError { throw SupersetError.bundle(error) }
+                }
                 add()
             }
         }
         var merged = AssetBundle()
-        for (i, part) in parts.enumerated() {
-            guard let part else { continue }
+        for (i, task) in parsing.enumerated() {
+            guard let part = try await task?.value else { continue }
             if i == 0 { merged = part } else { merged.merge(part) }
         }
         return merged

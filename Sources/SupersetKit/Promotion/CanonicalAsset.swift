@@ -55,12 +55,20 @@ public enum CanonicalAsset {
                 f["position"] = .map(position)
             }
             if let metadata = f["metadata"] {
-                f["metadata"] = DashboardMetadata.mapChartIDs(metadata) { id in uuidByChartID[id].map(BundleValue.string) }
+                var m = DashboardMetadata.mapChartIDs(metadata) { id in uuidByChartID[id].map(BundleValue.string) }
                     .sortingChartScopes().droppingEmptyKeys()
+                // Values Superset writes when a key is missing mean the same as the missing key.
+                for (key, value) in CanonicalAsset.metadataDefaults where m[key] == value { m[key] = nil }
+                f["metadata"] = m
             }
         }
         return f
     }
+
+    /// Dashboard metadata values Superset 6.1 fills in on save when the key is missing.
+    static let metadataDefaults: [String: BundleValue] = [
+        "refresh_frequency": .int(0), "color_scheme": .string(""), "cross_filters_enabled": .bool(true),
+    ]
 
     /// The canonical text (sorted-key JSON) of an asset.
     public static func text(of asset: Asset, in bundle: AssetBundle) -> String {

@@ -40,6 +40,44 @@ public enum DashboardCheck {
         return out
     }
 
+    /// Metadata keys of the legacy filter box era that Superset's importer remaps itself; a
+    /// dashboard carrying any of them is fixed from what the importer stored (`remapped`), not
+    /// rebuilt from the source (`rebuilt`).
+    public static let legacyKeys = ["filter_scopes", "expanded_slices", "timed_refresh_immune_slices", "default_filters"]
+
+    /// The whole metadata a dashboard must have on the target, built from the SOURCE metadata
+    /// without reading the target: every chart reference mapped through uuids to target ids,
+    /// and native filter targets' `datasetUuid` turned into the target's `datasetId` (as the
+    /// importer does). Nil when the metadata has legacy keys or a filter dataset the target
+    /// lacks: then the caller reads what the importer stored and uses `remapped`.
+    public static func rebuilt(source: BundleValue, sourceUUIDByID: [Int: String], targetIDByUUID: [String: Int],
+                               targetDatasetIDByUUID: [String: Int]) -> BundleValue? {
+        for key in legacyKeys {
+            if let v = source[key], !(v.listValue?.isEmpty ?? v.mapValue?.isEmpty ?? v.isNull) { return nil }
+        }
+        var out = remap(source, sourceUUIDByID: sourceUUIDByID, targetIDByUUID: targetIDByUUID)
+        var missing = false
+        out.modify(["native_filter_configuration"]) { filters in
+            guard let list = filters.listValue else { return filters }
+            return .list(list.map { filter in
+                var f = filter
+                f.modify(["targets"]) { targets in
+                    guard let ts = targets.listValue else { return targets }
+                    return .list(ts.map { target in
+                        guard let uuid = target["datasetUuid"]?.stringValue else { return target }
+                        guard let id = targetDatasetIDByUUID[uuid] else { missing = true; return target }
+                        var t = target
+                        t["datasetUuid"] = nil
+                        t["datasetId"] = .int(id)
+                        return t
+                    })
+                }
+                return f
+            })
+        }
+        return missing ? nil : out
+    }
+
     /// Problems of a dashboard on the target, empty when it is whole: every chart placed in the
     /// layout is a member and the other way round, and filters and cross-filters point only at
     /// charts the layout shows.

@@ -24,7 +24,8 @@ struct PromoteApplyPlugin: Plugin {
            "target": {"type": "string", "minLength": 1},
            "acceptShared": {"type": "boolean", "default": false},
            "batchSize": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-           "checkConcurrency": {"type": "integer", "minimum": 1, "maximum": 16, "default": 4}}}
+           "concurrency": {"type": "integer", "minimum": 1, "maximum": 16, "default": 2,
+                           "description": "Requests sent to the target at once (chart checks, filter remaps); raise it for Supersets with several workers"}}}
         """#)
 
     func environments(for params: BundleValue) -> [String] {
@@ -56,7 +57,7 @@ struct PromoteApplyPlugin: Plugin {
         let items = try JSONDecoder().decode([PlanItem].self, from: Data(itemsText.utf8))
         let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
         let batchSize = context.params["batchSize"]?.intValue ?? 50
-        let concurrency = context.params["checkConcurrency"]?.intValue ?? 4
+        let concurrency = context.params["concurrency"]?.intValue ?? 2
         if let blocking = items.first(where: \.blocking) {
             throw TaskFailure("The plan has a blocking conflict: \(blocking.kind.rawValue) '\(blocking.name)': \(blocking.reasons.joined(separator: "; ")).",
                               next: "Resolve the conflict on the target (or in the source), then make a new plan.")
@@ -68,7 +69,7 @@ struct PromoteApplyPlugin: Plugin {
 
         try await context.step("checking that \(plan.targetEnv) has not changed since the plan", progress: 5)
         let target = try await context.superset(plan.targetEnv)
-        let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope)
+        let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope, concurrency: concurrency)
         guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
             plan.status = "stale"
             try await plan.save(on: context.db)
@@ -101,19 +102,27 @@ struct PromoteApplyPlugin: Plugin {
         try await context.step("pointing dashboard filters at \(plan.targetEnv)'s charts", progress: 65)
         let chartIDs = try await target.idsByUUID(.chart)
         let dashboardIDs = try await target.idsByUUID(.dashboard)
+        // Built from the source and written without reading the target first (one PUT per
+        // dashboard); dashboards with legacy filter keys are read back and fixed instead.
+        let datasetIDs = try await target.idsByUUID(.dataset)
         let remapped = try await imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }.concurrentMap(limit: concurrency) { uuid, id in
             guard let source = bundle.asset(.dashboard, uuid: uuid) else { return nil as String? }
+            let metadata = source["metadata"] ?? .map([:])
+            // Nothing the importer leaves pointing at the source: no write at all.
+            if DashboardMetadata.referencedChartIDs(metadata).isEmpty { return nil as String? }
+            let sourceIDs = CanonicalAsset.chartUUIDs(in: source)
+            if let rebuilt = DashboardCheck.rebuilt(source: metadata, sourceUUIDByID: sourceIDs, targetIDByUUID: chartIDs, targetDatasetIDByUUID: datasetIDs) {
+                try await target.updateDashboardMetadata(id: id, metadata: rebuilt)
+                return source.name
+            }
             let detail = try await target.dashboardDetail(id: id)
-            let fixed = DashboardCheck.remapped(
-                target: detail.metadata, source: source["metadata"] ?? .map([:]),
-                sourceUUIDByID: CanonicalAsset.chartUUIDs(in: source), targetIDByUUID: chartIDs)
+            let fixed = DashboardCheck.remapped(target: detail.metadata, source: metadata, sourceUUIDByID: sourceIDs, targetIDByUUID: chartIDs)
             guard fixed != detail.metadata else { return nil }
             try await target.updateDashboardMetadata(id: id, metadata: fixed)
             return detail.title
         }
-        for title in remapped.compactMap({ $0 }) {
-            context.log(.info, "remapped filter and cross-filter chart ids of '\(title)'", source: "superset_api")
-        }
+        context.log(.info, "put filter and cross-filter chart ids on \(plan.targetEnv)'s charts for \(remapped.compactMap { $0 }.count) dashboard(s)",
+                    source: "superset_api")
 
         try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
         let report = try await PromotionVerifier.verify(bundle: bundle, client: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,

@@ -14,22 +14,30 @@ public struct PlanInput: Content, Sendable {
     public var scope: String?
     /// Source schema -> target schema.
     public var schemaMapping: [String: String]?
+    /// Export batches requested from the source at once (default 2).
+    public var concurrency: Int?
 
     public init(source: String? = nil, target: String? = nil, dashboards: [String]? = nil, search: String? = nil, scope: String? = nil,
-                schemaMapping: [String: String]? = nil) {
+                schemaMapping: [String: String]? = nil, concurrency: Int? = nil) {
         self.source = source
         self.target = target
         self.dashboards = dashboards
         self.search = search
         self.scope = scope
         self.schemaMapping = schemaMapping
+        self.concurrency = concurrency
     }
 }
 
 public struct ApplyInput: Content, Sendable {
     /// Confirms updates of charts or datasets that target dashboards outside the selection use.
     public var acceptShared: Bool?
-    public init(acceptShared: Bool? = nil) { self.acceptShared = acceptShared }
+    /// Requests sent to the target at once: chart checks, filter remaps (default 2).
+    public var concurrency: Int?
+    public init(acceptShared: Bool? = nil, concurrency: Int? = nil) {
+        self.acceptShared = acceptShared
+        self.concurrency = concurrency
+    }
 }
 
 public struct RollbackInput: Content, Sendable {

@@ -48,6 +48,7 @@ enum PromotionService {
         try await plan.create(on: db)
         let task = try await engine.submit(pluginID: "promote.plan", params: .map([
             "plan": .string(newID.uuidString.lowercased()), "source": .string(source), "target": .string(target),
+            "concurrency": .int(input.concurrency ?? 2),
         ]), user: user, on: db)
         plan.taskID = task.id
         try await plan.save(on: db)
@@ -93,7 +94,7 @@ enum PromotionService {
         do {
             let task = try await engine.submit(pluginID: "promote.apply", params: .map([
                 "promotion": .string(newID.uuidString.lowercased()), "source": .string(plan.sourceEnv), "target": .string(plan.targetEnv),
-                "acceptShared": .bool(input.acceptShared ?? false),
+                "acceptShared": .bool(input.acceptShared ?? false), "concurrency": .int(input.concurrency ?? 2),
             ]), user: user, on: db)
             promotion.taskID = task.id
             try await promotion.save(on: db)

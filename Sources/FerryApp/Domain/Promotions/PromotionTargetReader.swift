@@ -6,7 +6,7 @@ import SupersetKit
 ///
 /// Side effects: Superset reads only (lists, exports, detail GETs).
 enum PromotionTargetReader {
-    static func read(_ client: SupersetClient, bundle: AssetBundle, scope: PromotionScope) async throws -> TargetState {
+    static func read(_ client: SupersetClient, bundle: AssetBundle, scope: PromotionScope, concurrency: Int) async throws -> TargetState {
         async let dashboards = client.dashboardRefs()
         async let datasets = client.datasetRefs()
         async let charts = client.idsByUUID(.chart)
@@ -16,11 +16,11 @@ enum PromotionTargetReader {
 
         var current = AssetBundle()
         let dashboardIDs = bundle.dashboards.compactMap { dashboardIDByUUID[$0.uuid] }
-        if !dashboardIDs.isEmpty { current.merge(try await client.export(.dashboard, ids: dashboardIDs, concurrency: 4)) }
+        if !dashboardIDs.isEmpty { current.merge(try await client.export(.dashboard, ids: dashboardIDs, concurrency: concurrency)) }
         let chartIDs = bundle.charts.compactMap { current.asset(.chart, uuid: $0.uuid) == nil ? c[$0.uuid] : nil }
-        if !chartIDs.isEmpty { current.merge(try await client.export(.chart, ids: chartIDs, concurrency: 4)) }
+        if !chartIDs.isEmpty { current.merge(try await client.export(.chart, ids: chartIDs, concurrency: concurrency)) }
         let datasetIDs = bundle.datasets.compactMap { current.asset(.dataset, uuid: $0.uuid) == nil ? datasetIDByUUID[$0.uuid] : nil }
-        if !datasetIDs.isEmpty { current.merge(try await client.export(.dataset, ids: datasetIDs, concurrency: 4)) }
+        if !datasetIDs.isEmpty { current.merge(try await client.export(.dataset, ids: datasetIDs, concurrency: concurrency)) }
 
         var state = TargetState(dashboards: d, datasets: ds, chartIDs: c, current: current)
         let shared = PromotionPlanner.updatedShared(bundle, target: state, scope: scope)
