@@ -107,6 +107,36 @@ struct PromotionLiveTests {
             #expect(again.status == "ready", "\(again.error ?? "")")
             #expect(again.items.allSatisfy { $0.action == .unchanged }, "\(again.items.filter { $0.action != .unchanged })")
 
+            // 3b. A plan is applied only to the target it was made against: change prod after
+            // planning and the apply refuses, writing nothing.
+            let kpiChart = try #require(chartIDs[orderTotalUUID])
+            try await prod.sendJSON("PUT", "/api/v1/chart/\(kpiChart)", body: .map(["description": .string("edited on prod after the plan")]))
+            let staleApply = try await t.apply(again.id)
+            let staleTask = try await t.waitFor(staleApply.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            #expect(staleTask.status == .failed)
+            #expect(staleTask.error?.contains("changed since the plan") == true, "\(staleTask.error ?? "")")
+            #expect(try await t.request(.GET, "/api/promotions/plans/\(again.id)").json()["status"]?.stringValue == "stale")
+            #expect(try await prod.getJSON("/api/v1/chart/\(kpiChart)")["result"]?["description"]?.stringValue == "edited on prod after the plan")
+            try await prod.sendJSON("PUT", "/api/v1/chart/\(kpiChart)", body: .map(["description": .null]))
+
+            // 3c. A chart that can't query on the target makes the promotion partial, not
+            // succeeded: "Dev only" reads a table prod doesn't have.
+            let devOnly = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["dev-only"])))
+            let devOnlyApply = try await t.apply(devOnly.id)
+            let devOnlyTask = try await t.waitFor(devOnlyApply.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            #expect(devOnlyTask.status == .partial)
+            let devOnlyReport = try await t.request(.GET, "/api/promotions/\(devOnlyApply.id)").json()
+            #expect(devOnlyReport["status"]?.stringValue == "partial")
+            #expect(devOnlyReport["report"]?["chartsFailed"]?.intValue == 1)
+            let reasons = devOnlyReport["report"]?["dashboards"]?.listValue?.first?["reasons"]?.listValue?.compactMap(\.stringValue) ?? []
+            #expect(reasons.contains { $0.contains("Dev-only total") }, "\(reasons)")
+            let cleanup = try await t.request(.POST, "/api/promotions/\(devOnlyApply.id)/rollback", json: RollbackInput(deleteCreated: true))
+            let cleanupBody = try cleanup.json()
+            let cleanupTask = try #require(cleanupBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            #expect(try await t.waitFor(cleanupTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            let devOnlyUUID = try #require(devManifest["promo"]?["dashboards"]?["dev-only"]?["uuid"]?.stringValue)
+            #expect(try await prod.idsByUUID(.dashboard)[devOnlyUUID] == nil)
+
             // 4. Cascade: a changed chart and a new dataset metric on dev both reach prod.
             let productChart = try #require(devManifest["promo"]?["charts"]?["Orders by product"]?["id"]?.intValue)
             let productUUID = try #require(devManifest["promo"]?["charts"]?["Orders by product"]?["uuid"]?.stringValue)
@@ -186,7 +216,8 @@ struct PromotionLiveTests {
             proxy.mode = .proxy(to: prodURL, dieAfterImports: nil)
             let undo = try await t.request(.POST, "/api/promotions/\(crashed.id)/rollback", json: RollbackInput())
             #expect(undo.status == .accepted, "\(undo.body.string)")
-            let undoTask = try #require(try undo.json()["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            let undoBody = try undo.json()
+            let undoTask = try #require(undoBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
             #expect(try await t.waitFor(undoTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
             let restoredAfterCrash = try await prod.export(.chart, ids: [prodProductID])
             for kind in [AssetKind.chart, .dataset] {
@@ -201,7 +232,8 @@ struct PromotionLiveTests {
             proxy.mode = .proxy(to: prodURL, dieAfterImports: nil)
             let undoFirst = try await t.request(.POST, "/api/promotions/\(first.id)/rollback", json: RollbackInput(deleteCreated: true))
             #expect(undoFirst.status == .accepted, "\(undoFirst.body.string)")
-            let undoFirstTask = try #require(try undoFirst.json()["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            let undoFirstBody = try undoFirst.json()
+            let undoFirstTask = try #require(undoFirstBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
             #expect(try await t.waitFor(undoFirstTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
             let leftDashboards = try await prod.idsByUUID(.dashboard), leftCharts = try await prod.idsByUUID(.chart)
             let leftDatasets = try await prod.idsByUUID(.dataset)

@@ -71,6 +71,10 @@ def make_orders(path, env):
     rows = [(r, p, (i + 2) * (j + 1) * factor) for i, r in enumerate(["north", "south", "east"])
             for j, p in enumerate(["alpha", "beta"])]
     con.executemany("INSERT INTO orders VALUES (?, ?, ?)", rows)
+    con.execute("DROP TABLE IF EXISTS dev_only")
+    if env == "dev":  # a table prod lacks: a chart on it can't query there
+        con.execute("CREATE TABLE dev_only (amount INTEGER)")
+        con.execute("INSERT INTO dev_only VALUES (1)")
     con.commit()
     con.close()
     return sum(r[2] for r in rows)
@@ -290,7 +294,23 @@ def seed_promotion_source(sup, manifest, sales_db, pg_db):
     for name, cid in charts.items():
         dashes = ([d1] if name in tab_a + tab_b else []) + ([d2] if name in kpis else [])
         sup.call("PUT", f"/api/v1/chart/{cid}", json={"dashboards": dashes})
-    promo["dashboards"] = {"regional-orders": {"id": d1}, "order-kpis": {"id": d2}}
+    # "Dev only" shows a chart on a table prod doesn't have: its promotion can't verify.
+    dev_only = sup.call("POST", "/api/v1/dataset/", json={"database": sales_db, "table_name": "dev_only", "schema": "main"})["id"]
+    params, qc = query_context(dev_only, [], "big_number_total")
+    broken = sup.call("POST", "/api/v1/chart/", json={"slice_name": "Dev-only total", "viz_type": "big_number_total", "datasource_id": dev_only,
+                                                       "datasource_type": "table", "params": params, "query_context": qc})["id"]
+    broken_uuid = sup.call("GET", f"/api/v1/chart/{broken}")["result"]["uuid"]
+    p3 = {"DASHBOARD_VERSION_KEY": "v2", "ROOT_ID": {"type": "ROOT", "id": "ROOT_ID", "children": ["GRID_ID"]},
+          "GRID_ID": {"type": "GRID", "id": "GRID_ID", "children": ["ROW-d"], "parents": ["ROOT_ID"]},
+          "ROW-d": {"type": "ROW", "id": "ROW-d", "children": ["CHART-d0"], "parents": ["ROOT_ID", "GRID_ID"], "meta": {}},
+          "CHART-d0": {"type": "CHART", "id": "CHART-d0", "children": [], "parents": ["ROOT_ID", "GRID_ID", "ROW-d"],
+                       "meta": {"chartId": broken, "uuid": broken_uuid, "width": 4, "height": 50, "sliceName": "Dev-only total"}}}
+    d3 = sup.call("POST", "/api/v1/dashboard/", json={"dashboard_title": "Dev only", "slug": "dev-only", "published": True,
+                                                       "position_json": json.dumps(p3), "json_metadata": json.dumps({"native_filter_configuration": []})})["id"]
+    sup.call("PUT", f"/api/v1/chart/{broken}", json={"dashboards": [d3]})
+    promo["charts"]["Dev-only total"] = {"id": broken}
+    promo["datasets"]["dev_only"] = {"id": dev_only}
+    promo["dashboards"] = {"regional-orders": {"id": d1}, "order-kpis": {"id": d2}, "dev-only": {"id": d3}}
     manifest["promo"] = promo
 
 
