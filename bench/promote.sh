@@ -79,10 +79,15 @@ def wait(task):
         if t["status"] in ("succeeded", "failed", "partial", "awaiting_input"):
             return t
         time.sleep(0.1)
-def ts(s): return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
-def steps(task):
-    lines = call("GET", f"/api/tasks/{task}/logs?source=engine&per_page=200")["items"]
-    return {l["message"]: ts(l["at"]) for l in lines}
+import sqlite3, os
+store = os.path.join(os.environ["FERRY_TEST_DIR"], "ferry", "ferry.sqlite")
+def steps(task):  # from the store: the API shows whole seconds
+    con = sqlite3.connect(store)
+    rows = con.execute("SELECT message, at FROM task_logs WHERE task_id = ? AND source = 'engine' ORDER BY seq", (task.upper(),)).fetchall()
+    if not rows:
+        rows = con.execute("SELECT message, at FROM task_logs WHERE lower(task_id) = ? AND source = 'engine' ORDER BY seq", (task.lower(),)).fetchall()
+    con.close()
+    return {m: float(at) for m, at in rows}
 t0 = time.time()
 plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-", "concurrency": conc})
 p = wait(plan["taskId"]); assert p["status"] == "succeeded", p
@@ -94,7 +99,7 @@ ap = call("POST", f"/api/promotions/{plan['id']}/apply", {"concurrency": conc})
 a = wait(ap["taskId"])
 total_apply = time.time() - t1
 s = steps(ap["taskId"])
-start = ts(a["startedAt"]); verify_at = next(v for k, v in s.items() if k.startswith("verifying")); record_at = next(v for k, v in s.items() if k.startswith("recording"))
+start = next(v for k, v in s.items() if k.startswith("started on")); verify_at = next(v for k, v in s.items() if k.startswith("verifying")); record_at = next(v for k, v in s.items() if k.startswith("recording"))
 promo = call("GET", f"/api/promotions/{ap['id']}")
 print(json.dumps({"status": a["status"], "plan_s": round(plan_s, 2), "export_in_plan_s": round(export_s, 2),
                   "apply_s": round(verify_at - start, 2), "verify_s": round(record_at - verify_at, 2), "apply_task_s": round(total_apply, 2),
