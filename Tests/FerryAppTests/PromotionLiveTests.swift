@@ -72,6 +72,8 @@ struct PromotionLiveTests {
             #expect(promotion.status == "succeeded")
             #expect(promotion.report?["passed"]?.boolValue == true)
             #expect(promotion.report?["chartsChecked"]?.intValue == 4)
+            let batchedChecks = try await t.logs(first.taskId, "search=in%20one%20request").items
+            #expect(batchedChecks.count == 2, "one chart-data request per target dataset (orders, revenue)")
 
             // prod's connections are untouched: same uuids and URIs.
             let prodDatabasesAfter = try await prod.databaseRefs()
@@ -130,6 +132,7 @@ struct PromotionLiveTests {
             #expect(devOnlyReport["report"]?["chartsFailed"]?.intValue == 1)
             let reasons = devOnlyReport["report"]?["dashboards"]?.listValue?.first?["reasons"]?.listValue?.compactMap(\.stringValue) ?? []
             #expect(reasons.contains { $0.contains("Dev-only total") }, "\(reasons)")
+            #expect(try await t.logs(devOnlyApply.taskId, "search=one%20by%20one").items.count == 1, "the failed batch was re-checked chart by chart")
             let cleanup = try await t.request(.POST, "/api/promotions/\(devOnlyApply.id)/rollback", json: RollbackInput(deleteCreated: true))
             let cleanupBody = try cleanup.json()
             let cleanupTask = try #require(cleanupBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))

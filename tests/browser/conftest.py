@@ -65,3 +65,8 @@ def promo_envs(ferry_url, dev_superset):
         except urllib.error.HTTPError as e:
             assert e.code == 409, e.read()
     return "cli-dev", "cli-prod"
+
+
+def pytest_collection_modifyitems(items):
+    """Promotion flows add environments; run them after the flows that start from an empty store."""
+    items.sort(key=lambda item: "promote" in item.nodeid)

@@ -162,6 +162,30 @@ extension SupersetClient {
         return ChartDataResult(rowCount: first["rowcount"]?.intValue ?? rows.count, rows: rows)
     }
 
+    /// Runs several query objects against one dataset in one `POST /api/v1/chart/data`.
+    /// Superset runs them one by one and fails the whole request (HTTP 400) when any of them
+    /// fails, so a throw means "at least one of these doesn't query": ask chart by chart.
+    /// - Returns: one result per query, in order.
+    public func chartDataBatch(datasetID: Int, queries: [BundleValue]) async throws -> [ChartDataResult] {
+        let body = BundleValue.map([
+            "datasource": .map(["id": .int(datasetID), "type": .string("table")]), "queries": .list(queries),
+            "result_format": .string("json"), "result_type": .string("full"), "force": .bool(false),
+        ])
+        let response = try await authorized(
+            method: "POST", path: "/api/v1/chart/data", body: Data(body.jsonText().utf8), contentType: "application/json", write: true,
+            timeout: configuration.bulkTimeout)
+        guard response.status == 200 else { throw Self.error(for: response, context: "chart data for dataset \(datasetID)") }
+        let results = try Self.json(response, context: "chart data")["result"]?.listValue ?? []
+        guard results.count == queries.count else {
+            throw SupersetError.invalidResponse("chart data for dataset \(datasetID): \(results.count) results for \(queries.count) queries")
+        }
+        return try results.map { r in
+            if let error = r["error"]?.stringValue, !error.isEmpty { throw SupersetError.http(status: 200, message: error) }
+            let rows = (r["data"]?.listValue ?? []).compactMap(\.mapValue)
+            return ChartDataResult(rowCount: r["rowcount"]?.intValue ?? rows.count, rows: rows)
+        }
+    }
+
     /// A generic JSON GET for operations not wrapped yet.
     public func getJSON(_ path: String, query: String? = nil) async throws -> BundleValue {
         let response = try await authorized(method: "GET", path: path, query: query, write: false)

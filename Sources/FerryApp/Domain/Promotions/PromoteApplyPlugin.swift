@@ -126,7 +126,7 @@ struct PromoteApplyPlugin: Plugin {
 
         try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
         let report = try await PromotionVerifier.verify(bundle: bundle, client: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,
-                                                         concurrency: concurrency, context: context)
+                                                         datasetIDs: try await target.idsByUUID(.dataset), concurrency: concurrency, context: context)
 
         try await context.step("recording history", progress: 95)
         let now = context.now()
