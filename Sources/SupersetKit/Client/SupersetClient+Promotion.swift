@@ -101,6 +101,16 @@ extension SupersetClient {
         Set((try await getJSON("/api/v1/dashboard/\(id)/charts")["result"]?.listValue ?? []).compactMap { $0["id"]?.intValue })
     }
 
+    /// Dashboard id -> ids of its member charts, for every dashboard, from one paged chart list.
+    public func membersByDashboard() async throws -> [Int: Set<Int>] {
+        var out: [Int: Set<Int>] = [:]
+        for row in try await listRows(.chart, columns: ["id", "dashboards.id"]) {
+            guard let chart = row["id"]?.intValue else { continue }
+            for d in row["dashboards"]?.listValue ?? [] { if let id = d["id"]?.intValue { out[id, default: []].insert(chart) } }
+        }
+        return out
+    }
+
     /// Replaces a dashboard's json_metadata.
     public func updateDashboardMetadata(id: Int, metadata: BundleValue) async throws {
         try await sendJSON("PUT", "/api/v1/dashboard/\(id)", body: .map(["json_metadata": .string(metadata.jsonText())]))

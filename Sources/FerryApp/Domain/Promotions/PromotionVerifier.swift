@@ -83,11 +83,10 @@ enum PromotionVerifier {
             }
         }
         try Task.checkCancellation()
+        let members = try await client.membersByDashboard()
         let details = try await bundle.dashboards.concurrentMap(limit: concurrency) { dashboard -> [String] in
             guard let id = dashboardIDs[dashboard.uuid] else { return ["not found on the target"] }
-            async let detail = client.dashboardDetail(id: id)
-            async let members = client.memberChartIDs(ofDashboard: id)
-            return DashboardCheck.problems(try await detail, members: try await members)
+            return DashboardCheck.problems(try await client.dashboardDetail(id: id), members: members[id] ?? [])
         }
 
         var dashboards: [BundleValue] = []
