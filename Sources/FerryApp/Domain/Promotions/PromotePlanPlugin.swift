@@ -152,9 +152,12 @@ struct PromotePlanPlugin: Plugin {
             let schema = JSONSchema(.map([
                 "type": .string("object"), "required": .list([.string("targetDatabase")]), "additionalProperties": .bool(false),
                 "properties": .map([
-                    "targetDatabase": .map(["type": .string("string"), "enum": .list(ranked.map { .string($0.target.uuid) }),
-                                            "description": .string("uuid of the target connection; suggestions: \(listing)")]),
-                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "description": .string("store the mapping for later promotions")]),
+                    "targetDatabase": .map(["type": .string("string"), "title": .string("Connection on \(target)"),
+                                            "enum": .list(ranked.map { .string($0.target.uuid) }),
+                                            "x-enumLabels": .list(ranked.map { .string("\($0.target.name) (\($0.target.backend), \($0.confidence)%)") }),
+                                            "description": .string("The source connection's URI and credentials never reach \(target).")]),
+                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "title": .string("Remember this mapping"),
+                                      "description": .string("store the mapping for later promotions")]),
                 ]),
                 "x-suggestions": .list(ranked.map { .map(["uuid": .string($0.target.uuid), "name": .string($0.target.name),
                                                            "backend": .string($0.target.backend), "confidence": .int($0.confidence)]) }),

@@ -47,6 +47,23 @@ extension TaskDetailPage {
             let schema = request["schema"] ?? .map([:])
             let required = Set(schema["required"]?.listValue?.compactMap(\.stringValue) ?? [])
             let fields = (schema["properties"]?.mapValue ?? [:]).sorted { $0.key < $1.key }.map { name, prop -> HTMLNode in
+                // A closed choice is a select; `x-enumLabels` (same order as `enum`) names the options.
+                if let options = prop["enum"]?.listValue?.compactMap(\.stringValue), !options.isEmpty {
+                    let labels = prop["x-enumLabels"]?.listValue?.compactMap(\.stringValue) ?? []
+                    return H.group([
+                        Components.select("input.\(name)", label: prop["title"]?.stringValue ?? name, options: options.enumerated().map { i, value in
+                            (value: value, label: i < labels.count ? labels[i] : value)
+                        }, selected: options.first),
+                        prop["description"].flatMap(\.stringValue).map { H.el("small", text: $0) } ?? H.group([]),
+                    ])
+                }
+                if prop["type"]?.stringValue == "boolean" {  // absent when unchecked: the handler reads false
+                    return H.el("div", [("class", "field checkbox")], [
+                        H.void("input", [("id", "f-input.\(name)"), ("type", "checkbox"), ("name", "input.\(name)"), ("value", "true"),
+                                         ("checked", H.flag(prop["default"]?.boolValue == true))]),
+                        H.el("label", [("for", "f-input.\(name)")], text: prop["title"]?.stringValue ?? name),
+                    ])
+                }
                 let type: String
                 switch prop["type"]?.stringValue {
                 case "integer", "number": type = "number"
