@@ -99,7 +99,8 @@ extension SupersetClient {
             }
             for _ in 0..<max(1, concurrency) { add() }
             while let (index, data) = try await group.next() {
-                parsing[index] = Task {
+                // Detached: a plain Task would inherit this actor and block the next download.
+                parsing[index] = Task.detached {
                     do { return try reader.read(data) } catch let error as BundleError { throw SupersetError.bundle(error) }
                 }
                 add()
