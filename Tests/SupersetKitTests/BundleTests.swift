@@ -198,3 +198,37 @@ func fixtureExport() throws -> Data {
         #expect(throws: (any Error).self) { try BundleReader().read(data) }
     }
 }
+
+@Suite struct YAMLScalarTests {
+    @Test func plainScalarsAreTypedLikeYAML11AndQuotedOnesStayStrings() throws {
+        let v = try BundleValue.parseYAML("""
+            a: 1
+            b: '1'
+            c: 1.5
+            d: yes
+            e: ~
+            f: 2024-01-01
+            g: -42
+            h: "true"
+            i: 1e3
+            j: Sales by region
+            k:
+            l: .5
+            m: 12:30
+            n: 0x1F
+            """, path: "t.yaml")
+        #expect(v["a"] == .int(1))
+        #expect(v["b"] == .string("1"))
+        #expect(v["c"] == .double(1.5))
+        #expect(v["d"] == .bool(true))
+        #expect(v["e"] == .null)
+        #expect(v["f"] == .string("2024-01-01"), "timestamps stay text")
+        #expect(v["g"] == .int(-42))
+        #expect(v["h"] == .string("true"))
+        #expect(v["i"] == .double(1000))
+        #expect(v["j"] == .string("Sales by region"))
+        #expect(v["k"] == .null)
+        #expect(v["l"] == .double(0.5))
+        #expect(v["n"] == .int(31))
+    }
+}

@@ -7,7 +7,9 @@ extension BundleValue {
     static func parseYAML(_ text: String, path: String) throws -> BundleValue {
         let node: Node?
         do {
-            node = try Yams.compose(yaml: text)
+            // No resolver rules: Yams would run up to seven regular expressions on every plain
+            // scalar, which dominated reading an export. `plainScalar` resolves them instead.
+            node = try Yams.compose(yaml: text, .basic)
         } catch {
             throw BundleError.invalidYAML(path: path, message: String(describing: error))
         }
@@ -17,6 +19,8 @@ extension BundleValue {
 
     init(node: Node, path: String) throws {
         switch node {
+        case .scalar(let scalar) where scalar.style == .plain && scalar.tag.description.isEmpty:
+            self = Self.plainScalar(scalar)
         case .scalar(let scalar):
             switch Tag.Name(rawValue: node.tag.description) {
             case .null: self = .null
@@ -38,6 +42,26 @@ extension BundleValue {
                 out[key] = try BundleValue(node: v, path: path)
             }
             self = .map(out)
+        }
+    }
+
+    /// A plain, untagged scalar as YAML 1.1 (Yams' default rules) types it: null, bool, int,
+    /// float, else a string (timestamps stay strings). Only text that starts like a number goes
+    /// through Yams' regular expressions.
+    static func plainScalar(_ scalar: Node.Scalar) -> BundleValue {
+        let s = scalar.string
+        switch s {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE", "yes", "Yes", "YES", "on", "On", "ON": return .bool(true)
+        case "false", "False", "FALSE", "no", "No", "NO", "off", "Off", "OFF": return .bool(false)
+        default: break
+        }
+        guard let first = s.utf8.first, (48...57).contains(first) || first == 43 || first == 45 || first == 46 else { return .string(s) }
+        let typed = Node.Scalar(s)
+        switch Resolver.default.resolveTag(of: Node.scalar(typed)) {
+        case .int: return Int.construct(from: typed).map(BundleValue.int) ?? .string(s)
+        case .float: return Double.construct(from: typed).map(BundleValue.double) ?? .string(s)
+        default: return .string(s)
         }
     }
 
