@@ -58,15 +58,18 @@ superset_start() { # name port template-dir
 }
 
 superset_stop() { # name
-  local dir="$FERRY_TEST_DIR/superset-$1"
-  for f in "$dir/gunicorn.pid" "$dir/launcher.pid"; do
-    [ -f "$f" ] || continue
-    local pid; pid=$(cat "$f")
-    kill "$pid" 2>/dev/null || true
+  # gunicorn's master stops its workers on TERM; killing the master outright orphans them (they
+  # kept running and skewed later benchmarks), so wait for it, then kill whatever is left.
+  local dir="$FERRY_TEST_DIR/superset-$1" master="" pids=()
+  [ -f "$dir/gunicorn.pid" ] && master=$(cat "$dir/gunicorn.pid")
+  if [ -n "$master" ]; then pids=("$master" $(pgrep -P "$master" 2>/dev/null || true)); fi
+  [ -f "$dir/launcher.pid" ] && pids+=("$(cat "$dir/launcher.pid")")
+  [ ${#pids[@]} -eq 0 ] && return 0
+  kill "${pids[@]}" 2>/dev/null || true
+  for _ in $(seq 1 50); do
+    kill -0 "${pids[@]}" 2>/dev/null || return 0
+    sleep 0.1
   done
-  sleep 0.5
-  for f in "$dir/gunicorn.pid" "$dir/launcher.pid"; do
-    [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null || true
-  done
+  kill -9 "${pids[@]}" 2>/dev/null || true
   return 0
 }
