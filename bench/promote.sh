@@ -28,8 +28,9 @@ PRESET=$ROOT/.tools/presetcli
 swift build -c release --product ferry >/dev/null
 BIN="$(swift build -c release --show-bin-path)/ferry"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pids=(); names=()
-cleanup() { for n in "${names[@]}"; do superset_stop "$n"; done; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+pids=()
+# start() runs in a command substitution (a subshell), so the names are listed here.
+cleanup() { for n in dev floor ferrytarget clitarget; do superset_stop "$n"; done; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 rm -rf "$FERRY_TEST_DIR"; mkdir -p "$FERRY_TEST_DIR"
 superset_template "$ROOT/var/test/superset-template"
@@ -37,7 +38,7 @@ superset_template "$ROOT/var/test/superset-template"
 start() { # name -> port
   local port; port=$(free_port)
   superset_start "$1" "$port" "$ROOT/var/test/superset-template" >&2
-  names+=("$1"); echo "$port"
+  echo "$port"
 }
 DEV=$(start dev)
 "$PY" bench/seed_bulk.py --url "http://127.0.0.1:$DEV" --data "$FERRY_TEST_DIR/dev.db" --dashboards "$DASHBOARDS" --charts "$CHARTS"
