@@ -74,6 +74,24 @@ import VaporTesting
 
             let rollback = try await t.request(.POST, "/api/promotions/\(promotion.id)/rollback", json: RollbackInput())
             #expect(rollback.status == .conflict, "still applying")
+
+            // The process dies mid-apply: the engine marks the task interrupted on restart. The
+            // promotion must not stay "applying" forever.
+            let applyTask = try #require(try await TaskModel.find(promotion.taskId, on: t.db))
+            applyTask.status = TaskStatus.interrupted.rawValue
+            try await applyTask.save(on: t.db)
+            #expect(try await t.request(.GET, "/api/promotions/\(promotion.id)").json()["status"]?.stringValue == "failed")
+            let afterCrash = try await t.request(.POST, "/api/promotions/\(promotion.id)/rollback", json: RollbackInput())
+            #expect(try afterCrash.json()["code"]?.stringValue == "nothing_to_roll_back", "it died before its snapshot: nothing was written")
+
+            let second = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "dev", target: "prod", dashboards: ["x"]))
+            let queuedSecond = try second.content.decode(Queued.self, using: JSONDecoder.ferry)
+            let planTask = try #require(try await TaskModel.find(queuedSecond.taskId, on: t.db))
+            planTask.status = TaskStatus.interrupted.rawValue
+            try await planTask.save(on: t.db)
+            let shownPlan = try await t.request(.GET, "/api/promotions/plans/\(queuedSecond.id)").json()
+            #expect(shownPlan["status"]?.stringValue == "failed")
+            #expect(shownPlan["error"]?.stringValue?.contains("interrupted") == true)
         }
     }
 

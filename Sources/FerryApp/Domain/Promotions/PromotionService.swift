@@ -107,7 +107,7 @@ enum PromotionService {
     }
 
     static func rollback(_ id: UUID, _ input: RollbackInput, user: String, engine: TaskEngine, on db: Database) async throws -> TaskModel {
-        guard let promotion = try await PromotionModel.find(id, on: db) else { throw AppError.notFound("Promotion \(id)") }
+        let promotion = try await find(id, on: db)
         guard ["succeeded", "partial", "failed", "rollback_failed"].contains(promotion.status) else {
             throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is \(promotion.status). Roll back once it has finished.")
         }
@@ -126,16 +126,48 @@ enum PromotionService {
 
     static func findPlan(_ id: UUID, on db: Database) async throws -> PromotionPlanModel {
         guard let p = try await PromotionPlanModel.find(id, on: db) else { throw AppError.notFound("Plan \(id)") }
+        try await reconcile(p, on: db)
         return p
     }
 
     static func find(_ id: UUID, on db: Database) async throws -> PromotionModel {
         guard let p = try await PromotionModel.find(id, on: db) else { throw AppError.notFound("Promotion \(id)") }
+        try await reconcile(p, on: db)
         return p
     }
 
     static func list(page: Paging, on db: Database) async throws -> [PromotionModel] {
-        try await PromotionModel.query(on: db).sort(\.$createdAt, .descending).range(((page.page - 1) * page.perPage)..<(page.page * page.perPage)).all()
+        let rows = try await PromotionModel.query(on: db).sort(\.$createdAt, .descending)
+            .range(((page.page - 1) * page.perPage)..<(page.page * page.perPage)).all()
+        for row in rows { try await reconcile(row, on: db) }
+        return rows
+    }
+
+    /// A plan or promotion whose task ended without the plugin recording it (the process was
+    /// killed: the engine marks such tasks `interrupted`; or it was cancelled before it ran)
+    /// would otherwise stay `planning` / `applying` / `rolling_back` forever and block rollback.
+    /// This records what the task's end means. Idempotent.
+    static func reconcile(_ plan: PromotionPlanModel, on db: Database) async throws {
+        guard plan.status == "planning", let taskID = plan.taskID, let task = try await TaskModel.find(taskID, on: db),
+              let status = TaskStatus(rawValue: task.status), status.isFinished else { return }
+        plan.status = "failed"
+        plan.error = plan.error ?? "The plan task ended \(status.rawValue) before the plan was made. Make a new plan."
+        try await plan.save(on: db)
+    }
+
+    static func reconcile(_ promotion: PromotionModel, on db: Database) async throws {
+        let watched: UUID?
+        switch promotion.status {
+        case "applying": watched = promotion.taskID
+        case "rolling_back": watched = promotion.rollbackTaskID
+        default: return
+        }
+        guard let taskID = watched, let task = try await TaskModel.find(taskID, on: db),
+              let status = TaskStatus(rawValue: task.status), status.isFinished else { return }
+        // The plugins record every normal end themselves; a finished task here ended abnormally.
+        promotion.status = promotion.status == "applying" ? "failed" : "rollback_failed"
+        promotion.finishedAt = promotion.finishedAt ?? task.finishedAt
+        try await promotion.save(on: db)
     }
 
     static func history(target: String?, dashboard: String?, on db: Database) async throws -> [DashboardHistoryModel] {
