@@ -3,8 +3,10 @@ import Foundation
 import SQLKit
 import SupersetKit
 
-/// Built-in: deletes finished tasks (and their logs) older than `days`. Ferry schedules it
-/// daily ("Prune old tasks"); the schedule can be changed or disabled like any other.
+/// Built-in: deletes finished tasks (and their logs) older than `days`, and promotion plans
+/// that were never applied (with the bundles they hold). Applied plans, promotions, their
+/// snapshots and dashboard history are kept. Ferry schedules it daily ("Prune old tasks"); the
+/// schedule can be changed or disabled like any other.
 struct PruneTasksPlugin: Plugin {
     let id = "maintenance.prune_tasks"
     let name = "Prune old tasks"
@@ -36,7 +38,12 @@ struct PruneTasksPlugin: Plugin {
             }
         }
         context.log(.info, "deleted \(ids.count) tasks older than \(days) days", source: "storage")
-        return .succeeded(.map(["deleted": .int(ids.count), "days": .int(days)]))
+        try await context.step("deleting unapplied promotion plans", progress: 80)
+        let plans = try await PromotionPlanModel.query(on: context.db).filter(\.$status ~~ ["ready", "failed", "stale"])
+            .filter(\.$createdAt < cutoff).all()
+        for plan in plans { try await plan.delete(on: context.db) }
+        context.log(.info, "deleted \(plans.count) promotion plans never applied, older than \(days) days", source: "storage")
+        return .succeeded(.map(["deleted": .int(ids.count), "plansDeleted": .int(plans.count), "days": .int(days)]))
     }
 }
 
