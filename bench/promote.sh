@@ -83,6 +83,13 @@ def call(method, path, body=None):
         return json.loads(r.read() or b"null")
 for name, p in [("dev", dev), ("prod", prod)]:
     call("POST", "/api/environments", {"name": name, "url": f"http://127.0.0.1:{p}", "authProvider": "db", "username": "admin", "password": "admin", "stage": name})
+# Adding an environment starts its inventory sync, which lists every asset of that Superset;
+# let both finish so they don't compete with the timed promotion for the Supersets' CPU.
+for _ in range(600):
+    envs = call("GET", "/api/environments")["items"]
+    if all((e.get("sync") or {}).get("status") in ("succeeded", "failed") for e in envs):
+        break
+    time.sleep(0.2)
 for row in call("GET", "/api/mappings/suggestions?source=dev&target=prod")["items"]:
     t = row["suggestions"][0]["target"]
     call("PUT", "/api/mappings", {"source": "dev", "target": "prod", "sourceDatabaseUuid": row["source"]["uuid"], "targetDatabaseUuid": t["uuid"]})
