@@ -100,11 +100,13 @@ struct PromoteApplyPlugin: Plugin {
         try await importBatches(.dashboard, uuids: imported, bundle: bundle, client: target, batchSize: batchSize, context: context, progress: 50)
 
         try await context.step("pointing dashboard filters at \(plan.targetEnv)'s charts", progress: 65)
-        let chartIDs = try await target.idsByUUID(.chart)
-        let dashboardIDs = try await target.idsByUUID(.dashboard)
+        // The target's ids after the import, read at once (three paged lists).
+        async let chartList = target.idsByUUID(.chart)
+        async let dashboardList = target.idsByUUID(.dashboard)
+        async let datasetList = target.idsByUUID(.dataset)
+        let (chartIDs, dashboardIDs, datasetIDs) = try await (chartList, dashboardList, datasetList)
         // Built from the source and written without reading the target first (one PUT per
         // dashboard); dashboards with legacy filter keys are read back and fixed instead.
-        let datasetIDs = try await target.idsByUUID(.dataset)
         let remapped = try await imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }.concurrentMap(limit: concurrency) { uuid, id in
             guard let source = bundle.asset(.dashboard, uuid: uuid) else { return nil as String? }
             let metadata = source["metadata"] ?? .map([:])
@@ -126,7 +128,7 @@ struct PromoteApplyPlugin: Plugin {
 
         try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
         let report = try await PromotionVerifier.verify(bundle: bundle, client: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,
-                                                         datasetIDs: try await target.idsByUUID(.dataset), concurrency: concurrency, context: context)
+                                                         datasetIDs: datasetIDs, concurrency: concurrency, context: context)
 
         try await context.step("recording history", progress: 95)
         let now = context.now()
