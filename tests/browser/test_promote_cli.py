@@ -35,3 +35,27 @@ def test_bad_usage_and_unknown_dashboards_are_clear(ferry_url, promo_envs):
     r = promote(ferry_url, "--from", src, "--to", dst, "--dashboard", "no-such-dashboard", "--dry-run")
     assert r.returncode == 1
     assert "No dashboard 'no-such-dashboard'" in r.stdout + r.stderr
+
+
+def test_an_unmapped_database_exits_four_and_cancels_its_plan(ferry_url, dev_superset):
+    import os as _os
+    from conftest import api
+    prod = _os.environ["FERRY_TEST_SUPERSET_PROD_URL"].rstrip("/")
+    for name, url in [("cli4-dev", dev_superset), ("cli4-prod", prod)]:
+        try:
+            api(ferry_url, "POST", "/api/environments", {"name": name, "url": url, "authProvider": "db", "username": "admin",
+                                                         "password": "admin", "verifyTLS": True, "stage": "dev"})
+        except Exception:
+            pass
+    for m in api(ferry_url, "GET", "/api/mappings?source=cli4-dev&target=cli4-prod")["items"]:
+        api(ferry_url, "DELETE", f"/api/mappings/{m['id']}")
+    r = promote(ferry_url, "--from", "cli4-dev", "--to", "cli4-prod", "--dashboard", "order-kpis", "--dry-run")
+    assert r.returncode == 4, r.stdout + r.stderr
+    assert "Map source database" in r.stdout + r.stderr
+    import time
+    for _ in range(50):  # the waiting plan is cancelled, freeing both environments' task slots
+        plans = api(ferry_url, "GET", "/api/tasks?plugin=promote.plan&environment=cli4-prod")["items"]
+        if plans and plans[0]["status"] == "cancelled":
+            break
+        time.sleep(0.2)
+    assert plans[0]["status"] == "cancelled", plans[0]

@@ -47,7 +47,9 @@ struct PromoteCommand: AsyncCommand {
         let planned = try await api.wait(task: planTask, console: context.console, bar: false)
         if planned["status"]?.stringValue == "awaiting_input" {
             context.console.error("The plan needs input: \(planned["inputRequest"]?["prompt"]?.stringValue ?? "?")")
-            context.console.error("Map the database (PUT /api/mappings or the Promote page), then run again. The plan task keeps waiting until it times out.")
+            // A waiting plan holds both environments' task slots: don't leave it behind.
+            _ = try? await api.send("POST", "/api/tasks/\(planTask)/cancel", nil, console: context.console)
+            context.console.error("Nothing was written. Map the database (--map SOURCE=TARGET, PUT /api/mappings or the Promote page), then run again.")
             throw ExitCode(4)
         }
         guard planned["status"]?.stringValue == "succeeded" else {
