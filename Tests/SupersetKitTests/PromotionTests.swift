@@ -120,14 +120,14 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         let target = promotionBundle(chartIDs: (402, 77), datasetID: 9)
         for kind in [AssetKind.dataset, .chart, .dashboard] {
             for asset in source.all(kind) {
-                #expect(CanonicalAsset.text(of: asset, in: source) == CanonicalAsset.text(of: target.asset(kind, uuid: asset.uuid)!, in: target), "\(kind)")
+                #expect(CanonicalAsset.text(of: asset) == CanonicalAsset.text(of: target.asset(kind, uuid: asset.uuid)!), "\(kind)")
             }
         }
         var changed = target
         var chart = changed.asset(.chart, uuid: "chart-a")!
         chart["params"]?["viz_type"] = .string("bar")
         changed.insert(chart)
-        #expect(CanonicalAsset.changedFields(source.asset(.chart, uuid: "chart-a")!, in: source, chart, in: changed) == ["params"])
+        #expect(CanonicalAsset.changedFields(source.asset(.chart, uuid: "chart-a")!, chart) == ["params"])
     }
 
     @Test func importDefaultsDoNotCountAsChanges() {
@@ -139,7 +139,7 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         dash["metadata"]?["refresh_frequency"] = .int(0)
         dash["metadata"]?["cross_filters_enabled"] = .bool(true)
         target.insert(dash)
-        #expect(CanonicalAsset.text(of: dash, in: target) == CanonicalAsset.text(of: source.asset(.dashboard, uuid: "dash-1")!, in: source))
+        #expect(CanonicalAsset.text(of: dash) == CanonicalAsset.text(of: source.asset(.dashboard, uuid: "dash-1")!))
     }
 
     func target(current: AssetBundle = AssetBundle(), dashboards: [TargetState.Dashboard] = [], datasets: [TargetState.Dataset] = [],
@@ -193,6 +193,19 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         let print1 = PromotionPlanner.fingerprint(bundle, target: state)
         state.chartDashboards = ["chart-a": ["dash-1"]]
         #expect(PromotionPlanner.fingerprint(bundle, target: state) != print1, "the fingerprint notices a target change")
+    }
+}
+
+@Suite struct RefusalTests {
+    @Test func blockingConflictsWinAndSharedOnesNeedAcceptance() {
+        let shared = PlanItem(kind: .chart, uuid: "c", name: "C", action: .conflict, reasons: ["shared"])
+        let blocking = PlanItem(kind: .dashboard, uuid: "d", name: "D", action: .conflict, reasons: ["slug"], blocking: true)
+        let update = PlanItem(kind: .chart, uuid: "u", name: "U", action: .update)
+        #expect(PromotionPlanner.refusal([update], acceptShared: false) == nil)
+        #expect(PromotionPlanner.refusal([update, shared], acceptShared: false) == .sharedNotAccepted)
+        #expect(PromotionPlanner.refusal([update, shared], acceptShared: true) == nil)
+        #expect(PromotionPlanner.refusal([shared, blocking], acceptShared: true) == .blocking(blocking, count: 1))
+        #expect(PromotionPlanner.Refusal.blocking(blocking, count: 1).message.contains("dashboard 'D': slug"))
     }
 }
 

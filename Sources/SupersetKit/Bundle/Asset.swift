@@ -24,6 +24,16 @@ public enum AssetKind: String, Sendable, CaseIterable, Codable, Comparable {
         }
     }
 
+    /// The import endpoint that overwrites assets of this kind (each imports what they reference).
+    public var importType: ImportType {
+        switch self {
+        case .database: return .database
+        case .dataset: return .dataset
+        case .chart: return .chart
+        case .dashboard: return .dashboard
+        }
+    }
+
     /// Superset's REST resource name (`/api/v1/<resource>/`).
     public var resource: String { self == .chart ? "chart" : rawValue }
 

@@ -31,15 +31,22 @@ extension SupersetClient {
             latencyMilliseconds: latency)
     }
 
-    /// Lists every asset of a kind, paging to the end (pages of `pageSize`, capped at 100 by
-    /// Superset). Rows are de-duplicated by id.
+    /// Lists every asset of a kind (Superset's default list columns).
     public func list(_ kind: AssetKind) async throws -> [RemoteAsset] {
-        var out: [RemoteAsset] = []
+        try await listRows(kind).compactMap { RemoteAsset(kind: kind, row: $0) }
+    }
+
+    /// Every row of a list endpoint, only `columns` when given, paging to the end in pages of
+    /// `pageSize` (capped at 100 by Superset). Rows are de-duplicated by id.
+    public func listRows(_ kind: AssetKind, columns: [String]? = nil) async throws -> [BundleValue] {
+        var out: [BundleValue] = []
         var seen = Set<Int>()
         var page = 0
         let size = min(max(configuration.pageSize, 1), 100)
         while true {
-            let q = Rison.object([("page", .int(page)), ("page_size", .int(size))])
+            let fields: [(String, Rison)] = (columns.map { [("columns", Rison.list($0.map(Rison.string)))] } ?? [])
+                + [("page", .int(page)), ("page_size", .int(size))]
+            let q = Rison.object(fields)
             let response = try await authorized(method: "GET", path: "/api/v1/\(kind.resource)/", query: "q=\(q.queryValue)", write: false)
             guard response.status == 200 else { throw Self.error(for: response, context: "list \(kind.rawValue)s") }
             let json = try Self.json(response, context: "list \(kind.rawValue)s")
@@ -48,10 +55,10 @@ extension SupersetClient {
             }
             if rows.isEmpty { break }
             for row in rows {
-                guard let asset = RemoteAsset(kind: kind, row: row), seen.insert(asset.id).inserted else { continue }
-                out.append(asset)
+                if let id = row["id"]?.intValue, !seen.insert(id).inserted { continue }
+                out.append(row)
             }
-            if let total = json["count"]?.intValue, seen.count >= total { break }
+            if let total = json["count"]?.intValue, out.count >= total { break }
             if rows.count < size { break }
             page += 1
         }

@@ -18,21 +18,6 @@ public struct DashboardDetail: Sendable {
 }
 
 extension SupersetClient {
-    /// Rows of a list endpoint with the given columns, every page.
-    public func listRows(_ kind: AssetKind, columns: [String]) async throws -> [BundleValue] {
-        var out: [BundleValue] = []
-        var page = 0
-        while true {
-            let q = Rison.object([("columns", .list(columns.map(Rison.string))), ("page", .int(page)), ("page_size", 100)])
-            let json = try await getJSON("/api/v1/\(kind.resource)/", query: "q=\(q.queryValue)")
-            let rows = json["result"]?.listValue ?? []
-            out += rows
-            if rows.count < 100 || (json["count"]?.intValue).map({ out.count >= $0 }) == true { break }
-            page += 1
-        }
-        return out
-    }
-
     /// Every database connection with its masked URI (one call per connection: the list
     /// endpoint does not show URIs).
     public func databaseRefs() async throws -> [DatabaseRef] {

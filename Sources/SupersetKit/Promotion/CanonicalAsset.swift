@@ -9,9 +9,10 @@ import Foundation
 /// (dataset columns and metrics, chart id scopes) are sorted. Two assets are the same on both
 /// sides exactly when their canonical forms are equal.
 public enum CanonicalAsset {
-    /// The canonical fields of `asset`, read in the context of its own `bundle` (which maps that
-    /// instance's ids to uuids).
-    public static func fields(of asset: Asset, in bundle: AssetBundle) -> [String: BundleValue] {
+    /// The canonical fields of `asset`. Each asset carries what maps its instance's ids to uuids
+    /// (a dashboard's layout names each chart's id and uuid; charts and datasets name their
+    /// parents by uuid), so no other file is needed.
+    public static func fields(of asset: Asset) -> [String: BundleValue] {
         var f = asset.fields
         f.removeValue(forKey: "version")
         switch asset.kind {
@@ -71,13 +72,13 @@ public enum CanonicalAsset {
     ]
 
     /// The canonical text (sorted-key JSON) of an asset.
-    public static func text(of asset: Asset, in bundle: AssetBundle) -> String {
-        BundleValue.map(fields(of: asset, in: bundle)).jsonText()
+    public static func text(of asset: Asset) -> String {
+        BundleValue.map(fields(of: asset)).jsonText()
     }
 
     /// Top-level fields whose canonical values differ, sorted.
-    public static func changedFields(_ a: Asset, in ba: AssetBundle, _ b: Asset, in bb: AssetBundle) -> [String] {
-        let fa = fields(of: a, in: ba), fb = fields(of: b, in: bb)
+    public static func changedFields(_ a: Asset, _ b: Asset) -> [String] {
+        let fa = fields(of: a), fb = fields(of: b)
         return Set(fa.keys).union(fb.keys).filter { (fa[$0] ?? .null) != (fb[$0] ?? .null) }.sorted()
     }
 

@@ -82,7 +82,7 @@ public enum PromotionPlanner {
         guard scope == .cascade else { return ([], []) }
         func differs(_ a: Asset) -> Bool {
             guard let t = target.current.asset(a.kind, uuid: a.uuid) else { return false }
-            return CanonicalAsset.text(of: a, in: bundle) != CanonicalAsset.text(of: t, in: target.current)
+            return CanonicalAsset.text(of: a) != CanonicalAsset.text(of: t)
         }
         return (bundle.charts.filter(differs).map(\.uuid), bundle.datasets.filter(differs).map(\.uuid))
     }
@@ -97,56 +97,25 @@ public enum PromotionPlanner {
             let existing = datasetByUUID[dataset.uuid]
             var item = PlanItem(kind: .dataset, uuid: dataset.uuid, name: dataset.name, action: .create, targetID: existing?.id)
             if existing != nil {
-                item.action = .unchanged
-                if let t = target.current.asset(.dataset, uuid: dataset.uuid) {
-                    let changed = CanonicalAsset.changedFields(dataset, in: bundle, t, in: target.current)
-                    if !changed.isEmpty {
-                        if scope == .cascade {
-                            item.action = .update
-                            item.reasons = ["changed: " + changed.joined(separator: ", ")]
-                            let outside = (target.datasetCharts[dataset.uuid] ?? []).filter { !bundleCharts.contains($0) }
-                            if !outside.isEmpty {
-                                item.action = .conflict
-                                item.reasons.append("shared: \(outside.count) chart(s) outside this promotion use it on the target")
-                            }
-                        } else {
-                            item.reasons = ["differs on the target (\(changed.joined(separator: ", "))); the target's version is kept: scope is dashboards"]
-                        }
-                    }
-                }
-            } else {
-                let same = target.datasets.first {
-                    $0.databaseUUID == dataset.databaseUUID && $0.table == dataset.name
-                        && ($0.schema ?? "") == (dataset.string("schema") ?? "") && ($0.catalog ?? "") == (dataset.string("catalog") ?? "")
-                }
-                if let same {
-                    item.action = .conflict
-                    item.blocking = true
-                    item.targetID = same.id
-                    item.reasons = ["same table: target dataset \(same.id) (\(same.uuid)) already reads \(same.schema.map { $0 + "." } ?? "")\(same.table); Superset would adopt it and merge these metrics into it"]
-                }
+                let outside = (target.datasetCharts[dataset.uuid] ?? []).filter { !bundleCharts.contains($0) }
+                judgeExisting(&item, dataset, target: target, scope: scope,
+                              shared: outside.isEmpty ? nil : "shared: \(outside.count) chart(s) outside this promotion use it on the target")
+            } else if let same = target.datasets.first(where: { sameTable($0, dataset) }) {
+                item.action = .conflict
+                item.blocking = true
+                item.targetID = same.id
+                item.reasons = ["same table: target dataset \(same.id) (\(same.uuid)) already reads \(same.schema.map { $0 + "." } ?? "")\(same.table); Superset would adopt it and merge these metrics into it"]
             }
             items.append(item)
         }
 
         for chart in bundle.charts {
             let id = target.chartIDs[chart.uuid]
-            var item = PlanItem(kind: .chart, uuid: chart.uuid, name: chart.name, action: id == nil ? .create : .unchanged, targetID: id)
-            if id != nil, let t = target.current.asset(.chart, uuid: chart.uuid) {
-                let changed = CanonicalAsset.changedFields(chart, in: bundle, t, in: target.current)
-                if !changed.isEmpty {
-                    if scope == .cascade {
-                        item.action = .update
-                        item.reasons = ["changed: " + changed.joined(separator: ", ")]
-                        let outside = (target.chartDashboards[chart.uuid] ?? []).filter { !selection.contains($0) }
-                        if !outside.isEmpty {
-                            item.action = .conflict
-                            item.reasons.append("shared: \(outside.count) dashboard(s) outside this promotion show it on the target")
-                        }
-                    } else {
-                        item.reasons = ["differs on the target (\(changed.joined(separator: ", "))); the target's version is kept: scope is dashboards"]
-                    }
-                }
+            var item = PlanItem(kind: .chart, uuid: chart.uuid, name: chart.name, action: .create, targetID: id)
+            if id != nil {
+                let outside = (target.chartDashboards[chart.uuid] ?? []).filter { !selection.contains($0) }
+                judgeExisting(&item, chart, target: target, scope: scope,
+                              shared: outside.isEmpty ? nil : "shared: \(outside.count) dashboard(s) outside this promotion show it on the target")
             }
             items.append(item)
         }
@@ -154,14 +123,9 @@ public enum PromotionPlanner {
         let dashboardByUUID = Dictionary(target.dashboards.map { ($0.uuid, $0) }, uniquingKeysWith: { a, _ in a })
         for dashboard in bundle.dashboards {
             let existing = dashboardByUUID[dashboard.uuid]
-            var item = PlanItem(kind: .dashboard, uuid: dashboard.uuid, name: dashboard.name, action: existing == nil ? .create : .unchanged, targetID: existing?.id)
-            if existing != nil, let t = target.current.asset(.dashboard, uuid: dashboard.uuid) {
-                let changed = CanonicalAsset.changedFields(dashboard, in: bundle, t, in: target.current)
-                if !changed.isEmpty {
-                    item.action = .update
-                    item.reasons = ["changed: " + changed.joined(separator: ", ")]
-                }
-            }
+            var item = PlanItem(kind: .dashboard, uuid: dashboard.uuid, name: dashboard.name, action: .create, targetID: existing?.id)
+            // A dashboard is the selection itself: its update is always written.
+            if existing != nil { judgeExisting(&item, dashboard, target: target, scope: .cascade, shared: nil) }
             if let slug = dashboard.string("slug"), !slug.isEmpty,
                let other = target.dashboards.first(where: { $0.slug == slug && $0.uuid != dashboard.uuid }) {
                 item.action = .conflict
@@ -173,13 +137,64 @@ public enum PromotionPlanner {
         return items
     }
 
+    /// The verdict on an asset the target already has: `unchanged` when the canonical forms
+    /// agree; else `update` in a cascade (a non-blocking `conflict` when `shared` says who else
+    /// uses it), or `unchanged` with the difference noted when the scope keeps the target's version.
+    private static func judgeExisting(_ item: inout PlanItem, _ asset: Asset, target: TargetState, scope: PromotionScope, shared: String?) {
+        item.action = .unchanged
+        guard let current = target.current.asset(asset.kind, uuid: asset.uuid) else { return }
+        let changed = CanonicalAsset.changedFields(asset, current)
+        guard !changed.isEmpty else { return }
+        guard scope == .cascade else {
+            item.reasons = ["differs on the target (\(changed.joined(separator: ", "))); the target's version is kept: scope is dashboards"]
+            return
+        }
+        item.action = .update
+        item.reasons = ["changed: " + changed.joined(separator: ", ")]
+        if let shared {
+            item.action = .conflict
+            item.reasons.append(shared)
+        }
+    }
+
+    /// Whether a target dataset reads the same physical table as a bundle dataset (same
+    /// connection, catalog, schema and table), which Superset's import would adopt.
+    static func sameTable(_ t: TargetState.Dataset, _ dataset: Asset) -> Bool {
+        t.databaseUUID == dataset.databaseUUID && t.table == dataset.name
+            && (t.schema ?? "") == (dataset.string("schema") ?? "") && (t.catalog ?? "") == (dataset.string("catalog") ?? "")
+    }
+
+    /// Why a plan with these items may not be applied, or nil when it may: a blocking conflict,
+    /// or a shared update the operator hasn't accepted. The API refuses before queuing; the
+    /// apply plugin checks again, since a task can be started without the API's checks.
+    public enum Refusal: Equatable, Sendable {
+        case blocking(PlanItem, count: Int)
+        case sharedNotAccepted
+
+        public var message: String {
+            switch self {
+            case .blocking(let item, let count):
+                return "The plan has \(count) blocking conflict(s), e.g. \(item.kind.rawValue) '\(item.name)': \(item.reasons.joined(separator: "; "))."
+            case .sharedNotAccepted:
+                return "The plan updates charts or datasets that other target dashboards use."
+            }
+        }
+    }
+
+    public static func refusal(_ items: [PlanItem], acceptShared: Bool) -> Refusal? {
+        let blocking = items.filter(\.blocking)
+        if let first = blocking.first { return .blocking(first, count: blocking.count) }
+        if !acceptShared, items.contains(where: { $0.action == .conflict }) { return .sharedNotAccepted }
+        return nil
+    }
+
     /// A stable digest of the target facts a plan was judged on: if it differs at apply time,
     /// the target changed and the plan must be made again.
     public static func fingerprint(_ bundle: AssetBundle, target: TargetState) -> String {
         var lines: [String] = []
         for kind in AssetKind.allCases where kind != .database {
             for asset in bundle.all(kind) {
-                let current = target.current.asset(kind, uuid: asset.uuid).map { CanonicalAsset.text(of: $0, in: target.current) } ?? "-"
+                let current = target.current.asset(kind, uuid: asset.uuid).map { CanonicalAsset.text(of: $0) } ?? "-"
                 lines.append("\(kind.rawValue) \(asset.uuid) \(current)")
             }
         }
@@ -189,8 +204,7 @@ public enum PromotionPlanner {
             lines.append("slug \(slug) \(holders.joined(separator: ","))")
         }
         for dataset in bundle.datasets {
-            let holders = target.datasets.filter { $0.databaseUUID == dataset.databaseUUID && $0.table == dataset.name && ($0.schema ?? "") == (dataset.string("schema") ?? "") }
-                .map(\.uuid).sorted()
+            let holders = target.datasets.filter { sameTable($0, dataset) }.map(\.uuid).sorted()
             lines.append("table \(dataset.uuid) \(holders.joined(separator: ","))")
         }
         for (uuid, users) in target.chartDashboards.sorted(by: { $0.key < $1.key }) { lines.append("users \(uuid) \(users.sorted().joined(separator: ","))") }

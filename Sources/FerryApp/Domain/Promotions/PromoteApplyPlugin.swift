@@ -58,13 +58,13 @@ struct PromoteApplyPlugin: Plugin {
         let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
         let batchSize = context.params["batchSize"]?.intValue ?? 50
         let concurrency = context.params["concurrency"]?.intValue ?? 2
-        if let blocking = items.first(where: \.blocking) {
-            throw TaskFailure("The plan has a blocking conflict: \(blocking.kind.rawValue) '\(blocking.name)': \(blocking.reasons.joined(separator: "; ")).",
-                              next: "Resolve the conflict on the target (or in the source), then make a new plan.")
-        }
-        if items.contains(where: { $0.action == .conflict }), context.params["acceptShared"]?.boolValue != true {
-            throw TaskFailure("The plan updates charts or datasets that other target dashboards share.",
-                              next: "Review the conflicts, then apply again with acceptShared, or narrow the selection.")
+        if let refusal = PromotionPlanner.refusal(items, acceptShared: context.params["acceptShared"]?.boolValue == true) {
+            switch refusal {
+            case .blocking:
+                throw TaskFailure(refusal.message, next: "Resolve the conflict on the target (or in the source), then make a new plan.")
+            case .sharedNotAccepted:
+                throw TaskFailure(refusal.message, next: "Review the conflicts, then apply again with acceptShared, or narrow the selection.")
+            }
         }
 
         try await context.step("checking that \(plan.targetEnv) has not changed since the plan", progress: 5)
@@ -164,12 +164,11 @@ struct PromoteApplyPlugin: Plugin {
     private func importBatches(_ kind: AssetKind, uuids: [String], bundle: AssetBundle, client: SupersetClient, batchSize: Int,
                                context: TaskContext, progress: Int) async throws {
         guard !uuids.isEmpty else { return }
-        let type: ImportType = kind == .dataset ? .dataset : kind == .chart ? .chart : .dashboard
         for start in stride(from: 0, to: uuids.count, by: batchSize) {
             let batch = Array(uuids[start..<min(start + batchSize, uuids.count)])
             try await context.step("importing \(kind.rawValue)s \(start + 1)-\(start + batch.count) of \(uuids.count)", progress: progress)
             do {
-                try await client.importBundle(bundle.closure(kind, uuids: batch), as: type, overwrite: true)
+                try await client.importBundle(bundle.closure(kind, uuids: batch), as: kind.importType, overwrite: true)
             } catch let error as SupersetError {
                 if case .importFailed(let problems) = error {
                     for p in problems { context.log(.error, "\(p.path ?? "import"): \(p.message)", source: "superset_api") }

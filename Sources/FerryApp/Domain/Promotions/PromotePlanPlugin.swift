@@ -83,7 +83,7 @@ struct PromotePlanPlugin: Plugin {
             context.log(level, "\(item.action.rawValue) \(item.kind.rawValue) '\(item.name)'\(item.reasons.isEmpty ? "" : ": " + item.reasons.joined(separator: "; "))",
                         source: "bundle", metadata: ["uuid": item.uuid])
         }
-        let used = BundleRewriter.sourceDatabases(of: exported).compactMap { src in mapping[src.uuid].map { UsedMapping(source: DatabaseRef(uuid: src.uuid, name: src.name, uri: src.uri), target: $0) } }
+        let used = BundleRewriter.sourceDatabases(of: exported).compactMap { src in mapping[src.uuid].map { UsedMapping(source: src, target: $0) } }
         plan.items = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
         plan.mappings = String(decoding: try JSONEncoder().encode(used), as: UTF8.self)
         plan.bundle = try BundleWriter().write(rewritten)

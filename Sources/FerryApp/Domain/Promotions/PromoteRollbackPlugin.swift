@@ -34,10 +34,10 @@ struct PromoteRollbackPlugin: Plugin {
         let target = try await context.superset(promotion.targetEnv)
         do {
             try await context.step("restoring \(snapshot.count) asset(s) on \(promotion.targetEnv)", progress: 10)
-            for (kind, type) in [(AssetKind.dataset, ImportType.dataset), (.chart, .chart), (.dashboard, .dashboard)] {
+            for kind in [AssetKind.dataset, .chart, .dashboard] {
                 let uuids = snapshot.all(kind).map(\.uuid)
                 guard !uuids.isEmpty else { continue }
-                try await target.importBundle(snapshot.closure(kind, uuids: uuids), as: type, overwrite: true)
+                try await target.importBundle(snapshot.closure(kind, uuids: uuids), as: kind.importType, overwrite: true)
                 context.log(.info, "restored \(uuids.count) \(kind.rawValue)(s)", source: "superset_api")
             }
             var deleted = 0

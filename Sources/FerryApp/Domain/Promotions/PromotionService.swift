@@ -66,13 +66,14 @@ enum PromotionService {
             throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status), not ready. \(advice)")
         }
         let items = plan.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
-        if let blocking = items.first(where: \.blocking) {
-            throw AppError(.conflict, code: "plan_conflict",
-                           detail: "The plan has \(items.filter(\.blocking).count) blocking conflict(s), e.g. \(blocking.kind.rawValue) '\(blocking.name)': \(blocking.reasons.joined(separator: "; ")). Resolve them, then plan again.")
-        }
-        if items.contains(where: { $0.action == .conflict }), input.acceptShared != true {
-            throw AppError(.conflict, code: "plan_shared",
-                           detail: "The plan updates charts or datasets that other target dashboards use. Review them and apply with acceptShared: true, or narrow the selection.")
+        if let refusal = PromotionPlanner.refusal(items, acceptShared: input.acceptShared ?? false) {
+            switch refusal {
+            case .blocking:
+                throw AppError(.conflict, code: "plan_conflict", detail: refusal.message + " Resolve them, then plan again.")
+            case .sharedNotAccepted:
+                throw AppError(.conflict, code: "plan_shared",
+                               detail: refusal.message + " Review them and apply with acceptShared: true, or narrow the selection.")
+            }
         }
         let promotion = PromotionModel()
         promotion.id = newID
