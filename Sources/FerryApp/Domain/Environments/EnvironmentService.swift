@@ -87,7 +87,6 @@ enum EnvironmentService {
         }
     }
 
-    /// The client configuration for a stored environment (decrypts its password).
     /// The client configuration for settings not saved yet (the unsaved "test connection").
     static func clientConfiguration(_ v: ValidEnvironment, timeout: Double) -> SupersetClientConfiguration {
         var config = SupersetClientConfiguration(
@@ -96,6 +95,7 @@ enum EnvironmentService {
         return config
     }
 
+    /// The client configuration for a stored environment (decrypts its password).
     static func clientConfiguration(_ env: EnvironmentModel, box: SecretBox, timeout: Double) throws -> SupersetClientConfiguration {
         var config = SupersetClientConfiguration(
             baseURL: try SupersetURL.normalize(env.url),
@@ -104,6 +104,15 @@ enum EnvironmentService {
                 provider: SupersetCredentials.Provider(rawValue: env.authProvider) ?? .db))
         config.timeout = timeout
         return config
+    }
+
+    /// A client for a stored environment, its log lines tagged with the environment's name.
+    static func client(
+        for env: EnvironmentModel, box: SecretBox, timeout: Double, dependencies: FerryDependencies, logger: Logger
+    ) throws -> SupersetClient {
+        var log = logger
+        log[metadataKey: "environment"] = .string(env.name)
+        return dependencies.supersetClient(try clientConfiguration(env, box: box, timeout: timeout), env.verifyTLS, log)
     }
 
     /// Logs in, fetches a CSRF token and reads the version. Never throws for a Superset failure:

@@ -23,8 +23,7 @@ enum InventorySync {
         let started = dependencies.now()
         try await markStarted(environmentID, at: started, on: db)
         do {
-            let client = dependencies.supersetClient(
-                try EnvironmentService.clientConfiguration(env, box: box, timeout: timeout), env.verifyTLS, logger)
+            let client = try EnvironmentService.client(for: env, box: box, timeout: timeout, dependencies: dependencies, logger: logger)
             var all: [RemoteAsset] = []
             var counts: [String: Int] = [:]
             for kind in AssetKind.allCases {

@@ -75,7 +75,7 @@ public struct PlanSummary: Content, Sendable, Equatable {
     }
 }
 
-public struct PlanDTO: Content, Sendable {
+public struct PlanDTO: Content, Sendable, Equatable {
     public var id: UUID
     public var source: String
     public var target: String

@@ -403,10 +403,7 @@ final class TaskEngine: @unchecked Sendable {
         guard let env = try await EnvironmentModel.query(on: db).filter(\.$name == environment).first() else {
             throw TaskFailure("Environment '\(environment)' no longer exists.", next: "Add it again or start the task for another environment.")
         }
-        var log = logger
-        log[metadataKey: "environment"] = .string(env.name)
-        let config = try EnvironmentService.clientConfiguration(env, box: box, timeout: supersetTimeout)
-        return dependencies.supersetClient(config, env.verifyTLS, log)
+        return try EnvironmentService.client(for: env, box: box, timeout: supersetTimeout, dependencies: dependencies, logger: logger)
     }
 
     private func awaitInput(_ id: UUID, prompt: String, schema: JSONSchema, timeout: TimeInterval?, writer: TaskLogWriter) async throws -> BundleValue {

@@ -68,19 +68,17 @@ enum TaskStore {
     /// The inserts of `append`, inside the caller's transaction.
     static func appendRows(_ lines: [TaskLogLine], task: UUID, on tx: Database) async throws {
         guard let last = lines.last else { return }
-        do {
-            let s = sql(tx)
-            for chunk in stride(from: 0, to: lines.count, by: 400) {
-                var insert = s.insert(into: "task_logs").columns("task_id", "seq", "at", "level", "source", "message", "metadata")
-                for l in lines[chunk..<min(chunk + 400, lines.count)] {
-                    let meta = BundleValue.map(l.metadata.mapValues(BundleValue.string)).jsonText()
-                    insert = insert.values(SQLBind(task), SQLBind(l.seq), SQLBind(l.at), SQLBind(l.level.rawValue), SQLBind(l.source),
-                                           SQLBind(l.message), SQLBind(meta))
-                }
-                try await insert.run()
+        let s = sql(tx)
+        for chunk in stride(from: 0, to: lines.count, by: 400) {
+            var insert = s.insert(into: "task_logs").columns("task_id", "seq", "at", "level", "source", "message", "metadata")
+            for l in lines[chunk..<min(chunk + 400, lines.count)] {
+                let meta = BundleValue.map(l.metadata.mapValues(BundleValue.string)).jsonText()
+                insert = insert.values(SQLBind(task), SQLBind(l.seq), SQLBind(l.at), SQLBind(l.level.rawValue), SQLBind(l.source),
+                                       SQLBind(l.message), SQLBind(meta))
             }
-            try await s.update("tasks").set("log_count", to: SQLBind(last.seq + 1)).where("id", .equal, SQLBind(task)).run()
+            try await insert.run()
         }
+        try await s.update("tasks").set("log_count", to: SQLBind(last.seq + 1)).where("id", .equal, SQLBind(task)).run()
     }
 
     struct LogFilter: Sendable {

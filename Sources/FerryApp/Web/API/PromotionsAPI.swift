@@ -115,9 +115,8 @@ enum PromotionsAPI {
         }
         let app = req.application
         func client(_ name: String) async throws -> SupersetClient {
-            let env = try await EnvironmentService.find(idOrName: name, on: req.db)
-            let config = try EnvironmentService.clientConfiguration(env, box: app.secretBox, timeout: app.ferryConfiguration.interactiveTimeout)
-            return app.ferry.supersetClient(config, env.verifyTLS, req.logger)
+            try EnvironmentService.client(for: try await EnvironmentService.find(idOrName: name, on: req.db), box: app.secretBox,
+                                          timeout: app.ferryConfiguration.interactiveTimeout, dependencies: app.ferry, logger: req.logger)
         }
         do {
             return ["items": try await MappingService.suggestions(

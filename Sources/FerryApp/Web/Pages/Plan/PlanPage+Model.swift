@@ -16,8 +16,3 @@ enum PlanPage {
     }
 }
 
-extension PlanDTO: Equatable {
-    public static func == (a: PlanDTO, b: PlanDTO) -> Bool {
-        a.id == b.id && a.status == b.status && a.items == b.items && a.mappings == b.mappings && a.error == b.error
-    }
-}

@@ -15,13 +15,14 @@ enum PromotionsPage {
             var status: String
             var startedBy: String
             var createdAt: Date
-            var dashboards: [(title: String, pass: Bool)]
+            var dashboards: [Verdict]
             var canRollBack: Bool
+        }
 
-            static func == (a: Row, b: Row) -> Bool {
-                a.id == b.id && a.status == b.status && a.dashboards.map(\.title) == b.dashboards.map(\.title)
-                    && a.dashboards.map(\.pass) == b.dashboards.map(\.pass) && a.canRollBack == b.canRollBack
-            }
+        /// One dashboard's verification outcome.
+        struct Verdict: Equatable {
+            var title: String
+            var pass: Bool
         }
     }
 }
@@ -29,7 +30,7 @@ enum PromotionsPage {
 extension PromotionsPage.Model.Row {
     init(_ p: PromotionDTO) {
         let dashboards = (p.report?["dashboards"]?.listValue ?? []).map { d in
-            (title: d["title"]?.stringValue ?? "?", pass: d["pass"]?.boolValue == true)
+            PromotionsPage.Model.Verdict(title: d["title"]?.stringValue ?? "?", pass: d["pass"]?.boolValue == true)
         }
         self.init(id: p.id, planID: p.planId, taskID: p.taskId, source: p.source, target: p.target, status: p.status, startedBy: p.startedBy,
                   createdAt: p.createdAt, dashboards: dashboards,
