@@ -61,9 +61,14 @@ public final class AsyncHTTPClientTransport: HTTPTransport, @unchecked Sendable 
         do {
             let response = try await client.execute(req, timeout: deadline)
             let body = try await response.body.collect(upTo: maxBodyBytes)
+            // AsyncHTTPClient inflates gzip and deflate bodies but keeps the headers that
+            // described the compressed bytes; drop them so the headers describe `body`.
+            let inflated = response.headers["Content-Encoding"].contains { ["gzip", "deflate"].contains($0.lowercased()) }
             return HTTPResponse(
                 status: Int(response.status.code),
-                headers: response.headers.map { ($0.name, $0.value) },
+                headers: response.headers
+                    .filter { !inflated || !["content-encoding", "content-length"].contains($0.name.lowercased()) }
+                    .map { ($0.name, $0.value) },
                 body: Data(body.readableBytesView))
         } catch {
             throw Self.classify(error, timeout: request.timeout, host: request.url.host ?? "")
@@ -95,6 +100,9 @@ public final class AsyncHTTPClientTransport: HTTPTransport, @unchecked Sendable 
         }
         if error is CancellationError { return error }
         let text = String(describing: error)
+        if String(reflecting: type(of: error)).contains("Decompression") || text.contains("inflationError") {
+            return SupersetError.invalidResponse("the response body could not be decompressed (\(Self.shorten(text)))")
+        }
         if text.contains("connectTimeout") || text.contains("Timeout") {
             return SupersetError.timeout(seconds: timeout)
         }

@@ -116,7 +116,7 @@ final class FakeSuperset: @unchecked Sendable {
     }
 
     private func forward(_ req: Request, to upstream: String, dieAfter: Int?) async throws -> Response {
-        let skip: Set<String> = ["host", "content-length", "transfer-encoding", "connection", "content-encoding", "accept-encoding"]
+        let skip: Set<String> = ["host", "content-length", "transfer-encoding", "connection"]
         var target = upstream + req.url.path
         if let q = req.url.query { target += "?" + q }
         let body = req.body.data.map { Data($0.readableBytesView) }
