@@ -47,6 +47,7 @@ public func configure(
     app.migrations.add(M0002_CreateInventory())
     app.migrations.add(M0003_CreateTasks())
     app.migrations.add(M0004_CreatePromotions())
+    app.migrations.add(M0005_CreateAccounts())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -59,6 +60,11 @@ public func configure(
         let transport = AsyncHTTPClientTransport()
         app.supersetTransport = transport
         app.ferry = .live(transport: transport)
+    }
+    app.authenticator = Authenticator(ttl: configuration.authCacheSeconds)
+    app.passwordHasher = try PasswordHasher.bcrypt(cost: configuration.bcryptCost, pool: app.threadPool, eventLoop: app.eventLoopGroup)
+    if migrate, let password = configuration.adminPassword {
+        try await AdminBootstrap.ensureFirstAdmin(username: configuration.adminUsername, password: password, app: app)
     }
     let index = InventoryIndex()
     app.inventoryIndex = index
@@ -86,10 +92,12 @@ public func configure(
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(MetricsMiddleware())
     app.middleware.use(LanguageMiddleware(fallback: configuration.defaultLanguage))
+    app.middleware.use(AuditMiddleware())
     app.middleware.use(ProblemMiddleware())
     if let publicDir = Bundle.module.url(forResource: "Public", withExtension: nil, subdirectory: "Resources") {
         app.middleware.use(FileMiddleware(publicDirectory: publicDir.path + "/"))
     }
+    app.middleware.use(AuthMiddleware())
 
     EnvironmentsAPI.register(app)
     InventoryAPI.register(app)
@@ -103,10 +111,15 @@ public func configure(
     TasksPages.register(app)
     SchedulesPages.register(app)
     PromotionPages.register(app)
+    AccountsAPI.register(app)
+    AuthPages.register(app)
+    ProfilePages.register(app)
+    AdminPages.register(app)
 
     app.asyncCommands.use(EnvCommand(), as: "env")
     app.asyncCommands.use(PromoteCommand(), as: "promote")
     app.asyncCommands.use(FerryMigrateCommand(), as: "migrate")
+    app.asyncCommands.use(AdminCommand(), as: "admin")
 }
 
 /// Stops background work and HTTP clients when the application shuts down.

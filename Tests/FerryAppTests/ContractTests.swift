@@ -33,7 +33,7 @@ import Vapor
         for case let url as URL in files where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in text.matches(of: /\.t\("([a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
-            for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules|promote|plan|promotions)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
+            for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules|promote|plan|promotions|auth|profile|tokens|users|roles|audit|sso)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
         }
         // Plugin ids share the look of keys; they are not text.
         used.subtract([PromotePlanPlugin().id, PromoteApplyPlugin().id, PromoteRollbackPlugin().id])
@@ -57,6 +57,10 @@ import Vapor
         ]
         for e in errors { used.insert("reason.\(e.code)") }
         used.insert("reason.unexpected")
+        for o in ["success", "failure", "denied"] { used.insert("audit.outcome.\(o)") }
+        for key in ["saved", "password", "revoked"] { used.insert("profile.flash.\(key)") }
+        for p in ["users", "roles"] { for key in ["saved", "deleted", "created"] { used.insert("\(p).flash.\(key)") } }
+        used.insert("sso.flash.saved")
         let missing = used.subtracting(en.keys).sorted()
         #expect(missing.isEmpty, "keys used but not in the catalogue: \(missing)")
     }

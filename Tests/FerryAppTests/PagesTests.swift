@@ -174,7 +174,7 @@ func formBody(_ fields: [(String, String)]) -> String {
     static let fixed = Date(timeIntervalSince1970: 1_800_000_000)
 
     func context(_ lang: String, path: String) -> PageContext {
-        PageContext(localizer: Localizer(language: lang), path: path, query: [:], user: nil)
+        PageContext(localizer: Localizer(language: lang), path: path, query: [:], user: PageUser(name: "Ada", permissions: Set(Permission.allCases)), csrf: "token")
     }
 
     func assertSnapshot(_ html: String, named name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {

@@ -22,6 +22,20 @@ public struct FerryConfiguration: Sendable {
     public var maxUploadBytes: Int = 64 << 20
     /// The task engine: workers, per-environment limit, lease, input timeout.
     public var tasks = TaskEngineConfiguration()
+    /// The address people reach Ferry at (`FERRY_PUBLIC_URL`): SSO's redirect address is built
+    /// from it, and an https one marks the session cookie Secure.
+    public var publicURL: String?
+    /// Hours a browser session lasts after sign-in.
+    public var sessionHours: Double = 12
+    /// bcrypt's cost factor for local passwords (4-31; each step doubles the work).
+    public var bcryptCost: Int = 12
+    /// Seconds a resolved session or token is reused before it is read from the store again.
+    /// Revocations in this process take effect at once; in another process sharing PostgreSQL,
+    /// within this many seconds.
+    public var authCacheSeconds: Double = 5
+    /// The first administrator's password (`FERRY_ADMIN_PASSWORD`), used only while no user exists.
+    public var adminPassword: String?
+    public var adminUsername: String = "admin"
 
     public init() {}
 
@@ -74,6 +88,24 @@ public struct FerryConfiguration: Sendable {
             }
             c.logLevel = v
         }
+        if let v = env["FERRY_PUBLIC_URL"], !v.isEmpty {
+            guard let u = URL(string: v), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
+                throw ConfigurationError(variable: "FERRY_PUBLIC_URL", message: "must be an http(s) address such as https://ferry.example.com")
+            }
+            c.publicURL = v.hasSuffix("/") ? String(v.dropLast()) : v
+        }
+        if let n = try positiveInt("FERRY_SESSION_HOURS") { c.sessionHours = Double(n) }
+        if let v = env["FERRY_BCRYPT_COST"], !v.isEmpty {
+            guard let n = Int(v), (4...31).contains(n) else { throw ConfigurationError(variable: "FERRY_BCRYPT_COST", message: "must be 4-31, got '\(v)'") }
+            c.bcryptCost = n
+        }
+        if let v = env["FERRY_ADMIN_PASSWORD"], !v.isEmpty {
+            guard v.count >= PasswordHasher.minimumLength else {
+                throw ConfigurationError(variable: "FERRY_ADMIN_PASSWORD", message: "must be at least \(PasswordHasher.minimumLength) characters")
+            }
+            c.adminPassword = v
+        }
+        if let v = env["FERRY_ADMIN_USERNAME"], !v.isEmpty { c.adminUsername = v }
         if let v = env["FERRY_LANGUAGE"], !v.isEmpty {
             guard Localizer.languages.contains(v) else {
                 throw ConfigurationError(variable: "FERRY_LANGUAGE", message: "must be one of \(Localizer.languages.joined(separator: ", "))")

@@ -13,15 +13,19 @@ public struct FerryDependencies: Sendable {
     public var uuid: @Sendable () -> UUID
     /// Builds a client for one environment.
     public var supersetClient: @Sendable (_ configuration: SupersetClientConfiguration, _ verifyTLS: Bool, _ logger: Logger) -> SupersetClient
+    /// Plain HTTP to everything that isn't Superset (the identity provider).
+    public var web: WebClient
 
     public init(
         now: @escaping @Sendable () -> Date,
         uuid: @escaping @Sendable () -> UUID,
-        supersetClient: @escaping @Sendable (SupersetClientConfiguration, Bool, Logger) -> SupersetClient
+        supersetClient: @escaping @Sendable (SupersetClientConfiguration, Bool, Logger) -> SupersetClient,
+        web: WebClient
     ) {
         self.now = now
         self.uuid = uuid
         self.supersetClient = supersetClient
+        self.web = web
     }
 
     /// The production wiring: system clock, random UUIDs, AsyncHTTPClient.
@@ -31,7 +35,8 @@ public struct FerryDependencies: Sendable {
             uuid: { UUID() },
             supersetClient: { config, verifyTLS, logger in
                 SupersetClient(configuration: config, transport: transport.with(verifyTLS: verifyTLS), logger: logger)
-            })
+            },
+            web: .live)
     }
 }
 

@@ -32,6 +32,22 @@ enum SiteURL: Sendable {
     case promotionRollbackPage(Parameter<UUID>)
     case wsTasks
     case wsTask(Parameter<UUID>)
+    case login
+    case logout
+    case ssoStart
+    case ssoCallback
+    case profile
+    case profilePassword
+    case profileTokens
+    case profileTokenRevoke(Parameter<UUID>)
+    case usersPage
+    case userPage(Parameter<UUID>)
+    case rolesPage
+    case rolePage(Parameter<UUID>)
+    case roleDeletePage(Parameter<UUID>)
+    case auditPage
+    case ssoSettingsPage
+    case ssoTestPage
     case healthz
     case readyz
     case metrics
@@ -63,6 +79,15 @@ enum SiteURL: Sendable {
         case mappings
         case mapping(Parameter<UUID>)
         case mappingSuggestions
+        case me
+        case tokens
+        case token(Parameter<UUID>)
+        case users
+        case user(Parameter<UUID>)
+        case roles
+        case role(Parameter<UUID>)
+        case audit
+        case ssoSettings
     }
 
     static let inventoryKinds = ["dashboards", "charts", "datasets", "databases"]
@@ -98,6 +123,22 @@ enum SiteURL: Sendable {
         case .promotionRollbackPage(let p): return ["promotions", id(p), "rollback"]
         case .wsTasks: return ["ws", "tasks"]
         case .wsTask(let p): return ["ws", "tasks", id(p)]
+        case .login: return ["login"]
+        case .logout: return ["logout"]
+        case .ssoStart: return ["sso", "start"]
+        case .ssoCallback: return ["sso", "callback"]
+        case .profile: return ["profile"]
+        case .profilePassword: return ["profile", "password"]
+        case .profileTokens: return ["profile", "tokens"]
+        case .profileTokenRevoke(let p): return ["profile", "tokens", id(p), "revoke"]
+        case .usersPage: return ["admin", "users"]
+        case .userPage(let p): return ["admin", "users", id(p)]
+        case .rolesPage: return ["admin", "roles"]
+        case .rolePage(let p): return ["admin", "roles", id(p)]
+        case .roleDeletePage(let p): return ["admin", "roles", id(p), "delete"]
+        case .auditPage: return ["admin", "audit"]
+        case .ssoSettingsPage: return ["admin", "sso"]
+        case .ssoTestPage: return ["admin", "sso", "test"]
         case .healthz: return ["healthz"]
         case .readyz: return ["readyz"]
         case .metrics: return ["metrics"]
@@ -128,6 +169,15 @@ enum SiteURL: Sendable {
             case .mappings: return ["api", "mappings"]
             case .mapping(let p): return ["api", "mappings", id(p)]
             case .mappingSuggestions: return ["api", "mappings", "suggestions"]
+            case .me: return ["api", "me"]
+            case .tokens: return ["api", "tokens"]
+            case .token(let p): return ["api", "tokens", id(p)]
+            case .users: return ["api", "users"]
+            case .user(let p): return ["api", "users", id(p)]
+            case .roles: return ["api", "roles"]
+            case .role(let p): return ["api", "roles", id(p)]
+            case .audit: return ["api", "audit"]
+            case .ssoSettings: return ["api", "settings", "sso"]
             }
         }
     }
@@ -154,25 +204,36 @@ enum SiteURL: Sendable {
     }
 }
 
+/// Every route is registered through these, which attach the route's entry of the access policy
+/// (`SiteURL.access(_:)`); `AuthMiddleware` refuses a route that has none.
 extension RoutesBuilder {
     @discardableResult
     func get<R: AsyncResponseEncodable>(_ url: SiteURL, use: @escaping @Sendable (Request) async throws -> R) -> Route {
-        on(.GET, url.pathComponents, use: use)
+        on(.GET, url.pathComponents, use: use).guarded(url, .GET)
     }
 
     @discardableResult
     func post<R: AsyncResponseEncodable>(_ url: SiteURL, body: HTTPBodyStreamStrategy = .collect, use: @escaping @Sendable (Request) async throws -> R) -> Route {
-        on(.POST, url.pathComponents, body: body, use: use)
+        on(.POST, url.pathComponents, body: body, use: use).guarded(url, .POST)
     }
 
     @discardableResult
     func put<R: AsyncResponseEncodable>(_ url: SiteURL, use: @escaping @Sendable (Request) async throws -> R) -> Route {
-        on(.PUT, url.pathComponents, use: use)
+        on(.PUT, url.pathComponents, use: use).guarded(url, .PUT)
     }
 
     @discardableResult
     func delete<R: AsyncResponseEncodable>(_ url: SiteURL, use: @escaping @Sendable (Request) async throws -> R) -> Route {
-        on(.DELETE, url.pathComponents, use: use)
+        on(.DELETE, url.pathComponents, use: use).guarded(url, .DELETE)
+    }
+}
+
+extension Route {
+    /// Attaches the access policy's entry for `url` and `method`.
+    @discardableResult
+    func guarded(_ url: SiteURL, _ method: HTTPMethod) -> Route {
+        userInfo[Access.userInfoKey] = url.access(method)
+        return self
     }
 }
 

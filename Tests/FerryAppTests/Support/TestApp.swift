@@ -49,8 +49,17 @@ struct TestHarness: Sendable {
     let clock: TestClock
     let store: Store
     let dataDirectory: String
+    /// An API token of the administrator every test store starts with; `request` sends it
+    /// unless the request brings its own credential or asks to be anonymous.
+    let adminToken: String?
 
     var db: any Database { app.db }
+}
+
+/// The first administrator of every test store.
+enum TestAdmin {
+    static let username = "root"
+    static let password = "correct horse battery"
 }
 
 /// Runs `body` against a fully configured Ferry on a fresh, private store: a temporary SQLite
@@ -74,6 +83,7 @@ func withFerry(
     config.tasks.lease = 3
     config.tasks.pollInterval = 0.2
     config.tasks.logFlushInterval = 0.05
+    config.bcryptCost = 4
     var pgDatabase: String?
     if store == .postgres {
         let url = try #require(Store.environment["FERRY_TEST_POSTGRES_URL"], "FERRY_TEST_POSTGRES_URL is not set: run scripts/test")
@@ -90,7 +100,8 @@ func withFerry(
         now: { clock.now() }, uuid: { clock.uuid() },
         supersetClient: { configuration, verifyTLS, logger in
             SupersetClient(configuration: configuration, transport: TestTransport.shared.with(verifyTLS: verifyTLS), logger: logger)
-        })
+        },
+        web: .live)
     let app = try await Application.make(.testing)
     if let logs {
         app.logger = Logger(label: "ferry.test") { _ in logs.handler() }
@@ -99,7 +110,17 @@ func withFerry(
     do {
         try await FerryApp.configure(
             app, configuration: config, dependencies: dependencies, migrate: migrate, startTaskEngine: tasks, extraPlugins: plugins)
-        try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir))
+        var token: String?
+        if migrate {
+            let admin = try await AccountService.createUser(
+                UserInput(username: TestAdmin.username, password: TestAdmin.password, roles: [BuiltInRoles.admin]), hasher: app.passwordHasher,
+                now: clock.now(), newID: { UUID() }, on: app.db)
+            let principal = Principal(userID: admin.id, username: admin.username, displayName: admin.displayName, roles: admin.roles,
+                                      grants: Permission.allCases.map { Grant($0) }, credential: .token(id: UUID()), language: nil, supersetUsername: nil,
+                                      isSSO: false)
+            token = try await SessionService.createToken(TokenInput(name: "tests"), owner: principal, now: clock.now(), newID: UUID(), on: app.db).token
+        }
+        try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir, adminToken: token))
     } catch {
         try? await app.asyncShutdown()
         await cleanUp(dir: dir, pgDatabase: pgDatabase)
@@ -139,9 +160,13 @@ extension TestHarness {
     @discardableResult
     func request(
         _ method: HTTPMethod, _ path: String, json: (any Encodable & Sendable)? = nil, headers: HTTPHeaders = [:],
-        body: String? = nil, overNetwork: Bool = false
+        body: String? = nil, overNetwork: Bool = false, anonymous: Bool = false
     ) async throws -> TestingHTTPResponse {
         var captured: TestingHTTPResponse?
+        var headers = headers
+        if !anonymous, let adminToken, !headers.contains(name: .authorization) {
+            headers.bearerAuthorization = BearerAuthorization(token: adminToken)
+        }
         // In memory by default; over a real socket when the HTTP server's own limits matter.
         try await app.testing(method: overNetwork ? .running(port: 0) : .inMemory).test(method, path, headers: headers, beforeRequest: { req in
             if let json { try req.content.encode(AnyEncodable(json), as: .json) }

@@ -26,6 +26,8 @@ struct PromotePlanPlugin: Plugin {
         [params["source"]?.stringValue, params["target"]?.stringValue].compactMap { $0 }
     }
 
+    func authorizationEnvironments(for params: BundleValue) -> [String] { [params["target"]?.stringValue].compactMap { $0 } }
+
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let planID = context.params["plan"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let plan = try await PromotionPlanModel.find(planID, on: context.db) else {

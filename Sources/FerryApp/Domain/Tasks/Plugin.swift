@@ -19,6 +19,9 @@ public protocol Plugin: Sendable {
     var resumable: Bool { get }
     /// The environments (names) a task with these params touches: the per-environment limit applies.
     func environments(for params: BundleValue) -> [String]
+    /// The environments `permission` is checked on before a user may start a task with these
+    /// params: by default all it touches; a promotion is judged by its target only.
+    func authorizationEnvironments(for params: BundleValue) -> [String]
     func run(_ context: TaskContext) async throws -> PluginOutcome
 }
 
@@ -27,6 +30,7 @@ extension Plugin {
     public func environments(for params: BundleValue) -> [String] {
         params["environment"]?.stringValue.map { [$0] } ?? []
     }
+    public func authorizationEnvironments(for params: BundleValue) -> [String] { environments(for: params) }
 }
 
 /// How a task ended when the plugin returned normally.

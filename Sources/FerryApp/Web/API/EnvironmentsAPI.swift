@@ -41,6 +41,7 @@ enum EnvironmentsAPI {
     @Sendable static func update(req: Request) async throws -> EnvironmentDTO {
         let id = try req.idParameter()
         let input = try req.content.decode(EnvironmentInput.self)
+        try await req.authorizeEnvironment(id)
         let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment updated", metadata: ["environment": .string(env.name)])
@@ -49,6 +50,7 @@ enum EnvironmentsAPI {
 
     @Sendable static func delete(req: Request) async throws -> HTTPStatus {
         let id = try req.idParameter()
+        try await req.authorizeEnvironment(id)
         await req.application.syncCoordinator.wait(id)
         try await EnvironmentService.delete(id, on: req.db)
         req.application.inventoryIndex.invalidate()

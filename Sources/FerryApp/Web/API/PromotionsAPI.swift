@@ -28,6 +28,7 @@ enum PromotionsAPI {
     @Sendable static func plan(req: Request) async throws -> Response {
         let input = try req.content.decode(PlanInput.self)
         let app = req.application
+        try await req.authorizePromotion(.promotePlan, target: input.target)
         let plan = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
         let response = try await Accepted(id: plan.id!, taskId: plan.taskID, status: plan.status).encodeResponse(status: .accepted, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.plan(.value(plan.id!))).path)
@@ -41,6 +42,7 @@ enum PromotionsAPI {
     @Sendable static func apply(req: Request) async throws -> Response {
         let input = (try? req.content.decode(ApplyInput.self)) ?? ApplyInput()
         let app = req.application
+        try await req.authorizePromotion(.promoteApply, target: try await PromotionService.findPlan(try req.idParameter(), on: req.db).targetEnv)
         let promotion = try await PromotionService.apply(
             planID: try req.idParameter(), input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
         let response = try await Accepted(id: promotion.id!, taskId: promotion.taskID, status: promotion.status).encodeResponse(status: .accepted, for: req)
@@ -63,6 +65,7 @@ enum PromotionsAPI {
     @Sendable static func rollback(req: Request) async throws -> Response {
         let input = (try? req.content.decode(RollbackInput.self)) ?? RollbackInput()
         let id = try req.idParameter()
+        try await req.authorizePromotion(.promoteApply, target: try await PromotionService.find(id, on: req.db).targetEnv)
         let task = try await PromotionService.rollback(id, input, user: req.userName, engine: req.application.taskEngine, on: req.db)
         return try await Accepted(id: id, taskId: task.id, status: "rolling_back").encodeResponse(status: .accepted, for: req)
     }

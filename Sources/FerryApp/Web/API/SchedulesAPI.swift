@@ -25,6 +25,7 @@ enum SchedulesAPI {
     @Sendable static func create(req: Request) async throws -> Response {
         let input = try req.content.decode(ScheduleInput.self)
         let app = req.application
+        if let plugin = input.plugin { try await req.authorizeTask(plugin: plugin, params: input.params ?? .map([:])) }
         let m = try await ScheduleService.save(input, id: nil, registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
         let response = try await ScheduleDTO(m).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.schedule(.value(m.id!))).path)
@@ -34,6 +35,7 @@ enum SchedulesAPI {
     @Sendable static func update(req: Request) async throws -> ScheduleDTO {
         let input = try req.content.decode(ScheduleInput.self)
         let app = req.application
+        if let plugin = input.plugin { try await req.authorizeTask(plugin: plugin, params: input.params ?? .map([:])) }
         return ScheduleDTO(try await ScheduleService.save(
             input, id: try req.idParameter(), registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db))
     }

@@ -16,10 +16,10 @@ enum TaskStreams {
     static func register(_ app: Application) {
         app.webSocket(SiteURL.wsTask(.key).pathComponents) { req, ws async in
             await followTask(req, ws)
-        }
+        }.guarded(.wsTask(.key), .GET)
         app.webSocket(SiteURL.wsTasks.pathComponents) { req, ws async in
             await followAll(req, ws)
-        }
+        }.guarded(.wsTasks, .GET)
     }
 
     /// Serialises sends and remembers the last line sent.

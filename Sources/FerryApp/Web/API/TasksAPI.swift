@@ -44,6 +44,7 @@ enum TasksAPI {
 
     @Sendable static func create(req: Request) async throws -> Response {
         let body = try req.content.decode(CreateBody.self)
+        try await req.authorizeTask(plugin: body.plugin, params: body.params ?? .map([:]))
         let task = try await req.application.taskEngine.submit(pluginID: body.plugin, params: body.params ?? .map([:]), user: req.userName, on: req.db)
         let response = try await TaskDTO(task).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.task(.value(task.id!))).path)
@@ -61,6 +62,8 @@ enum TasksAPI {
 
     @Sendable static func input(req: Request) async throws -> HTTPStatus {
         let value = try req.content.decode(BundleValue.self)
+        let task = try await find(req)
+        try await req.authorizeTask(plugin: task.pluginID, params: (try? BundleValue.parseJSON(Data(task.params.utf8))) ?? .map([:]))
         try await req.application.taskEngine.provideInput(try req.idParameter(), value: value, on: req.db)
         return .accepted
     }
@@ -100,9 +103,4 @@ extension TaskQueries.Filter {
         let paging = try Paging(page: q.page, perPage: q.per_page)
         self.init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: paging.page, perPage: paging.perPage)
     }
-}
-
-extension Request {
-    /// Who is acting. Until accounts exist (issue 5) every request acts as "anonymous".
-    var userName: String { "anonymous" }
 }

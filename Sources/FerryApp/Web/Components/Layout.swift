@@ -10,7 +10,7 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments, promotions, tasks, schedules
+    case dashboards, environments, promotions, tasks, schedules, users, roles, audit, sso
 
     var url: SiteURL {
         switch self {
@@ -19,8 +19,24 @@ enum NavItem: String, CaseIterable {
         case .promotions: return .promotionsPage
         case .tasks: return .tasksPage
         case .schedules: return .schedulesPage
+        case .users: return .usersPage
+        case .roles: return .rolesPage
+        case .audit: return .auditPage
+        case .sso: return .ssoSettingsPage
         }
     }
+
+    /// Shown only to users whom the page's route would let in.
+    var permission: Permission? {
+        if case .permission(let p) = url.access(.GET) { return p }
+        return nil
+    }
+}
+
+/// Who is signed in, as the layout shows them: name and what they may open.
+struct PageUser: Sendable, Equatable {
+    var name: String
+    var permissions: Set<Permission>
 }
 
 /// Where the page is shown: language, path (for the language switcher) and who is signed in.
@@ -28,8 +44,10 @@ struct PageContext: Sendable {
     var localizer: Localizer
     var path: String
     var query: [String: String]
-    /// nil until accounts exist (the accounts issue adds sign-in).
-    var user: String?
+    /// nil on the sign-in page and other pages seen before signing in.
+    var user: PageUser?
+    /// The token every POST form carries: the session's, or the sign-in form's own.
+    var csrf: String?
 }
 
 /// The shared shell: head, navigation, the user's place and the language switcher.
@@ -53,12 +71,13 @@ enum Layout {
                 H.el("footer", [], [.text(l.t("layout.footer"))])
             )
         )
-        return html.render()
+        return html.render().replacingOccurrences(of: H.csrfPlaceholder, with: H.escape(context.csrf ?? ""))
     }
 
     static func header(_ page: PageView, context: PageContext) -> HTMLNode {
         let l = context.localizer
-        let links = NavItem.allCases.map { item in
+        let visible = NavItem.allCases.filter { item in item.permission.map { context.user?.permissions.contains($0) ?? false } ?? false }
+        let links = visible.map { item in
             H.a(item.url.path, l.t("nav.\(item.rawValue)"), [("class", item == page.nav ? "active" : nil), ("aria-current", item == page.nav ? "page" : nil)])
         }
         let languages = Localizer.languages.map { lang -> HTMLNode in
@@ -70,7 +89,12 @@ enum Layout {
         return H.el("header", [("class", "topbar")], [
             H.a("/", "Ferry", [("class", "brand")]),
             H.el("nav", [("aria-label", l.t("nav.label"))], links),
-            H.el("div", [("class", "user"), ("data-testid", "user")], [.text(context.user ?? l.t("layout.anonymous"))]),
+            H.el("div", [("class", "user"), ("data-testid", "user")], context.user.map { user in [
+                H.a(SiteURL.profile.path, user.name, [("data-testid", "profile-link")]),
+                H.el("form", [("method", "post"), ("action", SiteURL.logout.path), ("class", "inline")], [
+                    H.el("button", [("type", "submit"), ("class", "link"), ("data-testid", "logout")], text: l.t("auth.sign_out")),
+                ]),
+            ] } ?? [H.a(SiteURL.login.path, l.t("auth.sign_in"))]),
             H.el("div", [("class", "languages"), ("aria-label", l.t("language.label"))], languages),
         ])
     }
@@ -90,6 +114,12 @@ extension Request {
         for item in URLComponents(string: url.string)?.queryItems ?? [] where item.name != "lang" {
             query[item.name] = item.value ?? ""
         }
-        return PageContext(localizer: localizer, path: url.path, query: query, user: nil)
+        var csrf = storage[FormTokenKey.self]
+        if case .session(_, let token)? = principal?.credential { csrf = token }
+        let user = principal.map { PageUser(name: $0.displayName, permissions: Set($0.grants.map(\.permission))) }
+        return PageContext(localizer: localizer, path: url.path, query: query, user: user, csrf: csrf)
     }
 }
+
+/// The CSRF token of a form shown before signing in (the sign-in form), kept in a cookie too.
+struct FormTokenKey: StorageKey { typealias Value = String }

@@ -56,6 +56,7 @@ enum EnvironmentsPages {
     @Sendable static func update(req: Request) async throws -> Response {
         let id = try req.idParameter()
         let input = try decodeForm(req)
+        try await req.authorizeEnvironment(id)
         do {
             let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
             req.application.inventoryIndex.invalidate()
@@ -93,6 +94,7 @@ enum EnvironmentsPages {
     @Sendable static func delete(req: Request) async throws -> Response {
         let id = try req.idParameter()
         let env = try await EnvironmentService.find(id, on: req.db)
+        try await req.authorizeEnvironment(id)
         await req.application.syncCoordinator.wait(id)
         try await EnvironmentService.delete(id, on: req.db)
         req.application.inventoryIndex.invalidate()

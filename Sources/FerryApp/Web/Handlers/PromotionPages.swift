@@ -45,6 +45,7 @@ enum PromotionPages {
                 dashboards: typed.dashboards.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 search: typed.search.isEmpty ? nil : typed.search, scope: typed.scope, schemaMapping: schemas)
             let app = req.application
+            try await req.authorizePromotion(.promotePlan, target: input.target)
             let plan = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
             return req.redirect(to: SiteURL.planPage(.value(plan.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity {
@@ -73,6 +74,7 @@ enum PromotionPages {
         let f = (try? req.content.decode(Form.self)) ?? Form()
         let id = try req.idParameter()
         let app = req.application
+        try await req.authorizePromotion(.promoteApply, target: try await PromotionService.findPlan(id, on: req.db).targetEnv)
         do {
             let promotion = try await PromotionService.apply(
                 planID: id, ApplyInput(acceptShared: f.acceptShared == "true"), user: req.userName, engine: app.taskEngine,
@@ -96,6 +98,7 @@ enum PromotionPages {
     @Sendable static func rollback(req: Request) async throws -> Response {
         struct Form: Decodable { var deleteCreated: String? }
         let f = (try? req.content.decode(Form.self)) ?? Form()
+        try await req.authorizePromotion(.promoteApply, target: try await PromotionService.find(try req.idParameter(), on: req.db).targetEnv)
         let task = try await PromotionService.rollback(try req.idParameter(), RollbackInput(deleteCreated: f.deleteCreated == "true"),
                                                        user: req.userName, engine: req.application.taskEngine, on: req.db)
         return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)

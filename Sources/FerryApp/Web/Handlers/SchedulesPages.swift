@@ -41,6 +41,7 @@ enum SchedulesPages {
                 throw AppError.validation([FieldError(field: "params", code: "invalid_json", message: "is not valid JSON (\(error))")])
             }
             let app = req.application
+            try await req.authorizeTask(plugin: f.plugin ?? "", params: params)
             _ = try await ScheduleService.save(
                 ScheduleInput(name: f.name, plugin: f.plugin, params: params, cron: f.cron, timeZone: f.timeZone?.isEmpty == false ? f.timeZone : "UTC"),
                 id: nil, registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)

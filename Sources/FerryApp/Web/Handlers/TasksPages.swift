@@ -32,6 +32,7 @@ enum TasksPages {
         let form = try req.content.decode(Form.self)
         var params: [String: BundleValue] = [:]
         if let env = form.environment, !env.isEmpty { params["environment"] = .string(env) }
+        try await req.authorizeTask(plugin: form.plugin, params: .map(params))
         let task = try await req.application.taskEngine.submit(pluginID: form.plugin, params: .map(params), user: req.userName, on: req.db)
         return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
     }
@@ -60,6 +61,7 @@ enum TasksPages {
     /// Form fields are named `input.<property>`; values are typed by the request's schema.
     @Sendable static func input(req: Request) async throws -> Response {
         let task = try await TasksAPI.find(req)
+        try await req.authorizeTask(plugin: task.pluginID, params: (try? BundleValue.parseJSON(Data(task.params.utf8))) ?? .map([:]))
         let schema = task.inputRequest.flatMap { try? BundleValue.parseJSON(Data($0.utf8)) }?["schema"] ?? .map([:])
         let form = (try? req.content.decode([String: String].self)) ?? [:]
         var value: [String: BundleValue] = [:]

@@ -1,0 +1,288 @@
+import Fluent
+import Foundation
+import SQLKit
+
+/// Users, their roles and passwords, and sign-in with lockout. Domain code: it gets the database
+/// and its dependencies as arguments and never sees a request.
+enum AccountService {
+    /// Failed sign-ins allowed before the account locks.
+    static let lockThreshold = 5
+    /// The first lock lasts this long, and each further failure doubles it, up to `maxLock`.
+    static let baseLock: TimeInterval = 30
+    static let maxLock: TimeInterval = 3600
+
+    // MARK: Reading
+
+    /// The user's role names and all their roles' grants.
+    static func access(userID: UUID, on db: any Database) async throws -> (roles: [String], grants: [Grant]) {
+        let links = try await UserRoleModel.query(on: db).filter(\.$userID == userID).all()
+        let roleIDs = links.map(\.roleID)
+        guard !roleIDs.isEmpty else { return ([], []) }
+        let roles = try await RoleModel.query(on: db).filter(\.$id ~~ roleIDs).all()
+        let grants = try await RoleGrantModel.query(on: db).filter(\.$roleID ~~ roleIDs).all()
+        return (roles.map(\.name).sorted(), grants.compactMap(grant))
+    }
+
+    static func grant(_ row: RoleGrantModel) -> Grant? {
+        guard let p = Permission(rawValue: row.permission) else { return nil }
+        return Grant(p, environments: decodeList(row.environments), stages: decodeList(row.stages))
+    }
+
+    static func decodeList(_ json: String) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+    }
+
+    static func encodeList(_ list: [String]) -> String {
+        String(decoding: (try? JSONEncoder().encode(list)) ?? Data("[]".utf8), as: UTF8.self)
+    }
+
+    static func dto(_ u: UserModel, roles: [String], now: Date) -> UserDTO {
+        UserDTO(id: u.id!, username: u.username, displayName: u.displayName, email: u.email, sso: u.ssoSubject != nil, roles: roles,
+                disabled: u.disabled, locked: (u.lockedUntil ?? .distantPast) > now, language: u.language, supersetUsername: u.supersetUsername,
+                lastLoginAt: u.lastLoginAt, createdAt: u.createdAt)
+    }
+
+    static func listUsers(now: Date, on db: any Database) async throws -> [UserDTO] {
+        let users = try await UserModel.query(on: db).sort(\.$username).all()
+        let roles = try await RoleModel.query(on: db).all()
+        let names = Dictionary(uniqueKeysWithValues: roles.map { ($0.id!, $0.name) })
+        let links = try await UserRoleModel.query(on: db).all()
+        let byUser = Dictionary(grouping: links, by: \.userID)
+        return users.map { u in dto(u, roles: (byUser[u.id!] ?? []).compactMap { names[$0.roleID] }.sorted(), now: now) }
+    }
+
+    static func findUser(_ id: UUID, on db: any Database) async throws -> UserModel {
+        guard let u = try await UserModel.find(id, on: db) else { throw AppError.notFound("User \(id)") }
+        return u
+    }
+
+    static func userDTO(_ id: UUID, now: Date, on db: any Database) async throws -> UserDTO {
+        let u = try await findUser(id, on: db)
+        return dto(u, roles: try await access(userID: id, on: db).roles, now: now)
+    }
+
+    static func count(on db: any Database) async throws -> Int {
+        try await UserModel.query(on: db).count()
+    }
+
+    // MARK: Changing
+
+    static func validateUsername(_ name: String?) -> FieldError? {
+        guard let n = name?.trimmingCharacters(in: .whitespaces), !n.isEmpty else {
+            return FieldError(field: "username", code: "required", message: "is required")
+        }
+        guard n.count <= 120, n.allSatisfy({ $0.isLetter || $0.isNumber || "._-@\\".contains($0) }) else {
+            return FieldError(field: "username", code: "invalid", message: "may use letters, digits and . _ - @ \\ (at most 120)")
+        }
+        return nil
+    }
+
+    static func validatePassword(_ p: String?, field: String = "password") -> FieldError? {
+        guard let p, p.count >= PasswordHasher.minimumLength else {
+            return FieldError(field: field, code: "too_short", message: "must be at least \(PasswordHasher.minimumLength) characters")
+        }
+        guard p.count <= 200 else { return FieldError(field: field, code: "too_long", message: "must be at most 200 characters") }
+        return nil
+    }
+
+    /// Creates a local user (with a password) or an SSO user (`ssoSubject`, no password).
+    /// Throws 422 for bad fields, 409 when the username is taken.
+    static func createUser(
+        _ input: UserInput, ssoSubject: String? = nil, hasher: PasswordHasher, now: Date, newID: @escaping @Sendable () -> UUID, on db: any Database
+    ) async throws -> UserDTO {
+        var errors: [FieldError] = []
+        if let e = validateUsername(input.username) { errors.append(e) }
+        if ssoSubject == nil, let e = validatePassword(input.password) { errors.append(e) }
+        if let lang = input.language, !lang.isEmpty, !Localizer.languages.contains(lang) {
+            errors.append(FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))"))
+        }
+        let roleIDs = try await roleIDs(input.roles ?? [], errors: &errors, on: db)
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        let username = input.username!.trimmingCharacters(in: .whitespaces)
+        if try await UserModel.query(on: db).filter(\.$username == username).first() != nil {
+            throw AppError(.conflict, code: "conflict", detail: "A user named '\(username)' already exists. Pick another username.")
+        }
+        let hash: String? = ssoSubject == nil ? try await hasher.hash(input.password!) : nil
+        let u = UserModel()
+        u.id = newID()
+        u.username = username
+        u.displayName = input.displayName?.isEmpty == false ? input.displayName! : username
+        u.email = input.email
+        u.passwordHash = hash
+        u.ssoSubject = ssoSubject
+        u.language = input.language?.isEmpty == false ? input.language : nil
+        u.supersetUsername = input.supersetUsername?.isEmpty == false ? input.supersetUsername : nil
+        u.disabled = input.disabled ?? false
+        u.failedLogins = 0
+        u.createdAt = now
+        let id = u.id!
+        try await db.writeTransaction { tx in
+            try await u.create(on: tx)
+            try await setRoleIDs(roleIDs, userID: id, newID: newID, on: tx)
+        }
+        return dto(u, roles: (input.roles ?? []).sorted(), now: now)
+    }
+
+    private static func roleIDs(_ names: [String], errors: inout [FieldError], on db: any Database) async throws -> [UUID] {
+        guard !names.isEmpty else { return [] }
+        let roles = try await RoleModel.query(on: db).filter(\.$name ~~ names).all()
+        let unknown = Set(names).subtracting(roles.map(\.name))
+        if !unknown.isEmpty {
+            errors.append(FieldError(field: "roles", code: "unknown", message: "no such role: \(unknown.sorted().joined(separator: ", "))"))
+        }
+        return roles.map { $0.id! }
+    }
+
+    private static func setRoleIDs(_ ids: [UUID], userID: UUID, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws {
+        try await UserRoleModel.query(on: db).filter(\.$userID == userID).delete()
+        for id in Set(ids) {
+            let link = UserRoleModel()
+            link.id = newID()
+            link.userID = userID
+            link.roleID = id
+            try await link.create(on: db)
+        }
+    }
+
+    /// Changes a user as an administrator: names, roles, disabled, profile fields, and a new
+    /// password (which also ends the user's sessions). Refuses to leave Ferry with no
+    /// administrator who can still sign in.
+    static func updateUser(
+        _ id: UUID, _ input: UserInput, hasher: PasswordHasher, now: Date, newID: @escaping @Sendable () -> UUID, on db: any Database
+    ) async throws -> UserDTO {
+        let u = try await findUser(id, on: db)
+        var errors: [FieldError] = []
+        if let p = input.password, u.ssoSubject != nil, !p.isEmpty {
+            errors.append(FieldError(field: "password", code: "sso_user", message: "SSO users have no local password"))
+        } else if let p = input.password, !p.isEmpty, let e = validatePassword(p) { errors.append(e) }
+        if let lang = input.language, !lang.isEmpty, !Localizer.languages.contains(lang) {
+            errors.append(FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))"))
+        }
+        var roleIDs: [UUID]?
+        if let names = input.roles { roleIDs = try await self.roleIDs(names, errors: &errors, on: db) }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        var hash: String?
+        if let p = input.password, !p.isEmpty { hash = try await hasher.hash(p) }
+        if let v = input.displayName, !v.isEmpty { u.displayName = v }
+        if let v = input.email { u.email = v.isEmpty ? nil : v }
+        if let v = input.disabled { u.disabled = v }
+        if let v = input.language { u.language = v.isEmpty ? nil : v }
+        if let v = input.supersetUsername { u.supersetUsername = v.isEmpty ? nil : v }
+        if let hash {
+            u.passwordHash = hash
+            u.failedLogins = 0
+            u.lockedUntil = nil
+        }
+        let newRoles = roleIDs, newHash = hash
+        try await db.writeTransaction { tx in
+            try await u.save(on: tx)
+            if let newRoles { try await setRoleIDs(newRoles, userID: id, newID: newID, on: tx) }
+            if newHash != nil || u.disabled { try await SessionModel.query(on: tx).filter(\.$userID == id).delete() }
+            try await ensureAnAdministrator(on: tx)
+        }
+        return try await userDTO(id, now: now, on: db)
+    }
+
+    static func deleteUser(_ id: UUID, on db: any Database) async throws {
+        _ = try await findUser(id, on: db)
+        try await db.writeTransaction { tx in
+            try await UserModel.query(on: tx).filter(\.$id == id).delete()
+            try await ensureAnAdministrator(on: tx)
+        }
+    }
+
+    /// Throws 409 (rolling the transaction back) when no enabled user keeps an unlimited
+    /// `users:admin` grant: Ferry would have no one left to manage it.
+    static func ensureAnAdministrator(on db: any Database) async throws {
+        guard try await UserModel.query(on: db).count() > 0 else { return }
+        let adminRoles = try await RoleGrantModel.query(on: db).filter(\.$permission == Permission.usersAdmin.rawValue).all()
+            .filter { decodeList($0.environments).isEmpty && decodeList($0.stages).isEmpty }.map(\.roleID)
+        let userIDs = adminRoles.isEmpty ? [] : try await UserRoleModel.query(on: db).filter(\.$roleID ~~ adminRoles).all().map(\.userID)
+        let enabled = userIDs.isEmpty ? 0 : try await UserModel.query(on: db).filter(\.$id ~~ userIDs).filter(\.$disabled == false).count()
+        if enabled == 0 {
+            throw AppError(.conflict, code: "last_admin",
+                           detail: "This would leave no enabled user who can manage users. Give another user the admin role first.")
+        }
+    }
+
+    /// The user's own profile: display name, language, Superset username.
+    static func updateProfile(_ id: UUID, displayName: String?, language: String?, supersetUsername: String?, now: Date, on db: any Database) async throws -> UserDTO {
+        let u = try await findUser(id, on: db)
+        if let lang = language, !lang.isEmpty, !Localizer.languages.contains(lang) {
+            throw AppError.validation([FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))")])
+        }
+        if let v = displayName, !v.isEmpty { u.displayName = v }
+        if let v = language { u.language = v.isEmpty ? nil : v }
+        if let v = supersetUsername { u.supersetUsername = v.isEmpty ? nil : v }
+        try await u.save(on: db)
+        return try await userDTO(id, now: now, on: db)
+    }
+
+    /// Changes the user's own password after checking the current one, and ends every other
+    /// session of the user (`keepSession` survives).
+    static func changePassword(
+        _ id: UUID, current: String, new: String, keepSession: UUID?, hasher: PasswordHasher, on db: any Database
+    ) async throws {
+        let u = try await findUser(id, on: db)
+        guard let hash = u.passwordHash else {
+            throw AppError(.conflict, code: "sso_user", detail: "You sign in through single sign-on; change your password there.")
+        }
+        guard try await hasher.verify(current, hash) else {
+            throw AppError.validation([FieldError(field: "current", code: "wrong", message: "is not your current password")])
+        }
+        if let e = validatePassword(new, field: "new") { throw AppError.validation([e]) }
+        u.passwordHash = try await hasher.hash(new)
+        try await db.writeTransaction { tx in
+            try await u.save(on: tx)
+            let others = SessionModel.query(on: tx).filter(\.$userID == id)
+            if let keepSession { others.filter(\.$id != keepSession) }
+            try await others.delete()
+        }
+    }
+
+    // MARK: Signing in
+
+    /// Checks a local username and password. Every failure is the same 401, whether the user is
+    /// unknown, disabled, locked, an SSO user or the password is wrong, so the answer doesn't
+    /// tell whether the account exists.
+    ///
+    /// Side effects: counts the failure, and locks the account after `lockThreshold` failures
+    /// for `baseLock` seconds, doubling with each further failure up to `maxLock`; a success
+    /// clears both.
+    static func signIn(username: String, password: String, hasher: PasswordHasher, now: Date, on db: any Database) async throws -> UserModel {
+        let refused = AppError(.unauthorized, code: "sign_in_failed",
+                               detail: "Wrong username or password. After repeated failures an account is locked for a while; wait and try again.")
+        guard let u = try await UserModel.query(on: db).filter(\.$username == username).first() else {
+            _ = try? await hasher.verify(password, hasher.decoy)
+            throw refused
+        }
+        if (u.lockedUntil ?? .distantPast) > now || u.disabled || u.passwordHash == nil {
+            _ = try? await hasher.verify(password, hasher.decoy)
+            if (u.lockedUntil ?? .distantPast) > now { try await countFailure(u.id!, now: now, on: db) }
+            throw refused
+        }
+        guard try await hasher.verify(password, u.passwordHash!) else {
+            try await countFailure(u.id!, now: now, on: db)
+            throw refused
+        }
+        u.failedLogins = 0
+        u.lockedUntil = nil
+        u.lastLoginAt = now
+        try await u.save(on: db)
+        return u
+    }
+
+    /// Adds one failure in the database itself (concurrent attempts can't lose a count) and
+    /// sets the lock from the new count.
+    private static func countFailure(_ id: UUID, now: Date, on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        try await sql.update("users").set(SQLIdentifier("failed_logins"), to: SQLRaw("failed_logins + 1"))
+            .where("id", .equal, SQLBind(id)).run()
+        guard let u = try await UserModel.find(id, on: db) else { return }
+        if u.failedLogins >= lockThreshold {
+            let seconds = min(maxLock, baseLock * pow(2, Double(min(u.failedLogins - lockThreshold, 20))))
+            u.lockedUntil = now.addingTimeInterval(seconds)
+            try await u.save(on: db)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Fluent
+import Foundation
+
+/// Roles and their grants. The built-in roles can be edited but not deleted.
+enum RoleService {
+    static func list(on db: any Database) async throws -> [RoleDTO] {
+        let roles = try await RoleModel.query(on: db).sort(\.$name).all()
+        let grants = Dictionary(grouping: try await RoleGrantModel.query(on: db).all(), by: \.roleID)
+        return roles.map { dto($0, grants: grants[$0.id!] ?? []) }
+    }
+
+    static func dto(_ r: RoleModel, grants: [RoleGrantModel]) -> RoleDTO {
+        RoleDTO(id: r.id!, name: r.name, description: r.description, builtin: r.builtin,
+                grants: grants.compactMap(AccountService.grant).map(\.text).sorted())
+    }
+
+    static func find(_ id: UUID, on db: any Database) async throws -> RoleDTO {
+        guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
+        return dto(r, grants: try await RoleGrantModel.query(on: db).filter(\.$roleID == id).all())
+    }
+
+    /// Parses grant texts; every bad one is named.
+    static func parseGrants(_ texts: [String]) throws -> [Grant] {
+        var errors: [FieldError] = []
+        var grants: [Grant] = []
+        for t in texts where !t.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let g = Grant(text: t) { grants.append(g) } else {
+                errors.append(FieldError(field: "grants", code: "invalid",
+                                         message: "'\(t)' is not a grant: write a permission such as promote:apply, optionally limited as promote:apply@stage:stage,name:qa"))
+            }
+        }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        return Array(Set(grants)).sorted { $0.text < $1.text }
+    }
+
+    /// Creates (`id` nil) or changes a role. 422 for bad input, 409 for a taken name or when the
+    /// change would leave no administrator.
+    static func save(_ input: RoleInput, id: UUID?, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws -> RoleDTO {
+        let existing: RoleModel?
+        if let id {
+            guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
+            existing = r
+        } else {
+            existing = nil
+        }
+        let name = (input.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespaces)
+        var errors: [FieldError] = []
+        if name.isEmpty || name.count > 60 { errors.append(FieldError(field: "name", code: "required", message: "is required (at most 60 characters)")) }
+        if existing?.builtin == true, name != existing?.name {
+            errors.append(FieldError(field: "name", code: "builtin", message: "a built-in role keeps its name"))
+        }
+        let grants: [Grant]?
+        do { grants = try input.grants.map(parseGrants) } catch let e as AppError { errors += e.fields; grants = nil }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        if let other = try await RoleModel.query(on: db).filter(\.$name == name).first(), other.id != id {
+            throw AppError(.conflict, code: "conflict", detail: "A role named '\(name)' already exists. Pick another name.")
+        }
+        let role = existing ?? RoleModel()
+        if role.id == nil {
+            role.id = newID()
+            role.builtin = false
+        }
+        role.name = name
+        role.description = input.description ?? existing?.description ?? ""
+        let roleID = role.id!
+        try await db.writeTransaction { tx in
+            try await role.save(on: tx)
+            if let grants {
+                try await RoleGrantModel.query(on: tx).filter(\.$roleID == roleID).delete()
+                for g in grants {
+                    let row = RoleGrantModel()
+                    row.id = newID()
+                    row.roleID = roleID
+                    row.permission = g.permission.rawValue
+                    row.environments = AccountService.encodeList(g.environments)
+                    row.stages = AccountService.encodeList(g.stages)
+                    try await row.create(on: tx)
+                }
+            }
+            try await AccountService.ensureAnAdministrator(on: tx)
+        }
+        return try await find(roleID, on: db)
+    }
+
+    static func delete(_ id: UUID, on db: any Database) async throws {
+        guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
+        if r.builtin { throw AppError(.conflict, code: "builtin", detail: "The built-in role '\(r.name)' can be edited but not deleted.") }
+        try await db.writeTransaction { tx in
+            try await RoleModel.query(on: tx).filter(\.$id == id).delete()
+            try await AccountService.ensureAnAdministrator(on: tx)
+        }
+    }
+}

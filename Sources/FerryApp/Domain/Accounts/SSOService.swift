@@ -1,0 +1,306 @@
+import Fluent
+import Foundation
+import JWTKit
+import SupersetKit
+
+/// Single sign-on over OpenID Connect (ADFS): authorization code flow with PKCE (S256), state and
+/// nonce; the ID token's signature checked against the provider's JWKS, then its issuer,
+/// audience, expiry, issue time and nonce, with bounded clock skew. Users are made on their first
+/// sign-in and their roles re-derived from their groups at every sign-in.
+enum SSOService {
+    static let settingsKey = "sso"
+    /// How long a sign-in may take at the provider before its state is no longer accepted.
+    static let stateLifetime: TimeInterval = 600
+
+    // MARK: Settings
+
+    static func load(on db: any Database) async throws -> SSOSettings {
+        guard let row = try await SettingModel.query(on: db).filter(\.$key == settingsKey).first() else { return SSOSettings() }
+        return (try? JSONDecoder().decode(SSOSettings.self, from: Data(row.value.utf8))) ?? SSOSettings()
+    }
+
+    /// Validates and stores a change. 422 names every bad field; nothing is saved then.
+    static func save(_ input: SSOSettingsInput, box: SecretBox, now: Date, newID: UUID, on db: any Database) async throws -> SSOSettings {
+        var s = try await load(on: db)
+        if let v = input.enabled { s.enabled = v }
+        if let v = input.label { s.label = v.trimmingCharacters(in: .whitespaces) }
+        if let v = input.issuer { s.issuer = v.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "/")) }
+        if let v = input.clientID { s.clientID = v.trimmingCharacters(in: .whitespaces) }
+        if let v = input.clientSecret { s.clientSecretSealed = v.isEmpty ? nil : try box.seal(v) }
+        if let v = input.scopes { s.scopes = v.trimmingCharacters(in: .whitespaces) }
+        if let v = input.usernameClaims { s.usernameClaims = v.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let v = input.emailClaim { s.emailClaim = v }
+        if let v = input.nameClaim { s.nameClaim = v }
+        if let v = input.groupsClaims { s.groupsClaims = v.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        if let v = input.groupRoles { s.groupRoles = v }
+        if let v = input.clockSkew { s.clockSkew = v }
+        var errors: [FieldError] = []
+        if s.label.isEmpty { errors.append(FieldError(field: "label", code: "required", message: "is required")) }
+        if !s.issuer.isEmpty || s.enabled {
+            if let u = URL(string: s.issuer), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {} else {
+                errors.append(FieldError(field: "issuer", code: "invalid", message: "must be the provider's http(s) issuer address, e.g. https://adfs.example.com/adfs"))
+            }
+        }
+        if s.enabled && s.clientID.isEmpty { errors.append(FieldError(field: "clientID", code: "required", message: "is required to turn SSO on")) }
+        if !s.scopes.split(separator: " ").contains("openid") {
+            errors.append(FieldError(field: "scopes", code: "invalid", message: "must include openid"))
+        }
+        if s.usernameClaims.isEmpty { errors.append(FieldError(field: "usernameClaims", code: "required", message: "name at least one claim")) }
+        if s.groupsClaims.isEmpty { errors.append(FieldError(field: "groupsClaims", code: "required", message: "name at least one claim")) }
+        if !(0...300).contains(s.clockSkew) { errors.append(FieldError(field: "clockSkew", code: "invalid", message: "must be 0-300 seconds")) }
+        let known = Set(try await RoleModel.query(on: db).all().map(\.name))
+        let unknown = Set(s.groupRoles.values.flatMap { $0 }).subtracting(known)
+        if !unknown.isEmpty {
+            errors.append(FieldError(field: "groupRoles", code: "unknown", message: "no such role: \(unknown.sorted().joined(separator: ", "))"))
+        }
+        if s.enabled && s.groupRoles.isEmpty {
+            errors.append(FieldError(field: "groupRoles", code: "required", message: "map at least one group to a role, or no one can sign in"))
+        }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        let json = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
+        if let row = try await SettingModel.query(on: db).filter(\.$key == settingsKey).first() {
+            row.value = json
+            row.updatedAt = now
+            try await row.save(on: db)
+        } else {
+            let row = SettingModel()
+            row.id = newID
+            row.key = settingsKey
+            row.value = json
+            row.updatedAt = now
+            try await row.create(on: db)
+        }
+        return s
+    }
+
+    // MARK: The flow
+
+    struct Discovery: Decodable, Sendable {
+        var issuer: String
+        var authorization_endpoint: String
+        var token_endpoint: String
+        var jwks_uri: String
+    }
+
+    static func failure(_ detail: String, code: String = "sso_failed") -> AppError {
+        AppError(.badRequest, code: code, detail: detail)
+    }
+
+    /// Reads the provider's discovery document; its issuer must be the configured one.
+    static func discover(_ s: SSOSettings, web: WebClient, timeout: Double) async throws -> Discovery {
+        let url = s.issuer + "/.well-known/openid-configuration"
+        let r: WebClient.Response
+        do { r = try await web.send("GET", url, [("Accept", "application/json")], nil, timeout) } catch {
+            throw AppError(.badGateway, code: "sso_unreachable", detail: "The identity provider at \(s.issuer) did not answer (\(error)). Check the issuer address and that Ferry can reach it.")
+        }
+        guard r.status == 200, let d = try? JSONDecoder().decode(Discovery.self, from: r.body) else {
+            throw AppError(.badGateway, code: "sso_discovery", detail: "\(url) answered HTTP \(r.status) without a usable discovery document. Check the issuer address.")
+        }
+        guard d.issuer.trimmingCharacters(in: CharacterSet(charactersIn: "/")) == s.issuer else {
+            throw AppError(.badGateway, code: "sso_discovery", detail: "The provider calls itself '\(d.issuer)', not the configured issuer '\(s.issuer)'. Fix the issuer setting.")
+        }
+        return d
+    }
+
+    /// Starts a sign-in: stores a fresh state, nonce and PKCE verifier and returns the provider's
+    /// authorization address to send the browser to.
+    static func begin(
+        _ s: SSOSettings, redirectURI: String, next: String, test: Bool, web: WebClient, timeout: Double, now: Date, newID: UUID, on db: any Database
+    ) async throws -> String {
+        let d = try await discover(s, web: web, timeout: timeout)
+        let state = Credentials.random()
+        let row = SSOStateModel()
+        row.id = newID
+        row.stateHash = Credentials.hash(state)
+        row.nonce = Credentials.random()
+        row.verifier = Credentials.random(bytes: 48)
+        row.returnTo = next
+        row.test = test
+        row.createdAt = now
+        try await SSOStateModel.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-stateLifetime)).delete()
+        try await row.create(on: db)
+        var comps = URLComponents(string: d.authorization_endpoint)
+        let existing = comps?.queryItems ?? []
+        comps?.queryItems = existing + [
+            URLQueryItem(name: "response_type", value: "code"), URLQueryItem(name: "client_id", value: s.clientID),
+            URLQueryItem(name: "redirect_uri", value: redirectURI), URLQueryItem(name: "scope", value: s.scopes),
+            URLQueryItem(name: "state", value: state), URLQueryItem(name: "nonce", value: row.nonce),
+            URLQueryItem(name: "code_challenge", value: Credentials.pkceChallenge(row.verifier)),
+            URLQueryItem(name: "code_challenge_method", value: "S256"),
+        ]
+        guard let url = comps?.string else { throw failure("The provider's authorization address is not a URL.") }
+        return url
+    }
+
+    /// The pending sign-in for `state`, removed so it can't be used again. nil when it is
+    /// unknown, already used, or older than `stateLifetime`.
+    static func consumeState(_ state: String, now: Date, on db: any Database) async throws -> SSOStateModel? {
+        let hash = Credentials.hash(state)
+        return try await db.writeTransaction { tx in
+            guard let row = try await SSOStateModel.query(on: tx).filter(\.$stateHash == hash).first() else { return nil }
+            try await row.delete(on: tx)
+            return row.createdAt > now.addingTimeInterval(-stateLifetime) ? row : nil
+        }
+    }
+
+    /// Exchanges the code for tokens and returns the verified identity.
+    static func complete(
+        code: String, pending: SSOStateModel, settings s: SSOSettings, redirectURI: String, box: SecretBox, web: WebClient, timeout: Double, now: Date
+    ) async throws -> SSOIdentity {
+        let d = try await discover(s, web: web, timeout: timeout)
+        let form = [("grant_type", "authorization_code"), ("code", code), ("redirect_uri", redirectURI), ("code_verifier", pending.verifier),
+                    ("client_id", s.clientID)]
+        var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
+        if let sealed = s.clientSecretSealed {
+            let secret = try box.open(sealed)
+            let basic = Data("\(formEncode(s.clientID)):\(formEncode(secret))".utf8).base64EncodedString()
+            headers.append(("Authorization", "Basic \(basic)"))
+        }
+        let body = form.map { "\($0.0)=\(formEncode($0.1))" }.joined(separator: "&")
+        let r: WebClient.Response
+        do { r = try await web.send("POST", d.token_endpoint, headers, Data(body.utf8), timeout) } catch {
+            throw AppError(.badGateway, code: "sso_unreachable", detail: "The identity provider's token endpoint did not answer (\(error)).")
+        }
+        struct TokenResponse: Decodable { var id_token: String? }
+        guard r.status == 200, let idToken = (try? JSONDecoder().decode(TokenResponse.self, from: r.body))?.id_token else {
+            throw failure("The identity provider refused the sign-in code (HTTP \(r.status)). Try signing in again; if it persists, check the client id and secret.")
+        }
+        let keys = try await keys(d, web: web, timeout: timeout)
+        let claims = try await verifyIDToken(idToken, keys: keys, issuer: s.issuer, audience: s.clientID, nonce: pending.nonce, now: now,
+                                             skew: TimeInterval(s.clockSkew))
+        return try identity(claims, settings: s)
+    }
+
+    static func keys(_ d: Discovery, web: WebClient, timeout: Double) async throws -> JWTKeyCollection {
+        let r = try await web.send("GET", d.jwks_uri, [("Accept", "application/json")], nil, timeout)
+        guard r.status == 200, let jwks = try? JSONDecoder().decode(JWKS.self, from: r.body) else {
+            throw AppError(.badGateway, code: "sso_discovery", detail: "The provider's signing keys (\(d.jwks_uri)) could not be read (HTTP \(r.status)).")
+        }
+        let keys = JWTKeyCollection()
+        try await keys.add(jwks: jwks)
+        return keys
+    }
+
+    static func formEncode(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
+    }
+
+    /// An ID token's claims, decoded as they come.
+    struct IDTokenPayload: JWTPayload {
+        var claims: [String: BundleValue]
+        init(from decoder: Decoder) throws { claims = try [String: BundleValue](from: decoder) }
+        func encode(to encoder: Encoder) throws { try claims.encode(to: encoder) }
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+
+    /// Checks an ID token and returns its claims. Refuses (400, saying which check failed) an
+    /// unsigned token (`alg: none`), a bad signature or unknown key, another issuer or audience,
+    /// an expired or not-yet-valid token, an issue time in the future, and a nonce other than
+    /// the one this sign-in sent (a replayed token). Clock checks allow `skew` seconds.
+    static func verifyIDToken(
+        _ token: String, keys: JWTKeyCollection, issuer: String, audience: String, nonce: String, now: Date, skew: TimeInterval
+    ) async throws -> [String: BundleValue] {
+        if let header = token.split(separator: ".").first, let data = Data(base64urlEncoded: String(header)),
+           let alg = (try? JSONDecoder().decode([String: BundleValue].self, from: data))?["alg"]?.stringValue, alg.lowercased() == "none" {
+            throw failure("The ID token is unsigned (alg none). Ferry accepts only signed tokens.", code: "sso_token_invalid")
+        }
+        let payload: IDTokenPayload
+        do { payload = try await keys.verify(token, as: IDTokenPayload.self) } catch {
+            throw failure("The ID token's signature does not verify against the provider's keys.", code: "sso_token_invalid")
+        }
+        let c = payload.claims
+        func time(_ name: String) -> Date? { c[name]?.doubleValue.map { Date(timeIntervalSince1970: $0) } }
+        guard c["iss"]?.stringValue?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) == issuer else {
+            throw failure("The ID token was issued by '\(c["iss"]?.stringValue ?? "-")', not by '\(issuer)'.", code: "sso_token_invalid")
+        }
+        let aud = c["aud"]?.stringValue.map { [$0] } ?? c["aud"]?.listValue?.compactMap(\.stringValue) ?? []
+        guard aud.contains(audience) else {
+            throw failure("The ID token is meant for '\(aud.joined(separator: ", "))', not for Ferry's client id '\(audience)'.", code: "sso_token_invalid")
+        }
+        guard let exp = time("exp"), exp.addingTimeInterval(skew) > now else {
+            throw failure("The ID token has expired (or has no expiry). Sign in again; if it persists, check the clocks.", code: "sso_token_invalid")
+        }
+        if let iat = time("iat"), iat > now.addingTimeInterval(skew) {
+            throw failure("The ID token claims to be issued in the future. Check the clocks of Ferry and the provider.", code: "sso_token_invalid")
+        }
+        if let nbf = time("nbf"), nbf > now.addingTimeInterval(skew) {
+            throw failure("The ID token is not valid yet. Check the clocks of Ferry and the provider.", code: "sso_token_invalid")
+        }
+        guard let n = c["nonce"]?.stringValue, Credentials.equal(n, nonce) else {
+            throw failure("The ID token's nonce is not the one this sign-in sent: it may be replayed. Sign in again.", code: "sso_token_invalid")
+        }
+        return c
+    }
+
+    /// Maps verified claims to an identity through the configured claim names and group map.
+    /// Refuses a token without a subject or username, and a user in no mapped group.
+    static func identity(_ c: [String: BundleValue], settings s: SSOSettings) throws -> SSOIdentity {
+        guard let sub = c["sub"]?.stringValue, !sub.isEmpty else { throw failure("The ID token has no subject (sub).", code: "sso_token_invalid") }
+        guard let username = s.usernameClaims.lazy.compactMap({ c[$0]?.stringValue }).first(where: { !$0.isEmpty }) else {
+            throw failure("The ID token has none of the username claims \(s.usernameClaims.joined(separator: ", ")). Adjust the claim mapping.",
+                          code: "sso_no_username")
+        }
+        var groups: [String] = []
+        for name in s.groupsClaims {
+            if let one = c[name]?.stringValue { groups.append(one) }
+            groups += c[name]?.listValue?.compactMap(\.stringValue) ?? []
+        }
+        let roles = Array(Set(groups.flatMap { s.groupRoles[$0] ?? [] })).sorted()
+        return SSOIdentity(subject: sub, username: username, email: c[s.emailClaim]?.stringValue, name: c[s.nameClaim]?.stringValue,
+                           groups: groups, roles: roles, claims: c)
+    }
+
+    /// Finds or makes the Ferry user for `identity` and sets their roles from it. A local account
+    /// with the same username is never taken over.
+    static func provision(_ identity: SSOIdentity, now: Date, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws -> UserModel {
+        guard !identity.roles.isEmpty else {
+            throw AppError(.forbidden, code: "sso_no_role",
+                           detail: "You signed in as '\(identity.username)', but none of your groups (\(identity.groups.isEmpty ? "none" : identity.groups.joined(separator: ", "))) has access to Ferry. Ask an administrator to map one of them to a role.")
+        }
+        let user: UserModel
+        if let existing = try await UserModel.query(on: db).filter(\.$ssoSubject == identity.subject).first() {
+            user = existing
+        } else if let clash = try await UserModel.query(on: db).filter(\.$username == identity.username).first() {
+            _ = clash
+            throw AppError(.conflict, code: "sso_username_taken",
+                           detail: "A local account named '\(identity.username)' already exists, so Ferry won't sign you in as it through SSO. Ask an administrator to rename one of them.")
+        } else {
+            user = UserModel()
+            user.id = newID()
+            user.username = identity.username
+            user.disabled = false
+            user.failedLogins = 0
+            user.createdAt = now
+            user.ssoSubject = identity.subject
+        }
+        guard !user.disabled else {
+            throw AppError(.forbidden, code: "sso_disabled", detail: "Your Ferry account is disabled. Ask an administrator.")
+        }
+        user.displayName = identity.name ?? identity.username
+        user.email = identity.email
+        user.lastLoginAt = now
+        let roleIDs = try await RoleModel.query(on: db).filter(\.$name ~~ identity.roles).all().map { $0.id! }
+        let userID = user.id!
+        try await db.writeTransaction { tx in
+            try await user.save(on: tx)
+            try await UserRoleModel.query(on: tx).filter(\.$userID == userID).delete()
+            for id in roleIDs {
+                let link = UserRoleModel()
+                link.id = newID()
+                link.userID = userID
+                link.roleID = id
+                try await link.create(on: tx)
+            }
+        }
+        return user
+    }
+}
+
+extension Data {
+    /// Decodes base64url without padding (JWT segments).
+    init?(base64urlEncoded s: String) {
+        var b = s.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while b.count % 4 != 0 { b += "=" }
+        self.init(base64Encoded: b)
+    }
+}

@@ -1,0 +1,141 @@
+import Fluent
+import Foundation
+
+/// Browser sessions and API tokens: making them, ending them, and turning a presented credential
+/// into a `Principal`. Only hashes of the secrets are stored.
+enum SessionService {
+    /// A session made at sign-in: the cookie value (secret) and its CSRF token.
+    struct NewSession: Sendable {
+        var cookie: String
+        var csrf: String
+        var id: UUID
+    }
+
+    /// Starts a session for `userID`. Always a new secret: a session id a client brought along
+    /// before signing in is never promoted (no session fixation).
+    static func start(userID: UUID, address: String?, lifetime: TimeInterval, now: Date, newID: UUID, on db: any Database) async throws -> NewSession {
+        let secret = Credentials.random()
+        let s = SessionModel()
+        s.id = newID
+        s.tokenHash = Credentials.hash(secret)
+        s.userID = userID
+        s.csrf = Credentials.random(bytes: 24)
+        s.createdAt = now
+        s.expiresAt = now.addingTimeInterval(lifetime)
+        s.address = address
+        try await s.create(on: db)
+        return NewSession(cookie: secret, csrf: s.csrf, id: newID)
+    }
+
+    /// Ends the session whose cookie is `cookie`, if any.
+    static func end(cookie: String, on db: any Database) async throws {
+        try await SessionModel.query(on: db).filter(\.$tokenHash == Credentials.hash(cookie)).delete()
+    }
+
+    /// Ends every session of the user.
+    static func endAll(userID: UUID, on db: any Database) async throws {
+        try await SessionModel.query(on: db).filter(\.$userID == userID).delete()
+    }
+
+    /// The principal behind a session cookie, or nil when the session is unknown, expired, or its
+    /// user is disabled.
+    static func principal(cookie: String, now: Date, on db: any Database) async throws -> Principal? {
+        guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == Credentials.hash(cookie)).first(), s.expiresAt > now else {
+            return nil
+        }
+        guard let u = try await UserModel.find(s.userID, on: db), !u.disabled else { return nil }
+        let access = try await AccountService.access(userID: s.userID, on: db)
+        return Principal(userID: s.userID, username: u.username, displayName: u.displayName, roles: access.roles, grants: access.grants,
+                         credential: .session(id: s.id!, csrf: s.csrf), language: u.language, supersetUsername: u.supersetUsername,
+                         isSSO: u.ssoSubject != nil)
+    }
+
+    // MARK: API tokens
+
+    static let tokenPrefix = "fry_"
+
+    static func tokenDTO(_ t: APITokenModel, username: String? = nil) -> TokenDTO {
+        TokenDTO(id: t.id!, name: t.name, prefix: t.prefix, scopes: AccountService.decodeList(t.scopes), expiresAt: t.expiresAt,
+                 revokedAt: t.revokedAt, lastUsedAt: t.lastUsedAt, createdAt: t.createdAt, username: username)
+    }
+
+    /// Makes a token for `owner`. Its scopes must be permissions the owner holds (a token can't
+    /// exceed its user); no scopes means all of them.
+    static func createToken(_ input: TokenInput, owner: Principal, now: Date, newID: UUID, on db: any Database) async throws -> CreatedTokenDTO {
+        var errors: [FieldError] = []
+        let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
+        if name.isEmpty || name.count > 100 { errors.append(FieldError(field: "name", code: "required", message: "is required (at most 100 characters)")) }
+        let held = Set(owner.grants.map(\.permission))
+        var scopes: [Permission] = []
+        for text in input.scopes ?? [] {
+            guard let p = Permission(rawValue: text) else {
+                errors.append(FieldError(field: "scopes", code: "unknown", message: "'\(text)' is not a permission"))
+                continue
+            }
+            if !held.contains(p) {
+                errors.append(FieldError(field: "scopes", code: "not_held", message: "you don't have '\(text)', so a token of yours can't either"))
+            }
+            scopes.append(p)
+        }
+        if scopes.isEmpty { scopes = Permission.allCases.filter(held.contains) }
+        if let d = input.expiresInDays, !(1...3650).contains(d) {
+            errors.append(FieldError(field: "expiresInDays", code: "invalid", message: "must be between 1 and 3650 days, or absent"))
+        }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        let secret = tokenPrefix + Credentials.random()
+        let t = APITokenModel()
+        t.id = newID
+        t.userID = owner.userID
+        t.name = name
+        t.tokenHash = Credentials.hash(secret)
+        t.prefix = String(secret.prefix(tokenPrefix.count + 6))
+        t.scopes = AccountService.encodeList(scopes.map(\.rawValue))
+        t.expiresAt = input.expiresInDays.map { now.addingTimeInterval(Double($0) * 86400) }
+        t.createdAt = now
+        try await t.create(on: db)
+        return CreatedTokenDTO(token: secret, info: tokenDTO(t))
+    }
+
+    /// The user's tokens, or everyone's when `userID` is nil (administrators).
+    static func tokens(userID: UUID?, on db: any Database) async throws -> [TokenDTO] {
+        let q = APITokenModel.query(on: db).sort(\.$createdAt, .descending)
+        if let userID { q.filter(\.$userID == userID) }
+        let rows = try await q.all()
+        let users = try await UserModel.query(on: db).filter(\.$id ~~ Set(rows.map(\.userID))).all()
+        let names = Dictionary(uniqueKeysWithValues: users.map { ($0.id!, $0.username) })
+        return rows.map { tokenDTO($0, username: names[$0.userID]) }
+    }
+
+    /// Revokes a token. Only its owner, or a holder of `users:admin`, may; to anyone else the
+    /// token doesn't exist (404), so ids of other users' tokens can't be probed.
+    static func revoke(_ id: UUID, by actor: Principal, now: Date, on db: any Database) async throws -> TokenDTO {
+        guard let t = try await APITokenModel.find(id, on: db), t.userID == actor.userID || actor.can(.usersAdmin) else {
+            throw AppError.notFound("Token \(id)")
+        }
+        if t.revokedAt == nil {
+            t.revokedAt = now
+            try await t.save(on: db)
+        }
+        return tokenDTO(t)
+    }
+
+    /// The principal behind an API token, or nil when it is unknown, revoked, expired, or its user
+    /// is disabled. Its grants are cut to the token's scopes. Marks the token used (at most once
+    /// a minute, so a busy CI doesn't write on every call).
+    static func principal(token: String, now: Date, on db: any Database) async throws -> Principal? {
+        guard token.hasPrefix(tokenPrefix),
+              let t = try await APITokenModel.query(on: db).filter(\.$tokenHash == Credentials.hash(token)).first(),
+              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now,
+              let u = try await UserModel.find(t.userID, on: db), !u.disabled
+        else { return nil }
+        let access = try await AccountService.access(userID: t.userID, on: db)
+        let scopes = AccountService.decodeList(t.scopes).compactMap(Permission.init(rawValue:))
+        if (t.lastUsedAt ?? .distantPast) < now.addingTimeInterval(-60) {
+            t.lastUsedAt = now
+            try await t.save(on: db)
+        }
+        return Principal(userID: t.userID, username: u.username, displayName: u.displayName, roles: access.roles,
+                         grants: Principal.restrict(access.grants, to: scopes), credential: .token(id: t.id!), language: u.language,
+                         supersetUsername: u.supersetUsername, isSSO: u.ssoSubject != nil)
+    }
+}

@@ -1,0 +1,247 @@
+import Fluent
+import Foundation
+import SupersetKit
+import Vapor
+
+/// Administration pages: users, roles, the audit log and single sign-on settings.
+enum AdminPages {
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.usersPage, use: users)
+        routes.post(.usersPage, use: createUser)
+        routes.get(.userPage(.key), use: user)
+        routes.post(.userPage(.key), use: updateUser)
+        routes.get(.rolesPage, use: roles)
+        routes.post(.rolesPage, use: saveRole)
+        routes.get(.rolePage(.key), use: role)
+        routes.post(.rolePage(.key), use: saveRole)
+        routes.post(.roleDeletePage(.key), use: deleteRole)
+        routes.get(.auditPage, use: audit)
+        routes.get(.ssoSettingsPage, use: sso)
+        routes.post(.ssoSettingsPage, use: saveSSO)
+        routes.get(.ssoTestPage, use: testSSO)
+    }
+
+    static func flash(_ req: Request, _ prefix: String) -> String? {
+        (try? req.query.get(String.self, at: "done")).flatMap { ["saved", "deleted", "created"].contains($0) ? req.localizer.t("\(prefix).flash.\($0)") : nil }
+    }
+
+    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
+        let response = Layout.response(view, request: req)
+        response.status = status
+        return response
+    }
+
+    // MARK: Users
+
+    struct UserForm: Decodable {
+        var username: String?
+        var displayName: String?
+        var password: String?
+        var roles: [String]?
+        var disabled: String?
+        var supersetUsername: String?
+    }
+
+    static func usersModel(_ req: Request, form: UsersPage.Model.Form = .init(), error: AppError? = nil) async throws -> UsersPage.Model {
+        UsersPage.Model(users: try await AccountService.listUsers(now: req.application.ferry.now(), on: req.db),
+                        roles: try await RoleService.list(on: req.db).map(\.name), form: form, error: error?.detail, flash: flash(req, "users"))
+    }
+
+    @Sendable static func users(req: Request) async throws -> Response {
+        page(req, UsersPage.View(model: try await usersModel(req), localizer: req.localizer))
+    }
+
+    @Sendable static func createUser(req: Request) async throws -> Response {
+        let f = try req.content.decode(UserForm.self)
+        let app = req.application
+        do {
+            let u = try await AccountService.createUser(UserInput(username: f.username, displayName: f.displayName, password: f.password, roles: f.roles ?? []),
+                                                        hasher: app.passwordHasher, now: app.ferry.now(), newID: app.ferry.uuid, on: req.db)
+            req.audit.action = "user.create"
+            req.audit.target = u.username
+            return req.redirect(to: SiteURL.usersPage.path(query: ["done": "created"]), redirectType: .normal)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            let form = UsersPage.Model.Form(username: f.username ?? "", displayName: f.displayName ?? "", roles: f.roles ?? [])
+            return page(req, UsersPage.View(model: try await usersModel(req, form: form, error: e), localizer: req.localizer), status: e.status)
+        }
+    }
+
+    @Sendable static func user(req: Request) async throws -> Response {
+        let u = try await AccountService.userDTO(try req.idParameter(), now: req.application.ferry.now(), on: req.db)
+        let model = UserEditPage.Model(user: u, roles: try await RoleService.list(on: req.db).map(\.name), flash: flash(req, "users"))
+        return page(req, UserEditPage.View(model: model, localizer: req.localizer))
+    }
+
+    @Sendable static func updateUser(req: Request) async throws -> Response {
+        let id = try req.idParameter()
+        let f = try req.content.decode(UserForm.self)
+        let app = req.application
+        let input = UserInput(displayName: f.displayName, password: f.password, roles: f.roles ?? [], disabled: f.disabled == "true",
+                              supersetUsername: f.supersetUsername)
+        req.audit.action = "user.update"
+        do {
+            let u = try await AccountService.updateUser(id, input, hasher: app.passwordHasher, now: app.ferry.now(), newID: app.ferry.uuid, on: req.db)
+            req.audit.target = u.username
+            app.authenticator.invalidate()
+            return req.redirect(to: SiteURL.userPage(.value(id)).path(query: ["done": "saved"]), redirectType: .normal)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            let u = try await AccountService.userDTO(id, now: app.ferry.now(), on: req.db)
+            let model = UserEditPage.Model(user: u, roles: try await RoleService.list(on: req.db).map(\.name), error: e.detail)
+            return page(req, UserEditPage.View(model: model, localizer: req.localizer), status: e.status)
+        }
+    }
+
+    // MARK: Roles
+
+    static func rolesModel(_ req: Request, editing: RoleDTO?, form: RolesPage.Model.Form? = nil, error: AppError? = nil) async throws -> RolesPage.Model {
+        let filled = form ?? editing.map { RolesPage.Model.Form(name: $0.name, description: $0.description, grants: $0.grants.joined(separator: "\n")) }
+            ?? .init()
+        return RolesPage.Model(roles: try await RoleService.list(on: req.db), editing: editing, form: filled,
+                               permissions: Permission.allCases.map(\.rawValue), error: error?.detail, flash: flash(req, "roles"))
+    }
+
+    @Sendable static func roles(req: Request) async throws -> Response {
+        page(req, RolesPage.View(model: try await rolesModel(req, editing: nil), localizer: req.localizer))
+    }
+
+    @Sendable static func role(req: Request) async throws -> Response {
+        let r = try await RoleService.find(try req.idParameter(), on: req.db)
+        return page(req, RolesPage.View(model: try await rolesModel(req, editing: r), localizer: req.localizer))
+    }
+
+    @Sendable static func saveRole(req: Request) async throws -> Response {
+        struct Form: Decodable { var name: String?; var description: String?; var grants: String? }
+        let f = try req.content.decode(Form.self)
+        let id = req.parameters.get("id").flatMap(UUID.init(uuidString:))
+        let grants = (f.grants ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let app = req.application
+        req.audit.action = id == nil ? "role.create" : "role.update"
+        do {
+            let r = try await RoleService.save(RoleInput(name: f.name, description: f.description, grants: grants), id: id, newID: app.ferry.uuid, on: req.db)
+            req.audit.target = r.name
+            app.authenticator.invalidate()
+            return req.redirect(to: SiteURL.rolesPage.path(query: ["done": "saved"]), redirectType: .normal)
+        } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
+            var editing: RoleDTO?
+            if let id { editing = try await RoleService.find(id, on: req.db) }
+            let form = RolesPage.Model.Form(name: f.name ?? "", description: f.description ?? "", grants: f.grants ?? "")
+            return page(req, RolesPage.View(model: try await rolesModel(req, editing: editing, form: form, error: e), localizer: req.localizer), status: e.status)
+        }
+    }
+
+    @Sendable static func deleteRole(req: Request) async throws -> Response {
+        try await RoleService.delete(try req.idParameter(), on: req.db)
+        req.application.authenticator.invalidate()
+        req.audit.action = "role.delete"
+        return req.redirect(to: SiteURL.rolesPage.path(query: ["done": "deleted"]), redirectType: .normal)
+    }
+
+    // MARK: Audit
+
+    /// Reads the audit filter from the query: actor, action, environment, outcome, from, to
+    /// (dates as YYYY-MM-DD, `to` inclusive), limit, offset.
+    static func auditFilter(_ req: Request) throws -> (AuditLog.Filter, [String: String]) {
+        struct Q: Decodable { var actor: String?; var action: String?; var environment: String?; var outcome: String?; var from: String?; var to: String?
+                              var limit: Int?; var offset: Int? }
+        let q: Q
+        do { q = try req.query.decode(Q.self) } catch {
+            throw AppError.validation([FieldError(field: "limit", code: "invalid", message: "limit and offset must be whole numbers")])
+        }
+        var f = AuditLog.Filter(actor: q.actor, action: q.action, environment: q.environment, outcome: q.outcome)
+        var errors: [FieldError] = []
+        let day = DateFormatter()
+        day.dateFormat = "yyyy-MM-dd"
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.locale = Locale(identifier: "en_US_POSIX")
+        if let t = q.from, !t.isEmpty {
+            if let d = day.date(from: t) { f.from = d } else { errors.append(FieldError(field: "from", code: "invalid", message: "must be a date, YYYY-MM-DD")) }
+        }
+        if let t = q.to, !t.isEmpty {
+            if let d = day.date(from: t) { f.to = d.addingTimeInterval(86400) } else { errors.append(FieldError(field: "to", code: "invalid", message: "must be a date, YYYY-MM-DD")) }
+        }
+        if let o = q.outcome, !o.isEmpty, !["success", "failure", "denied"].contains(o) {
+            errors.append(FieldError(field: "outcome", code: "invalid", message: "must be success, failure or denied"))
+        }
+        if let l = q.limit { if (1...10000).contains(l) { f.limit = l } else { errors.append(FieldError(field: "limit", code: "invalid", message: "must be 1-10000")) } }
+        if let o = q.offset { if o >= 0 { f.offset = o } else { errors.append(FieldError(field: "offset", code: "invalid", message: "must be 0 or more")) } }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        var shown: [String: String] = [:]
+        for (k, v) in [("actor", q.actor), ("action", q.action), ("environment", q.environment), ("outcome", q.outcome), ("from", q.from), ("to", q.to)] {
+            if let v, !v.isEmpty { shown[k] = v }
+        }
+        return (f, shown)
+    }
+
+    @Sendable static func audit(req: Request) async throws -> Response {
+        let (filter, shown) = try auditFilter(req)
+        let (items, total) = try await AuditLog.list(filter, on: req.db)
+        return page(req, AuditPage.View(model: AuditPage.Model(events: items, total: total, filter: shown, exportQuery: shown), localizer: req.localizer))
+    }
+
+    // MARK: SSO
+
+    static func ssoModel(_ req: Request, test: SSOIdentity? = nil, error: AppError? = nil) async throws -> SSOSettingsPage.Model {
+        let s = try await SSOService.load(on: req.db)
+        return SSOSettingsPage.Model(settings: SSOSettingsDTO(s, redirectURI: AuthPages.redirectURI(req)), error: error?.detail,
+                                     flash: flash(req, "sso"), test: test)
+    }
+
+    @Sendable static func sso(req: Request) async throws -> Response {
+        page(req, SSOSettingsPage.View(model: try await ssoModel(req), localizer: req.localizer))
+    }
+
+    /// Parses "Group = role1, role2" lines.
+    static func parseGroupRoles(_ text: String) throws -> [String: [String]] {
+        var map: [String: [String]] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw AppError.validation([FieldError(field: "groupRoles", code: "invalid", message: "'\(line)' is not 'Group = role, role'")])
+            }
+            map[parts[0], default: []] += parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return map
+    }
+
+    @Sendable static func saveSSO(req: Request) async throws -> Response {
+        struct Form: Decodable {
+            var enabled: String?; var label: String?; var issuer: String?; var clientID: String?; var clientSecret: String?; var scopes: String?
+            var usernameClaims: String?; var emailClaim: String?; var nameClaim: String?; var groupsClaims: String?; var groupRoles: String?
+            var clockSkew: String?
+        }
+        let f = try req.content.decode(Form.self)
+        func list(_ s: String?) -> [String]? { s.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } } }
+        req.audit.action = "settings.sso"
+        do {
+            var input = SSOSettingsInput()
+            input.enabled = f.enabled == "true"
+            input.label = f.label
+            input.issuer = f.issuer
+            input.clientID = f.clientID
+            // An empty password field keeps the stored secret.
+            input.clientSecret = f.clientSecret.flatMap { $0.isEmpty ? nil : $0 }
+            input.scopes = f.scopes
+            input.usernameClaims = list(f.usernameClaims)
+            input.emailClaim = f.emailClaim
+            input.nameClaim = f.nameClaim
+            input.groupsClaims = list(f.groupsClaims)
+            input.groupRoles = try f.groupRoles.map(parseGroupRoles)
+            if let t = f.clockSkew, !t.isEmpty {
+                guard let n = Int(t) else { throw AppError.validation([FieldError(field: "clockSkew", code: "invalid", message: "must be a whole number of seconds")]) }
+                input.clockSkew = n
+            }
+            let app = req.application
+            _ = try await SSOService.save(input, box: app.secretBox, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+            return req.redirect(to: SiteURL.ssoSettingsPage.path(query: ["done": "saved"]), redirectType: .normal)
+        } catch let e as AppError where e.status == .unprocessableEntity {
+            return page(req, SSOSettingsPage.View(model: try await ssoModel(req, error: e), localizer: req.localizer), status: e.status)
+        }
+    }
+
+    /// Runs a sign-in at the provider that shows, instead of signing in, what Ferry would do.
+    @Sendable static func testSSO(req: Request) async throws -> Response {
+        let settings = try await SSOService.load(on: req.db)
+        guard settings.enabled else { throw AppError(.conflict, code: "sso_off", detail: "Turn SSO on and save before testing it.") }
+        return try await AuthPages.redirectToProvider(req, settings: settings, next: SiteURL.ssoSettingsPage.path, test: true)
+    }
+}

@@ -1,0 +1,163 @@
+import Fluent
+import Foundation
+import Vapor
+
+/// Sign-in (local and SSO) and sign-out.
+enum AuthPages {
+    static let loginCSRFCookie = "ferry_login_csrf"
+
+    static func register(_ routes: RoutesBuilder) {
+        routes.get(.login, use: form)
+        routes.post(.login, use: login)
+        routes.post(.logout, use: logout)
+        routes.get(.ssoStart, use: ssoStart)
+        routes.get(.ssoCallback, use: ssoCallback)
+    }
+
+    /// A local path to return to after signing in; anything else (another site) becomes "/".
+    static func safeNext(_ next: String?) -> String {
+        guard let n = next, n.hasPrefix("/"), !n.hasPrefix("//"), !n.hasPrefix("/\\"), !n.contains("\r"), !n.contains("\n") else { return "/" }
+        return n
+    }
+
+    /// Whether cookies must be Secure: Ferry is reached over HTTPS.
+    static func secure(_ req: Request) -> Bool {
+        req.application.ferryConfiguration.publicURL?.hasPrefix("https://") == true || req.headers.first(name: "X-Forwarded-Proto") == "https"
+    }
+
+    static func page(_ req: Request, model: LoginPage.Model, status: HTTPResponseStatus = .ok) async throws -> Response {
+        // The sign-in form's own CSRF token (double submit): a cookie and the same value in the form.
+        let token = Credentials.random(bytes: 24)
+        req.storage[FormTokenKey.self] = token
+        let response = Layout.response(LoginPage.View(model: model, localizer: req.localizer), request: req)
+        response.status = status
+        response.cookies[loginCSRFCookie] = HTTPCookies.Value(string: token, maxAge: 3600, path: SiteURL.login.path, isSecure: secure(req),
+                                                              isHTTPOnly: true, sameSite: .strict)
+        return response
+    }
+
+    static func model(_ req: Request, next: String, username: String = "", error: String? = nil) async throws -> LoginPage.Model {
+        let sso = try await SSOService.load(on: req.db)
+        return LoginPage.Model(next: next, username: username, error: error, sso: sso.enabled ? sso.label : nil,
+                               noAccounts: try await AccountService.count(on: req.db) == 0)
+    }
+
+    @Sendable static func form(req: Request) async throws -> Response {
+        let next = safeNext(try? req.query.get(String.self, at: "next"))
+        if req.principal != nil { return req.redirect(to: next, redirectType: .normal) }
+        let error = (try? req.query.get(String.self, at: "error")).map { _ in req.localizer.t("auth.sso_failed") }
+        return try await page(req, model: try await model(req, next: next, error: error))
+    }
+
+    @Sendable static func login(req: Request) async throws -> Response {
+        struct Form: Decodable { var username: String?; var password: String?; var next: String?; var _csrf: String? }
+        let f = try req.content.decode(Form.self)
+        let next = safeNext(f.next)
+        guard let cookie = req.cookies[loginCSRFCookie]?.string, let sent = f._csrf, Credentials.equal(cookie, sent) else {
+            await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: f.username ?? "anonymous", actorID: nil, detail: "missing or wrong CSRF token")
+            return try await page(req, model: try await model(req, next: next, username: f.username ?? "", error: AuthErrors.csrf.detail), status: .forbidden)
+        }
+        let app = req.application
+        let username = (f.username ?? "").trimmingCharacters(in: .whitespaces)
+        let user: UserModel
+        do {
+            user = try await AccountService.signIn(username: username, password: f.password ?? "", hasher: app.passwordHasher, now: app.ferry.now(), on: req.db)
+        } catch let e as AppError where e.status == .unauthorized {
+            app.authenticator.invalidate()
+            await req.recordAudit(action: "auth.sign_in", outcome: .failure, actor: username.isEmpty ? "anonymous" : String(username.prefix(120)), actorID: nil,
+                                  detail: "local")
+            return try await page(req, model: try await model(req, next: next, username: username, error: req.localizer.t("auth.failed_detail")),
+                                  status: .unauthorized)
+        }
+        return try await startSession(req, user: user, next: next, method: "local")
+    }
+
+    /// Ends any session the browser brought, starts a new one, and sends the browser on.
+    static func startSession(_ req: Request, user: UserModel, next: String, method: String) async throws -> Response {
+        let app = req.application
+        if let old = req.cookies[Authenticator.sessionCookie]?.string { try await SessionService.end(cookie: old, on: req.db) }
+        let lifetime = app.ferryConfiguration.sessionHours * 3600
+        let session = try await SessionService.start(userID: user.id!, address: req.remoteAddressText, lifetime: lifetime, now: app.ferry.now(),
+                                                     newID: app.ferry.uuid(), on: req.db)
+        app.authenticator.invalidate()
+        await req.recordAudit(action: "auth.sign_in", outcome: .success, actor: user.username, actorID: user.id, detail: method)
+        let response = req.redirect(to: next, redirectType: .normal)
+        response.cookies[Authenticator.sessionCookie] = HTTPCookies.Value(
+            string: session.cookie, expires: app.ferry.now().addingTimeInterval(lifetime), path: "/", isSecure: secure(req), isHTTPOnly: true,
+            sameSite: .lax)
+        response.cookies[loginCSRFCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: SiteURL.login.path)
+        return response
+    }
+
+    /// Signs out: ends every session of the user, on every device.
+    @Sendable static func logout(req: Request) async throws -> Response {
+        let p = try req.requirePrincipal()
+        try await SessionService.endAll(userID: p.userID, on: req.db)
+        req.application.authenticator.invalidate()
+        await req.recordAudit(action: "auth.sign_out", outcome: .success, actor: p.username, actorID: p.userID)
+        let response = req.redirect(to: SiteURL.login.path, redirectType: .normal)
+        response.cookies[Authenticator.sessionCookie] = HTTPCookies.Value(string: "", expires: Date(timeIntervalSince1970: 0), path: "/", isHTTPOnly: true)
+        return response
+    }
+
+    // MARK: SSO
+
+    static func redirectURI(_ req: Request) -> String {
+        if let base = req.application.ferryConfiguration.publicURL { return base + SiteURL.ssoCallback.path }
+        let scheme = req.headers.first(name: "X-Forwarded-Proto") ?? "http"
+        return "\(scheme)://\(req.headers.first(name: .host) ?? "localhost")" + SiteURL.ssoCallback.path
+    }
+
+    @Sendable static func ssoStart(req: Request) async throws -> Response {
+        let settings = try await SSOService.load(on: req.db)
+        guard settings.enabled else {
+            throw AppError(.notFound, code: "sso_off", detail: "Single sign-on is not set up. Sign in with a Ferry account, or ask an administrator to set up SSO.")
+        }
+        return try await redirectToProvider(req, settings: settings, next: safeNext(try? req.query.get(String.self, at: "next")), test: false)
+    }
+
+    static func redirectToProvider(_ req: Request, settings: SSOSettings, next: String, test: Bool) async throws -> Response {
+        let app = req.application
+        let url = try await SSOService.begin(settings, redirectURI: redirectURI(req), next: next, test: test, web: app.ferry.web,
+                                             timeout: app.ferryConfiguration.interactiveTimeout, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+        return req.redirect(to: url, redirectType: .normal)
+    }
+
+    /// The provider sends the browser back here with a code (or an error) and the state.
+    @Sendable static func ssoCallback(req: Request) async throws -> Response {
+        struct Q: Decodable { var code: String?; var state: String?; var error: String?; var error_description: String? }
+        let q = (try? req.query.decode(Q.self)) ?? Q()
+        let app = req.application
+        guard let state = q.state, let pending = try await SSOService.consumeState(state, now: app.ferry.now(), on: req.db) else {
+            await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: "anonymous", actorID: nil, detail: "sso: unknown, used or expired state")
+            throw SSOService.failure("This sign-in is unknown, was already used, or took too long. Start again from the sign-in page.", code: "sso_state")
+        }
+        if let error = q.error {
+            await req.recordAudit(action: "auth.sign_in", outcome: .failure, actor: "anonymous", actorID: nil, detail: "sso: provider said \(error)")
+            throw SSOService.failure("The identity provider did not sign you in: \(q.error_description ?? error).", code: "sso_denied")
+        }
+        guard let code = q.code else { throw SSOService.failure("The identity provider sent no code. Start again from the sign-in page.") }
+        let settings = try await SSOService.load(on: req.db)
+        let identity: SSOIdentity
+        do {
+            identity = try await SSOService.complete(code: code, pending: pending, settings: settings, redirectURI: redirectURI(req), box: app.secretBox,
+                                                     web: app.ferry.web, timeout: app.ferryConfiguration.interactiveTimeout, now: app.ferry.now())
+        } catch let e as AppError {
+            await req.recordAudit(action: "auth.sign_in", outcome: .failure, actor: "anonymous", actorID: nil, detail: "sso: \(e.code)")
+            throw e
+        }
+        if pending.test {
+            // A test from the settings page: show what Ferry would do, sign no one in.
+            guard let p = req.principal, p.can(.settingsAdmin) else { throw AuthErrors.forbidden(.settingsAdmin, environment: nil) }
+            return Layout.response(SSOSettingsPage.View(model: try await AdminPages.ssoModel(req, test: identity), localizer: req.localizer), request: req)
+        }
+        let user: UserModel
+        do {
+            user = try await SSOService.provision(identity, now: app.ferry.now(), newID: app.ferry.uuid, on: req.db)
+        } catch let e as AppError {
+            await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: identity.username, actorID: nil, detail: "sso: \(e.code)")
+            throw e
+        }
+        return try await startSession(req, user: user, next: safeNext(pending.returnTo), method: "sso")
+    }
+}

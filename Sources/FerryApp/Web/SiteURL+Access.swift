@@ -1,0 +1,120 @@
+import Foundation
+import Vapor
+
+/// What a route requires of the caller. `AuthMiddleware` enforces it before the handler runs;
+/// handlers add environment-level checks (`Request.authorize(_:environment:)`) on top.
+enum Access: Equatable, Sendable, CustomStringConvertible {
+    /// Anyone, signed in or not (health, sign-in itself).
+    case open
+    /// Any signed-in user; the handler checks what the user may do with the specific object
+    /// (their own profile and tokens; starting a task checks the plugin's permission).
+    case signedIn
+    /// A user holding the permission for at least one environment.
+    case permission(Permission)
+
+    static let userInfoKey = "ferry.access"
+
+    var description: String {
+        switch self {
+        case .open: return "open"
+        case .signedIn: return "signed-in"
+        case .permission(let p): return p.rawValue
+        }
+    }
+}
+
+/// The access policy: one entry for every route and method, in one table. The switch is
+/// exhaustive, so a new route can't be added without deciding who may call it; the permission
+/// matrix test calls every registered route as every role against this table.
+extension SiteURL {
+    func access(_ method: HTTPMethod) -> Access {
+        let write = method != .GET && method != .HEAD
+        switch self {
+        case .healthz, .readyz, .login, .ssoStart, .ssoCallback:
+            return .open
+        case .metrics:
+            return .permission(.metricsRead)
+        case .home, .logout, .profile, .profilePassword, .profileTokens, .profileTokenRevoke:
+            return .signedIn
+        case .dashboards:
+            return .permission(.inventoryRead)
+        case .environments:
+            return .permission(write ? .environmentsWrite : .environmentsRead)
+        case .environmentNew, .environmentEdit, .environmentUpdate, .environmentDelete:
+            return .permission(.environmentsWrite)
+        case .environmentTest:
+            return .permission(.environmentsRead)
+        case .environmentSync:
+            return .permission(.tasksRun)
+        case .tasksPage:
+            return write ? .signedIn : .permission(.tasksRead)
+        case .taskPage, .wsTasks, .wsTask:
+            return .permission(.tasksRead)
+        case .taskCancelPage:
+            return .permission(.tasksCancel)
+        case .taskInputPage:
+            return .signedIn
+        case .schedulesPage:
+            return .permission(write ? .schedulesWrite : .tasksRead)
+        case .scheduleTogglePage, .scheduleDeletePage:
+            return .permission(.schedulesWrite)
+        case .promotePage, .planPage:
+            return .permission(.promotePlan)
+        case .planApplyPage, .promotionRollbackPage:
+            return .permission(.promoteApply)
+        case .promotionsPage:
+            return .permission(.tasksRead)
+        case .usersPage, .userPage, .rolesPage, .rolePage, .roleDeletePage:
+            return .permission(.usersAdmin)
+        case .auditPage:
+            return .permission(.auditRead)
+        case .ssoSettingsPage, .ssoTestPage:
+            return .permission(.settingsAdmin)
+        case .api(let api):
+            return api.access(write: write)
+        }
+    }
+}
+
+extension SiteURL.API {
+    func access(write: Bool) -> Access {
+        switch self {
+        case .openapi:
+            return .open
+        case .me, .tokens, .token:
+            return .signedIn
+        case .environments, .environment:
+            return .permission(write ? .environmentsWrite : .environmentsRead)
+        case .environmentTest:
+            return .permission(.environmentsRead)
+        case .environmentTestUnsaved:
+            return .permission(.environmentsWrite)
+        case .environmentSync:
+            return .permission(.tasksRun)
+        case .inventory:
+            return .permission(.inventoryRead)
+        case .plugins, .task, .taskLogs:
+            return .permission(.tasksRead)
+        case .tasks:
+            return write ? .signedIn : .permission(.tasksRead)
+        case .taskCancel:
+            return .permission(.tasksCancel)
+        case .taskInput:
+            return .signedIn
+        case .schedules, .schedule:
+            return .permission(write ? .schedulesWrite : .tasksRead)
+        case .promotionPlan, .plan, .mappings, .mapping, .mappingSuggestions:
+            return .permission(.promotePlan)
+        case .planApply, .promotionRollback:
+            return .permission(.promoteApply)
+        case .promotions, .promotion, .promotionHistory:
+            return .permission(.tasksRead)
+        case .users, .user, .roles, .role:
+            return .permission(.usersAdmin)
+        case .audit:
+            return .permission(.auditRead)
+        case .ssoSettings:
+            return .permission(.settingsAdmin)
+        }
+    }
+}
