@@ -320,9 +320,11 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         var snapshot: ([Int], [String]) { lock.withLock { (seqs, statuses) } }
     }
 
-    func follow(port: Int, path: String, on group: EventLoopGroup, into c: Collected) async throws -> WebSocket {
-        try await withCheckedThrowingContinuation { (k: CheckedContinuation<WebSocket, Error>) in
-            WebSocket.connect(to: "ws://127.0.0.1:\(port)\(path)", on: group) { ws in
+    func follow(port: Int, path: String, on group: EventLoopGroup, into c: Collected, token: String?) async throws -> WebSocket {
+        var headers = HTTPHeaders()
+        if let token { headers.bearerAuthorization = BearerAuthorization(token: token) }
+        return try await withCheckedThrowingContinuation { (k: CheckedContinuation<WebSocket, Error>) in
+            WebSocket.connect(to: "ws://127.0.0.1:\(port)\(path)", headers: headers, on: group) { ws in
                 ws.onText { _, text in c.add(text) }
                 k.resume(returning: ws)
             }.whenFailure { k.resume(throwing: $0) }
@@ -336,11 +338,14 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
             let task = try await t.submit("test.script", params(["steps": .int(40), "linesPerStep": .int(50), "delayMs": .int(10)]))
             while try await t.task(task.id).progress < 30 { try await Task.sleep(nanoseconds: 10_000_000) }
             let late = Collected()
-            let ws1 = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=0", on: t.app.eventLoopGroup, into: late)
+            let ws1 = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=0", on: t.app.eventLoopGroup, into: late, token: t.adminToken)
             let resumed = Collected()
-            let ws2 = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=1000", on: t.app.eventLoopGroup, into: resumed)
+            let ws2 = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=1000", on: t.app.eventLoopGroup, into: resumed, token: t.adminToken)
             let all = Collected()
-            let ws3 = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: all)
+            let ws3 = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: all, token: t.adminToken)
+            await #expect(throws: (any Error).self, "a WebSocket without a session or token must be refused") {
+                _ = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: Collected(), token: nil)
+            }
             let done = try await t.waitFor(task.id, [.succeeded], seconds: 60)
             let total = done.logLines
             let deadline = Date().addingTimeInterval(10)
@@ -360,7 +365,7 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         try await withFerry(.sqlite, tasks: true, plugins: [ScriptPlugin()]) { t in
             let port = try await serve(t.app)
             let all = Collected()
-            let ws = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: all)
+            let ws = try await follow(port: port, path: "/ws/tasks", on: t.app.eventLoopGroup, into: all, token: t.adminToken)
             try await Task.sleep(nanoseconds: 100_000_000)
             let task = try await t.submit("test.script", params(["steps": .int(1)]))
             _ = try await t.waitFor(task.id, [.succeeded])

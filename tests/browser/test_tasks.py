@@ -11,13 +11,7 @@ import urllib.request
 
 from playwright.sync_api import expect
 
-
-def api(base, method, path, body=None):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as r:
-        text = r.read()
-        return json.loads(text) if text else None
+from conftest import api
 
 
 def test_health_check_from_the_tasks_page(page, ferry_url, dev_superset):
