@@ -40,9 +40,7 @@ extension TestHarness {
 
     func tokenFor(_ username: String) async throws -> String {
         let u = try #require(try await UserModel.query(on: db).filter(\.$username == username).first())
-        let access = try await AccountService.access(userID: u.id!, on: db)
-        let p = Principal(userID: u.id!, username: username, displayName: username, roles: access.roles, grants: access.grants,
-                          credential: .token(id: UUID()), language: nil, supersetUsername: nil, isSSO: false)
+        let p = try #require(try await SessionService.principal(userID: u.id!, credential: .token(id: UUID()), on: db))
         return try await SessionService.createToken(TokenInput(name: "t-\(UUID().uuidString.prefix(6))"), owner: p, now: clock.now(), newID: UUID(), on: db).token
     }
 }

@@ -10,13 +10,18 @@ enum AdminBootstrap {
     @discardableResult
     static func ensureFirstAdmin(username: String, password: String, app: Application) async throws -> Bool {
         guard try await AccountService.count(on: app.db) == 0 else { return false }
+        try await createAdmin(username: username, password: password, actor: "system", detail: "first administrator", app: app)
+        app.logger.notice("created the first administrator", metadata: ["username": .string(username)])
+        return true
+    }
+
+    /// Makes an administrator and records it in the audit log as done by `actor`.
+    static func createAdmin(username: String, password: String, actor: String, detail: String, app: Application) async throws {
         _ = try await AccountService.createUser(
             UserInput(username: username, password: password, roles: [BuiltInRoles.admin]), hasher: app.passwordHasher, now: app.ferry.now(),
             newID: app.ferry.uuid, on: app.db)
-        try await AuditLog.append(AuditEntry(at: app.ferry.now(), actorID: nil, actor: "system", address: nil, action: "user.create", target: username,
-                                             environment: nil, outcome: .success, detail: "first administrator"), id: app.ferry.uuid(), on: app.db)
-        app.logger.notice("created the first administrator", metadata: ["username": .string(username)])
-        return true
+        try await AuditLog.append(AuditEntry(at: app.ferry.now(), actorID: nil, actor: actor, address: nil, action: "user.create", target: username,
+                                             environment: nil, outcome: .success, detail: detail), id: app.ferry.uuid(), on: app.db)
     }
 }
 
@@ -43,14 +48,11 @@ struct AdminCommand: AsyncCommand {
         let app = context.application
         let username = signature.username ?? "admin"
         do {
-            _ = try await AccountService.createUser(UserInput(username: username, password: line, roles: [BuiltInRoles.admin]),
-                                                    hasher: app.passwordHasher, now: app.ferry.now(), newID: app.ferry.uuid, on: app.db)
+            try await AdminBootstrap.createAdmin(username: username, password: line, actor: "cli", detail: "ferry admin create", app: app)
         } catch let e as AppError {
             context.console.error("Not created: \(e.detail)")
             throw ExitCode(e.status == .conflict ? 1 : 64)
         }
-        try await AuditLog.append(AuditEntry(at: app.ferry.now(), actorID: nil, actor: "cli", address: nil, action: "user.create", target: username,
-                                             environment: nil, outcome: .success, detail: "ferry admin create"), id: app.ferry.uuid(), on: app.db)
         context.console.print("Administrator '\(username)' created. Sign in at /login.")
     }
 }

@@ -115,9 +115,7 @@ func withFerry(
             let admin = try await AccountService.createUser(
                 UserInput(username: TestAdmin.username, password: TestAdmin.password, roles: [BuiltInRoles.admin]), hasher: app.passwordHasher,
                 now: clock.now(), newID: { UUID() }, on: app.db)
-            let principal = Principal(userID: admin.id, username: admin.username, displayName: admin.displayName, roles: admin.roles,
-                                      grants: Permission.allCases.map { Grant($0) }, credential: .token(id: UUID()), language: nil, supersetUsername: nil,
-                                      isSSO: false)
+            let principal = try #require(try await SessionService.principal(userID: admin.id, credential: .token(id: UUID()), on: app.db))
             token = try await SessionService.createToken(TokenInput(name: "tests"), owner: principal, now: clock.now(), newID: UUID(), on: app.db).token
         }
         try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir, adminToken: token))

@@ -85,6 +85,12 @@ enum AccountService {
         return nil
     }
 
+    /// nil for no language (follow the browser) or a known one.
+    static func validateLanguage(_ lang: String?) -> FieldError? {
+        guard let lang, !lang.isEmpty, !Localizer.languages.contains(lang) else { return nil }
+        return FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))")
+    }
+
     /// Creates a local user (with a password) or an SSO user (`ssoSubject`, no password).
     /// Throws 422 for bad fields, 409 when the username is taken.
     static func createUser(
@@ -93,9 +99,7 @@ enum AccountService {
         var errors: [FieldError] = []
         if let e = validateUsername(input.username) { errors.append(e) }
         if ssoSubject == nil, let e = validatePassword(input.password) { errors.append(e) }
-        if let lang = input.language, !lang.isEmpty, !Localizer.languages.contains(lang) {
-            errors.append(FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))"))
-        }
+        if let e = validateLanguage(input.language) { errors.append(e) }
         let roleIDs = try await roleIDs(input.roles ?? [], errors: &errors, on: db)
         if !errors.isEmpty { throw AppError.validation(errors) }
         let username = input.username!.trimmingCharacters(in: .whitespaces)
@@ -133,6 +137,14 @@ enum AccountService {
         return roles.map { $0.id! }
     }
 
+    /// Replaces the user's roles with the roles named `names` (422 for unknown names).
+    static func setRoles(_ names: [String], userID: UUID, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws {
+        var errors: [FieldError] = []
+        let ids = try await roleIDs(names, errors: &errors, on: db)
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        try await setRoleIDs(ids, userID: userID, newID: newID, on: db)
+    }
+
     private static func setRoleIDs(_ ids: [UUID], userID: UUID, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws {
         try await UserRoleModel.query(on: db).filter(\.$userID == userID).delete()
         for id in Set(ids) {
@@ -155,9 +167,7 @@ enum AccountService {
         if let p = input.password, u.ssoSubject != nil, !p.isEmpty {
             errors.append(FieldError(field: "password", code: "sso_user", message: "SSO users have no local password"))
         } else if let p = input.password, !p.isEmpty, let e = validatePassword(p) { errors.append(e) }
-        if let lang = input.language, !lang.isEmpty, !Localizer.languages.contains(lang) {
-            errors.append(FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))"))
-        }
+        if let e = validateLanguage(input.language) { errors.append(e) }
         var roleIDs: [UUID]?
         if let names = input.roles { roleIDs = try await self.roleIDs(names, errors: &errors, on: db) }
         if !errors.isEmpty { throw AppError.validation(errors) }
@@ -208,9 +218,7 @@ enum AccountService {
     /// The user's own profile: display name, language, Superset username.
     static func updateProfile(_ id: UUID, displayName: String?, language: String?, supersetUsername: String?, now: Date, on db: any Database) async throws -> UserDTO {
         let u = try await findUser(id, on: db)
-        if let lang = language, !lang.isEmpty, !Localizer.languages.contains(lang) {
-            throw AppError.validation([FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))")])
-        }
+        if let e = validateLanguage(language) { throw AppError.validation([e]) }
         if let v = displayName, !v.isEmpty { u.displayName = v }
         if let v = language { u.language = v.isEmpty ? nil : v }
         if let v = supersetUsername { u.supersetUsername = v.isEmpty ? nil : v }

@@ -252,45 +252,36 @@ enum SSOService {
 
     /// Finds or makes the Ferry user for `identity` and sets their roles from it. A local account
     /// with the same username is never taken over.
-    static func provision(_ identity: SSOIdentity, now: Date, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws -> UserModel {
+    static func provision(
+        _ identity: SSOIdentity, hasher: PasswordHasher, now: Date, newID: @escaping @Sendable () -> UUID, on db: any Database
+    ) async throws -> UserModel {
         guard !identity.roles.isEmpty else {
             throw AppError(.forbidden, code: "sso_no_role",
                            detail: "You signed in as '\(identity.username)', but none of your groups (\(identity.groups.isEmpty ? "none" : identity.groups.joined(separator: ", "))) has access to Ferry. Ask an administrator to map one of them to a role.")
         }
         let user: UserModel
         if let existing = try await UserModel.query(on: db).filter(\.$ssoSubject == identity.subject).first() {
+            guard !existing.disabled else {
+                throw AppError(.forbidden, code: "sso_disabled", detail: "Your Ferry account is disabled. Ask an administrator.")
+            }
             user = existing
-        } else if let clash = try await UserModel.query(on: db).filter(\.$username == identity.username).first() {
-            _ = clash
-            throw AppError(.conflict, code: "sso_username_taken",
-                           detail: "A local account named '\(identity.username)' already exists, so Ferry won't sign you in as it through SSO. Ask an administrator to rename one of them.")
+            user.displayName = identity.name ?? identity.username
+            user.email = identity.email
         } else {
-            user = UserModel()
-            user.id = newID()
-            user.username = identity.username
-            user.disabled = false
-            user.failedLogins = 0
-            user.createdAt = now
-            user.ssoSubject = identity.subject
+            guard try await UserModel.query(on: db).filter(\.$username == identity.username).first() == nil else {
+                throw AppError(.conflict, code: "sso_username_taken",
+                               detail: "A local account named '\(identity.username)' already exists, so Ferry won't sign you in as it through SSO. Ask an administrator to rename one of them.")
+            }
+            let made = try await AccountService.createUser(
+                UserInput(username: identity.username, displayName: identity.name, email: identity.email, roles: identity.roles),
+                ssoSubject: identity.subject, hasher: hasher, now: now, newID: newID, on: db)
+            user = try await AccountService.findUser(made.id, on: db)
         }
-        guard !user.disabled else {
-            throw AppError(.forbidden, code: "sso_disabled", detail: "Your Ferry account is disabled. Ask an administrator.")
-        }
-        user.displayName = identity.name ?? identity.username
-        user.email = identity.email
         user.lastLoginAt = now
-        let roleIDs = try await RoleModel.query(on: db).filter(\.$name ~~ identity.roles).all().map { $0.id! }
-        let userID = user.id!
+        let roles = identity.roles
         try await db.writeTransaction { tx in
             try await user.save(on: tx)
-            try await UserRoleModel.query(on: tx).filter(\.$userID == userID).delete()
-            for id in roleIDs {
-                let link = UserRoleModel()
-                link.id = newID()
-                link.userID = userID
-                link.roleID = id
-                try await link.create(on: tx)
-            }
+            try await AccountService.setRoles(roles, userID: user.id!, newID: newID, on: tx)
         }
         return user
     }

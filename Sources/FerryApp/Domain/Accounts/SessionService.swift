@@ -43,11 +43,17 @@ enum SessionService {
         guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == Credentials.hash(cookie)).first(), s.expiresAt > now else {
             return nil
         }
-        guard let u = try await UserModel.find(s.userID, on: db), !u.disabled else { return nil }
-        let access = try await AccountService.access(userID: s.userID, on: db)
-        return Principal(userID: s.userID, username: u.username, displayName: u.displayName, roles: access.roles, grants: access.grants,
-                         credential: .session(id: s.id!, csrf: s.csrf), language: u.language, supersetUsername: u.supersetUsername,
-                         isSSO: u.ssoSubject != nil)
+        return try await principal(userID: s.userID, credential: .session(id: s.id!, csrf: s.csrf), on: db)
+    }
+
+    /// The principal of an enabled user with all their roles' grants, cut to `scopes` when given
+    /// (a token's); nil when the user is gone or disabled.
+    static func principal(userID: UUID, credential: Principal.Credential, scopes: [Permission]? = nil, on db: any Database) async throws -> Principal? {
+        guard let u = try await UserModel.find(userID, on: db), !u.disabled else { return nil }
+        let access = try await AccountService.access(userID: userID, on: db)
+        return Principal(userID: userID, username: u.username, displayName: u.displayName, roles: access.roles,
+                         grants: scopes.map { Principal.restrict(access.grants, to: $0) } ?? access.grants, credential: credential,
+                         language: u.language, supersetUsername: u.supersetUsername, isSSO: u.ssoSubject != nil)
     }
 
     // MARK: API tokens
@@ -125,17 +131,14 @@ enum SessionService {
     static func principal(token: String, now: Date, on db: any Database) async throws -> Principal? {
         guard token.hasPrefix(tokenPrefix),
               let t = try await APITokenModel.query(on: db).filter(\.$tokenHash == Credentials.hash(token)).first(),
-              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now,
-              let u = try await UserModel.find(t.userID, on: db), !u.disabled
+              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now
         else { return nil }
-        let access = try await AccountService.access(userID: t.userID, on: db)
         let scopes = AccountService.decodeList(t.scopes).compactMap(Permission.init(rawValue:))
+        guard let p = try await principal(userID: t.userID, credential: .token(id: t.id!), scopes: scopes, on: db) else { return nil }
         if (t.lastUsedAt ?? .distantPast) < now.addingTimeInterval(-60) {
             t.lastUsedAt = now
             try await t.save(on: db)
         }
-        return Principal(userID: t.userID, username: u.username, displayName: u.displayName, roles: access.roles,
-                         grants: Principal.restrict(access.grants, to: scopes), credential: .token(id: t.id!), language: u.language,
-                         supersetUsername: u.supersetUsername, isSSO: u.ssoSubject != nil)
+        return p
     }
 }

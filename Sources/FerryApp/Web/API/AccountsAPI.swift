@@ -133,7 +133,7 @@ enum AccountsAPI {
 
     /// The audit log as JSON (default) or CSV (`format=csv`, as a download).
     @Sendable static func audit(req: Request) async throws -> Response {
-        let (filter, _) = try AdminPages.auditFilter(req)
+        let (filter, _) = try AuditLog.Filter.parse(req)
         let format = (try? req.query.get(String.self, at: "format")) ?? "json"
         guard ["json", "csv"].contains(format) else {
             throw AppError.validation([FieldError(field: "format", code: "invalid", message: "must be json or csv")])

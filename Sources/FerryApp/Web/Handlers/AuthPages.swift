@@ -153,7 +153,7 @@ enum AuthPages {
         }
         let user: UserModel
         do {
-            user = try await SSOService.provision(identity, now: app.ferry.now(), newID: app.ferry.uuid, on: req.db)
+            user = try await SSOService.provision(identity, hasher: app.passwordHasher, now: app.ferry.now(), newID: app.ferry.uuid, on: req.db)
         } catch let e as AppError {
             await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: identity.username, actorID: nil, detail: "sso: \(e.code)")
             throw e

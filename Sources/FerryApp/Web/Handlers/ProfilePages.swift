@@ -37,11 +37,9 @@ enum ProfilePages {
                                                        now: req.application.ferry.now(), on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity { return try await render(req, error: e) }
         req.application.authenticator.invalidate()
-        var response = req.redirect(to: SiteURL.profile.path(query: ["done": "saved"]), redirectType: .normal)
-        if let lang = f.language, Localizer.languages.contains(lang) {
-            response = req.redirect(to: SiteURL.profile.path(query: ["done": "saved", "lang": lang]), redirectType: .normal)
-        }
-        return response
+        // The chosen language shows at once (the `lang` query also sets the cookie).
+        let lang = f.language.flatMap { Localizer.languages.contains($0) ? $0 : nil }
+        return req.redirect(to: SiteURL.profile.path(query: ["done": "saved", "lang": lang]), redirectType: .normal)
     }
 
     @Sendable static func password(req: Request) async throws -> Response {

@@ -75,15 +75,10 @@ struct AuditMiddleware: AsyncMiddleware {
         guard !req.audit.recorded, req.route != nil, denied || ![.GET, .HEAD].contains(req.method) else { return response }
         let note = req.audit
         let action = note.action ?? "\(req.method.rawValue) \(req.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? req.url.path)"
-        let entry = AuditEntry(
+        await req.appendAudit(AuditEntry(
             at: req.application.ferry.now(), actorID: req.principal?.userID, actor: req.principal?.username ?? "anonymous",
             address: req.remoteAddressText, action: action, target: note.target ?? req.parameters.get("id"), environment: note.environment,
-            outcome: denied ? .denied : (status < 400 ? .success : .failure), detail: note.detail ?? (status >= 400 ? "HTTP \(status)" : nil))
-        do {
-            try await AuditLog.append(entry, id: req.application.ferry.uuid(), on: req.db)
-        } catch {
-            req.logger.error("audit event not written", metadata: ["error": .string("\(error)"), "action": .string(action)])
-        }
+            outcome: denied ? .denied : (status < 400 ? .success : .failure), detail: note.detail ?? (status >= 400 ? "HTTP \(status)" : nil)))
         return response
     }
 }
@@ -121,10 +116,15 @@ extension Request {
         var note = audit
         note.recorded = true
         audit = note
-        let entry = AuditEntry(at: application.ferry.now(), actorID: actorID, actor: actor, address: remoteAddressText, action: action,
-                               target: target, environment: nil, outcome: outcome, detail: detail)
+        await appendAudit(AuditEntry(at: application.ferry.now(), actorID: actorID, actor: actor, address: remoteAddressText, action: action,
+                                     target: target, environment: nil, outcome: outcome, detail: detail))
+    }
+
+    /// Appends `entry`. A failure to write is logged, never turned into the request's answer:
+    /// the change it describes has already happened.
+    func appendAudit(_ entry: AuditEntry) async {
         do { try await AuditLog.append(entry, id: application.ferry.uuid(), on: db) } catch {
-            logger.error("audit event not written", metadata: ["error": .string("\(error)"), "action": .string(action)])
+            logger.error("audit event not written", metadata: ["error": .string("\(error)"), "action": .string(entry.action)])
         }
     }
 }

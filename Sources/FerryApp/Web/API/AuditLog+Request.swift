@@ -1,0 +1,39 @@
+import Foundation
+import Vapor
+
+/// The audit log's filter as the page and the API take it from a query string.
+extension AuditLog.Filter {
+    /// Reads the audit filter from the query: actor, action, environment, outcome, from, to
+    /// (dates as YYYY-MM-DD, `to` inclusive), limit, offset.
+    static func parse(_ req: Request) throws -> (AuditLog.Filter, [String: String]) {
+        struct Q: Decodable { var actor: String?; var action: String?; var environment: String?; var outcome: String?; var from: String?; var to: String?
+                              var limit: Int?; var offset: Int? }
+        let q: Q
+        do { q = try req.query.decode(Q.self) } catch {
+            throw AppError.validation([FieldError(field: "limit", code: "invalid", message: "limit and offset must be whole numbers")])
+        }
+        var f = Self(actor: q.actor, action: q.action, environment: q.environment, outcome: q.outcome)
+        var errors: [FieldError] = []
+        let day = DateFormatter()
+        day.dateFormat = "yyyy-MM-dd"
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.locale = Locale(identifier: "en_US_POSIX")
+        if let t = q.from, !t.isEmpty {
+            if let d = day.date(from: t) { f.from = d } else { errors.append(FieldError(field: "from", code: "invalid", message: "must be a date, YYYY-MM-DD")) }
+        }
+        if let t = q.to, !t.isEmpty {
+            if let d = day.date(from: t) { f.to = d.addingTimeInterval(86400) } else { errors.append(FieldError(field: "to", code: "invalid", message: "must be a date, YYYY-MM-DD")) }
+        }
+        if let o = q.outcome, !o.isEmpty, !["success", "failure", "denied"].contains(o) {
+            errors.append(FieldError(field: "outcome", code: "invalid", message: "must be success, failure or denied"))
+        }
+        if let l = q.limit { if (1...10000).contains(l) { f.limit = l } else { errors.append(FieldError(field: "limit", code: "invalid", message: "must be 1-10000")) } }
+        if let o = q.offset { if o >= 0 { f.offset = o } else { errors.append(FieldError(field: "offset", code: "invalid", message: "must be 0 or more")) } }
+        if !errors.isEmpty { throw AppError.validation(errors) }
+        var shown: [String: String] = [:]
+        for (k, v) in [("actor", q.actor), ("action", q.action), ("environment", q.environment), ("outcome", q.outcome), ("from", q.from), ("to", q.to)] {
+            if let v, !v.isEmpty { shown[k] = v }
+        }
+        return (f, shown)
+    }
+}
