@@ -58,6 +58,12 @@ let package = Package(
                 "FerryApp",
             ]
         ),
+        // Benchmarks (bench/): not shipped; `@testable` reaches the internals they time.
+        .executableTarget(
+            name: "FerryBench",
+            dependencies: ["FerryApp", .product(name: "Vapor", package: "vapor")],
+            path: "bench/FerryBench"
+        ),
         .testTarget(
             name: "SupersetKitTests",
             dependencies: ["SupersetKit"],

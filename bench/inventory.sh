@@ -31,22 +31,24 @@ trap cleanup EXIT
 
 rm -rf "$DIR"; mkdir -p "$DIR"
 FERRY_PORT=$(free_port)
+export FERRY_ADMIN_PASSWORD="bench-admin-$(date +%s)-password"
 FERRY_DATA_DIR="$DIR/store" FERRY_PORT=$FERRY_PORT FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning "$BIN" serve >"$DIR/ferry.log" 2>&1 &
 FERRY_PID=$!; pids+=("$FERRY_PID")
 URL="http://127.0.0.1:$FERRY_PORT"
 for _ in $(seq 1 80); do curl -fsS "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
+AUTH="Authorization: Bearer $($PY tests/harness/ferry_auth.py "$URL")"
 
 started=$(date +%s.%N)
 for env in dev stage prod other; do
   port=$(free_port)
   $PY bench/fake_superset.py "$port" "$env" "$DASHBOARDS" & pids+=($!)
   sleep 0.3
-  curl -fsS -X POST -H 'Content-Type: application/json' "$URL/api/environments" \
+  curl -fsS -X POST -H 'Content-Type: application/json' -H "$AUTH" "$URL/api/environments" \
     -d "{\"name\":\"$env\",\"url\":\"http://127.0.0.1:$port\",\"username\":\"bench\",\"password\":\"bench\",\"stage\":\"$env\"}" >/dev/null
 done
 expected=$((DASHBOARDS * 4))
 for _ in $(seq 1 600); do
-  total=$(curl -fsS "$URL/api/dashboards?per_page=1" | $PY -c 'import json,sys; print(json.load(sys.stdin)["total"])')
+  total=$(curl -fsS -H "$AUTH" "$URL/api/dashboards?per_page=1" | $PY -c 'import json,sys; print(json.load(sys.stdin)["total"])')
   [ "$total" = "$expected" ] && break
   sleep 0.2
 done
@@ -57,10 +59,10 @@ rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$FERRY_PID/status"; }
 sleep 2
 idle=$(rss)
 
-run_wrk() { wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$1" "$2" | grep '^p50_ms'; }
+run_wrk() { wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -H "$AUTH" -s "$1" "$2" | grep '^p50_ms'; }
 wrk -t2 -c"$CONNECTIONS" -d3s "$URL/healthz" >/dev/null  # warm-up
 baseline=$(BENCH_PATHS=/healthz run_wrk bench/load.lua "$URL")
-wrk -t2 -c"$CONNECTIONS" -d3s -s bench/load.lua "$URL" >/dev/null  # warm-up
+wrk -t2 -c"$CONNECTIONS" -d3s -H "$AUTH" -s bench/load.lua "$URL" >/dev/null  # warm-up
 peak_file="$DIR/peak"; echo 0 >"$peak_file"
 ( while kill -0 "$FERRY_PID" 2>/dev/null; do r=$(rss); awk -v a="$r" -v b="$(cat "$peak_file")" 'BEGIN{exit !(a>b)}' && echo "$r" >"$peak_file"; sleep 0.2; done ) &
 sampler=$!; pids+=("$sampler")

@@ -19,35 +19,38 @@ swift build -c release --product ferry >/dev/null 2>&1
 BIN="$(swift build -c release --show-bin-path)/ferry"
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 rm -rf "$DIR"; mkdir -p "$DIR"
+export FERRY_ADMIN_PASSWORD="bench-admin-$(date +%s)-password"
 FERRY_DATA_DIR="$DIR/store" FERRY_PORT=$PORT FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning "$BIN" serve >"$DIR/ferry.log" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true' EXIT
 for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
+TOKEN=$("$VENV/bin/python" tests/harness/ferry_auth.py "http://127.0.0.1:$PORT")
+AUTH="Authorization: Bearer $TOKEN"
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$PID/status"; }
-baseline=$(wrk -t1 -c20 -d5s --latency "http://127.0.0.1:$PORT/api/tasks?per_page=20" | awk '/ 99%/ {print "p99=" $2} /Req\/Sec/ {print}' | tr '\n' ' ')
+baseline=$(wrk -t1 -c20 -d5s --latency -H "$AUTH" "http://127.0.0.1:$PORT/api/tasks?per_page=20" | awk '/ 99%/ {print "p99=" $2} /Req\/Sec/ {print}' | tr '\n' ' ')
 echo "RSS before: $(rss) MB"
-( sleep 1.5; wrk -t1 -c20 -d8s --latency "http://127.0.0.1:$PORT/api/tasks?per_page=20" > "$DIR/wrk-during.txt" ) &
+( sleep 1.5; wrk -t1 -c20 -d8s --latency -H "$AUTH" "http://127.0.0.1:$PORT/api/tasks?per_page=20" > "$DIR/wrk-during.txt" ) &
 WRK=$!
 peak=0
 ( while kill -0 $PID 2>/dev/null; do r=$(rss); awk -v a="$r" -v b="$(cat "$DIR/peak" 2>/dev/null || echo 0)" 'BEGIN{exit !(a>b)}' && echo "$r" > "$DIR/peak"; sleep 0.2; done ) &
 SAMPLER=$!
-"$VENV/bin/python" - "$PORT" "$LINES" <<'PY'
+"$VENV/bin/python" - "$PORT" "$LINES" "$TOKEN" <<'PY'
 import asyncio, json, sys, time, urllib.request
 from datetime import datetime
 import websockets
-port, n = int(sys.argv[1]), int(sys.argv[2])
+port, n, token = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+auth = {"Authorization": f"Bearer {token}"}
 base = f"http://127.0.0.1:{port}"
-req = urllib.request.Request(base + "/api/tasks", method="POST", headers={"Content-Type": "application/json"},
+req = urllib.request.Request(base + "/api/tasks", method="POST", headers={"Content-Type": "application/json", **auth},
                              data=json.dumps({"plugin": "diagnostics.sleep", "params": {"seconds": 0, "logLines": n}}).encode())
 task = json.load(urllib.request.urlopen(req))
 async def follow():
     lat, seen, last = [], set(), -1
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/tasks/{task['id']}?from=0", max_size=None) as ws:
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/tasks/{task['id']}?from=0", max_size=None, additional_headers=auth) as ws:
         while True:
             e = json.loads(await ws.recv())
             now = time.time()
-            if e.get("kind") == "log":
-                line = e["line"]
+            for line in e.get("lines") or []:
                 assert line["seq"] == last + 1, f"gap or duplicate at {line['seq']} after {last}"
                 last = line["seq"]
                 if line["message"].startswith("line "):

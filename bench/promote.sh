@@ -67,18 +67,20 @@ superset_stop floor
 echo "ferry..." >&2
 FERRY_TARGET=$(target ferrytarget)
 FPORT=$(free_port)
+export FERRY_ADMIN_PASSWORD="bench-admin-$(date +%s)-password"
 FERRY_DATA_DIR="$FERRY_TEST_DIR/ferry" FERRY_PORT=$FPORT FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning "$BIN" serve >"$FERRY_TEST_DIR/ferry.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$FPORT/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
-FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$CONCURRENCY" <<'PY'
+FERRY_TOKEN=$("$PY" tests/harness/ferry_auth.py "http://127.0.0.1:$FPORT")
+FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$CONCURRENCY" "$FERRY_TOKEN" <<'PY'
 import json, sys, time, urllib.request
 from datetime import datetime
-port, dev, prod, conc = sys.argv[1:]
+port, dev, prod, conc, token = sys.argv[1:]
 conc = int(conc)
 base = f"http://127.0.0.1:{port}"
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
     with urllib.request.urlopen(req) as r:
         return json.loads(r.read() or b"null")
 for name, p in [("dev", dev), ("prod", prod)]:

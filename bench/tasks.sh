@@ -23,25 +23,28 @@ rm -rf "$DIR"; mkdir -p "$DIR"
 
 run() { # label database_url
   local label=$1 url=$2 port; port=$(free_port)
+  export FERRY_ADMIN_PASSWORD="bench-admin-$(date +%s)-password"
   FERRY_DATA_DIR="$DIR/$label" FERRY_PORT=$port FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning FERRY_TASK_WORKERS=$WORKERS \
     DATABASE_URL=$url "$BIN" serve >"$DIR/$label.log" 2>&1 &
   local pid=$!; pids+=("$pid")
   for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
-  $PY - "$port" "$TASKS" "$label" <<'PY'
+  local token; token=$($PY tests/harness/ferry_auth.py "http://127.0.0.1:$port")
+  $PY - "$port" "$TASKS" "$label" "$token" <<'PY'
 import json, sys, time, urllib.request
 from concurrent.futures import ThreadPoolExecutor
-port, n, label = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+port, n, label, token = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+auth = {"Authorization": f"Bearer {token}"}
 base = f"http://127.0.0.1:{port}"
 def post(_):
     req = urllib.request.Request(base + "/api/tasks", data=json.dumps({"plugin": "diagnostics.sleep", "params": {"seconds": 0}}).encode(),
-                                 headers={"Content-Type": "application/json"}, method="POST")
+                                 headers={"Content-Type": "application/json", **auth}, method="POST")
     urllib.request.urlopen(req).read()
 start = time.time()
 with ThreadPoolExecutor(8) as ex:
     list(ex.map(post, range(n)))
 queued = time.time() - start
 def count(status):
-    return json.load(urllib.request.urlopen(f"{base}/api/tasks?status={status}&per_page=1"))["total"]
+    return json.load(urllib.request.urlopen(urllib.request.Request(f"{base}/api/tasks?status={status}&per_page=1", headers=auth)))["total"]
 while count("succeeded") < n:
     time.sleep(0.05)
 total = time.time() - start

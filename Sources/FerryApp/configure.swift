@@ -29,9 +29,11 @@ public func configure(
     try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
     app.secretBox = try SecretBox.load(configuration: configuration)
 
+    var listen: (configuration: PostgresConnection.Configuration, eventLoop: any EventLoop)?
     if let url = configuration.databaseURL {
         var pg = try SQLPostgresConfiguration(url: url)
         pg.searchPath = nil
+        listen = (pg.coreConfiguration, app.eventLoopGroup.any())
         app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
     } else {
         // SQLite runs its blocking calls on the app's thread pool, and a statement waiting on
@@ -48,6 +50,7 @@ public func configure(
     app.migrations.add(M0003_CreateTasks())
     app.migrations.add(M0004_CreatePromotions())
     app.migrations.add(M0005_CreateAccounts())
+    app.migrations.add(M0006_AddInventoryOwnerUsernames())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -78,7 +81,7 @@ public func configure(
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
         configuration: configuration.tasks, registry: registry, databases: { [app] in app.db }, dependencies: app.ferry,
-        box: app.secretBox, supersetTimeout: configuration.supersetTimeout, logger: app.logger)
+        box: app.secretBox, supersetTimeout: configuration.supersetTimeout, logger: app.logger, listen: listen)
     app.lifecycle.use(FerryLifecycle())
     if startBackgroundWork || startTaskEngine {
         try await BuiltInSchedules.ensure(registry: registry, now: app.ferry.now(), id: app.ferry.uuid(), on: app.db)

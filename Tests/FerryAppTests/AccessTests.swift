@@ -245,6 +245,48 @@ extension HTTPHeaders {
         }
     }
 
+    @Test func pagesShowOnlyTheActionsTheUserMayTake() async throws {
+        try await withFerry(.sqlite) { t in
+            let dev = try await t.createEnvironment(sample("sandbox", stage: "dev"))
+            _ = try await t.createEnvironment(sample("live", stage: "prod"))
+            let role = try await t.request(.POST, "/api/roles", json: RoleInput(
+                name: "dev-admin", grants: ["environments:read", "environments:write@stage:dev", "tasks:read", "tasks:run@stage:dev"]))
+            #expect(role.status == .created, "\(role.body.string)")
+            let (_, devAdmin) = try await t.user("dana", roles: ["dev-admin"])
+            let (_, viewer) = try await t.user("vic", roles: ["viewer"])
+            func page(_ path: String, _ token: String) async throws -> String {
+                let res = try await t.request(.GET, path, headers: bearer(token).merging(["Accept": "text/html"]))
+                #expect(res.status == .ok, "\(path): \(res.status)")
+                return res.body.string
+            }
+            let asViewer = try await page("/environments", viewer)
+            #expect(asViewer.contains("data-environment=\"live\""))
+            for action in ["add-environment", "delete-live", "sync-live", "/environments/\(dev.id)/edit"] {
+                #expect(!asViewer.contains(action), "a viewer sees \(action)")
+            }
+            let asDevAdmin = try await page("/environments", devAdmin)
+            #expect(asDevAdmin.contains("delete-sandbox") && asDevAdmin.contains("sync-sandbox") && asDevAdmin.contains("add-environment"))
+            #expect(!asDevAdmin.contains("delete-live") && !asDevAdmin.contains("sync-live"), "dev-only grants show no prod actions")
+            let asRoot = try await page("/environments", t.adminToken!)
+            #expect(asRoot.contains("delete-live") && asRoot.contains("sync-live"))
+
+            // The server refuses what the page hides: moving or creating an environment out of
+            // the grant, and syncing one outside it.
+            let move = try await t.request(.PUT, "/api/environments/\(dev.id)", json: EnvironmentInput(stage: "prod"), headers: bearer(devAdmin))
+            #expect(move.status == .forbidden, "\(move.body.string)")
+            let create = try await t.request(.POST, "/api/environments", json: sample("live2", stage: "prod"), headers: bearer(devAdmin))
+            #expect(create.status == .forbidden)
+            let live = try #require(try await EnvironmentModel.query(on: t.db).filter(\.$name == "live").first()?.id)
+            #expect(try await t.request(.POST, "/api/environments/\(live)/sync", headers: bearer(devAdmin)).status == .forbidden)
+
+            let tasks = try await page("/tasks", viewer)
+            #expect(tasks.contains("health-check-form"), "viewers hold environments:read, which the health check needs")
+            let schedules = try await page("/schedules", viewer)
+            #expect(!schedules.contains("schedule-form"), "no schedules:write, no form")
+            #expect(try await page("/schedules", t.adminToken!).contains("schedule-form"))
+        }
+    }
+
     @Test func theFirstAdministratorComesFromTheEnvironmentOnlyOnce() async throws {
         try await withFerry(.sqlite) { t in
             // The harness already made one user, so the variable is ignored now.

@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import SupersetKit
 import Testing
@@ -138,6 +139,19 @@ import Vapor
             #expect(res.status == .serviceUnavailable)
             #expect(try res.json()["code"]?.stringValue == "store_unavailable")
             #expect(try await t.request(.GET, "/healthz").status == .ok)
+        }
+    }
+}
+
+/// Every migration has a real revert: all of them go down and come back up on both stores.
+@Suite struct MigrationTests {
+    @Test(arguments: Store.available)
+    func everyMigrationRevertsAndReapplies(store: Store) async throws {
+        try await withFerry(store) { t in
+            try await t.app.autoRevert()
+            try await t.app.autoMigrate()
+            #expect(try await RoleModel.query(on: t.db).count() == BuiltInRoles.all.count, "the seeded roles are back")
+            #expect(try await InventoryItemModel.query(on: t.db).filter(\.$ownerUsernames == "").count() == 0)
         }
     }
 }

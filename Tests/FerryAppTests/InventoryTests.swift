@@ -118,6 +118,33 @@ extension TestHarness {
         }
     }
 
+    @Test(arguments: Store.available)
+    func aGrantLimitedToOneStageSearchesOnlyThatStage(store: Store) async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 3))
+        defer { Task { await fake.stop() } }
+        try await withFerry(store) { t in
+            let dev = try await t.createEnvironment(sample("dev", url: fake.url, stage: "dev"))
+            let prod = try await t.createEnvironment(sample("prod", url: fake.url, stage: "prod"))
+            await t.app.syncCoordinator.wait(dev.id)
+            await t.app.syncCoordinator.wait(prod.id)
+            #expect(try await t.search().total == 6)
+            let role = try await t.request(.POST, "/api/roles", json: RoleInput(name: "dev-reader", grants: ["inventory:read@stage:dev", "environments:read@stage:dev"]))
+            #expect(role.status == .created, "\(role.body.string)")
+            let (_, token) = try await t.user("devon", roles: ["dev-reader"])
+            let res = try await t.request(.GET, "/api/dashboards", headers: bearer(token))
+            let page = try res.content.decode(InventoryPage.self, using: JSONDecoder.ferry)
+            #expect(page.total == 3)
+            #expect(page.items.allSatisfy { $0.environment == "dev" })
+            #expect(page.environments.map(\.name) == ["dev"], "the other stage isn't even named")
+            let asked = try await t.request(.GET, "/api/dashboards?environment=prod", headers: bearer(token))
+            #expect(asked.status == .forbidden)
+            #expect(try asked.json()["detail"]?.stringValue?.contains("inventory:read") == true)
+            let envs = try await t.request(.GET, "/api/environments", headers: bearer(token)).json()
+            #expect(envs["items"]?.listValue?.compactMap { $0["name"]?.stringValue } == ["dev"])
+            #expect(try await t.request(.GET, "/api/environments/\(prod.id)", headers: bearer(token)).status == .forbidden)
+        }
+    }
+
     @Test func byteSearchMatchesSubstringsOfAnyScript() {
         func has(_ a: String, _ b: String) -> Bool { InventorySearch.contains(Array(a.utf8), Array(b.utf8)) }
         #expect(has("отчёт по продажам", "продаж"))
@@ -177,6 +204,20 @@ struct InventoryLiveTests {
             // A second sync replaces rather than duplicates.
             try await t.sync(env.id)
             #expect(try await t.search("dashboards", "search=sales%20overview").total == 1)
+
+            // "Only my dashboards" follows the profile's Superset username, matched whole
+            // against the owners' usernames that the sync read from Superset's users API.
+            let noName = try await t.request(.GET, "/api/dashboards?mine=true")
+            #expect(noName.status == .unprocessableEntity)
+            #expect(try noName.json()["errors"]?.listValue?.first?["code"]?.stringValue == "no_superset_username")
+            let root = try #require(try await UserModel.query(on: t.db).filter(\.$username == TestAdmin.username).first()?.id)
+            let all = try await t.search("dashboards", "per_page=1").total
+            for (username, expected) in [("admin", all), ("adm", 0), ("ADMIN", all)] {
+                #expect(try await t.request(.PUT, "/api/users/\(root)", json: UserInput(supersetUsername: username)).status == .ok)
+                #expect(try await t.search("dashboards", "mine=true&per_page=1").total == expected, "as Superset user \(username)")
+            }
+            let mineFillers = try await t.search("dashboards", "mine=true&search=filler&per_page=1")
+            #expect(mineFillers.total == 120, "mine combines with the search words")
         }
     }
 

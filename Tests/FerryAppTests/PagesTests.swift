@@ -196,7 +196,8 @@ func formBody(_ fields: [(String, String)]) -> String {
         let model = EnvironmentsPage.Model(
             rows: [.init(id: id, name: "prod", url: "https://bi.example.com", stage: "prod", username: "ferry", authProvider: "ldap",
                          isDefault: true, lastSyncAt: Self.fixed, syncStatus: "failed", syncError: "Superset answered HTTP 503",
-                         counts: ["dashboard": 12, "chart": 40, "dataset": 9, "database": 2])],
+                         counts: ["dashboard": 12, "chart": 40, "dataset": 9, "database": 2], canWrite: true, canSync: true)],
+            canAdd: true,
             test: .init(environment: "prod", result: .init(ok: false, version: nil, reason: "timeout", message: "Superset did not answer within 10 s",
                                                            loginOK: false, csrfOK: false, latencyMs: nil)),
             flash: nil)
@@ -240,7 +241,7 @@ extension ViewSnapshotTests {
                                    target: DatabaseRef(uuid: "t", name: "Sales", uri: "sqlite:///prod.db"))],
             bundleChecksum: nil, error: nil, taskId: nil, createdBy: "anonymous", createdAt: Self.fixed)
         for lang in ["en", "ru"] {
-            let html = Layout.render(PlanPage.View(model: .init(plan: plan, task: nil), localizer: Localizer(language: lang)),
+            let html = Layout.render(PlanPage.View(model: .init(plan: plan, task: nil, canApply: true), localizer: Localizer(language: lang)),
                                      context: context(lang, path: "/promote/plans/\(id)"))
             #expect(cspViolations(html).isEmpty)
             #expect(!html.contains("Total <sales>"))
@@ -250,9 +251,12 @@ extension ViewSnapshotTests {
         var clean = plan
         clean.items = Array(items[1...1])
         clean.summary = PlanSummary(clean.items)
-        let html = Layout.render(PlanPage.View(model: .init(plan: clean, task: nil), localizer: Localizer(language: "en")), context: context("en", path: "/"))
+        let html = Layout.render(PlanPage.View(model: .init(plan: clean, task: nil, canApply: true), localizer: Localizer(language: "en")), context: context("en", path: "/"))
         #expect(html.contains("data-testid=\"apply-form\""))
         #expect(!html.contains("acceptShared"), "no shared conflict, no acceptance box")
+        let reviewer = Layout.render(PlanPage.View(model: .init(plan: clean, task: nil, canApply: false), localizer: Localizer(language: "en")), context: context("en", path: "/"))
+        #expect(!reviewer.contains("data-testid=\"apply-form\""), "no apply button without promote:apply on the target")
+        #expect(reviewer.contains("data-testid=\"plan-review-only\""))
     }
 }
 

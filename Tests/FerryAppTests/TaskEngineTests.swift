@@ -313,7 +313,7 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         func add(_ text: String) {
             guard let v = try? BundleValue.parseJSON(Data(text.utf8)) else { return }
             lock.withLock {
-                if let seq = v["line"]?["seq"]?.intValue { seqs.append(seq) }
+                for line in v["lines"]?.listValue ?? [] { if let seq = line["seq"]?.intValue { seqs.append(seq) } }
                 if v["kind"]?.stringValue == "status", let s = v["status"]?.stringValue { statuses.append(s) }
             }
         }
@@ -324,7 +324,10 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         var headers = HTTPHeaders()
         if let token { headers.bearerAuthorization = BearerAuthorization(token: token) }
         return try await withCheckedThrowingContinuation { (k: CheckedContinuation<WebSocket, Error>) in
-            WebSocket.connect(to: "ws://127.0.0.1:\(port)\(path)", headers: headers, on: group) { ws in
+            // Log frames carry runs of lines (up to 1,000 from the store): more than the
+            // client's default 16 KiB frame limit.
+            WebSocket.connect(to: "ws://127.0.0.1:\(port)\(path)", headers: headers,
+                              configuration: .init(maxFrameSize: 1 << 24), on: group) { ws in
                 ws.onText { _, text in c.add(text) }
                 k.resume(returning: ws)
             }.whenFailure { k.resume(throwing: $0) }
@@ -358,6 +361,43 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
             _ = all
             for ws in [ws1, ws2, ws3] { try await ws.close() }
             await t.app.server.shutdown()
+        }
+    }
+
+    @Test(.enabled(if: Store.available.contains(.postgres)))
+    func aFollowerOnAnotherNodeHearsLinesAndStatusThroughNotify() async throws {
+        try await withFerry(.postgres, tasks: true, plugins: [ScriptPlugin()]) { t in
+            // Node B: the same database, serving WebSockets, running no task itself.
+            let other = try await Application.make(.testing)
+            var config = t.app.ferryConfiguration
+            config.tasks.nodeID = "node-b"
+            try await FerryApp.configure(other, configuration: config, dependencies: t.app.ferry, extraPlugins: [ScriptPlugin()])
+            other.taskEngine.startListening()
+            let listening = Date().addingTimeInterval(10)
+            while other.taskEngine.listener?.isListening != true, Date() < listening { try await Task.sleep(nanoseconds: 20_000_000) }
+            #expect(other.taskEngine.listener?.isListening == true)
+            let port = try await serve(other)
+            let all = Collected()
+            let wsAll = try await follow(port: port, path: "/ws/tasks", on: other.eventLoopGroup, into: all, token: t.adminToken)
+            let task = try await t.submit("test.script", params(["steps": .int(40), "linesPerStep": .int(10), "delayMs": .int(25)]))
+            let seen = Collected()
+            let ws = try await follow(port: port, path: "/ws/tasks/\(task.id)?from=0", on: other.eventLoopGroup, into: seen, token: t.adminToken)
+            let done = try await t.waitFor(task.id, [.succeeded], seconds: 60)
+            #expect(done.logLines > 400)
+            // B's fallback poll is 5 s while it listens: everything arriving well inside that
+            // came by NOTIFY.
+            let deadline = Date().addingTimeInterval(2)
+            while seen.snapshot.0.count < done.logLines || !seen.snapshot.1.contains("succeeded") || !all.snapshot.1.contains("succeeded"),
+                  Date() < deadline {
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            #expect(seen.snapshot.0 == Array(0..<done.logLines), "every line once, in order, from the other node")
+            #expect(seen.snapshot.1.last == "succeeded")
+            #expect(all.snapshot.1.contains("succeeded"), "the all-tasks stream on B hears A's status changes")
+            try await ws.close()
+            try await wsAll.close()
+            await other.server.shutdown()
+            try await other.asyncShutdown()
         }
     }
 

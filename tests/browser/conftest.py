@@ -3,16 +3,17 @@
 scripts/test starts `ferry serve` on a fresh store and passes FERRY_URL, CHROMIUM_PATH and the
 real Superset instances' URLs. Later capabilities add their own flows beside test_shell.py.
 """
-import http.cookiejar
 import json
 import os
-import re
+import sys
 import urllib.error
-import urllib.parse
 import urllib.request
 
 import pytest
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
+import ferry_auth  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -38,26 +39,10 @@ _credentials = {}
 
 
 def credentials(base):
-    """Signs in to the Ferry at `base` as the administrator scripts/test made through
-    FERRY_ADMIN_PASSWORD, the way a browser does (sign-in form with its CSRF token), and makes an
-    API token from that session. Returns (session cookie, token); cached per server."""
-    if base in _credentials:
-        return _credentials[base]
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    opener.open(base + "/login").read()
-    login_csrf = next(c.value for c in jar if c.name == "ferry_login_csrf")
-    form = urllib.parse.urlencode({"username": os.environ.get("FERRY_ADMIN_USERNAME", "admin"),
-                                   "password": os.environ["FERRY_ADMIN_PASSWORD"], "_csrf": login_csrf, "next": "/"}).encode()
-    opener.open(urllib.request.Request(base + "/login", data=form, method="POST")).read()
-    session = next(c.value for c in jar if c.name == "ferry_session")
-    profile = opener.open(urllib.request.Request(base + "/profile", headers={"Accept": "text/html"})).read().decode()
-    csrf = re.search(r'name="_csrf" value="([^"]+)"', profile).group(1)
-    req = urllib.request.Request(base + "/api/tokens", method="POST", data=json.dumps({"name": "browser-tests"}).encode(),
-                                 headers={"Content-Type": "application/json", "X-CSRF-Token": csrf})
-    token = json.loads(opener.open(req).read())["token"]
-    _credentials[base] = (session, token)
-    return session, token
+    """(session cookie, API token) of the administrator scripts/test made; cached per server."""
+    if base not in _credentials:
+        _credentials[base] = ferry_auth.sign_in(base, "browser-tests")
+    return _credentials[base]
 
 
 @pytest.fixture(scope="session", autouse=True)

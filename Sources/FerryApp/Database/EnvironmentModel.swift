@@ -36,6 +36,8 @@ final class InventoryItemModel: Model, @unchecked Sendable {
     @OptionalField(key: "detail") var detail: String?
     @OptionalField(key: "parent") var parent: String?
     @Field(key: "owners") var owners: String
+    /// The owners' Superset usernames, lower-cased, as `,alice,bob,` ("" when unknown).
+    @Field(key: "owner_usernames") var ownerUsernames: String
     @OptionalField(key: "changed_on") var changedOn: Date?
     /// Lower-cased name, detail, parent and owners, for search.
     @Field(key: "search_text") var searchText: String

@@ -15,6 +15,9 @@ final class TaskModel: Model, @unchecked Sendable {
     @Field(key: "created_by") var createdBy: String
     /// Names of the environments the task touches, comma-separated (for filters and limits).
     @Field(key: "environments") var environments: String
+
+    /// `environments` as a list.
+    var environmentNames: [String] { environments.split(separator: ",").map(String.init) }
     @Field(key: "status") var status: String
     @Field(key: "progress") var progress: Int
     @Field(key: "step") var step: String

@@ -9,14 +9,17 @@ public struct RemoteAsset: Sendable, Equatable, Codable {
     /// Dashboards: the slug. Datasets: `schema.table`. Charts: the viz type. Databases: the backend.
     public var detail: String?
     public var owners: [String]
+    /// Superset user ids of the owners, in the order of `owners`.
+    public var ownerIDs: [Int]
     public var changedOn: Date?
     /// Datasets and charts: the database / dataset they hang on, by name, for display.
     public var parent: String?
 
     public init(
         kind: AssetKind, id: Int, uuid: String?, name: String, detail: String? = nil, owners: [String] = [],
-        changedOn: Date? = nil, parent: String? = nil
+        ownerIDs: [Int] = [], changedOn: Date? = nil, parent: String? = nil
     ) {
+        self.ownerIDs = ownerIDs
         self.kind = kind
         self.id = id
         self.uuid = uuid
@@ -53,9 +56,10 @@ public struct RemoteAsset: Sendable, Equatable, Codable {
                 .joined(separator: " ").trimmingCharacters(in: .whitespaces)
             return full.isEmpty ? owner["email"]?.stringValue : full
         }
+        let ownerIDs = (row["owners"]?.listValue ?? []).compactMap { $0["id"]?.intValue }
         let changed = row["changed_on_utc"]?.stringValue ?? row["changed_on"]?.stringValue
         self.init(
-            kind: kind, id: id, uuid: row["uuid"]?.stringValue, name: name, detail: detail, owners: owners,
+            kind: kind, id: id, uuid: row["uuid"]?.stringValue, name: name, detail: detail, owners: owners, ownerIDs: ownerIDs,
             changedOn: changed.flatMap(Self.parseDate), parent: parent)
     }
 

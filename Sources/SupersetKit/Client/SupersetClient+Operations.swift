@@ -39,6 +39,21 @@ extension SupersetClient {
     /// Every row of a list endpoint, only `columns` when given, paging to the end in pages of
     /// `pageSize` (capped at 100 by Superset). Rows are de-duplicated by id.
     public func listRows(_ kind: AssetKind, columns: [String]? = nil) async throws -> [BundleValue] {
+        try await listRows(path: "/api/v1/\(kind.resource)/", context: "list \(kind.rawValue)s", columns: columns)
+    }
+
+    /// Superset's users as id → username, from the security API (Superset 6 enables it by
+    /// default; it needs an account that may read users, as an admin can).
+    /// Throws `SupersetError.forbidden`/`.notFound`-style errors when the API is off or denied.
+    public func usernames() async throws -> [Int: String] {
+        var out: [Int: String] = [:]
+        for row in try await listRows(path: "/api/v1/security/users/", context: "list users", columns: ["id", "username"]) {
+            if let id = row["id"]?.intValue, let name = row["username"]?.stringValue { out[id] = name }
+        }
+        return out
+    }
+
+    func listRows(path: String, context: String, columns: [String]?) async throws -> [BundleValue] {
         var out: [BundleValue] = []
         var seen = Set<Int>()
         var page = 0
@@ -47,11 +62,11 @@ extension SupersetClient {
             let fields: [(String, Rison)] = (columns.map { [("columns", Rison.list($0.map(Rison.string)))] } ?? [])
                 + [("page", .int(page)), ("page_size", .int(size))]
             let q = Rison.object(fields)
-            let response = try await authorized(method: "GET", path: "/api/v1/\(kind.resource)/", query: "q=\(q.queryValue)", write: false)
-            guard response.status == 200 else { throw Self.error(for: response, context: "list \(kind.rawValue)s") }
-            let json = try Self.json(response, context: "list \(kind.rawValue)s")
+            let response = try await authorized(method: "GET", path: path, query: "q=\(q.queryValue)", write: false)
+            guard response.status == 200 else { throw Self.error(for: response, context: context) }
+            let json = try Self.json(response, context: context)
             guard let rows = json["result"]?.listValue else {
-                throw SupersetError.invalidResponse("list \(kind.rawValue)s: no 'result' list")
+                throw SupersetError.invalidResponse("\(context): no 'result' list")
             }
             if rows.isEmpty { break }
             for row in rows {

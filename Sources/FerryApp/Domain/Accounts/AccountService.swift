@@ -15,6 +15,29 @@ enum AccountService {
 
     /// The user's role names and all their roles' grants.
     static func access(userID: UUID, on db: any Database) async throws -> (roles: [String], grants: [Grant]) {
+        // One round trip on SQL stores: every request whose principal isn't cached comes here.
+        if let sql = db as? any SQLDatabase {
+            let rows = try await sql.select()
+                .column(SQLColumn("name", table: "r")).column(SQLColumn("permission", table: "g"))
+                .column(SQLColumn("environments", table: "g")).column(SQLColumn("stages", table: "g"))
+                .from(SQLAlias(SQLIdentifier("user_roles"), as: SQLIdentifier("ur")))
+                .join(SQLAlias(SQLIdentifier("roles"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
+                      on: SQLColumn("id", table: "r"), .equal, SQLColumn("role_id", table: "ur"))
+                .join(SQLAlias(SQLIdentifier("role_grants"), as: SQLIdentifier("g")), method: SQLJoinMethod.left,
+                      on: SQLColumn("role_id", table: "g"), .equal, SQLColumn("id", table: "r"))
+                .where(SQLColumn("user_id", table: "ur"), .equal, SQLBind(userID))
+                .all()
+            var roles = Set<String>()
+            var grants: [Grant] = []
+            for row in rows {
+                roles.insert(try row.decode(column: "name", as: String.self))
+                guard let permission = try row.decodeNil(column: "permission") ? nil : row.decode(column: "permission", as: String.self),
+                      let p = Permission(rawValue: permission) else { continue }
+                grants.append(Grant(p, environments: decodeList(try row.decode(column: "environments", as: String.self)),
+                                    stages: decodeList(try row.decode(column: "stages", as: String.self))))
+            }
+            return (roles.sorted(), grants)
+        }
         let links = try await UserRoleModel.query(on: db).filter(\.$userID == userID).all()
         let roleIDs = links.map(\.roleID)
         guard !roleIDs.isEmpty else { return ([], []) }
@@ -29,7 +52,8 @@ enum AccountService {
     }
 
     static func decodeList(_ json: String) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+        if json == "[]" { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
     static func encodeList(_ list: [String]) -> String {

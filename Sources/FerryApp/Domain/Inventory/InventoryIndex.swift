@@ -100,6 +100,8 @@ extension InventoryIndex {
             let text: [UInt8]
             /// Lower-cased UTF-8 of the owners.
             let owners: [UInt8]
+            /// The owners' Superset usernames as `,alice,bob,` (lower-cased UTF-8).
+            let ownerUsernames: [UInt8]
             /// `item` encoded once as JSON, so API answers don't re-encode it per request.
             let json: [UInt8]
         }
@@ -125,7 +127,7 @@ extension InventoryIndex {
                 let key = m.name.lowercased() + "\u{0}" + env.name + "\u{0}" + String(format: "%012d", m.supersetID)
                 byKind[m.kind, default: []].append((key, Entry(
                     environmentID: m.environmentID, text: Array(m.searchText.lowercased().utf8),
-                    owners: Array(m.owners.lowercased().utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
+                    owners: Array(m.owners.lowercased().utf8), ownerUsernames: Array(m.ownerUsernames.utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }
             self.environments = envs.map { e, s in

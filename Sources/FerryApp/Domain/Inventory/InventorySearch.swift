@@ -11,16 +11,29 @@ public struct InventoryQuery: Sendable, Equatable {
     /// Words that must all appear in name, slug/detail, parent, uuid or owners (case-insensitive).
     public var search: String?
     public var owner: String?
+    /// A Superset username that must be among the owners, exactly ("only my dashboards").
+    public var ownerUsername: String?
     public var page: Int = 1
     public var perPage: Int = 50
+    /// The `inventory:read` grants of the caller when some are limited to environments: only
+    /// environments they cover are searched and listed. nil: every environment.
+    public var scope: [Grant]?
 
-    public init(kind: AssetKind, environment: String? = nil, search: String? = nil, owner: String? = nil, page: Int = 1, perPage: Int = 50) {
+    public init(kind: AssetKind, environment: String? = nil, search: String? = nil, owner: String? = nil, page: Int = 1, perPage: Int = 50,
+                ownerUsername: String? = nil, scope: [Grant]? = nil) {
+        self.ownerUsername = ownerUsername
         self.kind = kind
         self.environment = environment
         self.search = search
         self.owner = owner
         self.page = page
         self.perPage = perPage
+        self.scope = scope
+    }
+
+    /// Whether the caller may see the environment `env`.
+    func sees(_ env: InventoryEnvironmentDTO) -> Bool {
+        scope.map { $0.contains { $0.covers(environment: env.name, stage: env.stage) } } ?? true
     }
 }
 
@@ -83,16 +96,22 @@ enum InventorySearch {
                 throw AppError(.unprocessableEntity, code: "validation", detail: "environment: no environment '\(e)'",
                                fields: [FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'")])
             }
+            guard q.sees(env) else { throw AuthErrors.forbidden(.inventoryRead, environment: env.name) }
             environmentID = env.id
         }
+        // With a limited scope, the environments the caller may see (nil: all of them).
+        let visible = q.scope == nil ? nil : Set(snapshot.environments.filter(q.sees).map(\.id))
         let words = (q.search ?? "").lowercased().split(whereSeparator: \.isWhitespace).prefix(8).map { Array($0.utf8) }
         let owner = q.owner.map { Array($0.lowercased().trimmingCharacters(in: .whitespaces).utf8) } ?? []
+        let username = q.ownerUsername.map(InventorySync.ownerNeedle)
         let first = (q.page - 1) * q.perPage
         let last = first + q.perPage
         var hits = Hits(entries: [], total: 0)
         for entry in snapshot.byKind[q.kind.rawValue] ?? [] {
             if let environmentID, entry.environmentID != environmentID { continue }
+            if let visible, !visible.contains(entry.environmentID) { continue }
             if !owner.isEmpty, !contains(entry.owners, owner) { continue }
+            if let username, !contains(entry.ownerUsernames, username) { continue }
             if !words.allSatisfy({ contains(entry.text, $0) }) { continue }
             if hits.total >= first, hits.total < last { hits.entries.append(entry) }
             hits.total += 1
@@ -102,7 +121,8 @@ enum InventorySearch {
 
     static func search(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> InventoryPage {
         let h = try hits(q, in: snapshot)
-        return InventoryPage(items: h.entries.map(\.item), page: q.page, perPage: q.perPage, total: h.total, environments: snapshot.environments)
+        return InventoryPage(items: h.entries.map(\.item), page: q.page, perPage: q.perPage, total: h.total,
+                             environments: snapshot.environments.filter(q.sees))
     }
 
     /// The API's JSON for a query, assembled from the entries' pre-encoded JSON: the same
@@ -112,7 +132,11 @@ enum InventorySearch {
         var out: [UInt8] = []
         out.reserveCapacity(h.entries.reduce(256 + snapshot.environmentsJSON.count) { $0 + $1.json.count + 1 })
         out += Array(#"{"environments":"#.utf8)
-        out += snapshot.environmentsJSON
+        if q.scope == nil {
+            out += snapshot.environmentsJSON
+        } else {
+            out += Array(try JSONEncoder.ferry.encode(snapshot.environments.filter(q.sees)))
+        }
         out += Array(#","items":["#.utf8)
         for (i, e) in h.entries.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

@@ -31,8 +31,17 @@ enum InventorySync {
                 counts[kind.rawValue] = rows.count
                 all += rows
             }
+            let usernames: [Int: String]
+            do {
+                usernames = try await client.usernames()
+            } catch {
+                // Search still works; only "only my dashboards" finds nothing here.
+                usernames = [:]
+                logger.warning("owners' usernames unavailable: 'only my dashboards' won't match on this environment until the account may list users",
+                               metadata: ["error": .string((error as? SupersetError)?.errorDescription ?? String(describing: error))])
+            }
             let finished = dependencies.now()
-            try await replace(environmentID, with: all, syncedAt: finished, idFactory: dependencies.uuid, on: db)
+            try await replace(environmentID, with: all, usernames: usernames, syncedAt: finished, idFactory: dependencies.uuid, on: db)
             try await markFinished(environmentID, at: finished, counts: counts, error: nil, on: db)
             logger.info("inventory synced", metadata: ["counts": .string(counts.description),
                                                        "ms": .stringConvertible(Int(finished.timeIntervalSince(started) * 1000))])
@@ -45,7 +54,10 @@ enum InventorySync {
         }
     }
 
-    static func replace(_ environmentID: UUID, with assets: [RemoteAsset], syncedAt: Date, idFactory: @Sendable () -> UUID, on db: Database) async throws {
+    static func replace(
+        _ environmentID: UUID, with assets: [RemoteAsset], usernames: [Int: String] = [:], syncedAt: Date, idFactory: @Sendable () -> UUID,
+        on db: Database
+    ) async throws {
         let models = assets.map { a -> InventoryItemModel in
             let m = InventoryItemModel()
             m.id = idFactory()
@@ -57,6 +69,7 @@ enum InventorySync {
             m.detail = a.detail
             m.parent = a.parent
             m.owners = a.owners.joined(separator: ", ")
+            m.ownerUsernames = ownerUsernames(a.ownerIDs, usernames)
             m.changedOn = a.changedOn
             m.searchText = searchText(a)
             m.syncedAt = syncedAt
@@ -68,6 +81,17 @@ enum InventorySync {
                 try await Array(models[chunk..<min(chunk + 200, models.count)]).create(on: tx)
             }
         }
+    }
+
+    /// `,alice,bob,`: lower-cased, comma-delimited at both ends so a match is a whole name.
+    static func ownerUsernames(_ ids: [Int], _ usernames: [Int: String]) -> String {
+        let names = ids.compactMap { usernames[$0]?.lowercased() }
+        return names.isEmpty ? "" : "," + names.joined(separator: ",") + ","
+    }
+
+    /// The form `ownerUsernames` matches against.
+    static func ownerNeedle(_ username: String) -> [UInt8] {
+        Array(",\(username.trimmingCharacters(in: .whitespaces).lowercased()),".utf8)
     }
 
     static func searchText(_ a: RemoteAsset) -> String {

@@ -4,7 +4,8 @@ import SupersetKit
 /// Built-in: checks one environment end to end. Logs in, reads the version, counts each kind of
 /// asset and measures API latency, reporting per step.
 struct HealthCheckPlugin: Plugin {
-    let id = "environment.health_check"
+    static let pluginID = "environment.health_check"
+    let id = HealthCheckPlugin.pluginID
     let name = "Environment health check"
     let description = "Logs in to an environment's Superset, counts its assets and measures API latency."
     let version = "1.0.0"

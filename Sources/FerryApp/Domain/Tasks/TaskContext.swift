@@ -95,8 +95,12 @@ final class TaskLogWriter: @unchecked Sendable {
     private var loop: Task<Void, Never>?
     private let logger: Logger
 
+    /// Called after each committed batch (the engine tells other nodes).
+    private let onFlush: @Sendable () -> Void
+
     init(task: UUID, startSeq: Int, hub: TaskHub, db: any Database, now: @escaping @Sendable () -> Date, interval: TimeInterval = 0.1,
-         batchSize: Int = 2_000, logger: Logger) {
+         batchSize: Int = 2_000, logger: Logger, flushed: @escaping @Sendable () -> Void = {}) {
+        self.onFlush = flushed
         self.task = task
         self.nextSeq = startSeq
         self.hub = hub
@@ -139,6 +143,7 @@ final class TaskLogWriter: @unchecked Sendable {
                 hub.flushed(task, through: batch.last!.seq)
             }
             lock.withLock { waiting = max(0, waiting - lines.count) }
+            onFlush()
         } catch {
             logger.error("task log flush failed; will retry", metadata: ["task_id": .string(task.uuidString), "error": .string("\(error)"),
                                                                       "through_seq": .stringConvertible(last.seq)])

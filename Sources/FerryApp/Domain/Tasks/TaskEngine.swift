@@ -1,4 +1,5 @@
 import Fluent
+import FluentPostgresDriver
 import Foundation
 import Logging
 import SupersetKit
@@ -49,9 +50,13 @@ final class TaskEngine: @unchecked Sendable {
     private var inputs: [UUID: InputMailbox] = [:]
     private var stopping = false
 
+    /// Other nodes' events (PostgreSQL only); nil on SQLite, where one process runs everything.
+    private(set) var listener: TaskListener?
+
     init(
         configuration: TaskEngineConfiguration, registry: PluginRegistry, databases: @escaping @Sendable () -> any Database,
-        dependencies: FerryDependencies, box: SecretBox, supersetTimeout: Double, logger: Logger
+        dependencies: FerryDependencies, box: SecretBox, supersetTimeout: Double, logger: Logger,
+        listen: (configuration: PostgresConnection.Configuration, eventLoop: any EventLoop)? = nil
     ) {
         self.configuration = configuration
         self.registry = registry
@@ -64,6 +69,14 @@ final class TaskEngine: @unchecked Sendable {
         var logger = logger
         logger[metadataKey: "node"] = .string(configuration.nodeID)
         self.logger = logger
+        if let listen {
+            let hub = self.hub, signal = self.signal
+            listener = TaskListener(configuration: listen.configuration, node: configuration.nodeID, eventLoop: listen.eventLoop,
+                                    logger: logger) { note in
+                hub.remote(note.task, status: note.status)
+                if note.status == .pending { signal.notify() }
+            }
+        }
     }
 
     var db: any Database { databases() }
@@ -72,6 +85,7 @@ final class TaskEngine: @unchecked Sendable {
 
     /// Recovers what a previous run left, then starts the workers and the maintenance loop.
     func start() async throws {
+        startListening()
         try await recover(onlyExpired: TaskStore.isPostgres(db))
         lock.withLock {
             for i in 0..<max(1, configuration.concurrency) {
@@ -93,7 +107,29 @@ final class TaskEngine: @unchecked Sendable {
         for t in all { t.cancel() }
         signal.notify()
         for t in all { await t.value }
+        await listener?.stop()
         hub.finishAll()
+    }
+
+    /// Starts hearing other nodes' events (PostgreSQL), also on a node that runs no workers.
+    func startListening() {
+        listener?.start()
+        hub.remoteEventsHeard = { [weak listener] in listener?.isListening ?? false }
+    }
+
+    /// Announces an event here and, for status changes on PostgreSQL, to the other nodes.
+    /// Call after the change is committed.
+    func announce(_ event: TaskEvent) {
+        hub.announce(event)
+        if event.kind == .status { notifyOthers(event.taskId, .status, status: event.status) }
+    }
+
+    /// `NOTIFY`s the other nodes (PostgreSQL only; fire and forget: a lost hint costs latency).
+    func notifyOthers(_ task: UUID, _ kind: TaskListener.Kind, status: TaskStatus? = nil) {
+        guard listener != nil else { return }
+        let payload = TaskListener.payload(node: configuration.nodeID, task: task, kind: kind, status: status)
+        let db = self.db
+        Task { try? await TaskStore.sql(db).raw("SELECT pg_notify(\(bind: TaskListener.channel), \(bind: payload))").run() }
     }
 
     var isStopping: Bool { lock.withLock { stopping } }
@@ -111,7 +147,7 @@ final class TaskEngine: @unchecked Sendable {
     /// Tells subscribers and idle workers about a committed new task.
     func announceQueued(_ task: TaskModel) {
         logger.info("task queued", metadata: ["task_id": .string(task.id!.uuidString), "plugin": .string(task.pluginID)])
-        hub.announce(TaskEvent(kind: .status, taskId: task.id!, status: .pending))
+        announce(TaskEvent(kind: .status, taskId: task.id!, status: .pending))
         signal.notify()
     }
 
@@ -161,7 +197,7 @@ final class TaskEngine: @unchecked Sendable {
         switch status {
         case .pending:
             if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": "cancelled before it started"], on: db) {
-                hub.announce(TaskEvent(kind: .status, taskId: id, status: .cancelled))
+                announce(TaskEvent(kind: .status, taskId: id, status: .cancelled))
             }
         case .running, .awaitingInput:
             try await TaskStore.sql(db).update("tasks").set("cancel_requested", to: true).where("id", .equal, id).run()
@@ -244,14 +280,14 @@ final class TaskEngine: @unchecked Sendable {
             ], on: db)
             guard moved else { continue }
             logger.warning("task interrupted", metadata: ["task_id": .string(id.uuidString), "plugin": .string(task.pluginID)])
-            hub.announce(TaskEvent(kind: .status, taskId: id, status: .interrupted))
+            announce(TaskEvent(kind: .status, taskId: id, status: .interrupted))
             if registry.plugin(task.pluginID)?.resumable == true,
                try await TaskStore.transition(id, from: [.interrupted], to: .pending, changes: [
                    "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": "resuming after a restart",
                    "finished_at": Optional<Date>.none, "error": Optional<String>.none, "next_action": Optional<String>.none,
                ], on: db)
             {
-                hub.announce(TaskEvent(kind: .status, taskId: id, status: .pending))
+                announce(TaskEvent(kind: .status, taskId: id, status: .pending))
                 signal.notify()
             }
         }
@@ -268,9 +304,10 @@ final class TaskEngine: @unchecked Sendable {
         log[metadataKey: "plugin"] = .string(task.pluginID)
         if let env = envs.first { log[metadataKey: "environment"] = .string(env) }
         let writer = TaskLogWriter(task: id, startSeq: task.logCount, hub: hub, db: db, now: dependencies.now,
-                                   interval: configuration.logFlushInterval, logger: log)
+                                   interval: configuration.logFlushInterval, logger: log,
+                                   flushed: { [weak self] in self?.notifyOthers(id, .logs) })
         writer.start()
-        hub.announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: "starting"))
+        announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: "starting"))
         writer.log(.info, "started on \(configuration.nodeID)", source: "engine", metadata: [:])
 
         guard let plugin = registry.plugin(task.pluginID) else {
@@ -347,7 +384,7 @@ final class TaskEngine: @unchecked Sendable {
                 return try await TaskStore.transition(id, from: [.running, .awaitingInput], to: status, changes: all, on: tx)
             }
             if let last = lines.last { hub.flushed(id, through: last.seq) }
-            if moved { hub.announce(TaskEvent(kind: .status, taskId: id, status: status)) }
+            if moved { announce(TaskEvent(kind: .status, taskId: id, status: status)) }
         } catch {
             logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }
@@ -374,7 +411,7 @@ final class TaskEngine: @unchecked Sendable {
         do {
             try await TaskStore.sql(db).update("tasks").set("progress", to: percent).set("step", to: step)
                 .where("id", .equal, id).run()
-            hub.announce(TaskEvent(kind: .progress, taskId: id, progress: percent, step: step))
+            announce(TaskEvent(kind: .progress, taskId: id, progress: percent, step: step))
         } catch {
             logger.warning("recording progress failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }
@@ -419,7 +456,7 @@ final class TaskEngine: @unchecked Sendable {
             "input_request": request, "input_deadline": deadline, "step": "waiting for input: \(prompt)",
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "waiting for input: \(prompt)", source: "engine", metadata: ["timeout_s": String(Int(wait))])
-        hub.announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))
+        announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))
         let timeout = Task {
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
             mailbox.deliver(.failure(TaskFailure("No input arrived within \(String(format: "%g", wait)) s for: \(prompt)",
@@ -435,7 +472,7 @@ final class TaskEngine: @unchecked Sendable {
             "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": "input received",
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "input received", source: "engine", metadata: [:])
-        hub.announce(TaskEvent(kind: .status, taskId: id, status: .running, step: "input received"))
+        announce(TaskEvent(kind: .status, taskId: id, status: .running, step: "input received"))
         return value
     }
 

@@ -19,51 +19,123 @@ public struct TaskLogLine: Codable, Sendable, Equatable {
     public var metadata: [String: String]
 }
 
-/// What live subscribers receive.
+/// What live subscribers receive: status and progress changes, and runs of log lines.
 public struct TaskEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case status, progress, log }
+    public enum Kind: String, Codable, Sendable { case status, progress, logs }
     public var kind: Kind
     public var taskId: UUID
     public var status: TaskStatus?
     public var progress: Int?
     public var step: String?
-    public var line: TaskLogLine?
+    /// `logs`: consecutive lines, in seq order.
+    public var lines: [TaskLogLine]?
+}
+
+/// A run of consecutive log lines of one task, with its WebSocket frame encoded once for every
+/// follower.
+struct LogBatch: Sendable {
+    let lines: [TaskLogLine]
+    let frame: String
+
+    init(task: UUID, lines: [TaskLogLine]) {
+        self.lines = lines
+        let data = (try? JSONEncoder.ferry.encode(TaskEvent(kind: .logs, taskId: task, lines: lines))) ?? Data()
+        self.frame = String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// What a task's subscriber receives from the hub.
+enum HubEvent: Sendable {
+    case event(TaskEvent)
+    case logs(LogBatch)
+    /// Another node committed lines or a status of this task: read them from the store.
+    case stored
 }
 
 /// In-process fan-out of task events, and the log lines not yet flushed to the store.
 ///
+/// Lines reach subscribers in batches: the first line published into an empty outbox schedules
+/// a delivery `coalesce` seconds later, which sends everything gathered by then as one
+/// `LogBatch` (one JSON encoding, one frame, whatever the number of followers). A writer of
+/// 100 lines per millisecond then costs a follower a few hundred frames a second, not 100,000.
+///
 /// Invariant: for each task, `pending` holds every published line whose batch isn't committed
 /// yet, in seq order; `subscribe` returns that backlog and the live stream atomically, so a
-/// subscriber that also reads the store sees every line exactly once (after de-duplicating by seq).
+/// subscriber that also reads the store sees every line exactly once (after de-duplicating by
+/// seq). Lines are delivered before any status or progress event announced after them.
 final class TaskHub: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [UUID: [TaskLogLine]] = [:]
-    private var taskSubscribers: [UUID: [UUID: AsyncStream<TaskEvent>.Continuation]] = [:]
+    /// Published lines not yet delivered to subscribers (only while a task has some).
+    private var outbox: [UUID: [TaskLogLine]] = [:]
+    private var taskSubscribers: [UUID: [UUID: AsyncStream<HubEvent>.Continuation]] = [:]
     private var allSubscribers: [UUID: AsyncStream<TaskEvent>.Continuation] = [:]
+    let coalesce: TimeInterval
+
+    init(coalesce: TimeInterval = 0.003) {
+        self.coalesce = coalesce
+    }
 
     func publish(_ line: TaskLogLine, task: UUID) {
-        lock.withLock {
+        let schedule = lock.withLock { () -> Bool in
             pending[task, default: []].append(line)
-            let event = TaskEvent(kind: .log, taskId: task, line: line)
-            for c in (taskSubscribers[task] ?? [:]).values { c.yield(event) }
+            guard taskSubscribers[task]?.isEmpty == false else { return false }
+            let first = outbox[task] == nil
+            outbox[task, default: []].append(line)
+            return first
+        }
+        if schedule {
+            let delay = UInt64(coalesce * 1e9)
+            Task.detached { [weak self] in
+                try? await Task.sleep(nanoseconds: delay)
+                self?.lock.withLock { self?.deliverLocked(task) }
+            }
         }
     }
 
-    /// Status and progress events go to the task's subscribers and to the all-tasks stream.
+    /// Sends the task's outbox as one batch. Caller holds `lock`.
+    private func deliverLocked(_ task: UUID) {
+        guard let lines = outbox.removeValue(forKey: task), !lines.isEmpty else { return }
+        let batch = HubEvent.logs(LogBatch(task: task, lines: lines))
+        for c in (taskSubscribers[task] ?? [:]).values { c.yield(batch) }
+    }
+
+    /// Status and progress events go to the task's subscribers (after the lines published
+    /// before them) and status events to the all-tasks stream.
     func announce(_ event: TaskEvent) {
         lock.withLock {
-            for c in (taskSubscribers[event.taskId] ?? [:]).values { c.yield(event) }
+            deliverLocked(event.taskId)
+            for c in (taskSubscribers[event.taskId] ?? [:]).values { c.yield(.event(event)) }
             if event.kind == .status { for c in allSubscribers.values { c.yield(event) } }
         }
     }
+
+    /// Another node committed lines or a status change of `task` (heard through LISTEN): its
+    /// followers here read the store; a status goes to the all-tasks stream too.
+    func remote(_ task: UUID, status: TaskStatus?) {
+        lock.withLock {
+            for c in (taskSubscribers[task] ?? [:]).values { c.yield(.stored) }
+            if let status { for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: task, status: status)) } }
+        }
+    }
+
+    /// Whether other nodes' events arrive as they happen (followers then poll the store rarely).
+    var remoteEventsHeard: @Sendable () -> Bool {
+        get { lock.withLock { _remoteEventsHeard } }
+        set { lock.withLock { _remoteEventsHeard = newValue } }
+    }
+    private var _remoteEventsHeard: @Sendable () -> Bool = { false }
 
     /// Lines to flush (a copy; they stay pending until `flushed`).
     func unflushed(_ task: UUID) -> [TaskLogLine] { lock.withLock { pending[task] ?? [] } }
 
     func flushed(_ task: UUID, through seq: Int) {
         lock.withLock {
-            pending[task]?.removeAll { $0.seq <= seq }
-            if pending[task]?.isEmpty == true { pending[task] = nil }
+            guard var lines = pending[task] else { return }
+            // Lines are in seq order: drop the committed prefix.
+            let keep = lines.firstIndex { $0.seq > seq } ?? lines.count
+            lines.removeFirst(keep)
+            pending[task] = lines.isEmpty ? nil : lines
         }
     }
 
@@ -71,23 +143,30 @@ final class TaskHub: @unchecked Sendable {
 
     /// Ends every live stream (shutdown): subscribers' loops finish.
     func finishAll() {
-        let all = lock.withLock { () -> [AsyncStream<TaskEvent>.Continuation] in
+        let (tasks, all) = lock.withLock { () -> ([AsyncStream<HubEvent>.Continuation], [AsyncStream<TaskEvent>.Continuation]) in
             closed = true
-            return taskSubscribers.values.flatMap(\.values) + Array(allSubscribers.values)
+            return (taskSubscribers.values.flatMap(\.values), Array(allSubscribers.values))
         }
+        for c in tasks { c.finish() }
         for c in all { c.finish() }
     }
 
     /// `end` finishes the returned stream (when the subscriber goes away).
-    func subscribe(task: UUID) -> (backlog: [TaskLogLine], events: AsyncStream<TaskEvent>, end: @Sendable () -> Void) {
-        let (stream, continuation) = AsyncStream<TaskEvent>.makeStream(bufferingPolicy: .bufferingNewest(50_000))
+    func subscribe(task: UUID) -> (backlog: [TaskLogLine], events: AsyncStream<HubEvent>, end: @Sendable () -> Void) {
+        let (stream, continuation) = AsyncStream<HubEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
         let token = UUID()
         let backlog = lock.withLock { () -> [TaskLogLine] in
             if closed { continuation.finish() } else { taskSubscribers[task, default: [:]][token] = continuation }
             return pending[task] ?? []
         }
         continuation.onTermination = { [weak self] _ in
-            self?.lock.withLock { _ = self?.taskSubscribers[task]?.removeValue(forKey: token) }
+            self?.lock.withLock {
+                _ = self?.taskSubscribers[task]?.removeValue(forKey: token)
+                if self?.taskSubscribers[task]?.isEmpty == true {
+                    self?.taskSubscribers[task] = nil
+                    self?.outbox[task] = nil
+                }
+            }
         }
         return (backlog, stream, { continuation.finish() })
     }

@@ -18,17 +18,21 @@ enum EnvironmentsAPI {
     struct ListResponse: Content { var items: [EnvironmentDTO] }
 
     @Sendable static func list(req: Request) async throws -> ListResponse {
-        ListResponse(items: try await EnvironmentService.list(on: req.db).map { EnvironmentDTO($0.0, sync: $0.1) })
+        ListResponse(items: try await EnvironmentService.list(on: req.db)
+            .filter { req.permits(.environmentsRead, environment: $0.0.name, stage: $0.0.stage) }
+            .map { EnvironmentDTO($0.0, sync: $0.1) })
     }
 
     @Sendable static func show(req: Request) async throws -> EnvironmentDTO {
         let id = try req.idParameter()
         let env = try await EnvironmentService.find(id, on: req.db)
+        try req.authorize(.environmentsRead, environment: env.name, stage: env.stage)
         return EnvironmentDTO(env, sync: try await EnvironmentService.sync(for: id, on: req.db))
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
         let input = try req.content.decode(EnvironmentInput.self)
+        try req.authorizeEnvironmentInput(input, existing: nil)
         let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment created", metadata: ["environment": .string(env.name)])
@@ -42,6 +46,7 @@ enum EnvironmentsAPI {
         let id = try req.idParameter()
         let input = try req.content.decode(EnvironmentInput.self)
         try await req.authorizeEnvironment(id)
+        try req.authorizeEnvironmentInput(input, existing: try await EnvironmentService.find(id, on: req.db))
         let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment updated", metadata: ["environment": .string(env.name)])
@@ -82,6 +87,8 @@ enum EnvironmentsAPI {
     /// Starts a background inventory sync; answers 202 at once.
     @Sendable static func sync(req: Request) async throws -> Response {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        req.audit.environment = env.name
+        try req.authorize(.tasksRun, environment: env.name, stage: env.stage)
         let started = await req.application.syncCoordinator.trigger(env.id!)
         return try await SyncAccepted(started: started, status: started ? "started" : "already_running").encodeResponse(status: .accepted, for: req)
     }

@@ -14,6 +14,8 @@ enum InventoryAPI {
         var environment: String?
         var search: String?
         var owner: String?
+        /// "true": only assets the caller owns in Superset (by the profile's Superset username).
+        var mine: String?
         var page: Int?
         var per_page: Int?
     }
@@ -26,7 +28,18 @@ enum InventoryAPI {
             throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
         }
         let paging = try Paging(page: p.page, perPage: p.per_page)
-        return InventoryQuery(kind: kind, environment: p.environment, search: p.search, owner: p.owner, page: paging.page, perPage: paging.perPage)
+        let principal = try req.requirePrincipal()
+        let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
+        var username: String?
+        if ["true", "1", "on"].contains(p.mine?.lowercased() ?? "") {
+            guard let name = principal.supersetUsername, !name.isEmpty else {
+                throw AppError.validation([FieldError(field: "mine", code: "no_superset_username",
+                                                      message: "set your Superset username on your profile page first")])
+            }
+            username = name
+        }
+        return InventoryQuery(kind: kind, environment: p.environment, search: p.search, owner: p.owner, page: paging.page, perPage: paging.perPage,
+                              ownerUsername: username, scope: scope)
     }
 
     @Sendable static func search(_ req: Request, kind: AssetKind) async throws -> Response {

@@ -6,12 +6,50 @@ import Vapor
 /// `WS /ws/tasks/{id}?from=N`: the task's log from line N (backlog from the store, then live),
 /// with progress and status; `WS /ws/tasks`: status changes of all tasks.
 ///
+/// Lines travel in `logs` frames, each a run of consecutive lines.
 /// Guarantee: each line is sent once, in seq order, with no gap: the hub's unflushed lines and
 /// the live stream are taken atomically, the store supplies everything older, and lines are
-/// de-duplicated by seq. Lines of a task running on another node arrive by polling the store
-/// every `pollInterval` (issue 3 asks for LISTEN/NOTIFY; see the issue notes).
+/// de-duplicated by seq. Lines and statuses of a task running on another node are read from the
+/// store when that node's NOTIFY arrives (`TaskListener`), and by a fallback poll.
 enum TaskStreams {
     static let pollInterval: TimeInterval = 0.5
+    /// The fallback poll while other nodes' events are heard through LISTEN.
+    static let remotePollInterval: TimeInterval = 5
+
+    /// Reads what another node committed for a follower: lines after the last one sent, and the
+    /// status and progress when they changed.
+    actor Refresher {
+        let id: UUID
+        let sender: Sender
+        let hub: TaskHub
+        let db: any Database
+        var status: String
+        var progress: Int
+        var step: String
+
+        init(id: UUID, sender: Sender, hub: TaskHub, db: any Database, status: String, progress: Int, step: String) {
+            self.id = id
+            self.sender = sender
+            self.hub = hub
+            self.db = db
+            self.status = status
+            self.progress = progress
+            self.step = step
+        }
+
+        func refresh() async {
+            await catchUp(id, sender: sender, pending: hub.unflushed(id), db: db)
+            guard let now = try? await TaskModel.find(id, on: db) else { return }
+            if now.status != status {
+                status = now.status
+                await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: now.status), progress: now.progress, step: now.step))
+            } else if now.progress != progress || now.step != step {
+                await sender.send(TaskEvent(kind: .progress, taskId: id, progress: now.progress, step: now.step))
+            }
+            progress = now.progress
+            step = now.step
+        }
+    }
 
     static func register(_ app: Application) {
         app.webSocket(SiteURL.wsTask(.key).pathComponents) { req, ws async in
@@ -31,11 +69,20 @@ enum TaskStreams {
             self.lastSeq = from - 1
         }
 
-        func send(line: TaskLogLine, task: UUID) async {
-            guard line.seq > lastSeq else { return }
-            // A line beyond the next one means lines are missing here: the caller fills from the store first.
-            lastSeq = line.seq
-            send(TaskEvent(kind: .log, taskId: task, line: line))
+        /// Sends the lines of `batch` after the last one sent, as one frame (the hub's shared
+        /// encoding when none were sent already). Returns false, sending nothing, when the batch
+        /// starts beyond the next line: lines are missing here, and the caller fills them from
+        /// the store first.
+        func send(_ batch: LogBatch, task: UUID) -> Bool {
+            guard let first = batch.lines.first, let last = batch.lines.last, last.seq > lastSeq else { return true }
+            if first.seq > lastSeq + 1 { return false }
+            if first.seq == lastSeq + 1 {
+                ws.send(batch.frame, promise: nil)
+            } else {
+                send(TaskEvent(kind: .logs, taskId: task, lines: batch.lines.filter { $0.seq > lastSeq }))
+            }
+            lastSeq = last.seq
+            return true
         }
 
         /// Enqueues without suspending: frames go out in the order this actor handles them
@@ -62,16 +109,14 @@ enum TaskStreams {
         await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: task.status), progress: task.progress, step: task.step))
         await catchUp(id, sender: sender, pending: pending, db: db)
 
+        let refresher = Refresher(id: id, sender: sender, hub: hub, db: db, status: task.status, progress: task.progress, step: task.step)
         let poller = Task {
-            // Covers tasks running on other nodes, and status changes made there.
-            var lastStatus = task.status
+            // Covers tasks running on other nodes when no notification came (SQLite has a
+            // single node; on PostgreSQL notifications usually arrive first, see TaskListener).
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
-                await catchUp(id, sender: sender, pending: hub.unflushed(id), db: db)
-                if let now = try? await TaskModel.find(id, on: db), now.status != lastStatus {
-                    lastStatus = now.status
-                    await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: now.status), progress: now.progress, step: now.step))
-                }
+                let interval = hub.remoteEventsHeard() ? remotePollInterval : pollInterval
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                await refresher.refresh()
             }
         }
         let closed = LockedBox(false)
@@ -80,13 +125,18 @@ enum TaskStreams {
             poller.cancel()
             endStream()
         }
-        for await event in events {
+        for await item in events {
             if ws.isClosed || closed.value { break }
-            if event.kind == .log, let line = event.line {
-                if line.seq > (await sender.lastSeq) + 1 { await catchUp(id, sender: sender, pending: hub.unflushed(id), db: db) }
-                await sender.send(line: line, task: id)
-            } else {
+            switch item {
+            case .logs(let batch):
+                if !(await sender.send(batch, task: id)) {
+                    await catchUp(id, sender: sender, pending: hub.unflushed(id), db: db)
+                    _ = await sender.send(batch, task: id)
+                }
+            case .event(let event):
                 await sender.send(event)
+            case .stored:
+                await refresher.refresh()
             }
         }
         poller.cancel()
@@ -98,10 +148,12 @@ enum TaskStreams {
         while true {
             let from = await sender.lastSeq + 1
             guard let lines = try? await TaskStore.logs(id, filter: .init(from: from, limit: 1000), on: db), !lines.isEmpty else { break }
-            for line in lines { await sender.send(line: line, task: id) }
+            guard await sender.send(LogBatch(task: id, lines: lines), task: id) else { break }
             if lines.count < 1000 { break }
         }
-        for line in pending { await sender.send(line: line, task: id) }
+        let last = await sender.lastSeq
+        let rest = pending.filter { $0.seq > last }
+        if !rest.isEmpty { _ = await sender.send(LogBatch(task: id, lines: rest), task: id) }
     }
 
     static func followAll(_ req: Request, _ ws: WebSocket) async {

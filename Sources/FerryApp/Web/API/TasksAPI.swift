@@ -56,6 +56,7 @@ enum TasksAPI {
     }
 
     @Sendable static func cancel(req: Request) async throws -> Response {
+        try await req.authorize(.tasksCancel, environments: try await find(req).environmentNames)
         let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
         return try await TaskDTO(task).encodeResponse(status: .accepted, for: req)
     }

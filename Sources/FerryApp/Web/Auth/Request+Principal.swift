@@ -31,6 +31,40 @@ extension Request {
         }
     }
 
+    /// Whether the caller holds `permission` on the environment `name` of stage `stage`: the
+    /// non-throwing check pages use to decide which actions they show.
+    func permits(_ permission: Permission, environment name: String, stage: String?) -> Bool {
+        principal?.can(permission, environment: name, stage: stage) ?? false
+    }
+
+    /// Whether `authorize(_:environments:)` would let the caller through.
+    func permits(_ permission: Permission, environments names: [String]) async -> Bool {
+        (try? await authorize(permission, environments: names)) != nil
+    }
+
+    /// Whether the caller may start (or answer) a task of plugin `id` with `params`.
+    func permits(plugin id: String, params: BundleValue) async -> Bool {
+        guard let plugin = application.taskEngine.registry.plugin(id) else { return false }
+        return (try? await authorize(plugin: plugin, params: params)) != nil
+    }
+
+    /// Checks `permission` on an environment that may not be stored yet (a new one, or an
+    /// edit that renames it or moves it to another stage): judged on the name and stage given.
+    func authorize(_ permission: Permission, environment name: String, stage: String?) throws {
+        guard try requirePrincipal().can(permission, environment: name, stage: stage) else {
+            throw AuthErrors.forbidden(permission, environment: name)
+        }
+    }
+
+    /// Checks `environments:write` for what `input` would make: a new environment, or the stored
+    /// one `existing` after the edit (so a grant limited to dev can't rename or move an
+    /// environment into prod). A missing name is left to validation.
+    func authorizeEnvironmentInput(_ input: EnvironmentInput, existing: EnvironmentModel?) throws {
+        let name = input.name ?? existing?.name ?? ""
+        guard !name.isEmpty else { return }
+        try authorize(.environmentsWrite, environment: name, stage: input.stage ?? existing?.stage ?? "other")
+    }
+
     /// Checks `environments:write` on the stored environment `id` (404 when there is none).
     func authorizeEnvironment(_ id: UUID) async throws {
         let env = try await EnvironmentService.find(id, on: db)

@@ -18,8 +18,15 @@ enum EnvironmentsPages {
     }
 
     static func listModel(_ req: Request, test: EnvironmentsPage.Model.TestOutcome? = nil, flash: String? = nil) async throws -> EnvironmentsPage.Model {
-        let rows = try await EnvironmentService.list(on: req.db).map { EnvironmentsPage.Model.Row(EnvironmentDTO($0.0, sync: $0.1)) }
-        return EnvironmentsPage.Model(rows: rows, test: test, flash: flash)
+        let rows = try await EnvironmentService.list(on: req.db)
+            .filter { req.permits(.environmentsRead, environment: $0.0.name, stage: $0.0.stage) }
+            .map { env, sync in
+                var row = EnvironmentsPage.Model.Row(EnvironmentDTO(env, sync: sync))
+                row.canWrite = req.permits(.environmentsWrite, environment: env.name, stage: env.stage)
+                row.canSync = req.permits(.tasksRun, environment: env.name, stage: env.stage)
+                return row
+            }
+        return EnvironmentsPage.Model(rows: rows, canAdd: req.principal?.can(.environmentsWrite) ?? false, test: test, flash: flash)
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
@@ -43,6 +50,7 @@ enum EnvironmentsPages {
 
     @Sendable static func create(req: Request) async throws -> Response {
         let input = try decodeForm(req)
+        try req.authorizeEnvironmentInput(input, existing: nil)
         do {
             let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
             req.application.inventoryIndex.invalidate()
@@ -57,6 +65,7 @@ enum EnvironmentsPages {
         let id = try req.idParameter()
         let input = try decodeForm(req)
         try await req.authorizeEnvironment(id)
+        try req.authorizeEnvironmentInput(input, existing: try await EnvironmentService.find(id, on: req.db))
         do {
             let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
             req.application.inventoryIndex.invalidate()
@@ -113,6 +122,8 @@ enum EnvironmentsPages {
 
     @Sendable static func sync(req: Request) async throws -> Response {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        req.audit.environment = env.name
+        try req.authorize(.tasksRun, environment: env.name, stage: env.stage)
         let started = await req.application.syncCoordinator.trigger(env.id!)
         return req.redirect(to: SiteURL.environments.path(query: ["done": started ? "sync_started" : "sync_running", "name": env.name]), redirectType: .normal)
     }

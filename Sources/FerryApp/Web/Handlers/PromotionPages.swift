@@ -62,7 +62,8 @@ enum PromotionPages {
     static func planModel(_ req: Request, id: UUID, applyError: String? = nil) async throws -> PlanPage.Model {
         let plan = PlanDTO(try await PromotionService.findPlan(id, on: req.db))
         let task = try await plan.taskId.asyncMap { try await TaskModel.find($0, on: req.db) }?.map(TaskDTO.init)
-        return PlanPage.Model(plan: plan, task: task, applyError: applyError)
+        return PlanPage.Model(plan: plan, task: task, applyError: applyError,
+                              canApply: await req.permits(.promoteApply, environments: [plan.target]))
     }
 
     @Sendable static func showPlan(req: Request) async throws -> Response {
@@ -89,7 +90,12 @@ enum PromotionPages {
     }
 
     @Sendable static func history(req: Request) async throws -> Response {
-        let rows = try await PromotionService.list(page: try Paging(page: 1, perPage: 100), on: req.db).map { PromotionsPage.Model.Row(PromotionDTO($0)) }
+        var rows: [PromotionsPage.Model.Row] = []
+        for promotion in try await PromotionService.list(page: try Paging(page: 1, perPage: 100), on: req.db) {
+            var row = PromotionsPage.Model.Row(PromotionDTO(promotion))
+            if row.canRollBack { row.canRollBack = await req.permits(.promoteApply, environments: [row.target]) }
+            rows.append(row)
+        }
         let done = try? req.query.get(String.self, at: "done")
         let model = PromotionsPage.Model(promotions: rows, flash: done == "rollback" ? req.localizer.t("promotions.flash.rollback") : nil)
         return Layout.response(PromotionsPage.View(model: model, localizer: req.localizer), request: req)

@@ -21,7 +21,8 @@ enum SchedulesPages {
         }
         return SchedulesPage.Model(
             schedules: schedules, plugins: req.application.taskEngine.registry.all.map(\.id), form: form, errors: errors,
-            formError: error.map { $0.fields.isEmpty ? $0.detail : req.localizer.t("environment_form.fix_fields") }, flash: flash)
+            formError: error.map { $0.fields.isEmpty ? $0.detail : req.localizer.t("environment_form.fix_fields") }, flash: flash,
+            canWrite: req.principal?.can(.schedulesWrite) ?? false)
     }
 
     @Sendable static func list(req: Request) async throws -> Response {

@@ -18,12 +18,15 @@ enum TasksPages {
         let filter = try TaskQueries.Filter(req)
         let done = try? req.query.get(String.self, at: "done")
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
-        let envs = try await EnvironmentModel.query(on: req.db).sort(\.$name).all().map(\.name)
+        let stored = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
+        let envs = stored.map(\.name)
+        let healthCheck = req.application.taskEngine.registry.plugin(HealthCheckPlugin.pluginID).flatMap { Permission(rawValue: $0.permission) }
         let model = TasksPage.Model(
             tasks: items.map(TaskDTO.init), total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
             plugin: filter.plugin ?? "", environment: filter.environment ?? "", user: filter.user ?? "",
             plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
-            flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil)
+            flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil,
+            healthCheckEnvironments: healthCheck.map { p in stored.filter { req.permits(p, environment: $0.name, stage: $0.stage) }.map(\.name) } ?? [])
         return Layout.response(TasksPage.View(model: model, localizer: req.localizer), request: req)
     }
 
@@ -44,8 +47,11 @@ enum TasksPages {
         let from = max(0, task.logCount - 500)
         let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level, source: source, from: level == nil && source == nil ? from : 0, limit: 500), on: req.db)
         let sources = ["engine", "plugin", "superset_api", "bundle", "git", "storage", "scheduler"]
+        let params = (try? BundleValue.parseJSON(Data(task.params.utf8))) ?? .map([:])
         return TaskDetailPage.Model(task: TaskDTO(task), lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
-                                    flash: nil, inputError: inputError)
+                                    flash: nil, inputError: inputError,
+                                    canCancel: await req.permits(.tasksCancel, environments: task.environmentNames),
+                                    canAnswer: await req.permits(plugin: task.pluginID, params: params))
     }
 
     @Sendable static func show(req: Request) async throws -> Response {
@@ -54,6 +60,7 @@ enum TasksPages {
     }
 
     @Sendable static func cancel(req: Request) async throws -> Response {
+        try await req.authorize(.tasksCancel, environments: try await TasksAPI.find(req).environmentNames)
         let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
         return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
     }

@@ -48,17 +48,21 @@ function liveTask(root) {
   const ws = socket(`/ws/tasks/${el.dataset.task}?from=${el.dataset.from || 0}`);
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.kind === 'log' && event.line) {
+    if (event.kind === 'logs' && event.lines) {
       if (!tbody) return; // a page that follows only the status (e.g. a plan being made)
-      const line = event.line;
-      if (level && LEVELS.indexOf(line.level) < LEVELS.indexOf(level)) return;
-      if (source && line.source !== source) return;
-      const tr = document.createElement('tr');
-      tr.className = `level-${line.level}`;
-      tr.dataset.seq = String(line.seq);
-      tr.append(cell(line.at.replace('T', ' ').replace('Z', ' UTC'), 'muted'), cell(line.level), cell(line.source), cell(line.message));
-      tbody.append(tr);
-      if (autoscroll?.checked) tr.scrollIntoView({ block: 'end' });
+      const rows = [];
+      for (const line of event.lines) {
+        if (level && LEVELS.indexOf(line.level) < LEVELS.indexOf(level)) continue;
+        if (source && line.source !== source) continue;
+        const tr = document.createElement('tr');
+        tr.className = `level-${line.level}`;
+        tr.dataset.seq = String(line.seq);
+        tr.append(cell(line.at.replace('T', ' ').replace('Z', ' UTC'), 'muted'), cell(line.level), cell(line.source), cell(line.message));
+        rows.push(tr);
+      }
+      if (rows.length === 0) return;
+      tbody.append(...rows);
+      if (autoscroll?.checked) rows[rows.length - 1].scrollIntoView({ block: 'end' });
     } else if (event.kind === 'progress') {
       const bar = el.querySelector('progress[data-field=progress]');
       if (bar && event.progress != null) bar.value = event.progress;

@@ -14,7 +14,8 @@ extension DashboardsPage {
                 syncStatus(l),
                 model.environments.isEmpty
                     ? H.el("p", [("class", "empty")], [
-                        .text(l.t("dashboards.no_environments") + " "), H.a(SiteURL.environmentNew.path, l.t("environments.add")),
+                        .text(l.t("dashboards.no_environments") + " "),
+                        model.canAddEnvironment ? H.a(SiteURL.environmentNew.path, l.t("environments.add")) : H.group([]),
                     ])
                     : results(l),
             ])
@@ -31,7 +32,22 @@ extension DashboardsPage {
                 H.el("select", [("id", "env"), ("name", "environment"), ("data-autosubmit", ""), ("data-testid", "environment-switcher")], options.map { o in
                     H.el("option", [("value", o.value), ("selected", H.flag(o.value == model.environment))], text: o.label)
                 }),
+                mineBox(l),
                 H.el("button", [("type", "submit"), ("class", "button primary")], text: l.t("dashboards.search")),
+            ])
+        }
+
+        /// "Only my dashboards": matches the owners' Superset usernames against the profile's.
+        func mineBox(_ l: Localizer) -> HTMLNode {
+            guard let username = model.supersetUsername, !username.isEmpty else {
+                return H.el("small", [("class", "muted"), ("data-testid", "mine-unavailable")], [
+                    .text(l.t("dashboards.mine_needs_username") + " "), H.a(SiteURL.profile.path, l.t("dashboards.mine_link")),
+                ])
+            }
+            return H.el("label", [("class", "checkbox"), ("title", l.t("dashboards.mine_hint", ["username": username]))], [
+                H.void("input", [("type", "checkbox"), ("name", "mine"), ("value", "true"), ("checked", H.flag(model.mine)),
+                                 ("data-autosubmit", ""), ("data-testid", "mine")]),
+                .text(" " + l.t("dashboards.mine")),
             ])
         }
 
@@ -73,7 +89,8 @@ extension DashboardsPage {
         func pager(_ l: Localizer) -> HTMLNode {
             guard model.pageCount > 1 else { return H.group([]) }
             func link(_ page: Int) -> String {
-                SiteURL.dashboards.path(query: ["search": model.search, "owner": model.owner, "environment": model.environment, "page": String(page)])
+                SiteURL.dashboards.path(query: ["search": model.search, "owner": model.owner, "environment": model.environment,
+                                                 "mine": model.mine ? "true" : "", "page": String(page)])
             }
             return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
                 model.page > 1 ? H.a(link(model.page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),

@@ -15,6 +15,10 @@ enum EnvironmentsPage {
             var syncStatus: String?
             var syncError: String?
             var counts: [String: Int]
+            /// Whether the viewer may edit and delete it (`environments:write` on it).
+            var canWrite = false
+            /// Whether the viewer may start a sync of it (`tasks:run` on it).
+            var canSync = false
         }
 
         /// The outcome of a connection test shown above the list.
@@ -24,6 +28,8 @@ enum EnvironmentsPage {
         }
 
         var rows: [Row]
+        /// Whether the viewer may add an environment (`environments:write` on some environment).
+        var canAdd = false
         var test: TestOutcome?
         /// A one-line success message (after save, delete, sync).
         var flash: String?

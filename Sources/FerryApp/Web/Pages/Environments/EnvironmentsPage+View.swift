@@ -11,7 +11,7 @@ extension EnvironmentsPage {
             H.group([
                 H.el("div", [("class", "page-head")], [
                     H.el("h1", text: l.t("environments.title")),
-                    H.a(SiteURL.environmentNew.path, l.t("environments.add"), [("class", "button primary"), ("data-testid", "add-environment")]),
+                    model.canAdd ? H.a(SiteURL.environmentNew.path, l.t("environments.add"), [("class", "button primary"), ("data-testid", "add-environment")]) : H.group([]),
                 ]),
                 model.flash.map { Components.notice("success", title: $0, testID: "flash") } ?? H.group([]),
                 model.test.map(testNotice) ?? H.group([]),
@@ -67,10 +67,10 @@ extension EnvironmentsPage {
                 H.el("td", [], [inventory]),
                 H.el("td", [("class", "actions")], [
                     form(SiteURL.environmentTest(.value(r.id)).path, l.t("environments.test"), testID: "test-\(r.name)"),
-                    form(SiteURL.environmentSync(.value(r.id)).path, l.t("environments.sync"), testID: "sync-\(r.name)"),
-                    H.a(SiteURL.environmentEdit(.value(r.id)).path, l.t("environments.edit"), [("class", "button")]),
-                    form(SiteURL.environmentDelete(.value(r.id)).path, l.t("environments.delete"), testID: "delete-\(r.name)",
-                         confirm: l.t("environments.delete_confirm", ["name": r.name]), danger: true),
+                    r.canSync ? form(SiteURL.environmentSync(.value(r.id)).path, l.t("environments.sync"), testID: "sync-\(r.name)") : H.group([]),
+                    r.canWrite ? H.a(SiteURL.environmentEdit(.value(r.id)).path, l.t("environments.edit"), [("class", "button")]) : H.group([]),
+                    r.canWrite ? form(SiteURL.environmentDelete(.value(r.id)).path, l.t("environments.delete"), testID: "delete-\(r.name)",
+                                      confirm: l.t("environments.delete_confirm", ["name": r.name]), danger: true) : H.group([]),
                 ]),
             ])
         }

@@ -9,6 +9,8 @@ enum PlanPage {
         var plan: PlanDTO
         var task: TaskDTO?
         var applyError: String?
+        /// Whether the viewer may apply it (`promote:apply` on the target).
+        var canApply = false
 
         var blocking: Bool { plan.summary.blocking > 0 }
         var shared: Bool { plan.summary.conflict > plan.summary.blocking }

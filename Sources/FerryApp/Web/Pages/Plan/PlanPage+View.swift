@@ -85,6 +85,9 @@ extension PlanPage {
             if model.blocking {
                 return Components.notice("error", title: l.t("plan.blocked"), detail: l.t("plan.blocked_detail"), testID: "plan-blocked")
             }
+            if !model.canApply {
+                return Components.notice("info", title: l.t("plan.review_only", ["target": model.plan.target]), testID: "plan-review-only")
+            }
             return H.el("form", [("method", "post"), ("action", SiteURL.planApplyPage(.value(model.plan.id)).path), ("class", "stacked"),
                                  ("data-testid", "apply-form"), ("data-confirm", l.t("plan.apply_confirm", ["target": model.plan.target]))], [
                 model.applyError.map { Components.notice("error", title: l.t("plan.not_applied"), detail: $0, testID: "apply-error") } ?? H.group([]),

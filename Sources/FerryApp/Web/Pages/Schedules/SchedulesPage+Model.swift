@@ -10,6 +10,8 @@ enum SchedulesPage {
         var errors: [String: String]
         var formError: String?
         var flash: String?
+        /// Whether the viewer may add, switch and delete schedules (`schedules:write`).
+        var canWrite = false
 
         struct Form: Equatable {
             var name = ""

@@ -12,8 +12,7 @@ extension SchedulesPage {
                 H.el("h1", text: l.t("schedules.title")),
                 model.flash.map { Components.notice("success", title: $0, testID: "flash") } ?? H.group([]),
                 model.schedules.isEmpty ? H.el("p", [("class", "empty")], text: l.t("schedules.none")) : table(l),
-                H.el("h2", text: l.t("schedules.add")),
-                form(l),
+                model.canWrite ? H.group([H.el("h2", text: l.t("schedules.add")), form(l)]) : H.group([]),
             ])
         }
 
@@ -31,7 +30,7 @@ extension SchedulesPage {
                         H.el("td", [], [H.el("code", text: s.cron), .text(" (\(s.timeZone))")]),
                         H.el("td", [("data-testid", "next-run")], [Components.time(s.enabled ? s.nextRunAt : nil, l)]),
                         H.el("td", [], [Components.time(s.lastRunAt, l)]),
-                        H.el("td", [("class", "actions")], [
+                        !model.canWrite ? H.el("td", []) : H.el("td", [("class", "actions")], [
                             H.el("form", [("method", "post"), ("action", SiteURL.scheduleTogglePage(.value(s.id)).path), ("class", "inline")], [
                                 H.el("button", [("type", "submit"), ("class", "button")], text: l.t(s.enabled ? "schedules.disable" : "schedules.enable")),
                             ]),

@@ -11,5 +11,9 @@ enum TaskDetailPage {
         var sources: [String]
         var flash: String?
         var inputError: String?
+        /// Whether the viewer may cancel it (`tasks:cancel` on its environments).
+        var canCancel = false
+        /// Whether the viewer may answer its input request (the plugin's permission).
+        var canAnswer = false
     }
 }

@@ -14,7 +14,7 @@ extension TaskDetailPage {
                                 ("data-level", model.level), ("data-source", model.source)], [
                 H.el("div", [("class", "page-head")], [
                     H.el("h1", text: l.t("task.title", ["plugin": t.plugin])),
-                    t.status.isFinished ? H.group([]) :
+                    t.status.isFinished || !model.canCancel ? H.group([]) :
                         H.el("form", [("method", "post"), ("action", SiteURL.taskCancelPage(.value(t.id)).path), ("class", "inline"),
                                       ("data-confirm", l.t("task.cancel_confirm"))], [
                             H.el("button", [("type", "submit"), ("class", "button danger"), ("data-testid", "cancel-task")], text: l.t("task.cancel")),
@@ -43,7 +43,7 @@ extension TaskDetailPage {
         }
 
         func inputForm(_ l: Localizer) -> HTMLNode {
-            guard model.task.status == .awaitingInput, let request = model.task.inputRequest else { return H.group([]) }
+            guard model.task.status == .awaitingInput, model.canAnswer, let request = model.task.inputRequest else { return H.group([]) }
             let schema = request["schema"] ?? .map([:])
             let required = Set(schema["required"]?.listValue?.compactMap(\.stringValue) ?? [])
             let fields = (schema["properties"]?.mapValue ?? [:]).sorted { $0.key < $1.key }.map { name, prop -> HTMLNode in

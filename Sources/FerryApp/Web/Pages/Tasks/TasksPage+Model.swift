@@ -15,6 +15,8 @@ enum TasksPage {
         var plugins: [String]
         var environments: [String]
         var flash: String?
+        /// The environments the viewer may run a health check on (the launcher's choices).
+        var healthCheckEnvironments: [String] = []
 
         var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
     }

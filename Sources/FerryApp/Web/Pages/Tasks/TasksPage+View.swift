@@ -19,11 +19,11 @@ extension TasksPage {
         }
 
         func launcher(_ l: Localizer) -> HTMLNode {
-            guard !model.environments.isEmpty else { return H.group([]) }
+            guard !model.healthCheckEnvironments.isEmpty else { return H.group([]) }
             return H.el("form", [("method", "post"), ("action", SiteURL.tasksPage.path), ("class", "search"), ("data-testid", "health-check-form")], [
                 H.void("input", [("type", "hidden"), ("name", "plugin"), ("value", "environment.health_check")]),
                 H.el("label", [("for", "hc-env")], text: l.t("tasks.health_check")),
-                H.el("select", [("id", "hc-env"), ("name", "environment")], model.environments.map { H.el("option", [("value", $0)], text: $0) }),
+                H.el("select", [("id", "hc-env"), ("name", "environment")], model.healthCheckEnvironments.map { H.el("option", [("value", $0)], text: $0) }),
                 H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "start-health-check")], text: l.t("tasks.start")),
             ])
         }
