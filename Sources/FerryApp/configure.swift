@@ -71,11 +71,9 @@ public func configure(
     }
     let index = InventoryIndex()
     app.inventoryIndex = index
-    app.syncCoordinator = SyncCoordinator(
-        databases: { [app] in app.db }, box: app.secretBox, dependencies: app.ferry, timeout: configuration.supersetTimeout,
-        logger: app.logger, onFinish: { index.invalidate() })
+    app.syncCoordinator = SyncCoordinator(databases: { [app] in app.db }, engine: { [app] in app.taskEngine }, logger: app.logger)
     var registry = PluginRegistry([
-        HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin(),
+        HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin(), InventorySyncPlugin(onFinish: { index.invalidate() }),
         PromotePlanPlugin(), PromoteApplyPlugin(), PromoteRollbackPlugin(),
     ])
     for plugin in extraPlugins { registry.register(plugin) }

@@ -145,6 +145,42 @@ extension TestHarness {
         }
     }
 
+    @Test(arguments: Store.available)
+    func aSyncIsATaskWithALogAndOneAtATime(store: Store) async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 12))
+        let stuck = try await FakeSuperset.start(.hang)
+        defer { Task { await fake.stop(); await stuck.stop() } }
+        try await withFerry(store) { t in
+            let env = try await t.createEnvironment(sample("tasked", url: fake.url))
+            await t.app.syncCoordinator.wait(env.id)
+            let res = try await t.request(.POST, "/api/environments/\(env.id)/sync")
+            #expect(res.status == .accepted)
+            let taskID = try #require(try res.json()["taskId"]?.stringValue)
+            await t.app.syncCoordinator.wait(env.id)
+            let task = try await t.request(.GET, "/api/tasks/\(taskID)").json()
+            #expect(task["plugin"]?.stringValue == InventorySyncPlugin.pluginID)
+            #expect(task["status"]?.stringValue == "succeeded")
+            #expect(task["environments"]?.listValue?.compactMap(\.stringValue) == ["tasked"])
+            #expect(task["result"]?["counts"]?["dashboard"]?.intValue == 12)
+            let log = try await t.request(.GET, "/api/tasks/\(taskID)/logs").body.string
+            #expect(log.contains("12 dashboards") && log.contains("listing charts"))
+            #expect(try await t.search().total == 12)
+
+            // A sync that hangs: asking again finds the same task; deleting the environment
+            // cancels it instead of waiting for Superset.
+            let slow = try await t.createEnvironment(sample("stuck", url: stuck.url))
+            let first = try await t.request(.POST, "/api/environments/\(slow.id)/sync").json()
+            #expect(first["status"]?.stringValue == "already_running", "adding it queued one already")
+            let again = try await t.request(.POST, "/api/environments/\(slow.id)/sync").json()
+            #expect(again["taskId"] == first["taskId"])
+            let started = Date()
+            #expect(try await t.request(.DELETE, "/api/environments/\(slow.id)").status == .noContent)
+            #expect(Date().timeIntervalSince(started) < 8)
+            let stuckTask = try await t.request(.GET, "/api/tasks/\(try #require(first["taskId"]?.stringValue))").json()
+            #expect(["cancelled", "failed"].contains(stuckTask["status"]?.stringValue ?? ""), "\(stuckTask)")
+        }
+    }
+
     @Test func byteSearchMatchesSubstringsOfAnyScript() {
         func has(_ a: String, _ b: String) -> Bool { InventorySearch.contains(Array(a.utf8), Array(b.utf8)) }
         #expect(has("отчёт по продажам", "продаж"))

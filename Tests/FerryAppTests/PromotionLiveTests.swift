@@ -207,7 +207,7 @@ struct PromotionLiveTests {
             try await dev.sendJSON("PUT", "/api/v1/chart/\(productChart)", body: .map(["description": .string("Orders per product, second revision")]))
             let beforeCrash = try await prod.export(.chart, ids: [prodProductID])
             let risky = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders"], scope: "cascade")))
-            #expect(Set(risky.items.filter { $0.action == .update }.map(\.uuid)) == [productUUID, ordersUUID])
+            #expect(Set(risky.items.filter { $0.action == .update }.map(\.uuid)) == [productUUID, ordersUUID], "\(risky.items.map { "\($0.kind) \($0.uuid) \($0.action) \($0.reasons)" })")
             let crashed = try await t.apply(risky.id)
             let crashedTask = try await t.waitFor(crashed.taskId, [.succeeded, .partial, .failed], seconds: 120)
             #expect(crashedTask.status == .failed)

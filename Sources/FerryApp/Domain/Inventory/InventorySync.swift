@@ -8,25 +8,27 @@ import SupersetKit
 ///
 /// Guarantees: the environment's items are replaced in one transaction after all four lists were
 /// read; a failure keeps the previous inventory and records the error on the sync row.
-/// Side effects: Superset list calls; database writes.
+/// Side effects: Superset list calls; database writes. Runs as the `inventory.sync` task
+/// (`InventorySyncPlugin`), which `SyncCoordinator` starts.
 enum InventorySync {
     struct Outcome: Sendable {
         var counts: [String: Int]
     }
 
+    /// Reads every list of the environment through `client` and replaces its inventory.
+    /// `step` is told before each kind is listed (the task's progress and cancellation point);
+    /// `note` receives what the operator should know (a warning that isn't a failure).
     static func run(
-        environmentID: UUID, on db: Database, box: SecretBox, dependencies: FerryDependencies, timeout: Double, logger: Logger
+        environmentID: UUID, client: SupersetClient, on db: Database, now: @Sendable () -> Date, newID: @escaping @Sendable () -> UUID,
+        logger: Logger, step: (AssetKind, Int) async throws -> Void = { _, _ in }, note: (String) -> Void = { _ in }
     ) async throws -> Outcome {
-        let env = try await EnvironmentService.find(environmentID, on: db)
-        var logger = logger
-        logger[metadataKey: "environment"] = .string(env.name)
-        let started = dependencies.now()
+        let started = now()
         try await markStarted(environmentID, at: started, on: db)
         do {
-            let client = try EnvironmentService.client(for: env, box: box, timeout: timeout, dependencies: dependencies, logger: logger)
             var all: [RemoteAsset] = []
             var counts: [String: Int] = [:]
-            for kind in AssetKind.allCases {
+            for (i, kind) in AssetKind.allCases.enumerated() {
+                try await step(kind, i)
                 let rows = try await client.list(kind)
                 counts[kind.rawValue] = rows.count
                 all += rows
@@ -37,19 +39,21 @@ enum InventorySync {
             } catch {
                 // Search still works; only "only my dashboards" finds nothing here.
                 usernames = [:]
-                logger.warning("owners' usernames unavailable: 'only my dashboards' won't match on this environment until the account may list users",
-                               metadata: ["error": .string((error as? SupersetError)?.errorDescription ?? String(describing: error))])
+                let why = (error as? SupersetError)?.errorDescription ?? String(describing: error)
+                note("Owners' usernames are unavailable (\(why)): 'only my dashboards' won't match on this environment until its Superset user may list users.")
+                logger.warning("owners' usernames unavailable", metadata: ["error": .string(why)])
             }
-            let finished = dependencies.now()
-            try await replace(environmentID, with: all, usernames: usernames, syncedAt: finished, idFactory: dependencies.uuid, on: db)
+            let finished = now()
+            try await replace(environmentID, with: all, usernames: usernames, syncedAt: finished, idFactory: newID, on: db)
             try await markFinished(environmentID, at: finished, counts: counts, error: nil, on: db)
             logger.info("inventory synced", metadata: ["counts": .string(counts.description),
                                                        "ms": .stringConvertible(Int(finished.timeIntervalSince(started) * 1000))])
             return Outcome(counts: counts)
         } catch {
-            let message = (error as? SupersetError)?.errorDescription ?? String(describing: error)
+            let message = error is CancellationError ? "The sync was cancelled; the previous inventory is kept."
+                : (error as? SupersetError)?.errorDescription ?? String(describing: error)
             logger.warning("inventory sync failed", metadata: ["error": .string(message)])
-            try? await markFinished(environmentID, at: dependencies.now(), counts: nil, error: message, on: db)
+            try? await markFinished(environmentID, at: now(), counts: nil, error: message, on: db)
             throw error
         }
     }

@@ -3,60 +3,89 @@ import Foundation
 import Logging
 import Vapor
 
-/// Runs inventory syncs in the background so no request waits for Superset: on demand
-/// (`trigger`) and every `interval` seconds for all environments.
+/// Starts inventory syncs as `inventory.sync` tasks, so no request waits for Superset and every
+/// sync has a task with a log, counts against its environment's limit and survives restarts:
+/// on demand (`trigger`) and every `interval` seconds for all environments.
 ///
-/// Invariant: at most one sync per environment runs at a time in this process.
-/// Side effects: spawns tasks; database writes through `InventorySync`.
-/// Note: the durable task engine (issue 3) will replace the in-process tasks here.
+/// Invariant: at most one sync of an environment is queued or running at a time (across nodes:
+/// the queue in the store is what is checked).
+/// Side effects: task rows; in a process that runs no workers, the sync runs here (`runNow`).
 actor SyncCoordinator {
-    private var running: [UUID: Task<Void, Never>] = [:]
+    private var direct: [UUID: Task<Void, Never>] = [:]
     private var loop: Task<Void, Never>?
-    private let databases: @Sendable () -> Database
-    private let box: SecretBox
-    private let dependencies: FerryDependencies
-    private let timeout: Double
-    private let logger: Logger
-    /// Called after every sync, successful or not (the search index reloads).
-    private let onFinish: @Sendable () -> Void
-
-    init(
-        databases: @escaping @Sendable () -> Database, box: SecretBox, dependencies: FerryDependencies, timeout: Double, logger: Logger,
-        onFinish: @escaping @Sendable () -> Void = {}
-    ) {
-        self.databases = databases
-        self.box = box
-        self.dependencies = dependencies
-        self.timeout = timeout
-        self.logger = logger
-        self.onFinish = onFinish
-    }
-
-    /// Starts a sync of one environment unless one is already running. Returns whether it started.
     private var stopped = false
+    private let databases: @Sendable () -> Database
+    private let engine: @Sendable () -> TaskEngine
+    private let logger: Logger
 
+    init(databases: @escaping @Sendable () -> Database, engine: @escaping @Sendable () -> TaskEngine, logger: Logger) {
+        self.databases = databases
+        self.engine = engine
+        self.logger = logger
+    }
+
+    /// What `trigger` did: queued a new sync, or found one queued or running.
+    struct Triggered: Sendable {
+        var started: Bool
+        var taskID: UUID?
+    }
+
+    /// The sync of an environment that is queued or running, if any.
+    static func active(_ environment: String, on db: Database) async throws -> TaskModel? {
+        try await TaskModel.query(on: db)
+            .filter(\.$pluginID == InventorySyncPlugin.pluginID)
+            .filter(\.$environments == environment)
+            .filter(\.$status ~~ [TaskStatus.pending.rawValue, TaskStatus.running.rawValue])
+            .first()
+    }
+
+    /// Queues a sync of one environment unless one is queued or running already.
     @discardableResult
-    func trigger(_ environmentID: UUID) -> Bool {
-        if stopped || running[environmentID] != nil { return false }
+    func trigger(_ environmentID: UUID, user: String = "system") async -> Triggered {
         let db = databases()
-        let task = Task { [box, dependencies, timeout, logger, onFinish] in
-            _ = try? await InventorySync.run(
-                environmentID: environmentID, on: db, box: box, dependencies: dependencies, timeout: timeout, logger: logger)
-            onFinish()
-            await self.finished(environmentID)
+        guard !stopped, let env = try? await EnvironmentModel.find(environmentID, on: db) else { return Triggered(started: false) }
+        if let running = try? await Self.active(env.name, on: db) { return Triggered(started: false, taskID: running.id) }
+        let engine = engine()
+        do {
+            let task = try await engine.submit(pluginID: InventorySyncPlugin.pluginID, params: .map(["environment": .string(env.name)]),
+                                               user: user, on: db)
+            let id = task.id!
+            if !engine.runsWorkers {
+                direct[id] = Task { await engine.runNow(id) }
+            }
+            return Triggered(started: true, taskID: id)
+        } catch {
+            logger.error("queueing an inventory sync failed", metadata: ["environment": .string(env.name), "error": .string("\(error)")])
+            return Triggered(started: false)
         }
-        running[environmentID] = task
-        return true
     }
 
-    private func finished(_ id: UUID) { running[id] = nil }
-
-    /// Waits for the running sync of an environment, if any (tests and shutdown).
-    func wait(_ environmentID: UUID) async {
-        await running[environmentID]?.value
+    /// Waits until no sync of the environment is queued or running (tests, and deleting an
+    /// environment). Gives up after `timeout` seconds.
+    func wait(_ environmentID: UUID, timeout: TimeInterval = 120) async {
+        let db = databases()
+        guard let env = try? await EnvironmentModel.find(environmentID, on: db) else { return }
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !Task.isCancelled {
+            guard let task = try? await Self.active(env.name, on: db) else { return }
+            if let local = direct[task.id!] {
+                await local.value
+                direct[task.id!] = nil
+                continue
+            }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
     }
 
-    func isRunning(_ environmentID: UUID) -> Bool { running[environmentID] != nil }
+    /// Cancels the environment's queued or running sync (before the environment is deleted)
+    /// and waits a few seconds for it to stop.
+    func cancel(_ environmentID: UUID) async {
+        let db = databases()
+        guard let env = try? await EnvironmentModel.find(environmentID, on: db),
+              let task = try? await Self.active(env.name, on: db), let id = task.id else { return }
+        _ = try? await engine().cancel(id, on: db)
+        await wait(environmentID, timeout: 5)
+    }
 
     func startPeriodic(interval: Double) {
         guard interval > 0, loop == nil else { return }
@@ -70,7 +99,7 @@ actor SyncCoordinator {
 
     func triggerAll() async {
         guard !stopped, !Task.isCancelled, let envs = try? await EnvironmentModel.query(on: databases()).all() else { return }
-        for env in envs { if let id = env.id { trigger(id) } }
+        for env in envs { if let id = env.id { await trigger(id, user: "scheduler") } }
     }
 
     func shutdown() async {
@@ -79,9 +108,9 @@ actor SyncCoordinator {
         loop = nil
         periodic?.cancel()
         await periodic?.value
-        for task in running.values { task.cancel() }
-        for task in running.values { await task.value }
-        running = [:]
+        for task in direct.values { task.cancel() }
+        for task in direct.values { await task.value }
+        direct = [:]
     }
 }
 

@@ -19,6 +19,9 @@ public final class TaskContext: Sendable {
     public let params: BundleValue
     /// The store (for plugins that keep their own records).
     public let db: any Database
+    /// The process log, with the task id, plugin and environment as metadata (the task's own
+    /// log is `log(_:_:)`).
+    public let logger: Logger
     let writer: TaskLogWriter
     private let progressSink: @Sendable (Int, String) async -> Void
     private let clientFactory: @Sendable (String) async throws -> SupersetClient
@@ -26,7 +29,8 @@ public final class TaskContext: Sendable {
     private let steps = LockedBox<[String]>([])
 
     init(
-        taskID: UUID, startedBy: String, now: @escaping @Sendable () -> Date, newID: @escaping @Sendable () -> UUID, params: BundleValue, db: any Database, writer: TaskLogWriter,
+        taskID: UUID, startedBy: String, now: @escaping @Sendable () -> Date, newID: @escaping @Sendable () -> UUID, params: BundleValue, db: any Database,
+        logger: Logger, writer: TaskLogWriter,
         progress: @escaping @Sendable (Int, String) async -> Void,
         client: @escaping @Sendable (String) async throws -> SupersetClient,
         input: @escaping @Sendable (String, JSONSchema, TimeInterval?) async throws -> BundleValue
@@ -37,6 +41,7 @@ public final class TaskContext: Sendable {
         self.newID = newID
         self.params = params
         self.db = db
+        self.logger = logger
         self.writer = writer
         self.progressSink = progress
         self.clientFactory = client

@@ -227,6 +227,28 @@ final class TaskEngine: @unchecked Sendable {
         mailbox.deliver(.success(value))
     }
 
+    /// Whether this process runs workers (`ferry serve` does; the CLI and some tests don't).
+    var runsWorkers: Bool { lock.withLock { !loops.isEmpty && !stopping } }
+
+    /// Runs one queued task now, outside the worker pool, and returns when it ends: for a
+    /// process that runs no workers but must finish work it queued (the inventory sync of an
+    /// environment added from the CLI). Claimed like a worker claims, so nobody else runs it;
+    /// it waits for its environments' slots. Does nothing if the task is no longer pending.
+    func runNow(_ id: UUID) async {
+        guard let pending = try? await TaskModel.find(id, on: db) else { return }
+        let envs = pending.environmentNames
+        while !slots.tryAcquire(envs) {
+            if Task.isCancelled || isStopping { return }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+        guard let task = try? await TaskStore.claim(id, node: configuration.nodeID, lease: configuration.lease, now: dependencies.now(), on: db)
+        else {
+            slots.release(envs)
+            return
+        }
+        await execute(task)
+    }
+
     // MARK: Workers
 
     private func workerLoop(index: Int) async {
@@ -327,7 +349,7 @@ final class TaskEngine: @unchecked Sendable {
         }
         let taskLogger = log
         let context = TaskContext(
-            taskID: id, startedBy: task.createdBy, now: dependencies.now, newID: dependencies.uuid, params: params, db: db, writer: writer,
+            taskID: id, startedBy: task.createdBy, now: dependencies.now, newID: dependencies.uuid, params: params, db: db, logger: taskLogger, writer: writer,
             progress: { [weak self] percent, step in await self?.progress(id, percent: percent, step: step) },
             client: { [weak self] name in
                 guard let self else { throw CancellationError() }

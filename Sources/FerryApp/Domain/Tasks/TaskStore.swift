@@ -34,6 +34,17 @@ enum TaskStore {
         return !rows.isEmpty
     }
 
+    /// Claims one pending task by id (compare-and-set, so no worker anywhere runs it too).
+    /// Nil when it is no longer pending.
+    static func claim(_ id: UUID, node: String, lease: TimeInterval, now: Date, on db: Database) async throws -> TaskModel? {
+        try await db.writeTransaction { tx in
+            let claimed = try await transition(id, from: [.pending], to: .running, changes: [
+                "claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": "starting",
+            ], on: tx)
+            return claimed ? try await TaskModel.find(id, on: tx) : nil
+        }
+    }
+
     /// Claims the oldest pending task whose environments have a free slot on this node.
     /// PostgreSQL: `FOR UPDATE SKIP LOCKED`, so concurrent nodes never claim the same row.
     static func claimNext(

@@ -36,7 +36,7 @@ enum EnvironmentsAPI {
         let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment created", metadata: ["environment": .string(env.name)])
-        await req.application.syncCoordinator.trigger(env.id!)
+        await req.application.syncCoordinator.trigger(env.id!, user: req.userName)
         let response = try await EnvironmentDTO(env, sync: nil).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.environment(.value(env.id!))).path)
         return response
@@ -56,7 +56,7 @@ enum EnvironmentsAPI {
     @Sendable static func delete(req: Request) async throws -> HTTPStatus {
         let id = try req.idParameter()
         try await req.authorizeEnvironment(id)
-        await req.application.syncCoordinator.wait(id)
+        await req.application.syncCoordinator.cancel(id)
         try await EnvironmentService.delete(id, on: req.db)
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment deleted", metadata: ["environment_id": .string(id.uuidString)])
@@ -82,14 +82,17 @@ enum EnvironmentsAPI {
     struct SyncAccepted: Content {
         var started: Bool
         var status: String
+        /// The `inventory.sync` task: the new one, or the one already queued or running.
+        var taskId: UUID?
     }
 
-    /// Starts a background inventory sync; answers 202 at once.
+    /// Queues an inventory sync (an `inventory.sync` task); answers 202 at once.
     @Sendable static func sync(req: Request) async throws -> Response {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
         req.audit.environment = env.name
         try req.authorize(.tasksRun, environment: env.name, stage: env.stage)
-        let started = await req.application.syncCoordinator.trigger(env.id!)
-        return try await SyncAccepted(started: started, status: started ? "started" : "already_running").encodeResponse(status: .accepted, for: req)
+        let sync = await req.application.syncCoordinator.trigger(env.id!, user: req.userName)
+        return try await SyncAccepted(started: sync.started, status: sync.started ? "started" : "already_running", taskId: sync.taskID)
+            .encodeResponse(status: .accepted, for: req)
     }
 }

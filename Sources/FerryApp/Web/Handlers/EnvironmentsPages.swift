@@ -54,7 +54,7 @@ enum EnvironmentsPages {
         do {
             let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
             req.application.inventoryIndex.invalidate()
-            await req.application.syncCoordinator.trigger(env.id!)
+            await req.application.syncCoordinator.trigger(env.id!, user: req.userName)
             return req.redirect(to: SiteURL.environments.path(query: ["done": "saved", "name": env.name]), redirectType: .normal)
         } catch let error as AppError where error.status == .unprocessableEntity || error.status == .conflict {
             return formError(req, id: nil, input: input, error: error)
@@ -104,7 +104,7 @@ enum EnvironmentsPages {
         let id = try req.idParameter()
         let env = try await EnvironmentService.find(id, on: req.db)
         try await req.authorizeEnvironment(id)
-        await req.application.syncCoordinator.wait(id)
+        await req.application.syncCoordinator.cancel(id)
         try await EnvironmentService.delete(id, on: req.db)
         req.application.inventoryIndex.invalidate()
         return req.redirect(to: SiteURL.environments.path(query: ["done": "deleted", "name": env.name]), redirectType: .normal)
@@ -124,7 +124,7 @@ enum EnvironmentsPages {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
         req.audit.environment = env.name
         try req.authorize(.tasksRun, environment: env.name, stage: env.stage)
-        let started = await req.application.syncCoordinator.trigger(env.id!)
-        return req.redirect(to: SiteURL.environments.path(query: ["done": started ? "sync_started" : "sync_running", "name": env.name]), redirectType: .normal)
+        let sync = await req.application.syncCoordinator.trigger(env.id!, user: req.userName)
+        return req.redirect(to: SiteURL.environments.path(query: ["done": sync.started ? "sync_started" : "sync_running", "name": env.name]), redirectType: .normal)
     }
 }
