@@ -254,10 +254,17 @@ final class TaskEngine: @unchecked Sendable {
     private func workerLoop(index: Int) async {
         while !Task.isCancelled && !isStopping {
             do {
-                if let task = try await TaskStore.claimNext(
+                if var task = try await TaskStore.claimNext(
                     node: configuration.nodeID, lease: configuration.lease, now: dependencies.now(), slots: slots, on: db)
                 {
-                    await execute(task)
+                    // Each task's final commit also claims the next one (one transaction fewer
+                    // per task), while there is one and this node isn't stopping.
+                    let handoff = Handoff()
+                    while true {
+                        await execute(task, handoff: handoff)
+                        guard let next = handoff.take() else { break }
+                        task = next
+                    }
                     continue
                 }
             } catch {
@@ -317,7 +324,7 @@ final class TaskEngine: @unchecked Sendable {
 
     // MARK: Running one task
 
-    private func execute(_ task: TaskModel) async {
+    private func execute(_ task: TaskModel, handoff: Handoff? = nil) async {
         let id = task.id!
         let envs = task.environments.split(separator: ",").map(String.init)
         defer { slots.release(envs) }
@@ -334,7 +341,7 @@ final class TaskEngine: @unchecked Sendable {
 
         guard let plugin = registry.plugin(task.pluginID) else {
             writer.log(.error, "no plugin '\(task.pluginID)' on this node", source: "engine", metadata: [:])
-            await finish(id, writer: writer, status: .failed, changes: [
+            await finish(id, writer: writer, handoff: handoff, status: .failed, changes: [
                 "error": "Plugin '\(task.pluginID)' is not installed on node \(configuration.nodeID).",
                 "next_action": "Run the same Ferry version on every node, then start the task again.",
             ])
@@ -342,7 +349,7 @@ final class TaskEngine: @unchecked Sendable {
         }
         let params: BundleValue
         do { params = try unseal(BundleValue.parseJSON(Data(task.params.utf8))) } catch {
-            await finish(id, writer: writer, status: .failed, changes: [
+            await finish(id, writer: writer, handoff: handoff, status: .failed, changes: [
                 "error": "The task's stored params can't be read: \(error).", "next_action": "Start a new task with fresh params.",
             ])
             return
@@ -371,14 +378,14 @@ final class TaskEngine: @unchecked Sendable {
         case .success(let outcome):
             let status: TaskStatus = outcome.kind == .succeeded ? .succeeded : .partial
             writer.log(.info, "finished: \(status.rawValue)", source: "engine", metadata: [:])
-            await finish(id, writer: writer, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": "done"])
+            await finish(id, writer: writer, handoff: handoff, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": "done"])
         case .failure(let error):
             let done = context.completedSteps
             let doneText = done.isEmpty ? "no step had completed" : "steps reached: " + done.joined(separator: ", ")
             if error is CancellationError || (work.isCancelled && !(error is TaskFailure)) {
                 let interrupted = isStopping
                 writer.log(.warning, (interrupted ? "stopped by a Ferry shutdown; " : "cancelled; ") + doneText, source: "engine", metadata: [:])
-                await finish(id, writer: writer, status: interrupted ? .interrupted : .cancelled, changes: [
+                await finish(id, writer: writer, handoff: handoff, status: interrupted ? .interrupted : .cancelled, changes: [
                     "step": interrupted ? "interrupted" : "cancelled", "input_request": Optional<String>.none,
                     "error": interrupted ? "Ferry stopped while the task was running (\(doneText))." : Optional<String>.none,
                     "next_action": interrupted ? "Start it again once Ferry is back." : Optional<String>.none,
@@ -386,7 +393,7 @@ final class TaskEngine: @unchecked Sendable {
             } else {
                 let (message, next) = Self.describe(error)
                 writer.log(.error, message, source: "engine", metadata: ["next_action": next])
-                await finish(id, writer: writer, status: .failed, changes: [
+                await finish(id, writer: writer, handoff: handoff, status: .failed, changes: [
                     "error": message, "next_action": next, "input_request": Optional<String>.none,
                 ])
             }
@@ -394,22 +401,42 @@ final class TaskEngine: @unchecked Sendable {
     }
 
     /// Commits the rest of the log and the final status in one transaction, then announces it.
-    private func finish(_ id: UUID, writer: TaskLogWriter, status: TaskStatus, changes: [String: any Encodable & Sendable]) async {
+    private func finish(
+        _ id: UUID, writer: TaskLogWriter, handoff: Handoff? = nil, status: TaskStatus, changes: [String: any Encodable & Sendable]
+    ) async {
         await writer.stopLoop()
         var all = changes
         all["finished_at"] = dependencies.now()
         all["lease_until"] = Optional<Date>.none
         let lines = hub.unflushed(id)
+        let claimedBox = LockedBox<TaskModel?>(nil)
         do {
+            let claimNext = handoff != nil && !isStopping
+            let (node, lease, now, slots) = (configuration.nodeID, configuration.lease, dependencies.now(), slots)
             let moved = try await db.writeTransaction { [all] tx in
                 try await TaskStore.appendRows(lines, task: id, on: tx)
-                return try await TaskStore.transition(id, from: [.running, .awaitingInput], to: status, changes: all, on: tx)
+                let moved = try await TaskStore.transition(id, from: [.running, .awaitingInput], to: status, changes: all, on: tx)
+                if claimNext {
+                    let next = try await TaskStore.claimNext(inTransaction: tx, node: node, lease: lease, now: now, slots: slots)
+                    claimedBox.update { $0 = next }
+                }
+                return moved
             }
             if let last = lines.last { hub.flushed(id, through: last.seq) }
             if moved { announce(TaskEvent(kind: .status, taskId: id, status: status)) }
+            if let next = claimedBox.value { handoff?.give(next) }
         } catch {
             logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
+            // A task claimed in the rolled-back transaction is still pending: free its slots.
+            if let next = claimedBox.value { slots.release(next.environmentNames) }
         }
+    }
+
+    /// Passes the task claimed by a finishing task's commit back to its worker.
+    final class Handoff: @unchecked Sendable {
+        private let box = LockedBox<TaskModel?>(nil)
+        func give(_ task: TaskModel) { box.update { $0 = task } }
+        func take() -> TaskModel? { box.update { t in defer { t = nil }; return t } }
     }
 
     static func describe(_ error: Error) -> (String, String) {

@@ -51,6 +51,16 @@ enum TaskStore {
         node: String, lease: TimeInterval, now: Date, slots: EnvironmentSlots, on db: Database
     ) async throws -> TaskModel? {
         try await db.writeTransaction { tx in
+            try await claimNext(inTransaction: tx, node: node, lease: lease, now: now, slots: slots)
+        }
+    }
+
+    /// `claimNext` inside the caller's write transaction (a worker finishing one task claims
+    /// the next in the same commit).
+    static func claimNext(
+        inTransaction tx: Database, node: String, lease: TimeInterval, now: Date, slots: EnvironmentSlots
+    ) async throws -> TaskModel? {
+        do {
             let s = sql(tx)
             var select = s.select().column("id").column("environments").from("tasks")
                 .where("status", .equal, SQLBind(TaskStatus.pending.rawValue))
