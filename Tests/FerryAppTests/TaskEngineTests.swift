@@ -417,3 +417,25 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         }
     }
 }
+
+@Suite struct TaskLogLineTests {
+    @Test func timesGoOutWithMillisecondsAndReadBackEitherWay() throws {
+        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        for seconds in [0.0, 951_782_400.5, 1_796_100_188.215, 4_102_444_799.999, -86_400.25, 1_709_164_800.001] {
+            let date = Date(timeIntervalSince1970: seconds)
+            let text = TaskLogLine.millisecondText(date)
+            // Same shape as Foundation's, and the same instant to the millisecond (the two may
+            // round a binary fraction of a millisecond differently).
+            #expect(text.count == date.formatted(style).count && text.hasSuffix("Z"), "\(text)")
+            let back = try #require(TaskLogLine.parse(text), "\(text)")
+            #expect(abs(back.timeIntervalSince1970 - seconds) <= 0.001, "\(seconds) → \(text)")
+            #expect(text.prefix(19) == date.formatted(style).prefix(19))
+        }
+        let line = TaskLogLine(seq: 3, at: Date(timeIntervalSince1970: 1_796_100_188.215), level: .info, source: "engine", message: "m", metadata: [:])
+        let json = String(decoding: try JSONEncoder.ferry.encode(line), as: UTF8.self)
+        #expect(json.contains("\"at\":\"2026-12-01T04:43:08.215Z\""), "\(json)")
+        #expect(try JSONDecoder.ferry.decode(TaskLogLine.self, from: Data(json.utf8)).seq == 3)
+        let whole = #"{"seq":1,"at":"2026-12-01T04:43:08Z","level":"info","source":"engine","message":"m","metadata":{}}"#
+        #expect(try JSONDecoder.ferry.decode(TaskLogLine.self, from: Data(whole.utf8)).at == Date(timeIntervalSince1970: 1_796_100_188))
+    }
+}

@@ -9,6 +9,9 @@ public enum LogLevel: String, Codable, CaseIterable, Sendable, Comparable {
 }
 
 /// One line of a task's log. `seq` counts from 0 per task, without gaps.
+///
+/// `at` goes over the wire with milliseconds (`2026-12-01T04:43:08.123Z`): lines come many per
+/// second, and whole seconds would hide their order in time. Decoding takes either form.
 public struct TaskLogLine: Codable, Sendable, Equatable {
     public var seq: Int
     public var at: Date
@@ -17,6 +20,69 @@ public struct TaskLogLine: Codable, Sendable, Equatable {
     public var source: String
     public var message: String
     public var metadata: [String: String]
+
+    public init(seq: Int, at: Date, level: LogLevel, source: String, message: String, metadata: [String: String]) {
+        self.seq = seq
+        self.at = at
+        self.level = level
+        self.source = source
+        self.message = message
+        self.metadata = metadata
+    }
+
+    enum CodingKeys: String, CodingKey { case seq, at, level, source, message, metadata }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(seq, forKey: .seq)
+        try c.encode(Self.millisecondText(at), forKey: .at)
+        try c.encode(level, forKey: .level)
+        try c.encode(source, forKey: .source)
+        try c.encode(message, forKey: .message)
+        try c.encode(metadata, forKey: .metadata)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seq = try c.decode(Int.self, forKey: .seq)
+        let text = try c.decode(String.self, forKey: .at)
+        guard let at = Self.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: .at, in: c, debugDescription: "not an ISO 8601 time: \(text)")
+        }
+        self.at = at
+        level = try c.decode(LogLevel.self, forKey: .level)
+        source = try c.decode(String.self, forKey: .source)
+        message = try c.decode(String.self, forKey: .message)
+        metadata = try c.decodeIfPresent([String: String].self, forKey: .metadata) ?? [:]
+    }
+
+    /// UTC with milliseconds, by integer arithmetic (lines are encoded up to 100,000 a second;
+    /// a format style per line would cost more than the rest of the frame).
+    static func millisecondText(_ date: Date) -> String {
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
+        let msOfDay = ms - days * 86_400_000
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let doe = days - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func pad(_ v: Int64, _ width: Int) -> String {
+            let t = String(v)
+            return t.count >= width ? t : String(repeating: "0", count: width - t.count) + t
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(msOfDay / 3_600_000, 2)):\(pad(msOfDay / 60_000 % 60, 2)):"
+            + "\(pad(msOfDay / 1000 % 60, 2)).\(pad(msOfDay % 1000, 3))Z"
+    }
+
+    static func parse(_ text: String) -> Date? {
+        (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)) ?? (try? Date.ISO8601FormatStyle().parse(text))
+    }
 }
 
 /// What live subscribers receive: status and progress changes, and runs of log lines.
