@@ -44,6 +44,10 @@ public func configure(
         // workers, log flushes and heartbeats. A request that gives up waiting while a connection
         // is being opened leaks it (SQLiteNIO asserts on the unclosed connection), so wait long.
         app.databases.use(.sqlite(.file(configuration.sqlitePath), connectionPoolTimeout: .seconds(120)), as: .sqlite)
+        // Task log batches get connections of their own: a 10,000-line flush then holds only
+        // SQLite's write lock, not the connection a request's read is waiting for (WAL lets
+        // readers through while a writer writes).
+        app.databases.use(.sqlite(.file(configuration.sqlitePath), connectionPoolTimeout: .seconds(120)), as: .taskLogs, isDefault: false)
     }
     app.migrations.add(M0001_CreateEnvironments())
     app.migrations.add(M0002_CreateInventory())
@@ -78,7 +82,9 @@ public func configure(
     ])
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
-        configuration: configuration.tasks, registry: registry, databases: { [app] in app.db }, dependencies: app.ferry,
+        configuration: configuration.tasks, registry: registry, databases: { [app] in app.db },
+        logDatabase: { @Sendable [app, usesPostgres = configuration.usesPostgres] in usesPostgres ? app.db : app.db(.taskLogs) },
+        dependencies: app.ferry,
         box: app.secretBox, supersetTimeout: configuration.supersetTimeout, logger: app.logger, listen: listen)
     app.lifecycle.use(FerryLifecycle())
     if startBackgroundWork || startTaskEngine {
@@ -130,4 +136,9 @@ struct FerryLifecycle: LifecycleHandler {
         await application.taskEngine.shutdown()
         try? await application.supersetTransport?.shutdown()
     }
+}
+
+extension DatabaseID {
+    /// SQLite only: the connections task log batches are written on.
+    static let taskLogs = DatabaseID(string: "task-logs")
 }

@@ -39,6 +39,8 @@ final class TaskEngine: @unchecked Sendable {
     let hub: TaskHub
     let slots: EnvironmentSlots
     private let databases: @Sendable () -> any Database
+    /// Where log batches are written during a run (SQLite: connections of their own).
+    private let logDatabase: @Sendable () -> any Database
     private let dependencies: FerryDependencies
     private let box: SecretBox
     private let supersetTimeout: Double
@@ -55,7 +57,7 @@ final class TaskEngine: @unchecked Sendable {
 
     init(
         configuration: TaskEngineConfiguration, registry: PluginRegistry, databases: @escaping @Sendable () -> any Database,
-        dependencies: FerryDependencies, box: SecretBox, supersetTimeout: Double, logger: Logger,
+        logDatabase: (@Sendable () -> any Database)? = nil, dependencies: FerryDependencies, box: SecretBox, supersetTimeout: Double, logger: Logger,
         listen: (configuration: PostgresConnection.Configuration, eventLoop: any EventLoop)? = nil
     ) {
         self.configuration = configuration
@@ -63,6 +65,7 @@ final class TaskEngine: @unchecked Sendable {
         self.hub = TaskHub()
         self.slots = EnvironmentSlots(limit: configuration.perEnvironmentLimit)
         self.databases = databases
+        self.logDatabase = logDatabase ?? databases
         self.dependencies = dependencies
         self.box = box
         self.supersetTimeout = supersetTimeout
@@ -332,7 +335,7 @@ final class TaskEngine: @unchecked Sendable {
         log[metadataKey: "task_id"] = .string(id.uuidString)
         log[metadataKey: "plugin"] = .string(task.pluginID)
         if let env = envs.first { log[metadataKey: "environment"] = .string(env) }
-        let writer = TaskLogWriter(task: id, startSeq: task.logCount, hub: hub, db: db, now: dependencies.now,
+        let writer = TaskLogWriter(task: id, startSeq: task.logCount, hub: hub, db: logDatabase(), now: dependencies.now,
                                    interval: configuration.logFlushInterval, logger: log,
                                    flushed: { [weak self] in self?.notifyOthers(id, .logs) })
         writer.start()
