@@ -310,9 +310,11 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         let lock = NSLock()
         var seqs: [Int] = []
         var statuses: [String] = []
+        var progressEvents = 0
         func add(_ text: String) {
             guard let v = try? BundleValue.parseJSON(Data(text.utf8)) else { return }
             lock.withLock {
+                if v["kind"]?.stringValue == "progress" { progressEvents += 1 }
                 for line in v["lines"]?.listValue ?? [] { if let seq = line["seq"]?.intValue { seqs.append(seq) } }
                 if v["kind"]?.stringValue == "status", let s = v["status"]?.stringValue { statuses.append(s) }
             }
@@ -394,6 +396,7 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
             #expect(seen.snapshot.0 == Array(0..<done.logLines), "every line once, in order, from the other node")
             #expect(seen.snapshot.1.last == "succeeded")
             #expect(all.snapshot.1.contains("succeeded"), "the all-tasks stream on B hears A's status changes")
+            #expect(seen.lock.withLock { seen.progressEvents } > 0, "progress made on A reaches B's follower")
             try await ws.close()
             try await wsAll.close()
             await other.server.shutdown()

@@ -464,6 +464,7 @@ final class TaskEngine: @unchecked Sendable {
             try await TaskStore.sql(db).update("tasks").set("progress", to: percent).set("step", to: step)
                 .where("id", .equal, id).run()
             announce(TaskEvent(kind: .progress, taskId: id, progress: percent, step: step))
+            notifyOthers(id, .progress)
         } catch {
             logger.warning("recording progress failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }

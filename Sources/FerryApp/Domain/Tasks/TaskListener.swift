@@ -4,11 +4,12 @@ import NIOCore
 import FluentPostgresDriver
 
 /// Cross-node task events on PostgreSQL: each node `NOTIFY`s what it commits (a log batch, a
-/// status change) on one channel and `LISTEN`s on a dedicated connection for the others', so a
+/// status change, progress) on one channel and `LISTEN`s on a dedicated connection for the others', so a
 /// WebSocket follower on any node hears of a line or a status as soon as it is committed
 /// elsewhere, and idle workers wake when another node queues a task.
 ///
-/// Payload: `node|task|kind[|status]` with kind `logs` or `status`. A node ignores its own.
+/// Payload: `node|task|kind[|status]` with kind `logs`, `status` or `progress`. A node ignores
+/// its own.
 /// Side effects: one long-lived PostgreSQL connection (reconnected with back-off after a
 /// failure); fire-and-forget `pg_notify` calls on the pool after commits.
 /// Invariant: notifications only hint; followers still read lines from the store, in seq
@@ -16,7 +17,7 @@ import FluentPostgresDriver
 final class TaskListener: @unchecked Sendable {
     static let channel = "ferry_tasks"
 
-    enum Kind: String { case logs, status }
+    enum Kind: String { case logs, status, progress }
 
     struct Note: Equatable {
         var node: String
