@@ -1,12 +1,13 @@
 """Signing in through the page: a wrong password is refused with a message, the right one lands
 on the page asked for, and the profile makes an API token that works once and is shown once."""
 import json
+import re
 import urllib.error
 import urllib.request
 
 from playwright.sync_api import expect
 
-from conftest import api
+from conftest import api, credentials
 
 
 def test_sign_in_page_and_a_token_from_the_profile(browser, ferry_url):
@@ -45,3 +46,50 @@ def test_sign_in_page_and_a_token_from_the_profile(browser, ferry_url):
     except urllib.error.HTTPError as e:
         assert e.code == 401
     context.close()
+
+
+def test_only_my_dashboards_follows_the_profiles_superset_username(browser, ferry_url, dev_superset):
+    """The profile's Superset username drives "Only my dashboards" on the Dashboards page: every
+    seeded dashboard is owned by Superset's `admin`, so that name finds them all and another
+    finds none. Its own environment, removed at the end (other flows start from an empty store)."""
+    import time
+    env = api(ferry_url, "POST", "/api/environments", {"name": "owned", "url": dev_superset, "authProvider": "db",
+                                                        "username": "admin", "password": "admin", "stage": "dev"})
+    try:
+        for _ in range(300):
+            shown = api(ferry_url, "GET", f"/api/environments/{env['id']}")
+            if (shown.get("sync") or {}).get("status") in ("succeeded", "failed"):
+                break
+            time.sleep(0.1)
+        assert shown["sync"]["status"] == "succeeded", shown
+        all_count = api(ferry_url, "GET", "/api/dashboards?environment=owned&per_page=1")["total"]
+        assert all_count > 100
+        users = api(ferry_url, "GET", "/api/users")["items"]
+        if not any(u["username"] == "sue" for u in users):
+            api(ferry_url, "POST", "/api/users", {"username": "sue", "password": "sue-long-password", "roles": ["analyst"]})
+        context = browser.new_context(locale="en-US")
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(f"{ferry_url}/login?next=/dashboards")
+        page.fill("#f-username", "sue")
+        page.fill("#f-password", "sue-long-password")
+        page.get_by_test_id("login-form").locator("button[type=submit]").click()
+        expect(page).to_have_url(f"{ferry_url}/dashboards")
+        expect(page.get_by_test_id("mine-unavailable")).to_be_visible()
+
+        for username, expected in (("admin", all_count), ("someone-else", 0)):
+            page.goto(f"{ferry_url}/profile")
+            page.fill("#f-supersetUsername", username)
+            page.get_by_test_id("profile-form").locator("button[type=submit]").click()
+            page.goto(f"{ferry_url}/dashboards?environment=owned")
+            mine = page.get_by_test_id("mine")
+            expect(mine).not_to_be_checked()
+            mine.check()  # ferry.js submits the form
+            expect(page).to_have_url(re.compile(r"mine=true"))
+            expect(page.get_by_test_id("mine")).to_be_checked()
+            expect(page.get_by_test_id("result-count")).to_have_text(re.compile(rf"(^|\D){expected}(\D|$)"))
+        context.close()
+    finally:
+        req = urllib.request.Request(f"{ferry_url}/api/environments/{env['id']}", method="DELETE",
+                                     headers={"Authorization": "Bearer " + credentials(ferry_url)[1]})
+        urllib.request.urlopen(req).read()

@@ -10,10 +10,11 @@ function confirmForms(root) {
   });
 }
 
-/** Selects with data-autosubmit submit their form when changed (the environment switcher). */
+/** Controls with data-autosubmit submit their form when changed (the environment switcher,
+ *  "Only my dashboards"). */
 function autosubmit(root) {
-  root.querySelectorAll('select[data-autosubmit]').forEach((select) => {
-    select.addEventListener('change', () => select.form && select.form.requestSubmit());
+  root.querySelectorAll('select[data-autosubmit], input[data-autosubmit]').forEach((control) => {
+    control.addEventListener('change', () => control.form && control.form.requestSubmit());
   });
 }
 
