@@ -10,14 +10,19 @@ from playwright.sync_api import expect
 from conftest import api, credentials
 
 
-def test_sign_in_page_and_a_token_from_the_profile(browser, ferry_url):
-    # Its own user: signing out ends every session of the user, and the other tests share the admin's.
-    users = api(ferry_url, "GET", "/api/users")["items"]
-    if not any(u["username"] == "olga" for u in users):
-        api(ferry_url, "POST", "/api/users", {"username": "olga", "password": "olga-long-password", "roles": ["operator"]})
+def user_page(browser, ferry_url, username, role):
+    """A browser context of its own, not signed in, for a user made once (password: NAME-long-password)."""
+    if not any(u["username"] == username for u in api(ferry_url, "GET", "/api/users")["items"]):
+        api(ferry_url, "POST", "/api/users", {"username": username, "password": f"{username}-long-password", "roles": [role]})
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.set_default_timeout(15000)
+    return context, page
+
+
+def test_sign_in_page_and_a_token_from_the_profile(browser, ferry_url):
+    # Its own user: signing out ends every session of the user, and the other tests share the admin's.
+    context, page = user_page(browser, ferry_url, "olga", "operator")
     page.goto(f"{ferry_url}/environments")
     expect(page).to_have_url(f"{ferry_url}/login?next=/environments")
     page.fill("#f-username", "olga")
@@ -64,12 +69,7 @@ def test_only_my_dashboards_follows_the_profiles_superset_username(browser, ferr
         assert shown["sync"]["status"] == "succeeded", shown
         all_count = api(ferry_url, "GET", "/api/dashboards?environment=owned&per_page=1")["total"]
         assert all_count > 100
-        users = api(ferry_url, "GET", "/api/users")["items"]
-        if not any(u["username"] == "sue" for u in users):
-            api(ferry_url, "POST", "/api/users", {"username": "sue", "password": "sue-long-password", "roles": ["analyst"]})
-        context = browser.new_context(locale="en-US")
-        page = context.new_page()
-        page.set_default_timeout(15000)
+        context, page = user_page(browser, ferry_url, "sue", "analyst")
         page.goto(f"{ferry_url}/login?next=/dashboards")
         page.fill("#f-username", "sue")
         page.fill("#f-password", "sue-long-password")
