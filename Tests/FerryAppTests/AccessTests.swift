@@ -287,6 +287,29 @@ extension HTTPHeaders {
         }
     }
 
+    @Test(arguments: Store.available)
+    func aTasksReadGrantLimitedToDevSeesOnlyDevTasks(store: Store) async throws {
+        try await withFerry(store) { t in
+            let dev = try await t.createEnvironment(sample("sandbox", stage: "dev"))
+            let live = try await t.createEnvironment(sample("live", stage: "prod"))
+            await t.app.syncCoordinator.wait(dev.id)
+            await t.app.syncCoordinator.wait(live.id)
+            let role = try await t.request(.POST, "/api/roles", json: RoleInput(name: "dev-watch", grants: ["tasks:read@stage:dev"]))
+            #expect(role.status == .created, "\(role.body.string)")
+            let (_, token) = try await t.user("wes", roles: ["dev-watch"])
+            let all = try await t.request(.GET, "/api/tasks").json()
+            #expect(Set((all["items"]?.listValue ?? []).flatMap { $0["environments"]?.listValue?.compactMap(\.stringValue) ?? [] }) == ["sandbox", "live"])
+            let mine = try await t.request(.GET, "/api/tasks", headers: bearer(token)).json()
+            let envs = (mine["items"]?.listValue ?? []).map { $0["environments"]?.listValue?.compactMap(\.stringValue) ?? [] }
+            #expect(!envs.isEmpty && envs.allSatisfy { $0 == ["sandbox"] }, "\(envs)")
+            #expect(mine["total"]?.intValue == envs.count)
+            let liveTask = try #require(try await TaskModel.query(on: t.db).filter(\.$environments == "live").first()?.id)
+            #expect(try await t.request(.GET, "/api/tasks/\(liveTask)", headers: bearer(token)).status == .forbidden)
+            #expect(try await t.request(.GET, "/api/tasks/\(liveTask)/logs", headers: bearer(token)).status == .forbidden)
+            #expect(try await t.request(.GET, "/api/tasks/\(liveTask)").status == .ok)
+        }
+    }
+
     @Test func theFirstAdministratorComesFromTheEnvironmentOnlyOnce() async throws {
         try await withFerry(.sqlite) { t in
             // The harness already made one user, so the variable is ignored now.

@@ -69,6 +69,9 @@ enum TaskQueries {
         var user: String?
         var page = 1
         var perPage = 50
+        /// The caller's `tasks:read` grants when some are limited to environments: only tasks
+        /// whose every environment they cover are listed. nil: all tasks.
+        var readGrants: [Grant]?
     }
 
     static func list(_ f: Filter, on db: any Database) async throws -> (items: [TaskModel], total: Int) {
@@ -88,6 +91,18 @@ enum TaskQueries {
                 g.filter(\.$environments == e).filter(\.$environments, .contains(inverse: false, .prefix), "\(e),")
                     .filter(\.$environments, .contains(inverse: false, .suffix), ",\(e)").filter(\.$environments, .contains(inverse: false, .anywhere), ",\(e),")
             }
+        }
+        if let grants = f.readGrants {
+            // Tasks are grouped by their environment list (few distinct values): keep the lists
+            // whose every environment a grant covers.
+            let stages = Dictionary(try await EnvironmentModel.query(on: db).all().map { ($0.name, $0.stage) }, uniquingKeysWith: { a, _ in a })
+            struct Row: Decodable { var environments: String }
+            let lists = try await TaskStore.sql(db).select().distinct().column("environments").from("tasks").all(decoding: Row.self).map(\.environments)
+            let visible = lists.filter { list in
+                list.split(separator: ",").allSatisfy { env in grants.contains { $0.covers(environment: String(env), stage: stages[String(env)]) } }
+                    && (!list.isEmpty || !grants.isEmpty)
+            }
+            q = q.filter(\.$environments ~~ visible)
         }
         let total = try await q.count()
         let items = try await q.sort(\.$createdAt, .descending).sort(\.$id).range(((f.page - 1) * f.perPage)..<(f.page * f.perPage)).all()

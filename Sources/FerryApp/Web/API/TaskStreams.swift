@@ -101,6 +101,11 @@ enum TaskStreams {
             try? await ws.close(code: .policyViolation)
             return
         }
+        guard (try? await req.authorize(.tasksRead, environments: task.environmentNames)) != nil else {
+            try? await ws.send(#"{"error":"forbidden: this task touches an environment your tasks:read doesn't cover"}"#)
+            try? await ws.close(code: .policyViolation)
+            return
+        }
         let from = max(0, (try? req.query.get(Int.self, at: "from")) ?? 0)
         let hub = req.application.taskEngine.hub
         let (pending, events, endStream) = hub.subscribe(task: id)
@@ -159,8 +164,21 @@ enum TaskStreams {
     static func followAll(_ req: Request, _ ws: WebSocket) async {
         let events = req.application.taskEngine.hub.subscribeAll()
         let sender = Sender(ws: ws, from: 0)
+        // A caller whose tasks:read is limited to some environments hears only those tasks.
+        let limited = !(req.principal?.canEverywhere(.tasksRead) ?? false)
+        var readable: [UUID: Bool] = [:]
         for await event in events {
             if ws.isClosed { break }
+            if limited {
+                if readable[event.taskId] == nil {
+                    var allowed = false
+                    if let task = try? await TaskModel.find(event.taskId, on: req.db) {
+                        allowed = await req.permits(.tasksRead, environments: task.environmentNames)
+                    }
+                    readable[event.taskId] = allowed
+                }
+                if readable[event.taskId] != true { continue }
+            }
             await sender.send(event)
         }
     }

@@ -86,9 +86,12 @@ enum TasksAPI {
         return LogPage(items: lines, next: lines.count == limit ? (lines.last!.seq + 1) : nil)
     }
 
+    /// The task of the request's id, when the caller may read it (`tasks:read` on every
+    /// environment it touches).
     static func find(_ req: Request) async throws -> TaskModel {
         let id = try req.idParameter()
         guard let task = try await TaskModel.find(id, on: req.db) else { throw AppError.notFound("Task \(id)") }
+        try await req.authorize(.tasksRead, environments: task.environmentNames)
         return task
     }
 }
@@ -103,5 +106,7 @@ extension TaskQueries.Filter {
         }
         let paging = try Paging(page: q.page, perPage: q.per_page)
         self.init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: paging.page, perPage: paging.perPage)
+        let principal = try req.requirePrincipal()
+        if !principal.canEverywhere(.tasksRead) { readGrants = principal.grants.filter { $0.permission == .tasksRead } }
     }
 }
