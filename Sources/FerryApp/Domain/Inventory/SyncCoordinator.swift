@@ -7,11 +7,15 @@ import Vapor
 /// sync has a task with a log, counts against its environment's limit and survives restarts:
 /// on demand (`trigger`) and every `interval` seconds for all environments.
 ///
-/// Invariant: at most one sync of an environment is queued or running at a time (across nodes:
-/// the queue in the store is what is checked).
+/// Invariant: at most one sync of an environment is queued or running at a time. The queue in
+/// the store is what is checked, and this actor lets one trigger per environment check at a
+/// time; two nodes triggering the same environment in the same instant may queue two, which
+/// the per-environment limit then runs one after the other.
 /// Side effects: task rows; in a process that runs no workers, the sync runs here (`runNow`).
 actor SyncCoordinator {
     private var direct: [UUID: Task<Void, Never>] = [:]
+    /// Environments whose trigger is between its check and its submit (actor reentrancy).
+    private var checking: Set<UUID> = []
     private var loop: Task<Void, Never>?
     private var stopped = false
     private let databases: @Sendable () -> Database
@@ -43,7 +47,9 @@ actor SyncCoordinator {
     @discardableResult
     func trigger(_ environmentID: UUID, user: String = "system") async -> Triggered {
         let db = databases()
-        guard !stopped, let env = try? await EnvironmentModel.find(environmentID, on: db) else { return Triggered(started: false) }
+        guard !stopped, checking.insert(environmentID).inserted else { return Triggered(started: false) }
+        defer { checking.remove(environmentID) }
+        guard let env = try? await EnvironmentModel.find(environmentID, on: db) else { return Triggered(started: false) }
         if let running = try? await Self.active(env.name, on: db) { return Triggered(started: false, taskID: running.id) }
         let engine = engine()
         do {
