@@ -15,40 +15,34 @@ enum AccountService {
 
     /// The user's role names and all their roles' grants.
     static func access(userID: UUID, on db: any Database) async throws -> (roles: [String], grants: [Grant]) {
-        // One round trip on SQL stores: every request whose principal isn't cached comes here.
-        if let sql = db as? any SQLDatabase {
-            let rows = try await sql.select()
-                .column(SQLColumn("name", table: "r")).column(SQLColumn("permission", table: "g"))
-                .column(SQLColumn("environments", table: "g")).column(SQLColumn("stages", table: "g"))
-                .from(SQLAlias(SQLIdentifier("user_roles"), as: SQLIdentifier("ur")))
-                .join(SQLAlias(SQLIdentifier("roles"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
-                      on: SQLColumn("id", table: "r"), .equal, SQLColumn("role_id", table: "ur"))
-                .join(SQLAlias(SQLIdentifier("role_grants"), as: SQLIdentifier("g")), method: SQLJoinMethod.left,
-                      on: SQLColumn("role_id", table: "g"), .equal, SQLColumn("id", table: "r"))
-                .where(SQLColumn("user_id", table: "ur"), .equal, SQLBind(userID))
-                .all()
-            var roles = Set<String>()
-            var grants: [Grant] = []
-            for row in rows {
-                roles.insert(try row.decode(column: "name", as: String.self))
-                guard let permission = try row.decodeNil(column: "permission") ? nil : row.decode(column: "permission", as: String.self),
-                      let p = Permission(rawValue: permission) else { continue }
-                grants.append(Grant(p, environments: decodeList(try row.decode(column: "environments", as: String.self)),
-                                    stages: decodeList(try row.decode(column: "stages", as: String.self))))
-            }
-            return (roles.sorted(), grants)
+        // One round trip: every request whose principal isn't cached comes here.
+        guard let sql = db as? any SQLDatabase else { fatalError("Ferry's store is always SQL") }
+        struct Row: Decodable { var name: String; var permission: String?; var environments: String?; var stages: String? }
+        let rows = try await sql.select()
+            .column(SQLColumn("name", table: "r")).column(SQLColumn("permission", table: "g"))
+            .column(SQLColumn("environments", table: "g")).column(SQLColumn("stages", table: "g"))
+            .from(SQLAlias(SQLIdentifier("user_roles"), as: SQLIdentifier("ur")))
+            .join(SQLAlias(SQLIdentifier("roles"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
+                  on: SQLColumn("id", table: "r"), .equal, SQLColumn("role_id", table: "ur"))
+            .join(SQLAlias(SQLIdentifier("role_grants"), as: SQLIdentifier("g")), method: SQLJoinMethod.left,
+                  on: SQLColumn("role_id", table: "g"), .equal, SQLColumn("id", table: "r"))
+            .where(SQLColumn("user_id", table: "ur"), .equal, SQLBind(userID))
+            .all(decoding: Row.self)
+        let grants = rows.compactMap { row in
+            row.permission.flatMap { grant(permission: $0, environments: row.environments ?? "[]", stages: row.stages ?? "[]") }
         }
-        let links = try await UserRoleModel.query(on: db).filter(\.$userID == userID).all()
-        let roleIDs = links.map(\.roleID)
-        guard !roleIDs.isEmpty else { return ([], []) }
-        let roles = try await RoleModel.query(on: db).filter(\.$id ~~ roleIDs).all()
-        let grants = try await RoleGrantModel.query(on: db).filter(\.$roleID ~~ roleIDs).all()
-        return (roles.map(\.name).sorted(), grants.compactMap(grant))
+        return (Set(rows.map(\.name)).sorted(), grants)
     }
 
     static func grant(_ row: RoleGrantModel) -> Grant? {
-        guard let p = Permission(rawValue: row.permission) else { return nil }
-        return Grant(p, environments: decodeList(row.environments), stages: decodeList(row.stages))
+        grant(permission: row.permission, environments: row.environments, stages: row.stages)
+    }
+
+    /// A stored grant (its environment and stage lists as JSON); nil for a permission this
+    /// version doesn't know.
+    static func grant(permission: String, environments: String, stages: String) -> Grant? {
+        guard let p = Permission(rawValue: permission) else { return nil }
+        return Grant(p, environments: decodeList(environments), stages: decodeList(stages))
     }
 
     static func decodeList(_ json: String) -> [String] {

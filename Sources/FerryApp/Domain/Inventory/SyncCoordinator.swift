@@ -57,7 +57,10 @@ actor SyncCoordinator {
                                                user: user, on: db)
             let id = task.id!
             if !engine.runsWorkers {
-                direct[id] = Task { await engine.runNow(id) }
+                direct[id] = Task {
+                    await engine.runNow(id)
+                    await self.ranDirectly(id)
+                }
             }
             return Triggered(started: true, taskID: id)
         } catch {
@@ -65,6 +68,8 @@ actor SyncCoordinator {
             return Triggered(started: false)
         }
     }
+
+    private func ranDirectly(_ id: UUID) { direct[id] = nil }
 
     /// Waits until no sync of the environment is queued or running (tests, and deleting an
     /// environment). Gives up after `timeout` seconds.
@@ -76,7 +81,6 @@ actor SyncCoordinator {
             guard let task = try? await Self.active(env.name, on: db) else { return }
             if let local = direct[task.id!] {
                 await local.value
-                direct[task.id!] = nil
                 continue
             }
             try? await Task.sleep(nanoseconds: 20_000_000)

@@ -114,17 +114,23 @@ final class TaskEngine: @unchecked Sendable {
         hub.finishAll()
     }
 
+    /// Whether other nodes' events arrive as they happen (followers then poll the store rarely).
+    var hearsOtherNodes: Bool { listener?.isListening ?? false }
+
     /// Starts hearing other nodes' events (PostgreSQL), also on a node that runs no workers.
     func startListening() {
         listener?.start()
-        hub.remoteEventsHeard = { [weak listener] in listener?.isListening ?? false }
     }
 
-    /// Announces an event here and, for status changes on PostgreSQL, to the other nodes.
+    /// Announces a status or progress event here and, on PostgreSQL, to the other nodes.
     /// Call after the change is committed.
     func announce(_ event: TaskEvent) {
         hub.announce(event)
-        if event.kind == .status { notifyOthers(event.taskId, .status, status: event.status) }
+        switch event.kind {
+        case .status: notifyOthers(event.taskId, .status, status: event.status)
+        case .progress: notifyOthers(event.taskId, .progress)
+        case .logs: break  // lines are announced by the writer's flush
+        }
     }
 
     /// `NOTIFY`s the other nodes (PostgreSQL only; fire and forget: a lost hint costs latency).
@@ -464,7 +470,6 @@ final class TaskEngine: @unchecked Sendable {
             try await TaskStore.sql(db).update("tasks").set("progress", to: percent).set("step", to: step)
                 .where("id", .equal, id).run()
             announce(TaskEvent(kind: .progress, taskId: id, progress: percent, step: step))
-            notifyOthers(id, .progress)
         } catch {
             logger.warning("recording progress failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
         }

@@ -185,13 +185,6 @@ final class TaskHub: @unchecked Sendable {
         }
     }
 
-    /// Whether other nodes' events arrive as they happen (followers then poll the store rarely).
-    var remoteEventsHeard: @Sendable () -> Bool {
-        get { lock.withLock { _remoteEventsHeard } }
-        set { lock.withLock { _remoteEventsHeard = newValue } }
-    }
-    private var _remoteEventsHeard: @Sendable () -> Bool = { false }
-
     /// Lines to flush (a copy; they stay pending until `flushed`).
     func unflushed(_ task: UUID) -> [TaskLogLine] { lock.withLock { pending[task] ?? [] } }
 

@@ -34,13 +34,16 @@ enum TaskStore {
         return !rows.isEmpty
     }
 
+    /// What a claim writes besides the status: who holds the task, until when, since when.
+    static func claimChanges(node: String, lease: TimeInterval, now: Date) -> [String: any Encodable & Sendable] {
+        ["claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": "starting"]
+    }
+
     /// Claims one pending task by id (compare-and-set, so no worker anywhere runs it too).
     /// Nil when it is no longer pending.
     static func claim(_ id: UUID, node: String, lease: TimeInterval, now: Date, on db: Database) async throws -> TaskModel? {
         try await db.writeTransaction { tx in
-            let claimed = try await transition(id, from: [.pending], to: .running, changes: [
-                "claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": "starting",
-            ], on: tx)
+            let claimed = try await transition(id, from: [.pending], to: .running, changes: claimChanges(node: node, lease: lease, now: now), on: tx)
             return claimed ? try await TaskModel.find(id, on: tx) : nil
         }
     }
@@ -60,24 +63,20 @@ enum TaskStore {
     static func claimNext(
         inTransaction tx: Database, node: String, lease: TimeInterval, now: Date, slots: EnvironmentSlots
     ) async throws -> TaskModel? {
-        do {
-            let s = sql(tx)
-            var select = s.select().column("id").column("environments").from("tasks")
-                .where("status", .equal, SQLBind(TaskStatus.pending.rawValue))
-                .orderBy("created_at").orderBy("id").limit(32)
-            if isPostgres(tx) { select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED")) }
-            struct Row: Decodable { var id: UUID; var environments: String }
-            for row in try await select.all(decoding: Row.self) {
-                let envs = row.environments.split(separator: ",").map(String.init)
-                guard slots.tryAcquire(envs) else { continue }
-                let claimed = try await transition(row.id, from: [.pending], to: .running, changes: [
-                    "claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": "starting",
-                ], on: tx)
-                if claimed, let model = try await TaskModel.find(row.id, on: tx) { return model }
-                slots.release(envs)
-            }
-            return nil
+        let s = sql(tx)
+        var select = s.select().column("id").column("environments").from("tasks")
+            .where("status", .equal, SQLBind(TaskStatus.pending.rawValue))
+            .orderBy("created_at").orderBy("id").limit(32)
+        if isPostgres(tx) { select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED")) }
+        struct Row: Decodable { var id: UUID; var environments: String }
+        for row in try await select.all(decoding: Row.self) {
+            let envs = row.environments.split(separator: ",").map(String.init)
+            guard slots.tryAcquire(envs) else { continue }
+            let claimed = try await transition(row.id, from: [.pending], to: .running, changes: claimChanges(node: node, lease: lease, now: now), on: tx)
+            if claimed, let model = try await TaskModel.find(row.id, on: tx) { return model }
+            slots.release(envs)
         }
+        return nil
     }
 
     /// Appends a batch of log lines and advances the task's line count, in one transaction.

@@ -45,8 +45,7 @@ enum EnvironmentsAPI {
     @Sendable static func update(req: Request) async throws -> EnvironmentDTO {
         let id = try req.idParameter()
         let input = try req.content.decode(EnvironmentInput.self)
-        try await req.authorizeEnvironment(id)
-        try req.authorizeEnvironmentInput(input, existing: try await EnvironmentService.find(id, on: req.db))
+        try req.authorizeEnvironmentInput(input, existing: try await req.authorizeEnvironment(id))
         let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment updated", metadata: ["environment": .string(env.name)])
@@ -89,8 +88,7 @@ enum EnvironmentsAPI {
     /// Queues an inventory sync (an `inventory.sync` task); answers 202 at once.
     @Sendable static func sync(req: Request) async throws -> Response {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
-        req.audit.environment = env.name
-        try req.authorize(.tasksRun, environment: env.name, stage: env.stage)
+        try await req.authorizeSync(env)
         let sync = await req.application.syncCoordinator.trigger(env.id!, user: req.userName)
         return try await SyncAccepted(started: sync.started, status: sync.started ? "started" : "already_running", taskId: sync.taskID)
             .encodeResponse(status: .accepted, for: req)

@@ -94,20 +94,21 @@ enum TaskStreams {
     }
 
     static func followTask(_ req: Request, _ ws: WebSocket) async {
-        guard let text = req.parameters.get("id"), let id = UUID(uuidString: text),
-              let task = try? await TaskModel.find(id, on: req.db)
-        else {
-            try? await ws.send(#"{"error":"no such task"}"#)
+        // The same lookup and tasks:read check as the API; a refusal is sent as the first frame.
+        let task: TaskModel
+        do {
+            task = try await TasksAPI.find(req)
+        } catch {
+            let detail = (error as? AppError)?.detail ?? "no such task"
+            let frame = (try? JSONEncoder.ferry.encode(["error": detail])).map { String(decoding: $0, as: UTF8.self) } ?? #"{"error":"no such task"}"#
+            try? await ws.send(frame)
             try? await ws.close(code: .policyViolation)
             return
         }
-        guard (try? await req.authorize(.tasksRead, environments: task.environmentNames)) != nil else {
-            try? await ws.send(#"{"error":"forbidden: this task touches an environment your tasks:read doesn't cover"}"#)
-            try? await ws.close(code: .policyViolation)
-            return
-        }
+        let id = task.id!
         let from = max(0, (try? req.query.get(Int.self, at: "from")) ?? 0)
-        let hub = req.application.taskEngine.hub
+        let engine = req.application.taskEngine
+        let hub = engine.hub
         let (pending, events, endStream) = hub.subscribe(task: id)
         let sender = Sender(ws: ws, from: from)
         let db = req.db
@@ -119,7 +120,7 @@ enum TaskStreams {
             // Covers tasks running on other nodes when no notification came (SQLite has a
             // single node; on PostgreSQL notifications usually arrive first, see TaskListener).
             while !Task.isCancelled {
-                let interval = hub.remoteEventsHeard() ? remotePollInterval : pollInterval
+                let interval = engine.hearsOtherNodes ? remotePollInterval : pollInterval
                 try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 await refresher.refresh()
             }

@@ -65,11 +65,26 @@ extension Request {
         try authorize(.environmentsWrite, environment: name, stage: input.stage ?? existing?.stage ?? "other")
     }
 
-    /// Checks `environments:write` on the stored environment `id` (404 when there is none).
-    func authorizeEnvironment(_ id: UUID) async throws {
+    /// Checks `environments:write` on the stored environment `id` (404 when there is none), and
+    /// returns it.
+    @discardableResult
+    func authorizeEnvironment(_ id: UUID) async throws -> EnvironmentModel {
         let env = try await EnvironmentService.find(id, on: db)
         audit.environment = env.name
-        try await authorize(.environmentsWrite, environment: env.name)
+        try authorize(.environmentsWrite, environment: env.name, stage: env.stage)
+        return env
+    }
+
+    /// Whether the caller may start plugin `id` on the stored environment `env` (its declared
+    /// permission, judged on that environment): what pages ask before showing a launcher.
+    func permits(plugin id: String, environment env: EnvironmentModel) -> Bool {
+        guard let permission = application.taskEngine.registry.plugin(id).flatMap({ Permission(rawValue: $0.permission) }) else { return false }
+        return permits(permission, environment: env.name, stage: env.stage)
+    }
+
+    /// Checks that the caller may start an inventory sync of `env` (the plugin's permission).
+    func authorizeSync(_ env: EnvironmentModel) async throws {
+        try await authorizeTask(plugin: InventorySyncPlugin.pluginID, params: .map(["environment": .string(env.name)]))
     }
 
     /// Checks `permission` on every environment in `names`; with none, any grant of it suffices.

@@ -23,7 +23,7 @@ enum EnvironmentsPages {
             .map { env, sync in
                 var row = EnvironmentsPage.Model.Row(EnvironmentDTO(env, sync: sync))
                 row.canWrite = req.permits(.environmentsWrite, environment: env.name, stage: env.stage)
-                row.canSync = req.permits(.tasksRun, environment: env.name, stage: env.stage)
+                row.canSync = req.permits(plugin: InventorySyncPlugin.pluginID, environment: env)
                 return row
             }
         return EnvironmentsPage.Model(rows: rows, canAdd: req.principal?.can(.environmentsWrite) ?? false, test: test, flash: flash)
@@ -64,8 +64,7 @@ enum EnvironmentsPages {
     @Sendable static func update(req: Request) async throws -> Response {
         let id = try req.idParameter()
         let input = try decodeForm(req)
-        try await req.authorizeEnvironment(id)
-        try req.authorizeEnvironmentInput(input, existing: try await EnvironmentService.find(id, on: req.db))
+        try req.authorizeEnvironmentInput(input, existing: try await req.authorizeEnvironment(id))
         do {
             let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
             req.application.inventoryIndex.invalidate()
@@ -102,8 +101,7 @@ enum EnvironmentsPages {
 
     @Sendable static func delete(req: Request) async throws -> Response {
         let id = try req.idParameter()
-        let env = try await EnvironmentService.find(id, on: req.db)
-        try await req.authorizeEnvironment(id)
+        let env = try await req.authorizeEnvironment(id)
         await req.application.syncCoordinator.cancel(id)
         try await EnvironmentService.delete(id, on: req.db)
         req.application.inventoryIndex.invalidate()
@@ -122,8 +120,7 @@ enum EnvironmentsPages {
 
     @Sendable static func sync(req: Request) async throws -> Response {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
-        req.audit.environment = env.name
-        try req.authorize(.tasksRun, environment: env.name, stage: env.stage)
+        try await req.authorizeSync(env)
         let sync = await req.application.syncCoordinator.trigger(env.id!, user: req.userName)
         return req.redirect(to: SiteURL.environments.path(query: ["done": sync.started ? "sync_started" : "sync_running", "name": env.name]), redirectType: .normal)
     }

@@ -20,13 +20,12 @@ enum TasksPages {
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
         let stored = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
         let envs = stored.map(\.name)
-        let healthCheck = req.application.taskEngine.registry.plugin(HealthCheckPlugin.pluginID).flatMap { Permission(rawValue: $0.permission) }
         let model = TasksPage.Model(
             tasks: items.map(TaskDTO.init), total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
             plugin: filter.plugin ?? "", environment: filter.environment ?? "", user: filter.user ?? "",
             plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
             flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil,
-            healthCheckEnvironments: healthCheck.map { p in stored.filter { req.permits(p, environment: $0.name, stage: $0.stage) }.map(\.name) } ?? [])
+            healthCheckEnvironments: stored.filter { req.permits(plugin: HealthCheckPlugin.pluginID, environment: $0) }.map(\.name))
         return Layout.response(TasksPage.View(model: model, localizer: req.localizer), request: req)
     }
 
