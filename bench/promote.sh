@@ -10,15 +10,21 @@
 #   bench/promote.sh                    # 100 dashboards x 6 charts
 #   DASHBOARDS=20 bench/promote.sh
 #   SUPERSET_WORKERS=2 CONCURRENCY=4 bench/promote.sh   # Supersets with 2 gunicorn workers
+#   SUPERSET_METADATA=postgres SUPERSET_WORKERS=2 CONCURRENCY=4 bench/promote.sh
+#       # production-like: each Superset's metadata in PostgreSQL (a private server), 2 workers
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 DASHBOARDS=${DASHBOARDS:-100}
 CHARTS=${CHARTS:-6}
-# Gunicorn workers per Superset (test peers use 1) and Ferry's requests in flight per Superset
-# while applying and verifying (the plan exports one batch at a time, its default).
+# Gunicorn workers per Superset (test peers use 1), Superset's metadata store (sqlite, as the
+# test peers, or postgres), and Ferry's requests in flight per Superset while applying and
+# verifying (CONCURRENCY) and while exporting for the plan (PLAN_CONCURRENCY); 2 are Ferry's
+# defaults.
 export SUPERSET_WORKERS=${SUPERSET_WORKERS:-1}
-CONCURRENCY=${CONCURRENCY:-2}
+export SUPERSET_METADATA=${SUPERSET_METADATA:-sqlite}
+export CONCURRENCY=${CONCURRENCY:-2}
+export PLAN_CONCURRENCY=${PLAN_CONCURRENCY:-2}
 export FERRY_ROOT=$ROOT FERRY_TEST_DIR=$ROOT/var/bench-promote
 # shellcheck source=../scripts/lib/superset.sh
 source scripts/lib/superset.sh
@@ -30,14 +36,30 @@ BIN="$(swift build -c release --show-bin-path)/ferry"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
 # start() runs in a command substitution (a subshell), so the names are listed here.
-cleanup() { for n in dev floor ferrytarget clitarget; do superset_stop "$n"; done; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+cleanup() {
+  for n in dev floor ferrytarget clitarget; do superset_stop "$n"; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ "$SUPERSET_METADATA" = postgres ]; then pg_stop "$FERRY_TEST_DIR/pg"; fi
+}
 trap cleanup EXIT
 rm -rf "$FERRY_TEST_DIR"; mkdir -p "$FERRY_TEST_DIR"
-superset_template "$ROOT/var/test/superset-template"
+TEMPLATE=$ROOT/var/test/superset-template
+case "$SUPERSET_METADATA" in
+  sqlite) ;;
+  postgres)
+    # shellcheck source=../scripts/lib/postgres.sh
+    source scripts/lib/postgres.sh
+    PG_PORT=$(free_port)
+    pg_start "$FERRY_TEST_DIR/pg" "$PG_PORT"
+    export SUPERSET_METADATA_PG="postgresql://ferry@127.0.0.1:$PG_PORT"
+    TEMPLATE=$FERRY_TEST_DIR/superset-template-pg ;;
+  *) echo "SUPERSET_METADATA must be sqlite or postgres" >&2; exit 2 ;;
+esac
+superset_template "$TEMPLATE"
 
 start() { # name -> port
   local port; port=$(free_port)
-  superset_start "$1" "$port" "$ROOT/var/test/superset-template" >&2
+  superset_start "$1" "$port" "$TEMPLATE" >&2
   echo "$port"
 }
 DEV=$(start dev)
@@ -72,11 +94,11 @@ FERRY_DATA_DIR="$FERRY_TEST_DIR/ferry" FERRY_PORT=$FPORT FERRY_SYNC_INTERVAL=0 F
 pids+=($!)
 for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$FPORT/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
 FERRY_TOKEN=$("$PY" tests/harness/ferry_auth.py "http://127.0.0.1:$FPORT")
-FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$CONCURRENCY" "$FERRY_TOKEN" <<'PY'
+FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$CONCURRENCY" "$PLAN_CONCURRENCY" "$FERRY_TOKEN" <<'PY'
 import json, sys, time, urllib.request
 from datetime import datetime
-port, dev, prod, conc, token = sys.argv[1:]
-conc = int(conc)
+port, dev, prod, conc, plan_conc, token = sys.argv[1:]
+conc, plan_conc = int(conc), int(plan_conc)
 base = f"http://127.0.0.1:{port}"
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
@@ -111,7 +133,7 @@ def steps(task):  # from the store: the API shows whole seconds
     con.close()
     return {m: float(at) for m, at in rows}
 t0 = time.time()
-plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-"})  # default: 1 export at a time
+plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-", "concurrency": plan_conc})
 p = wait(plan["taskId"]); assert p["status"] == "succeeded", p
 plan_s = time.time() - t0
 ps = steps(plan["taskId"])
@@ -146,11 +168,15 @@ import json, sys
 floor, ferry, cli = (json.loads(x) for x in sys.argv[1:4])
 n, c, out = int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
 ferry_apply = ferry["export_in_plan_s"] + ferry["apply_s"]
-result = {"dashboards": n, "charts": n * c, "superset_workers": int(__import__("os").environ.get("SUPERSET_WORKERS", "1")), "floor": floor, "ferry": ferry, "superset_cli": cli,
+import os
+result = {"dashboards": n, "charts": n * c, "superset_workers": int(os.environ.get("SUPERSET_WORKERS", "1")),
+          "superset_metadata": os.environ.get("SUPERSET_METADATA", "sqlite"),
+          "ferry_concurrency": {"plan": int(os.environ["PLAN_CONCURRENCY"]), "apply": int(os.environ["CONCURRENCY"])}, "floor": floor, "ferry": ferry, "superset_cli": cli,
           "ratios": {"ferry_export_import_remap_over_floor": round(ferry_apply / floor["total_s"], 2),
                      "ferry_plan_apply_verify_over_superset_cli": round(ferry["total_s"] / cli["total_s"], 2)}}
 json.dump(result, open(out, "w"), indent=2)
-print(f"{n} dashboards, {n*c} charts")
+print(f"{n} dashboards, {n*c} charts; Supersets: {result['superset_workers']} worker(s), {result['superset_metadata']} metadata; "
+      f"Ferry concurrency: plan {result['ferry_concurrency']['plan']}, apply {result['ferry_concurrency']['apply']}")
 print(f"raw floor (export+import):           {floor['total_s']:7.1f} s  (export {floor['export_s']}, import {floor['import_s']})")
 print(f"ferry plan:                          {ferry['plan_s']:7.1f} s  (of which export {ferry['export_in_plan_s']})")
 print(f"ferry apply (import + remap):        {ferry['apply_s']:7.1f} s")

@@ -165,6 +165,38 @@ import Testing
         #expect(bundle.dashboards.count == 2)
     }
 
+    /// Parallel exports ask for a connection each (gunicorn keeps a kept-alive connection on the
+    /// worker that accepted it); one export at a time keeps its connection.
+    @Test func parallelRequestsUseAConnectionEach() async throws {
+        let zip = try fixtureExport()
+        let transport = ScriptedTransport { r, _ in standardAnswer(r) ?? HTTPResponse(status: 200, body: zip) }
+        let sleeps = Recorder<Double>()
+        var config = SupersetClientConfiguration(baseURL: URL(string: "http://superset.test")!, credentials: .init(username: "a", password: "b"))
+        config.exportBatchSize = 10
+        config.retry = RetryPolicy(maxAttempts: 1, sleep: { sleeps.append($0) })
+        let client = SupersetClient(configuration: config, transport: transport)
+        func exportRequests() -> [HTTPRequest] { transport.requests.filter { $0.path.hasSuffix("/export/") } }
+
+        _ = try await client.export(ids: Array(1...30), concurrency: 1)
+        #expect(exportRequests().count == 3)
+        #expect(exportRequests().allSatisfy { $0.header("Connection") == nil })
+        #expect(sleeps.all.isEmpty)
+
+        _ = try await client.export(ids: Array(1...30), concurrency: 2)
+        #expect(exportRequests().count == 6)
+        #expect(exportRequests().suffix(3).allSatisfy { $0.header("Connection") == "close" })
+        // The second of the first two starts a moment after the first.
+        #expect(sleeps.all == [config.parallelStartGap])
+
+        // Nested work keeps the outer phase's choice; outside any phase, connections are kept.
+        try await SupersetClient.spreading(4) {
+            _ = try await client.export(ids: [1], concurrency: 1)
+        }
+        #expect(exportRequests().last?.header("Connection") == "close")
+        _ = try await client.export(ids: [1], concurrency: 1)
+        #expect(exportRequests().last?.header("Connection") == nil)
+    }
+
     @Test func importSendsMultipartWithPasswordsAndReportsPerFileErrors() async throws {
         let bundle = try BundleReader().read(try fixtureExport())
         let transport = ScriptedTransport { r, _ in

@@ -2,15 +2,32 @@
 # Superset instances for the test suite: create, start, stop. Sourced by scripts/test.
 # Each instance lives in $FERRY_TEST_DIR/superset-<name>/ with its own config, SQLite metadata,
 # secret key, session cookie name and gunicorn control socket.
+# With SUPERSET_METADATA_PG set to a PostgreSQL server URL whose user may create databases
+# (postgresql://USER@HOST:PORT), each instance's metadata is a database superset_<name> there
+# instead, copied from an initialised superset_template database: Superset's metadata store in
+# production, and the one that lets several gunicorn workers write at once (benchmarks).
 
 SUPERSET_VENV=${SUPERSET_VENV:-$FERRY_ROOT/.tools/venv}
+
+superset_metadata_uri() { # dir name
+  if [ -n "${SUPERSET_METADATA_PG:-}" ]; then echo "$SUPERSET_METADATA_PG/superset_$2"
+  else echo "sqlite:///$1/superset.db?check_same_thread=false"; fi
+}
+
+# Runs SQL on the metadata server's postgres database.
+superset_pg() { "$SUPERSET_VENV/bin/python" - "$SUPERSET_METADATA_PG/postgres" "$1" <<'PY'
+import sys, psycopg2
+con = psycopg2.connect(sys.argv[1]); con.autocommit = True
+con.cursor().execute(sys.argv[2])
+PY
+}
 
 superset_write_config() { # dir name
   local dir=$1 name=$2
   mkdir -p "$dir"
   cat > "$dir/superset_config.py" <<PY
 SECRET_KEY = "ferry-test-${name}-secret-key-0123456789abcdef"
-SQLALCHEMY_DATABASE_URI = "sqlite:///${dir}/superset.db?check_same_thread=false"
+SQLALCHEMY_DATABASE_URI = "$(superset_metadata_uri "$dir" "$name")"
 WTF_CSRF_ENABLED = True
 PREVENT_UNSAFE_DB_CONNECTIONS = False
 SESSION_COOKIE_NAME = "superset_session_${name}"
@@ -30,7 +47,9 @@ superset_cli() { # dir args...
 # each instance: the slow part runs once.
 superset_template() { # template-dir
   local t=$1
-  if [ -f "$t/superset.db" ] && [ -f "$t/.ready" ]; then return 0; fi
+  if [ -n "${SUPERSET_METADATA_PG:-}" ]; then
+    superset_pg "DROP DATABASE IF EXISTS superset_template" && superset_pg "CREATE DATABASE superset_template" || return 1
+  elif [ -f "$t/superset.db" ] && [ -f "$t/.ready" ]; then return 0; fi
   superset_write_config "$t" template
   superset_cli "$t" db upgrade >"$t/init.log" 2>&1 || { cat "$t/init.log" >&2; return 1; }
   superset_cli "$t" fab create-admin --username admin --firstname Ada --lastname Admin \
@@ -42,7 +61,11 @@ superset_template() { # template-dir
 superset_start() { # name port template-dir
   local name=$1 port=$2 t=$3 dir="$FERRY_TEST_DIR/superset-$1"
   rm -rf "$dir"; superset_write_config "$dir" "$name"
-  cp "$t/superset.db" "$dir/superset.db"
+  if [ -n "${SUPERSET_METADATA_PG:-}" ]; then
+    superset_pg "DROP DATABASE IF EXISTS superset_$name" && superset_pg "CREATE DATABASE superset_$name TEMPLATE superset_template" || return 1
+  else
+    cp "$t/superset.db" "$dir/superset.db"
+  fi
   ( cd "$dir" && SUPERSET_CONFIG_PATH="$dir/superset_config.py" exec "$SUPERSET_VENV/bin/gunicorn" \
       --bind "127.0.0.1:$port" --worker-class gthread --workers "${SUPERSET_WORKERS:-1}" --threads 4 --timeout 120 \
       --control-socket "$dir/gunicorn.ctl" --pid "$dir/gunicorn.pid" \

@@ -103,7 +103,8 @@ extension SupersetClient {
 
     /// Exports assets in batches of at most `exportBatchSize` ids and merges them into one bundle.
     ///
-    /// At most `concurrency` exports are in flight; each archive is parsed while the next one
+    /// At most `concurrency` exports are in flight, each on its own connection when that is above
+    /// 1 (the first ones `parallelStartGap` apart); each archive is parsed while the next one
     /// downloads, so parsing costs little beyond the last batch. Batches merge in order, so the
     /// result does not depend on timing.
     public func export(_ kind: AssetKind = .dashboard, ids: [Int], concurrency: Int = 1, reader: BundleReader = BundleReader()) async throws -> AssetBundle {
@@ -111,21 +112,27 @@ extension SupersetClient {
         let batches = stride(from: 0, to: ids.count, by: size).map { Array(ids[$0..<min($0 + size, ids.count)]) }
         var parsing = [Task<AssetBundle, Error>?](repeating: nil, count: batches.count)
         defer { for task in parsing { task?.cancel() } }
-        try await withThrowingTaskGroup(of: (Int, Data).self) { group in
-            var next = 0
-            func add() {
-                guard next < batches.count else { return }
-                let index = next, batch = batches[index]
-                next += 1
-                group.addTask { (index, try await self.exportArchive(kind, ids: batch)) }
-            }
-            for _ in 0..<max(1, concurrency) { add() }
-            while let (index, data) = try await group.next() {
-                // Detached: a plain Task would inherit this actor and block the next download.
-                parsing[index] = Task.detached {
-                    do { return try reader.read(data) } catch let error as BundleError { throw SupersetError.bundle(error) }
+        try await Self.spreading(concurrency) {
+            try await withThrowingTaskGroup(of: (Int, Data).self) { group in
+                var next = 0
+                let gap = configuration.parallelStartGap, sleep = configuration.retry.sleep
+                func add(after delay: Double = 0) {
+                    guard next < batches.count else { return }
+                    let index = next, batch = batches[index]
+                    next += 1
+                    group.addTask {
+                        if delay > 0 { try await sleep(delay) }
+                        return (index, try await self.exportArchive(kind, ids: batch))
+                    }
                 }
-                add()
+                for i in 0..<max(1, concurrency) { add(after: Double(i) * gap) }
+                while let (index, data) = try await group.next() {
+                    // Detached: a plain Task would inherit this actor and block the next download.
+                    parsing[index] = Task.detached {
+                        do { return try reader.read(data) } catch let error as BundleError { throw SupersetError.bundle(error) }
+                    }
+                    add()
+                }
             }
         }
         var merged = AssetBundle()

@@ -27,6 +27,10 @@ public struct SupersetClientConfiguration: Sendable {
     public var refreshAfter: Double = 12 * 60
     public var pageSize: Int = 100
     public var exportBatchSize: Int = 50
+    /// Seconds between the first requests of a parallel export. Sent in the same instant, they
+    /// can all be accepted by one gunicorn worker before the others wake; a short gap lets the
+    /// first one get busy, so an idle worker takes the next (see `connectionPerRequest`).
+    public var parallelStartGap: Double = 0.05
 
     public init(baseURL: URL, credentials: SupersetCredentials) {
         self.baseURL = baseURL
@@ -183,6 +187,7 @@ public actor SupersetClient {
             if let token = bearer ?? (authorized ? accessToken : nil) { headers.append(("Authorization", "Bearer \(token)")) }
             if let csrf { headers.append(("X-CSRFToken", csrf)) }
             if let contentType { headers.append(("Content-Type", contentType)) }
+            if Self.connectionPerRequest { headers.append(("Connection", "close")) }
             if !cookies.isEmpty {
                 headers.append(("Cookie", cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")))
             }

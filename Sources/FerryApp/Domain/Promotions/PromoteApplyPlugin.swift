@@ -107,7 +107,7 @@ struct PromoteApplyPlugin: Plugin {
         let (chartIDs, dashboardIDs, datasetIDs) = try await (chartList, dashboardList, datasetList)
         // Built from the source and written without reading the target first (one PUT per
         // dashboard); dashboards with legacy filter keys are read back and fixed instead.
-        let remapped = try await imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }.concurrentMap(limit: concurrency) { uuid, id in
+        let remapped = try await SupersetClient.spreading(concurrency) { try await imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }.concurrentMap(limit: concurrency) { uuid, id in
             guard let source = bundle.asset(.dashboard, uuid: uuid) else { return nil as String? }
             let metadata = source["metadata"] ?? .map([:])
             // Nothing the importer leaves pointing at the source: no write at all.
@@ -122,7 +122,7 @@ struct PromoteApplyPlugin: Plugin {
             guard fixed != detail.metadata else { return nil }
             try await target.updateDashboardMetadata(id: id, metadata: fixed)
             return detail.title
-        }
+        } }
         context.log(.info, "put filter and cross-filter chart ids on \(plan.targetEnv)'s charts for \(remapped.compactMap { $0 }.count) dashboard(s)",
                     source: "superset_api")
 

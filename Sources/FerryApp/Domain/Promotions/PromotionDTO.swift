@@ -14,8 +14,8 @@ public struct PlanInput: Content, Sendable {
     public var scope: String?
     /// Source schema -> target schema.
     public var schemaMapping: [String: String]?
-    /// Export batches requested from the source at once (default 1: one Superset worker serves
-    /// a connection, so more rarely helps).
+    /// Export batches requested from the source at once (default 2), each on its own connection
+    /// so that a Superset with several gunicorn workers serves them side by side.
     public var concurrency: Int?
 
     public init(source: String? = nil, target: String? = nil, dashboards: [String]? = nil, search: String? = nil, scope: String? = nil,

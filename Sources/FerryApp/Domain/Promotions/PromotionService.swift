@@ -48,7 +48,7 @@ enum PromotionService {
         try await plan.create(on: db)
         let task = try await engine.submit(pluginID: "promote.plan", params: .map([
             "plan": .string(newID.uuidString.lowercased()), "source": .string(source), "target": .string(target),
-            "concurrency": .int(input.concurrency ?? 1),
+            "concurrency": .int(input.concurrency ?? 2),
         ]), user: user, on: db)
         plan.taskID = task.id
         try await plan.save(on: db)

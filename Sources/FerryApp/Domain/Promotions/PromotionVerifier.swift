@@ -4,7 +4,8 @@ import SupersetKit
 /// Checks a promotion on the target: each dashboard is whole (layout and members agree,
 /// filters point at its own charts) and each chart's saved query runs.
 ///
-/// Side effects: Superset reads, chart queries at most `concurrency` at a time.
+/// Side effects: Superset reads, chart queries at most `concurrency` at a time (each on its own
+/// connection when that is above 1: see `SupersetClient.connectionPerRequest`).
 enum PromotionVerifier {
     struct Report: Sendable {
         var value: BundleValue
@@ -16,6 +17,14 @@ enum PromotionVerifier {
 
     static func verify(bundle: AssetBundle, client: SupersetClient, dashboardIDs: [String: Int], chartIDs: [String: Int], datasetIDs: [String: Int],
                        concurrency: Int, context: TaskContext) async throws -> Report {
+        try await SupersetClient.spreading(concurrency) {
+            try await check(bundle: bundle, client: client, dashboardIDs: dashboardIDs, chartIDs: chartIDs, datasetIDs: datasetIDs,
+                            concurrency: concurrency, context: context)
+        }
+    }
+
+    private static func check(bundle: AssetBundle, client: SupersetClient, dashboardIDs: [String: Int], chartIDs: [String: Int], datasetIDs: [String: Int],
+                              concurrency: Int, context: TaskContext) async throws -> Report {
         // Every chart once, even when dashboards share it. Charts with a saved query context are
         // checked in batches per target dataset (one request runs many charts' queries); a
         // batch that fails is re-checked chart by chart, which names the failing ones.
