@@ -9,8 +9,8 @@
 #
 #   bench/promote.sh                    # 100 dashboards x 6 charts
 #   DASHBOARDS=20 bench/promote.sh
-#   SUPERSET_WORKERS=2 CONCURRENCY=4 bench/promote.sh   # Supersets with 2 gunicorn workers
-#   SUPERSET_METADATA=postgres SUPERSET_WORKERS=2 CONCURRENCY=4 bench/promote.sh
+#   SUPERSET_WORKERS=2 PARALLEL_REQUESTS=4 bench/promote.sh   # Supersets with 2 gunicorn workers
+#   SUPERSET_METADATA=postgres SUPERSET_WORKERS=2 PARALLEL_REQUESTS=4 bench/promote.sh
 #       # production-like: each Superset's metadata in PostgreSQL (a private server), 2 workers
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,13 +18,11 @@ cd "$ROOT"
 DASHBOARDS=${DASHBOARDS:-100}
 CHARTS=${CHARTS:-6}
 # Gunicorn workers per Superset (test peers use 1), Superset's metadata store (sqlite, as the
-# test peers, or postgres), and Ferry's requests in flight per Superset while applying and
-# verifying (CONCURRENCY) and while exporting for the plan (PLAN_CONCURRENCY); 2 are Ferry's
-# defaults.
+# test peers, or postgres), and the environments' "parallel requests" in Ferry (1 is its
+# default): requests in flight per Superset for export batches, chart checks and filter writes.
 export SUPERSET_WORKERS=${SUPERSET_WORKERS:-1}
 export SUPERSET_METADATA=${SUPERSET_METADATA:-sqlite}
-export CONCURRENCY=${CONCURRENCY:-2}
-export PLAN_CONCURRENCY=${PLAN_CONCURRENCY:-2}
+export PARALLEL_REQUESTS=${PARALLEL_REQUESTS:-1}
 export FERRY_ROOT=$ROOT FERRY_TEST_DIR=$ROOT/var/bench-promote
 # shellcheck source=../scripts/lib/superset.sh
 source scripts/lib/superset.sh
@@ -94,11 +92,10 @@ FERRY_DATA_DIR="$FERRY_TEST_DIR/ferry" FERRY_PORT=$FPORT FERRY_SYNC_INTERVAL=0 F
 pids+=($!)
 for _ in $(seq 1 80); do curl -fsS "http://127.0.0.1:$FPORT/readyz" >/dev/null 2>&1 && break; sleep 0.25; done
 FERRY_TOKEN=$("$PY" tests/harness/ferry_auth.py "http://127.0.0.1:$FPORT")
-FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$CONCURRENCY" "$PLAN_CONCURRENCY" "$FERRY_TOKEN" <<'PY'
+FERRY=$("$PY" - "$FPORT" "$DEV" "$FERRY_TARGET" "$PARALLEL_REQUESTS" "$FERRY_TOKEN" <<'PY'
 import json, sys, time, urllib.request
 from datetime import datetime
-port, dev, prod, conc, plan_conc, token = sys.argv[1:]
-conc, plan_conc = int(conc), int(plan_conc)
+port, dev, prod, parallel, token = sys.argv[1:]
 base = f"http://127.0.0.1:{port}"
 def call(method, path, body=None):
     req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
@@ -106,7 +103,8 @@ def call(method, path, body=None):
     with urllib.request.urlopen(req) as r:
         return json.loads(r.read() or b"null")
 for name, p in [("dev", dev), ("prod", prod)]:
-    call("POST", "/api/environments", {"name": name, "url": f"http://127.0.0.1:{p}", "authProvider": "db", "username": "admin", "password": "admin", "stage": name})
+    call("POST", "/api/environments", {"name": name, "url": f"http://127.0.0.1:{p}", "authProvider": "db", "username": "admin", "password": "admin", "stage": name,
+                                   "parallelRequests": int(parallel)})
 # Adding an environment starts its inventory sync, which lists every asset of that Superset;
 # let both finish so they don't compete with the timed promotion for the Supersets' CPU.
 for _ in range(600):
@@ -133,13 +131,13 @@ def steps(task):  # from the store: the API shows whole seconds
     con.close()
     return {m: float(at) for m, at in rows}
 t0 = time.time()
-plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-", "concurrency": plan_conc})
+plan = call("POST", "/api/promotions/plan", {"source": "dev", "target": "prod", "search": "bench-"})
 p = wait(plan["taskId"]); assert p["status"] == "succeeded", p
 plan_s = time.time() - t0
 ps = steps(plan["taskId"])
 export_s = next(v for k, v in ps.items() if k.startswith("mapping databases")) - next(v for k, v in ps.items() if k.startswith("exporting"))
 t1 = time.time()
-ap = call("POST", f"/api/promotions/{plan['id']}/apply", {"concurrency": conc})
+ap = call("POST", f"/api/promotions/{plan['id']}/apply", {})
 a = wait(ap["taskId"])
 total_apply = time.time() - t1
 s = steps(ap["taskId"])
@@ -171,12 +169,12 @@ ferry_apply = ferry["export_in_plan_s"] + ferry["apply_s"]
 import os
 result = {"dashboards": n, "charts": n * c, "superset_workers": int(os.environ.get("SUPERSET_WORKERS", "1")),
           "superset_metadata": os.environ.get("SUPERSET_METADATA", "sqlite"),
-          "ferry_concurrency": {"plan": int(os.environ["PLAN_CONCURRENCY"]), "apply": int(os.environ["CONCURRENCY"])}, "floor": floor, "ferry": ferry, "superset_cli": cli,
+          "ferry_parallel_requests": int(os.environ["PARALLEL_REQUESTS"]), "floor": floor, "ferry": ferry, "superset_cli": cli,
           "ratios": {"ferry_export_import_remap_over_floor": round(ferry_apply / floor["total_s"], 2),
                      "ferry_plan_apply_verify_over_superset_cli": round(ferry["total_s"] / cli["total_s"], 2)}}
 json.dump(result, open(out, "w"), indent=2)
 print(f"{n} dashboards, {n*c} charts; Supersets: {result['superset_workers']} worker(s), {result['superset_metadata']} metadata; "
-      f"Ferry concurrency: plan {result['ferry_concurrency']['plan']}, apply {result['ferry_concurrency']['apply']}")
+      f"Ferry parallel requests: {result['ferry_parallel_requests']}")
 print(f"raw floor (export+import):           {floor['total_s']:7.1f} s  (export {floor['export_s']}, import {floor['import_s']})")
 print(f"ferry plan:                          {ferry['plan_s']:7.1f} s  (of which export {ferry['export_in_plan_s']})")
 print(f"ferry apply (import + remap):        {ferry['apply_s']:7.1f} s")

@@ -55,6 +55,7 @@ public func configure(
     app.migrations.add(M0004_CreatePromotions())
     app.migrations.add(M0005_CreateAccounts())
     app.migrations.add(M0006_AddInventoryOwnerUsernames())
+    app.migrations.add(M0007_AddEnvironmentParallelRequests())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()

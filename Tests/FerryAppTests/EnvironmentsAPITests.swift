@@ -99,6 +99,28 @@ func sample(_ name: String = "dev", password: String = "s3cret-Pa55word!", url: 
         }
     }
 
+    /// The environment's parallel requests: 1 unless set, 1...16, kept on partial updates, and
+    /// handed to the Superset client that promotions use.
+    @Test(arguments: Store.available)
+    func parallelRequestsAreStoredBoundedAndGivenToTheClient(store: Store) async throws {
+        try await withFerry(store) { t in
+            let env = try await t.createEnvironment(sample())
+            #expect(env.parallelRequests == 1)
+            for bad in [0, 17] {
+                let res = try await t.request(.PUT, "/api/environments/\(env.id)", json: EnvironmentInput(parallelRequests: bad))
+                #expect(res.status == .unprocessableEntity)
+                #expect(res.body.string.contains("parallelRequests"))
+            }
+            let res = try await t.request(.PUT, "/api/environments/\(env.id)", json: EnvironmentInput(parallelRequests: 4))
+            #expect(try res.content.decode(EnvironmentDTO.self, using: JSONDecoder.ferry).parallelRequests == 4)
+            let renamed = try await t.request(.PUT, "/api/environments/\(env.id)", json: EnvironmentInput(stage: "stage"))
+            #expect(try renamed.content.decode(EnvironmentDTO.self, using: JSONDecoder.ferry).parallelRequests == 4)
+            let stored = try #require(try await EnvironmentModel.find(env.id, on: t.db))
+            let config = try EnvironmentService.clientConfiguration(stored, box: t.app.secretBox, timeout: 5)
+            #expect(config.parallelRequests == 4)
+        }
+    }
+
     @Test(arguments: Store.available)
     func onlyOneEnvironmentIsTheDefault(store: Store) async throws {
         try await withFerry(store) { t in

@@ -28,8 +28,12 @@ struct PromotionLiveTests {
         let devSales = try #require(devManifest["databases"]?["Sales"]?["uuid"]?.stringValue)
 
         try await withFerry(.sqlite, tasks: true) { t in
-            _ = try await t.createEnvironment(sample("dev", password: "admin", url: devURL))
-            _ = try await t.createEnvironment(sample("prod", password: "admin", url: prodURL, stage: "prod"))
+            // Two requests at once, each on a connection of its own (the real gunicorn closes them).
+            var devInput = sample("dev", password: "admin", url: devURL), prodInput = sample("prod", password: "admin", url: prodURL, stage: "prod")
+            devInput.parallelRequests = 2
+            prodInput.parallelRequests = 2
+            _ = try await t.createEnvironment(devInput)
+            _ = try await t.createEnvironment(prodInput)
 
             // Suggestions rank the same-named prod connection first; store the Sales mapping,
             // leave Warehouse for the plan to ask about.

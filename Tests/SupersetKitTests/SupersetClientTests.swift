@@ -197,6 +197,20 @@ import Testing
         #expect(exportRequests().last?.header("Connection") == nil)
     }
 
+    /// A task's requested concurrency is bounded by the environment's parallel requests, which
+    /// is also the default.
+    @Test func parallelismIsBoundedByTheEnvironment() {
+        var config = SupersetClientConfiguration(baseURL: URL(string: "http://superset.test")!, credentials: .init(username: "a", password: "b"))
+        #expect(SupersetClient(configuration: config, transport: ScriptedTransport { _, _ in json(200, "{}") }).parallelism(asked: nil) == 1)
+        #expect(SupersetClient(configuration: config, transport: ScriptedTransport { _, _ in json(200, "{}") }).parallelism(asked: 8) == 1)
+        config.parallelRequests = 4
+        let client = SupersetClient(configuration: config, transport: ScriptedTransport { _, _ in json(200, "{}") })
+        #expect(client.parallelism(asked: nil) == 4)
+        #expect(client.parallelism(asked: 2) == 2)
+        #expect(client.parallelism(asked: 9) == 4)
+        #expect(client.parallelism(asked: 0) == 1)
+    }
+
     @Test func importSendsMultipartWithPasswordsAndReportsPerFileErrors() async throws {
         let bundle = try BundleReader().read(try fixtureExport())
         let transport = ScriptedTransport { r, _ in

@@ -18,6 +18,7 @@ struct EnvCommand: AsyncCommandGroup {
             @Option(name: "username", help: "Superset username") var username: String?
             @Option(name: "provider", help: "db (default) or ldap") var provider: String?
             @Option(name: "stage", help: "dev, stage, prod or other") var stage: String?
+            @Option(name: "parallel-requests", help: "Requests Ferry sends this Superset at once, 1-16 (default 1)") var parallelRequests: Int?
             @Flag(name: "password-stdin", help: "Read the password from standard input") var passwordStdin: Bool
             @Flag(name: "insecure", help: "Do not verify TLS certificates") var insecure: Bool
             @Flag(name: "default", help: "Make this the default environment") var isDefault: Bool
@@ -29,7 +30,8 @@ struct EnvCommand: AsyncCommandGroup {
             if signature.passwordStdin { password = readLine(strippingNewline: true) }
             let input = EnvironmentInput(
                 name: signature.name, url: signature.url, authProvider: signature.provider, username: signature.username, password: password,
-                verifyTLS: !signature.insecure, stage: signature.stage, isDefault: signature.isDefault)
+                verifyTLS: !signature.insecure, stage: signature.stage, isDefault: signature.isDefault,
+                parallelRequests: signature.parallelRequests)
             let app = context.application
             do {
                 let env = try await EnvironmentService.create(input, on: app.db, box: app.secretBox, now: app.ferry.now(), id: app.ferry.uuid())

@@ -15,6 +15,8 @@ final class EnvironmentModel: Model, @unchecked Sendable {
     @Field(key: "username") var username: String
     @Field(key: "password_sealed") var passwordSealed: String
     @Field(key: "verify_tls") var verifyTLS: Bool
+    /// Requests Ferry may send this Superset at once (1...16); see `SupersetClientConfiguration.parallelRequests`.
+    @Field(key: "parallel_requests") var parallelRequests: Int
     @Field(key: "stage") var stage: String
     @Field(key: "is_default") var isDefault: Bool
     @Field(key: "created_at") var createdAt: Date

@@ -20,4 +20,11 @@ extension SupersetClient {
     ) async rethrows -> T {
         try await $connectionPerRequest.withValue(concurrency > 1 || connectionPerRequest) { try await body() }
     }
+
+    /// Requests to send at once in a parallel phase: `asked` (a task's `concurrency`) bounded by
+    /// `configuration.parallelRequests`, or that value when nothing is asked.
+    public nonisolated func parallelism(asked: Int?) -> Int {
+        let limit = max(1, configuration.parallelRequests)
+        return min(max(asked ?? limit, 1), limit)
+    }
 }

@@ -26,6 +26,10 @@ public struct SupersetClientConfiguration: Sendable {
     /// Access tokens live 15 minutes on Superset; refresh ahead of that.
     public var refreshAfter: Double = 12 * 60
     public var pageSize: Int = 100
+    /// Requests Ferry may send this Superset at once in a parallel phase (export batches, chart
+    /// checks, filter writes). Above 1 pays only when Superset serves requests side by side:
+    /// several gunicorn workers on a PostgreSQL or MySQL metadata store.
+    public var parallelRequests: Int = 1
     public var exportBatchSize: Int = 50
     /// Seconds between the first requests of a parallel export. Sent in the same instant, they
     /// can all be accepted by one gunicorn worker before the others wake; a short gap lets the

@@ -9,6 +9,8 @@ public struct EnvironmentDTO: Content, Sendable, Equatable {
     public var authProvider: String
     public var username: String
     public var verifyTLS: Bool
+    /// Requests Ferry may send this Superset at once.
+    public var parallelRequests: Int
     public var stage: String
     public var isDefault: Bool
     public var createdAt: Date
@@ -31,7 +33,7 @@ extension EnvironmentDTO {
     init(_ m: EnvironmentModel, sync: InventorySyncModel?) {
         self.init(
             id: m.id!, name: m.name, url: m.url, authProvider: m.authProvider, username: m.username, verifyTLS: m.verifyTLS,
-            stage: m.stage, isDefault: m.isDefault, createdAt: m.createdAt, updatedAt: m.updatedAt, sync: sync.map(InventorySyncDTO.init))
+            parallelRequests: m.parallelRequests, stage: m.stage, isDefault: m.isDefault, createdAt: m.createdAt, updatedAt: m.updatedAt, sync: sync.map(InventorySyncDTO.init))
     }
 }
 

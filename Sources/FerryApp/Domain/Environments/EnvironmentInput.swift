@@ -20,10 +20,13 @@ public struct EnvironmentInput: Content, Sendable {
     public var verifyTLS: Bool?
     public var stage: String?
     public var isDefault: Bool?
+    /// Requests Ferry may send this Superset at once (1...16, default 1).
+    public var parallelRequests: Int?
 
     public init(
         name: String? = nil, url: String? = nil, authProvider: String? = nil, username: String? = nil,
-        password: String? = nil, verifyTLS: Bool? = nil, stage: String? = nil, isDefault: Bool? = nil
+        password: String? = nil, verifyTLS: Bool? = nil, stage: String? = nil, isDefault: Bool? = nil,
+        parallelRequests: Int? = nil
     ) {
         self.name = name
         self.url = url
@@ -33,6 +36,7 @@ public struct EnvironmentInput: Content, Sendable {
         self.verifyTLS = verifyTLS
         self.stage = stage
         self.isDefault = isDefault
+        self.parallelRequests = parallelRequests
     }
 }
 
@@ -47,6 +51,7 @@ struct ValidEnvironment: Sendable {
     var verifyTLS: Bool
     var stage: Stage
     var isDefault: Bool
+    var parallelRequests: Int
 }
 
 extension EnvironmentInput {
@@ -90,9 +95,15 @@ extension EnvironmentInput {
         if stage == nil {
             errors.append(FieldError(field: "stage", code: "invalid", message: "must be one of dev, stage, prod, other"))
         }
+        let parallelRequests = self.parallelRequests ?? existing?.parallelRequests ?? 1
+        if !(1...16).contains(parallelRequests) {
+            errors.append(FieldError(field: "parallelRequests", code: "out_of_range",
+                                     message: "must be from 1 to 16 (1 for a single gunicorn worker, about twice the workers otherwise)"))
+        }
         guard errors.isEmpty, let url, let provider, let stage else { throw AppError.validation(errors) }
         return ValidEnvironment(
             name: name, url: url, provider: provider, username: username, password: password,
-            verifyTLS: verifyTLS ?? existing?.verifyTLS ?? true, stage: stage, isDefault: isDefault ?? existing?.isDefault ?? false)
+            verifyTLS: verifyTLS ?? existing?.verifyTLS ?? true, stage: stage, isDefault: isDefault ?? existing?.isDefault ?? false,
+            parallelRequests: parallelRequests)
     }
 }

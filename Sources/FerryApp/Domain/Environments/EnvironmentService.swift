@@ -67,6 +67,7 @@ enum EnvironmentService {
         env.username = v.username
         if let password = v.password { env.passwordSealed = try box.seal(password) }
         env.verifyTLS = v.verifyTLS
+        env.parallelRequests = v.parallelRequests
         env.stage = v.stage.rawValue
         env.isDefault = v.isDefault
         env.updatedAt = now
@@ -103,6 +104,7 @@ enum EnvironmentService {
                 username: env.username, password: try box.open(env.passwordSealed),
                 provider: SupersetCredentials.Provider(rawValue: env.authProvider) ?? .db))
         config.timeout = timeout
+        config.parallelRequests = env.parallelRequests
         return config
     }
 

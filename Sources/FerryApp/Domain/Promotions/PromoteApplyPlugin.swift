@@ -24,8 +24,8 @@ struct PromoteApplyPlugin: Plugin {
            "target": {"type": "string", "minLength": 1},
            "acceptShared": {"type": "boolean", "default": false},
            "batchSize": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-           "concurrency": {"type": "integer", "minimum": 1, "maximum": 16, "default": 2,
-                           "description": "Requests sent to the target at once (chart checks, filter remaps); raise it for Supersets with several workers"}}}
+           "concurrency": {"type": "integer", "minimum": 1, "maximum": 16,
+                           "description": "Requests sent to the target at once (chart checks, filter remaps); at most, and by default, the target environment's parallel requests"}}}
         """#)
 
     func environments(for params: BundleValue) -> [String] {
@@ -57,7 +57,6 @@ struct PromoteApplyPlugin: Plugin {
         let items = try JSONDecoder().decode([PlanItem].self, from: Data(itemsText.utf8))
         let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
         let batchSize = context.params["batchSize"]?.intValue ?? 50
-        let concurrency = context.params["concurrency"]?.intValue ?? 2
         if let refusal = PromotionPlanner.refusal(items, acceptShared: context.params["acceptShared"]?.boolValue == true) {
             switch refusal {
             case .blocking:
@@ -69,6 +68,7 @@ struct PromoteApplyPlugin: Plugin {
 
         try await context.step("checking that \(plan.targetEnv) has not changed since the plan", progress: 5)
         let target = try await context.superset(plan.targetEnv)
+        let concurrency = target.parallelism(asked: context.params["concurrency"]?.intValue)
         let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope, concurrency: concurrency)
         guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
             plan.status = "stale"

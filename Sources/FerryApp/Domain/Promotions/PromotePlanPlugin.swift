@@ -18,8 +18,8 @@ struct PromotePlanPlugin: Plugin {
            "plan": {"type": "string", "minLength": 36, "maxLength": 36, "description": "The plan's id"},
            "source": {"type": "string", "minLength": 1},
            "target": {"type": "string", "minLength": 1},
-           "concurrency": {"type": "integer", "minimum": 1, "maximum": 16, "default": 2,
-                           "description": "Export batches requested from the source at once, each on its own connection"}}}
+           "concurrency": {"type": "integer", "minimum": 1, "maximum": 16,
+                           "description": "Export batches requested from the source at once; at most, and by default, the source environment's parallel requests"}}}
         """#)
 
     func environments(for params: BundleValue) -> [String] {
@@ -54,7 +54,7 @@ struct PromotePlanPlugin: Plugin {
         context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
 
         try await context.step("exporting \(ids.count) dashboard(s) from \(plan.sourceEnv)", progress: 15)
-        let exported = try await source.export(.dashboard, ids: ids, concurrency: context.params["concurrency"]?.intValue ?? 2)
+        let exported = try await source.export(.dashboard, ids: ids, concurrency: source.parallelism(asked: context.params["concurrency"]?.intValue))
         context.log(.info, "exported \(exported.dashboards.count) dashboards, \(exported.charts.count) charts, \(exported.datasets.count) datasets, \(exported.databases.count) databases",
                     source: "bundle")
         // Over the content, not the ZIP: the same source gives the same checksum at any time.
@@ -76,7 +76,7 @@ struct PromotePlanPlugin: Plugin {
         }
 
         try await context.step("reading \(plan.targetEnv)", progress: 55)
-        let state = try await PromotionTargetReader.read(target, bundle: rewritten, scope: scope, concurrency: context.params["concurrency"]?.intValue ?? 2)
+        let state = try await PromotionTargetReader.read(target, bundle: rewritten, scope: scope, concurrency: target.parallelism(asked: context.params["concurrency"]?.intValue))
 
         try await context.step("diffing against \(plan.targetEnv)", progress: 85)
         let items = PromotionPlanner.plan(rewritten, target: state, scope: scope)

@@ -14,8 +14,8 @@ public struct PlanInput: Content, Sendable {
     public var scope: String?
     /// Source schema -> target schema.
     public var schemaMapping: [String: String]?
-    /// Export batches requested from the source at once (default 2), each on its own connection
-    /// so that a Superset with several gunicorn workers serves them side by side.
+    /// Export batches requested from the source at once: at most, and by default, the source
+    /// environment's `parallelRequests`.
     public var concurrency: Int?
 
     public init(source: String? = nil, target: String? = nil, dashboards: [String]? = nil, search: String? = nil, scope: String? = nil,
@@ -33,7 +33,8 @@ public struct PlanInput: Content, Sendable {
 public struct ApplyInput: Content, Sendable {
     /// Confirms updates of charts or datasets that target dashboards outside the selection use.
     public var acceptShared: Bool?
-    /// Requests sent to the target at once: chart checks, filter remaps (default 2).
+    /// Requests sent to the target at once (chart checks, filter remaps): at most, and by
+    /// default, the target environment's `parallelRequests`.
     public var concurrency: Int?
     public init(acceptShared: Bool? = nil, concurrency: Int? = nil) {
         self.acceptShared = acceptShared

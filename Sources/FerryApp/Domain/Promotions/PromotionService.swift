@@ -46,10 +46,11 @@ enum PromotionService {
         plan.createdBy = user
         plan.createdAt = now
         try await plan.create(on: db)
-        let task = try await engine.submit(pluginID: "promote.plan", params: .map([
+        var params: [String: BundleValue] = [
             "plan": .string(newID.uuidString.lowercased()), "source": .string(source), "target": .string(target),
-            "concurrency": .int(input.concurrency ?? 2),
-        ]), user: user, on: db)
+        ]
+        if let concurrency = input.concurrency { params["concurrency"] = .int(concurrency) }
+        let task = try await engine.submit(pluginID: "promote.plan", params: .map(params), user: user, on: db)
         plan.taskID = task.id
         try await plan.save(on: db)
         return plan
@@ -93,10 +94,12 @@ enum PromotionService {
             try await promotion.create(on: tx)
         }
         do {
-            let task = try await engine.submit(pluginID: "promote.apply", params: .map([
+            var params: [String: BundleValue] = [
                 "promotion": .string(newID.uuidString.lowercased()), "source": .string(plan.sourceEnv), "target": .string(plan.targetEnv),
-                "acceptShared": .bool(input.acceptShared ?? false), "concurrency": .int(input.concurrency ?? 2),
-            ]), user: user, on: db)
+                "acceptShared": .bool(input.acceptShared ?? false),
+            ]
+            if let concurrency = input.concurrency { params["concurrency"] = .int(concurrency) }
+            let task = try await engine.submit(pluginID: "promote.apply", params: .map(params), user: user, on: db)
             promotion.taskID = task.id
             try await promotion.save(on: db)
         } catch {

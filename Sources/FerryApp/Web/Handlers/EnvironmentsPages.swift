@@ -91,12 +91,15 @@ enum EnvironmentsPages {
             var stage: String?
             var verifyTLS: [String]?
             var isDefault: [String]?
+            var parallelRequests: String?
         }
         let form = try req.content.decode(Form.self)
         return EnvironmentInput(
             name: form.name, url: form.url, authProvider: form.authProvider, username: form.username,
             password: form.password, verifyTLS: form.verifyTLS.map { $0.contains("true") } ?? false, stage: form.stage,
-            isDefault: form.isDefault.map { $0.contains("true") } ?? false)
+            isDefault: form.isDefault.map { $0.contains("true") } ?? false,
+            // Not a number: 0, which validation refuses with the allowed range.
+            parallelRequests: form.parallelRequests.map { Int($0.trimmingCharacters(in: .whitespaces)) ?? 0 })
     }
 
     @Sendable static func delete(req: Request) async throws -> Response {

@@ -12,19 +12,21 @@ enum EnvironmentFormPage {
         var verifyTLS: Bool
         var stage: String
         var isDefault: Bool
+        /// As typed, so a refused value is shown back.
+        var parallelRequests: String
         /// Field name to message.
         var errors: [String: String]
         var formError: String?
 
         static let empty = Model(id: nil, name: "", url: "", authProvider: "db", username: "", verifyTLS: true, stage: "dev",
-                                 isDefault: false, errors: [:], formError: nil)
+                                 isDefault: false, parallelRequests: "1", errors: [:], formError: nil)
     }
 }
 
 extension EnvironmentFormPage.Model {
     init(_ dto: EnvironmentDTO) {
         self.init(id: dto.id, name: dto.name, url: dto.url, authProvider: dto.authProvider, username: dto.username, verifyTLS: dto.verifyTLS,
-                  stage: dto.stage, isDefault: dto.isDefault, errors: [:], formError: nil)
+                  stage: dto.stage, isDefault: dto.isDefault, parallelRequests: String(dto.parallelRequests), errors: [:], formError: nil)
     }
 
     /// Re-shows what the person typed (never the password) with the errors.
@@ -32,6 +34,7 @@ extension EnvironmentFormPage.Model {
         self.init(
             id: id, name: input.name ?? "", url: input.url ?? "", authProvider: input.authProvider ?? "db", username: input.username ?? "",
             verifyTLS: input.verifyTLS ?? true, stage: input.stage ?? "dev", isDefault: input.isDefault ?? false,
+            parallelRequests: input.parallelRequests.map(String.init) ?? "1",
             errors: Dictionary(error.fields.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a }),
             formError: error.fields.isEmpty ? error.detail : nil)
     }

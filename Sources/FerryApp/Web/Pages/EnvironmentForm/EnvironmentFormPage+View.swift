@@ -28,6 +28,8 @@ extension EnvironmentFormPage {
                                      hint: l.t(model.id == nil ? "environment_form.password_hint_new" : "environment_form.password_hint_edit"),
                                      error: model.errors["password"], autocomplete: "new-password"),
                     Components.checkbox("verifyTLS", label: l.t("environment_form.verify_tls"), checked: model.verifyTLS),
+                    Components.field("parallelRequests", label: l.t("environment_form.parallel_requests"), value: model.parallelRequests, type: "number",
+                                     required: true, hint: l.t("environment_form.parallel_requests_hint"), error: model.errors["parallelRequests"]),
                     Components.checkbox("isDefault", label: l.t("environment_form.is_default"), checked: model.isDefault),
                     H.el("div", [("class", "form-actions")], [
                         H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "save")], text: l.t("environment_form.save")),
