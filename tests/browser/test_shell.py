@@ -16,16 +16,24 @@ def test_add_environment_test_connection_and_search(page, ferry_url, dev_superse
     page.fill("#f-username", "admin")
     page.fill("#f-password", "admin")
     page.select_option("#f-stage", "dev")
+    expect(page.locator("#f-parallelRequests")).to_have_value("1")  # the default
+    page.fill("#f-parallelRequests", "17")
     page.get_by_test_id("save").click()
     expect(page.get_by_test_id("form-error")).to_be_visible()
     expect(page.locator(".field.invalid #f-url")).to_be_visible()
+    expect(page.locator(".field.invalid #f-parallelRequests")).to_be_visible()
+    expect(page.locator("#f-parallelRequests")).to_have_value("17")  # shown back as typed
     expect(page.locator("#f-password")).to_have_value("")  # never echoed back
 
     page.fill("#f-url", dev_superset)
     page.fill("#f-password", "admin")
+    page.fill("#f-parallelRequests", "2")
     page.get_by_test_id("save").click()
     expect(page).to_have_url(re.compile(r"/environments\?done=saved"))
     expect(page.locator("tr[data-environment=dev]")).to_be_visible()
+    page.locator("tr[data-environment=dev] a", has_text="Edit").click()
+    expect(page.locator("#f-parallelRequests")).to_have_value("2")
+    page.goto(f"{ferry_url}/environments")
 
     page.get_by_test_id("test-dev").click()
     expect(page.get_by_test_id("test-result")).to_contain_text("connected to Superset 6.1.0")
