@@ -105,25 +105,9 @@ struct PromoteApplyPlugin: Plugin {
         async let dashboardList = target.idsByUUID(.dashboard)
         async let datasetList = target.idsByUUID(.dataset)
         let (chartIDs, dashboardIDs, datasetIDs) = try await (chartList, dashboardList, datasetList)
-        // Built from the source and written without reading the target first (one PUT per
-        // dashboard); dashboards with legacy filter keys are read back and fixed instead.
-        let remapped = try await SupersetClient.spreading(concurrency) { try await imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }.concurrentMap(limit: concurrency) { uuid, id in
-            guard let source = bundle.asset(.dashboard, uuid: uuid) else { return nil as String? }
-            let metadata = source["metadata"] ?? .map([:])
-            // Nothing the importer leaves pointing at the source: no write at all.
-            if DashboardMetadata.referencedChartIDs(metadata).isEmpty { return nil as String? }
-            let sourceIDs = CanonicalAsset.chartUUIDs(in: source)
-            if let rebuilt = DashboardCheck.rebuilt(source: metadata, sourceUUIDByID: sourceIDs, targetIDByUUID: chartIDs, targetDatasetIDByUUID: datasetIDs) {
-                try await target.updateDashboardMetadata(id: id, metadata: rebuilt)
-                return source.name
-            }
-            let detail = try await target.dashboardDetail(id: id)
-            let fixed = DashboardCheck.remapped(target: detail.metadata, source: metadata, sourceUUIDByID: sourceIDs, targetIDByUUID: chartIDs)
-            guard fixed != detail.metadata else { return nil }
-            try await target.updateDashboardMetadata(id: id, metadata: fixed)
-            return detail.title
-        } }
-        context.log(.info, "put filter and cross-filter chart ids on \(plan.targetEnv)'s charts for \(remapped.compactMap { $0 }.count) dashboard(s)",
+        let remapped = try await Self.remapFilters(imported, bundle: bundle, target: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,
+                                                   datasetIDs: datasetIDs, concurrency: concurrency)
+        context.log(.info, "put filter and cross-filter chart ids on \(plan.targetEnv)'s charts for \(remapped) dashboard(s)",
                     source: "superset_api")
 
         try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
@@ -159,6 +143,35 @@ struct PromoteApplyPlugin: Plugin {
             "report": report.value,
         ])
         return report.passed ? .succeeded(summary) : .partial(summary)
+    }
+
+    /// Points the imported dashboards' filters and cross-filters at the target's chart ids, at
+    /// most `concurrency` dashboards at a time (each request on its own connection when above 1).
+    /// Built from the source and written without reading the target first (one PUT per
+    /// dashboard); dashboards with legacy filter keys are read back and fixed instead.
+    /// Returns how many dashboards were written.
+    private static func remapFilters(_ imported: [String], bundle: AssetBundle, target: SupersetClient, dashboardIDs: [String: Int],
+                                     chartIDs: [String: Int], datasetIDs: [String: Int], concurrency: Int) async throws -> Int {
+        let dashboards = imported.compactMap { uuid in dashboardIDs[uuid].map { (uuid, $0) } }
+        let written = try await SupersetClient.spreading(concurrency) {
+            try await dashboards.concurrentMap(limit: concurrency) { uuid, id -> Bool in
+                guard let source = bundle.asset(.dashboard, uuid: uuid) else { return false }
+                let metadata = source["metadata"] ?? .map([:])
+                // Nothing the importer leaves pointing at the source: no write at all.
+                if DashboardMetadata.referencedChartIDs(metadata).isEmpty { return false }
+                let sourceIDs = CanonicalAsset.chartUUIDs(in: source)
+                if let rebuilt = DashboardCheck.rebuilt(source: metadata, sourceUUIDByID: sourceIDs, targetIDByUUID: chartIDs, targetDatasetIDByUUID: datasetIDs) {
+                    try await target.updateDashboardMetadata(id: id, metadata: rebuilt)
+                    return true
+                }
+                let detail = try await target.dashboardDetail(id: id)
+                let fixed = DashboardCheck.remapped(target: detail.metadata, source: metadata, sourceUUIDByID: sourceIDs, targetIDByUUID: chartIDs)
+                guard fixed != detail.metadata else { return false }
+                try await target.updateDashboardMetadata(id: id, metadata: fixed)
+                return true
+            }
+        }
+        return written.filter { $0 }.count
     }
 
     private func importBatches(_ kind: AssetKind, uuids: [String], bundle: AssetBundle, client: SupersetClient, batchSize: Int,
