@@ -152,6 +152,10 @@ import Vapor
             try await t.app.autoMigrate()
             #expect(try await RoleModel.query(on: t.db).count() == BuiltInRoles.all.count, "the seeded roles are back")
             #expect(try await InventoryItemModel.query(on: t.db).filter(\.$ownerUsernames == "").count() == 0)
+            // M0007's column is back, with its default. (The revert removed the test's token, so
+            // through the domain, not the API.)
+            let env = try await EnvironmentService.create(sample(), on: t.db, box: t.app.secretBox, now: Date(), id: UUID())
+            #expect(try await EnvironmentModel.find(env.id, on: t.db)?.parallelRequests == 1)
         }
     }
 }
