@@ -3,9 +3,10 @@
 # Each instance lives in $FERRY_TEST_DIR/superset-<name>/ with its own config, SQLite metadata,
 # secret key, session cookie name and gunicorn control socket.
 # With SUPERSET_METADATA_PG set to a PostgreSQL server URL whose user may create databases
-# (postgresql://USER@HOST:PORT), each instance's metadata is a database superset_<name> there
-# instead, copied from an initialised superset_template database: Superset's metadata store in
-# production, and the one that lets several gunicorn workers write at once (benchmarks).
+# (postgresql://USER@HOST:PORT, with scripts/lib/postgres.sh sourced for psql), each instance's
+# metadata is a database superset_<name> there instead, copied from an initialised
+# superset_template database: Superset's metadata store in production, and the one that lets
+# several gunicorn workers write at once (benchmarks).
 
 SUPERSET_VENV=${SUPERSET_VENV:-$FERRY_ROOT/.tools/venv}
 
@@ -14,13 +15,8 @@ superset_metadata_uri() { # dir name
   else echo "sqlite:///$1/superset.db?check_same_thread=false"; fi
 }
 
-# Runs SQL on the metadata server's postgres database.
-superset_pg() { "$SUPERSET_VENV/bin/python" - "$SUPERSET_METADATA_PG/postgres" "$1" <<'PY'
-import sys, psycopg2
-con = psycopg2.connect(sys.argv[1]); con.autocommit = True
-con.cursor().execute(sys.argv[2])
-PY
-}
+# Runs SQL on the metadata server's postgres database (psql from scripts/lib/postgres.sh's PG_BIN).
+superset_pg() { "$PG_BIN/psql" "$SUPERSET_METADATA_PG/postgres" -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 
 superset_write_config() { # dir name
   local dir=$1 name=$2
