@@ -15,6 +15,12 @@ public enum BundleError: Error, Sendable, Equatable, LocalizedError {
     case invalidYAML(path: String, message: String)
     case missingField(path: String, field: String)
     case unresolvedReference(String)
+    /// A YAML file expands (aliases counted at full size) to more nodes than `limit`.
+    case yamlTooLarge(path: String, limit: Int)
+    /// A YAML file nests collections deeper than `limit`.
+    case yamlTooDeep(path: String, limit: Int)
+    /// A YAML integer outside the 64-bit range (`value` is the text, shortened when long).
+    case integerOutOfRange(path: String, value: String)
 
     public var errorDescription: String? {
         switch self {
@@ -31,6 +37,14 @@ public enum BundleError: Error, Sendable, Equatable, LocalizedError {
         case .invalidYAML(let path, let message): return "\(path) is not valid YAML: \(message)"
         case .missingField(let path, let field): return "\(path) lacks the required field '\(field)'."
         case .unresolvedReference(let m): return "The bundle is not closed: \(m)."
+        case .yamlTooLarge(let path, let limit):
+            return "\(path) expands to more than \(limit) YAML nodes once its aliases (*name) are repeated, far beyond any Superset export "
+                + "(a \"billion laughs\" file?); refusing it. Export the assets from Superset again."
+        case .yamlTooDeep(let path, let limit):
+            return "\(path) nests YAML more than \(limit) levels deep, which no Superset export does; refusing it. Export the assets from Superset again."
+        case .integerOutOfRange(let path, let value):
+            return "\(path) holds the integer \(value), outside the 64-bit range Superset stores (-9223372036854775808 to 9223372036854775807); "
+                + "refusing the file rather than changing the number. Correct the value in Superset, then export again."
         }
     }
 }

@@ -16,6 +16,14 @@ public struct BundleLimits: Sendable, Equatable {
     /// Highest expansion ratio of one entry, checked once it expands past `ratioFloorBytes`.
     public var maxCompressionRatio: Int = 200
     public var ratioFloorBytes: Int = 1 << 20
+    /// Deepest nesting of YAML collections in one file. Superset's exports nest about ten deep.
+    public var maxYAMLDepth: Int = 128
+    /// Most YAML nodes one file may produce, every alias (`*name`) counted at the full size of
+    /// what it repeats. Real export files have at most tens of thousands; a "billion laughs"
+    /// file passes this bound after a few hundred bytes and is refused there.
+    public var maxYAMLNodes: Int = 1_000_000
+    /// Most YAML nodes all the files of one archive may produce together, aliases counted the same way.
+    public var maxYAMLTotalNodes: Int = 10_000_000
 
     public init() {}
 

@@ -6,7 +6,8 @@ import ZIPFoundation
 /// Preconditions: none; any bytes may be passed.
 /// Guarantees: hostile archives (zip-slip or absolute paths, links, oversize, compression bombs,
 /// lying size headers) are refused with a `BundleError` naming the entry, before their content
-/// is expanded past the configured limits. Nothing touches the filesystem.
+/// is expanded past the configured limits; so is hostile YAML (alias bombs, deep nesting,
+/// integers outside Int64). Nothing touches the filesystem.
 public struct BundleReader: Sendable {
     public var limits: BundleLimits
 
@@ -17,7 +18,8 @@ public struct BundleReader: Sendable {
     public func read(_ data: Data) throws -> AssetBundle {
         let files = try extract(data)
         guard let metaText = files["metadata.yaml"] else { throw BundleError.missingMetadata }
-        guard case .map(let metadata) = try BundleValue.parseYAML(metaText, path: "metadata.yaml") else {
+        var budget = limits.maxYAMLTotalNodes
+        guard case .map(let metadata) = try BundleValue.parseYAML(metaText, path: "metadata.yaml", limits: limits, budget: &budget) else {
             throw BundleError.invalidYAML(path: "metadata.yaml", message: "expected a mapping")
         }
         var bundle = AssetBundle(metadata: metadata)
@@ -26,7 +28,7 @@ public struct BundleReader: Sendable {
                 let folder = path.split(separator: "/").first,
                 let kind = AssetKind.allCases.first(where: { $0.folder == folder })
             else { continue }
-            guard case .map(let fields) = try BundleValue.parseYAML(text, path: path) else {
+            guard case .map(let fields) = try BundleValue.parseYAML(text, path: path, limits: limits, budget: &budget) else {
                 throw BundleError.invalidYAML(path: path, message: "expected a mapping")
             }
             guard let uuid = fields["uuid"]?.stringValue, !uuid.isEmpty else {

@@ -43,13 +43,23 @@ extension SupersetClient {
         }
     }
 
-    /// Datasets with their physical table, for same-table conflict checks.
+    /// Datasets with their physical table and connection, for same-table and table-name conflict checks.
     public func datasetRefs() async throws -> [TargetState.Dataset] {
-        try await listRows(.dataset, columns: ["id", "uuid", "table_name", "schema", "catalog", "database.uuid"]).compactMap { row in
+        try await listRows(.dataset, columns: ["id", "uuid", "table_name", "schema", "catalog", "database.uuid", "database.database_name"]).compactMap { row in
             guard let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue else { return nil }
             return .init(id: id, uuid: uuid, databaseUUID: row["database"]?["uuid"]?.stringValue, catalog: row["catalog"]?.stringValue,
-                         schema: row["schema"]?.stringValue, table: row["table_name"]?.stringValue ?? "")
+                         schema: row["schema"]?.stringValue, table: row["table_name"]?.stringValue ?? "",
+                         databaseName: row["database"]?["database_name"]?.stringValue)
         }
+    }
+
+    /// After an import failed without a reason (`ImportDiagnosis.isUnexplained`): reads this
+    /// Superset's datasets and dashboards back and names the assets of `bundle` (what was
+    /// posted) most likely to blame, most likely first. Reads only.
+    public func diagnoseImportFailure(of bundle: AssetBundle) async throws -> [ImportDiagnosis.Finding] {
+        let datasets = try await datasetRefs()
+        let dashboards = try await dashboardRefs()
+        return ImportDiagnosis.diagnose(bundle, datasets: datasets, dashboards: dashboards)
     }
 
     /// uuid -> id of every asset of a kind.

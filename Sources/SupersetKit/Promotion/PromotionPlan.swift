@@ -45,8 +45,11 @@ public struct TargetState: Sendable {
     public struct Dashboard: Sendable { public var id: Int; public var uuid: String; public var slug: String?; public var title: String
         public init(id: Int, uuid: String, slug: String?, title: String) { self.id = id; self.uuid = uuid; self.slug = slug; self.title = title } }
     public struct Dataset: Sendable { public var id: Int; public var uuid: String; public var databaseUUID: String?; public var catalog: String?; public var schema: String?; public var table: String
-        public init(id: Int, uuid: String, databaseUUID: String?, catalog: String?, schema: String?, table: String) {
-            self.id = id; self.uuid = uuid; self.databaseUUID = databaseUUID; self.catalog = catalog; self.schema = schema; self.table = table } }
+        /// The connection's name, for messages.
+        public var databaseName: String?
+        public init(id: Int, uuid: String, databaseUUID: String?, catalog: String?, schema: String?, table: String, databaseName: String? = nil) {
+            self.id = id; self.uuid = uuid; self.databaseUUID = databaseUUID; self.catalog = catalog; self.schema = schema; self.table = table
+            self.databaseName = databaseName } }
 
     public var dashboards: [Dashboard]
     public var datasets: [Dataset]
@@ -68,12 +71,21 @@ public struct TargetState: Sendable {
         self.chartDashboards = chartDashboards
         self.datasetCharts = datasetCharts
     }
+
+    /// Whether two target datasets share a table name. A Superset whose metadata is SQLite can't
+    /// have that (its old constraint keeps `tables.table_name` unique across all connections),
+    /// so this is the one sign the API gives that table names may repeat on the target.
+    public var repeatsTableNames: Bool {
+        var seen = Set<String>()
+        return datasets.contains { !$0.table.isEmpty && !seen.insert($0.table).inserted }
+    }
 }
 
 /// Diffs a rewritten bundle against the target by uuid.
 ///
 /// Conflicts: a slug used by another target dashboard, a target dataset on the same physical
-/// table under another uuid (Superset would adopt it silently) — both blocking — and, in a
+/// table under another uuid (Superset would adopt it silently), a dataset written under a table
+/// name another target dataset already has (see `tableNameClash`) — all blocking — and, in a
 /// cascade, an update of a chart or dataset that target dashboards outside the selection also use.
 public enum PromotionPlanner {
     /// The uuids of charts and datasets the plan would update in place (the caller fetches their
@@ -105,6 +117,15 @@ public enum PromotionPlanner {
                 item.blocking = true
                 item.targetID = same.id
                 item.reasons = ["same table: target dataset \(same.id) (\(same.uuid)) already reads \(same.schema.map { $0 + "." } ?? "")\(same.table); Superset would adopt it and merge these metrics into it"]
+            }
+            if item.writes, let clash = tableNameClash(dataset, bundle: bundle, target: target) {
+                if clash.blocking {
+                    item.action = .conflict
+                    item.blocking = true
+                    item.reasons = [clash.reason]
+                } else {
+                    item.reasons.append(clash.reason)
+                }
             }
             items.append(item)
         }
@@ -164,6 +185,64 @@ public enum PromotionPlanner {
             && (t.schema ?? "") == (dataset.string("schema") ?? "") && (t.catalog ?? "") == (dataset.string("catalog") ?? "")
     }
 
+    /// Target datasets other than `dataset` (by uuid) under its table name, on any connection or schema.
+    public static func tableNameHolders(of dataset: Asset, in datasets: [TargetState.Dataset]) -> [TargetState.Dataset] {
+        datasets.filter { $0.uuid != dataset.uuid && $0.table == dataset.name }
+    }
+
+    /// Whether writing `dataset` (a create or an update) clashes with another dataset's table name.
+    ///
+    /// A Superset whose metadata is SQLite keeps `tables.table_name` unique across the whole
+    /// instance (an old constraint SQLite can't drop): a prod dataset `customers` on one
+    /// connection makes the import of another `customers` fail with HTTP 500 "Import … failed for
+    /// an unknown reason". Superset's API doesn't say which database holds its metadata, so the
+    /// clash blocks unless the target already repeats a table name (then it can't be SQLite) and
+    /// is only noted then. Moving onto the very table another dataset of the target reads (same
+    /// connection, catalog, schema, table) fails on any metadata database and always blocks.
+    /// Also caught: two datasets this promotion creates under one table name.
+    /// Nil when there is no clash.
+    static func tableNameClash(_ dataset: Asset, bundle: AssetBundle, target: TargetState) -> (blocking: Bool, reason: String)? {
+        let repeats = target.repeatsTableNames
+        let holders = tableNameHolders(of: dataset, in: target.datasets)
+        let mine = describe(dataset, in: bundle)
+        if let same = holders.first(where: { sameTable($0, dataset) }), target.datasets.contains(where: { $0.uuid == dataset.uuid }) {
+            return (true, [
+                "same table as another dataset: this update moves it to \(mine), which \(describe(same)) already reads;",
+                "Superset allows one dataset per connection, catalog, schema and table, so the import would fail (HTTP 500).",
+                "Delete one of the two on the target, or point this dataset elsewhere in the source.",
+            ].joined(separator: " "))
+        }
+        let onTarget = Set(target.datasets.map(\.uuid))
+        let created = onTarget.contains(dataset.uuid) ? [] : bundle.datasets.filter { $0.uuid != dataset.uuid && $0.name == dataset.name && !onTarget.contains($0.uuid) }
+        let others: [String] = holders.filter { !sameTable($0, dataset) }.map { describe($0) }
+            + created.map { "dataset \($0.uuid) of this promotion (\(describe($0, in: bundle)))" }
+        guard !others.isEmpty else { return nil }
+        let list = others.joined(separator: "; ")
+        if repeats {
+            return (false, "table name '\(dataset.name)' is also used by \(list); the target already has datasets sharing table names, so its metadata is not SQLite and the import can proceed")
+        }
+        return (true, [
+            "table name clash: this dataset (\(mine)) and \(list) share the table name '\(dataset.name)'.",
+            "A Superset whose metadata is SQLite allows each table name once across all connections and would fail the import (HTTP 500);",
+            "its API doesn't say which metadata database it uses, so Ferry refuses.",
+            "Rename or delete the target's dataset, or promote the table under another dataset name (a virtual dataset).",
+        ].joined(separator: " "))
+    }
+
+    /// "main.orders on connection 'Sales' (uuid)": a bundle dataset's table and connection.
+    static func describe(_ dataset: Asset, in bundle: AssetBundle) -> String {
+        let table = (dataset.string("schema").map { $0.isEmpty ? "" : $0 + "." } ?? "") + dataset.name
+        let db = dataset.databaseUUID
+        let name = db.flatMap { bundle.asset(.database, uuid: $0)?.name }
+        return "\(table) on connection \(name.map { "'\($0)'" } ?? "?") (\(db ?? "no database"))"
+    }
+
+    /// "target dataset 12 (uuid) reading public.orders on connection 'Warehouse' (uuid)".
+    static func describe(_ t: TargetState.Dataset) -> String {
+        let table = (t.schema.map { $0.isEmpty ? "" : $0 + "." } ?? "") + t.table
+        return "target dataset \(t.id) (\(t.uuid)) reading \(table) on connection \(t.databaseName.map { "'\($0)'" } ?? "?") (\(t.databaseUUID ?? "?"))"
+    }
+
     /// Why a plan with these items may not be applied, or nil when it may: a blocking conflict,
     /// or a shared update the operator hasn't accepted. The API refuses before queuing; the
     /// apply plugin checks again, since a task can be started without the API's checks.
@@ -206,6 +285,8 @@ public enum PromotionPlanner {
         for dataset in bundle.datasets {
             let holders = target.datasets.filter { sameTable($0, dataset) }.map(\.uuid).sorted()
             lines.append("table \(dataset.uuid) \(holders.joined(separator: ","))")
+            let named = tableNameHolders(of: dataset, in: target.datasets).map(\.uuid).sorted()
+            if !named.isEmpty { lines.append("name \(dataset.uuid) \(named.joined(separator: ","))\(target.repeatsTableNames ? " repeats" : "")") }
         }
         for (uuid, users) in target.chartDashboards.sorted(by: { $0.key < $1.key }) { lines.append("users \(uuid) \(users.sorted().joined(separator: ","))") }
         for (uuid, users) in target.datasetCharts.sorted(by: { $0.key < $1.key }) { lines.append("charts \(uuid) \(users.sorted().joined(separator: ","))") }
