@@ -26,7 +26,7 @@ public func configure(
     FerryMetrics.bootstrap()
     FerryJSON.install()
 
-    try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+    try DataDirectory.prepare(configuration)
     app.secretBox = try SecretBox.load(configuration: configuration)
 
     var listen: (configuration: PostgresConnection.Configuration, eventLoop: any EventLoop)?
@@ -56,6 +56,8 @@ public func configure(
     app.migrations.add(M0005_CreateAccounts())
     app.migrations.add(M0006_AddInventoryOwnerUsernames())
     app.migrations.add(M0007_AddEnvironmentParallelRequests())
+    app.migrations.add(M0008_EnvironmentIdentity())
+    app.migrations.add(M0009_AddSignInBindings())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -70,7 +72,7 @@ public func configure(
         app.ferry = .live(transport: transport)
     }
     app.authenticator = Authenticator(ttl: configuration.authCacheSeconds)
-    app.passwordHasher = try PasswordHasher.bcrypt(cost: configuration.bcryptCost, pool: app.threadPool, eventLoop: app.eventLoopGroup)
+    try configureHardening(app, configuration: configuration)
     if migrate, let password = configuration.adminPassword {
         try await AdminBootstrap.ensureFirstAdmin(username: configuration.adminUsername, password: password, app: app)
     }

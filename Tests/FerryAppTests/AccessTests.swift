@@ -92,6 +92,82 @@ func bearer(_ token: String) -> HTTPHeaders { ["Authorization": "Bearer \(token)
     }
 }
 
+/// The second axis of the matrix: every route × every role × a grant limited to another
+/// environment. Each built-in role gets a copy whose environment permissions are limited to
+/// stage dev (global ones stay whole); every route whose resource is in prod (an environment,
+/// a task, a schedule, a plan, a promotion, a mapping) must refuse it, lists must leave prod's
+/// rows out, and nothing stored about prod changes.
+@Suite struct LimitedGrantMatrixTests {
+    @Test func everyRouteAsEveryRoleLimitedToDevLeavesProdAlone() async throws {
+        try await withFerry(.sqlite) { t in
+            let f = try await PromotionFixture.make(t)
+            let task = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "environment.health_check", params: params(["environment": .string("prod")])))
+            let taskID = try #require(try task.json()["id"]?.stringValue)
+            let schedule = try await t.request(.POST, "/api/schedules", json: ScheduleInput(
+                name: "prod health", plugin: "environment.health_check", params: params(["environment": .string("prod")]), cron: "0 * * * *"))
+            let scheduleID = try #require(try schedule.json()["id"]?.stringValue)
+            let prodIDs = [f.prod.id.key, taskID, scheduleID, f.plan.key, f.promotion.key, f.mapping.key]
+
+            /// The prod resource a route's `:id` stands for; nil for routes of no environment.
+            func prodID(_ path: String) -> String? {
+                switch true {
+                case path.hasPrefix("/api/environments/:id"), path.hasPrefix("/environments/:id"): return f.prod.id.key
+                case path.hasPrefix("/api/tasks/:id"), path.hasPrefix("/tasks/:id"), path.hasPrefix("/ws/tasks/:id"): return taskID
+                case path.hasPrefix("/api/schedules/:id"), path.hasPrefix("/schedules/:id"): return scheduleID
+                case path.hasPrefix("/api/promotions/plans/:id"), path.hasPrefix("/promote/plans/:id"), path == "/api/promotions/:id/apply": return f.plan.key
+                case path.hasPrefix("/api/promotions/:id"), path.hasPrefix("/promotions/:id"): return f.promotion.key
+                case path.hasPrefix("/api/mappings/:id"): return f.mapping.key
+                default: return nil
+                }
+            }
+            func fingerprint() async throws -> String {
+                let env = try await EnvironmentModel.find(f.prod.id, on: t.db)
+                let plan = try await PromotionPlanModel.find(f.plan, on: t.db)
+                let promotion = try await PromotionModel.find(f.promotion, on: t.db)
+                let mapping = try await DatabaseMappingModel.find(f.mapping, on: t.db)
+                let sched = try await ScheduleModel.find(UUID(uuidString: scheduleID), on: t.db)
+                // Inventory syncs queued when the environments were added run on their own.
+                let tasks = try await TaskModel.query(on: t.db).filter(\.$pluginID != InventorySyncPlugin.pluginID).all().map { "\($0.id!) \($0.status) \($0.cancelRequested)" }.sorted()
+                return [env.map { "\($0.name) \($0.url) \($0.stage) \($0.passwordSealed)" }, plan.map { "\($0.status)" },
+                        promotion.map { "\($0.status)" }, mapping.map { $0.targetDatabaseUUID }, sched.map { "\($0.enabled) \($0.params)" },
+                        tasks.joined(separator: ";")].map { $0 ?? "gone" }.joined(separator: "|")
+            }
+            let before = try await fingerprint()
+
+            var tokens: [(role: String, token: String)] = []
+            for role in BuiltInRoles.all {
+                let grants = role.grants.map { $0.permission.isGlobal ? $0.permission.rawValue : $0.permission.rawValue + "@stage:dev" }
+                tokens.append((role.name, try await t.limitedUser("dev-\(role.name)", grants: grants)))
+            }
+            var checked = 0
+            for route in t.app.routes.all {
+                let template = "/" + route.path.map(\.description).joined(separator: "/")
+                let name = "\(route.method.rawValue) \(template)"
+                let resource = prodID(template)
+                let isList = !template.contains(":") && ["/api/tasks", "/api/schedules", "/api/promotions", "/api/promotions/history", "/api/mappings",
+                                                          "/api/environments", "/tasks", "/schedules", "/promotions", "/environments"].contains(template)
+                guard resource != nil || (isList && route.method == .GET) else { continue }
+                let path = template.replacingOccurrences(of: ":id", with: resource ?? "")
+                for (role, token) in tokens {
+                    let res = try await t.request(route.method, path, headers: bearer(token).merging(["Accept": "application/json"]))
+                    #expect(res.status.code < 500, "\(name) as dev-limited \(role): \(res.status) \(res.body.string)")
+                    if resource != nil {
+                        #expect(!(200..<400).contains(Int(res.status.code)), "\(name) as dev-limited \(role) reached prod: \(res.status) \(res.body.string)")
+                    } else if res.status == .ok {
+                        for id in prodIDs {
+                            #expect(!res.body.string.contains(id), "\(name) as dev-limited \(role) lists prod's \(id)")
+                        }
+                    }
+                    checked += 1
+                }
+            }
+            #expect(checked > 100, "the sweep covered \(checked) calls")
+            let after = try await fingerprint()
+            #expect(after == before, "nothing stored about prod changed:\n\(before)\n\(after)")
+        }
+    }
+}
+
 extension HTTPHeaders {
     func merging(_ other: HTTPHeaders) -> HTTPHeaders {
         var h = self
@@ -114,7 +190,7 @@ extension HTTPHeaders {
             #expect(locked.status == .unauthorized && locked.session == nil)
             let unknown = try await t.signIn("nobody-here")
             #expect(unknown.status == .unauthorized)
-            // Each attempt while locked doubles the lock; it never exceeds maxLock.
+            // Attempts while locked are refused without extending the lock; it is over long before maxLock.
             t.clock.advance(AccountService.maxLock + 1)
             let after = try await t.signIn("alice")
             #expect(after.session != nil)
@@ -232,13 +308,17 @@ extension HTTPHeaders {
     @Test func grantsLimitedByStageAllowOneTargetAndNotAnother() async throws {
         try await withFerry(.sqlite) { t in
             _ = try await t.createEnvironment(sample("qa", stage: "stage"))
+            _ = try await t.createEnvironment(sample("uat", stage: "stage"))
             _ = try await t.createEnvironment(sample("live", stage: "prod"))
             let role = try await t.request(.POST, "/api/roles", json: RoleInput(name: "stage-ops", grants: ["promote:plan@stage:stage", "environments:read"]))
             #expect(role.status == .created, "\(role.body.string)")
             let (_, token) = try await t.user("sam", roles: ["stage-ops"])
             let toProd = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "qa", target: "live", dashboards: ["1"]), headers: bearer(token))
             #expect(toProd.status == .forbidden && toProd.body.string.contains("live"))
-            let toStage = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "live", target: "qa", dashboards: ["1"]), headers: bearer(token))
+            // A plan touches its source too: it is judged on both.
+            let fromProd = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "live", target: "qa", dashboards: ["1"]), headers: bearer(token))
+            #expect(fromProd.status == .forbidden && fromProd.body.string.contains("live"))
+            let toStage = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "uat", target: "qa", dashboards: ["1"]), headers: bearer(token))
             #expect(toStage.status != .forbidden, "\(toStage.body.string)")
             let bad = try await t.request(.POST, "/api/roles", json: RoleInput(name: "typo", grants: ["promote:aply", "promote:apply@planet:mars"]))
             #expect(bad.status == .unprocessableEntity && bad.body.string.contains("promote:aply"))
@@ -303,7 +383,7 @@ extension HTTPHeaders {
             let envs = (mine["items"]?.listValue ?? []).map { $0["environments"]?.listValue?.compactMap(\.stringValue) ?? [] }
             #expect(!envs.isEmpty && envs.allSatisfy { $0 == ["sandbox"] }, "\(envs)")
             #expect(mine["total"]?.intValue == envs.count)
-            let liveTask = try #require(try await TaskModel.query(on: t.db).filter(\.$environments == "live").first()?.id)
+            let liveTask = try #require(try await TaskModel.query(on: t.db).filter(\.$environments == live.id.key).first()?.id)
             #expect(try await t.request(.GET, "/api/tasks/\(liveTask)", headers: bearer(token)).status == .forbidden)
             #expect(try await t.request(.GET, "/api/tasks/\(liveTask)/logs", headers: bearer(token)).status == .forbidden)
             #expect(try await t.request(.GET, "/api/tasks/\(liveTask)").status == .ok)

@@ -31,11 +31,12 @@ import Vapor
         let fake = try await FakeSuperset.start(.hang)
         defer { Task { await fake.stop() } }
         try await withFerry(.sqlite, configure: { $0.interactiveTimeout = 0.5 }) { t in
-            let started = Date()
             let r = try await test(t, url: fake.url)
             #expect(r.reason == "timeout")
             #expect(r.message.contains("0.5 s"))
-            #expect(Date().timeIntervalSince(started) < 3.5, "reads retry a bounded number of times")
+            // A connection test tries once: the hanging server saw exactly one request (counts,
+            // not wall-clock time, so a busy machine can't fail this).
+            #expect(fake.requestCount == 1, "a connection test makes one attempt, got \(fake.requestCount)")
         }
     }
 

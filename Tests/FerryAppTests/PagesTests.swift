@@ -235,7 +235,8 @@ extension ViewSnapshotTests {
             PlanItem(kind: .dashboard, uuid: "d", name: "Sales", action: .create),
         ]
         let plan = PlanDTO(
-            id: id, source: "dev", target: "prod", scope: "cascade", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
+            id: id, sourceId: UUID(uuidString: "00000000-0000-4000-8000-00000000000d")!, targetId: UUID(uuidString: "00000000-0000-4000-8000-00000000000e")!,
+            source: "dev", target: "prod", scope: "cascade", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
             items: items, summary: PlanSummary(items),
             mappings: [UsedMapping(source: DatabaseRef(uuid: "s", name: "Sales", uri: "sqlite:///dev.db"),
                                    target: DatabaseRef(uuid: "t", name: "Sales", uri: "sqlite:///prod.db"))],

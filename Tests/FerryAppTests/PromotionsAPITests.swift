@@ -25,7 +25,7 @@ import VaporTesting
 
             let unknown = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "dev", target: "nowhere", dashboards: ["x"]))
             #expect(unknown.status == .unprocessableEntity)
-            #expect(unknown.body.string.contains("no environment named 'nowhere'"))
+            #expect(unknown.body.string.contains("no environment 'nowhere'"))
             #expect(try await PromotionPlanModel.query(on: t.db).count() == 0, "nothing half-saved")
             #expect(try await TaskModel.query(on: t.db).filter(\.$pluginID != InventorySyncPlugin.pluginID).count() == 0, "no plan task queued")
         }

@@ -43,7 +43,8 @@ enum LiveOIDC {
 struct SSOLiveTests {
     @Test func signInCreatesTheUserAndGroupsDecideTheRoleAtEverySignIn() async throws {
         let issuer = try #require(LiveOIDC.url, "run scripts/test: no OIDC provider")
-        try await withFerry(.sqlite, configure: { $0.publicURL = "http://ferry.test" }) { t in
+        // The mock provider speaks http, which Ferry refuses unless told it is development.
+        try await withFerry(.sqlite, configure: { $0.publicURL = "http://ferry.test"; $0.hardening.ssoAllowHTTP = true }) { t in
             // The provider's tokens carry real times; Ferry's clock must agree within the skew.
             t.clock.advance(Date().timeIntervalSince(t.clock.now()))
             var input = SSOSettingsInput()
@@ -60,9 +61,14 @@ struct SSOLiveTests {
             #expect(!saved.body.string.contains("client-secret-1") && saved.body.string.contains("\"hasClientSecret\":true"))
 
             /// One whole sign-in as `sub`; returns the callback's response and its URL.
+            var browser: HTTPHeaders = [:]
             func signIn(_ sub: String) async throws -> (TestingHTTPResponse, String) {
                 let start = try await t.request(.GET, "/sso/start?next=/promote", anonymous: true)
                 #expect(start.status == .seeOther)
+                // The state is bound to this browser by a short-lived cookie.
+                let bound = try #require(start.headers.setCookie?[AuthPages.ssoBrowserCookie])
+                #expect(bound.isHTTPOnly && bound.sameSite == .lax && bound.path == "/sso" && bound.maxAge == Int(SSOService.stateLifetime))
+                browser = ["Cookie": "\(AuthPages.ssoBrowserCookie)=\(bound.string)"]
                 let location = try #require(start.headers.first(name: .location))
                 let query = URLComponents(string: location)?.queryItems ?? []
                 for name in ["state", "nonce", "code_challenge"] { #expect(query.contains { $0.name == name && ($0.value?.count ?? 0) >= 32 }, "\(name)") }
@@ -70,7 +76,7 @@ struct SSOLiveTests {
                 let back = try await LiveOIDC.authorize(location, as: sub)
                 #expect(back.hasPrefix("http://ferry.test/sso/callback?"))
                 let path = String(back.dropFirst("http://ferry.test".count))
-                return (try await t.request(.GET, path, anonymous: true), path)
+                return (try await t.request(.GET, path, headers: browser, anonymous: true), path)
             }
 
             try await LiveOIDC.setUser("alice", ["upn": .string("alice@corp.example"), "name": .string("Alice"), "groups": .list([.string("ferry-ops")])])
@@ -83,8 +89,16 @@ struct SSOLiveTests {
             #expect(me.user.username == "alice@corp.example" && me.user.sso && me.user.roles == ["operator"] && me.user.displayName == "Alice")
 
             // The same answer from the provider can't be used twice.
-            let replay = try await t.request(.GET, usedPath, anonymous: true)
+            let replay = try await t.request(.GET, usedPath, headers: browser, anonymous: true)
             #expect(replay.status == .badRequest && replay.body.string.contains("sso_state"))
+
+            // An answer carried to another browser (one without the cookie /sso/start set) is
+            // refused, and the state is spent.
+            let start = try await t.request(.GET, "/sso/start?next=/promote", anonymous: true)
+            let elsewhere = try await LiveOIDC.authorize(try #require(start.headers.first(name: .location)), as: "alice")
+            let stolen = try await t.request(.GET, String(elsewhere.dropFirst("http://ferry.test".count)), headers: browser, anonymous: true)
+            #expect(stolen.status == .badRequest && stolen.body.string.contains("sso_browser"), "\(stolen.body.string)")
+            #expect(stolen.headers.setCookie?[Authenticator.sessionCookie] == nil)
 
             // Moved to another group: the next sign-in gives the new role, and only that.
             try await LiveOIDC.setUser("alice", ["upn": .string("alice@corp.example"), "groups": .list([.string("ferry-admins")])])

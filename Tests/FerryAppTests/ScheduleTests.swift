@@ -86,7 +86,7 @@ import Vapor
             func plan(_ status: String) async throws -> UUID {
                 let p = PromotionPlanModel()
                 p.id = t.clock.uuid()
-                (p.sourceEnv, p.targetEnv, p.scope, p.selection, p.schemaMapping) = ("dev", "prod", "dashboards", #"{"dashboards":["x"]}"#, "{}")
+                (p.sourceEnvID, p.targetEnvID, p.scope, p.selection, p.schemaMapping) = (UUID(), UUID(), "dashboards", #"{"dashboards":["x"]}"#, "{}")
                 (p.status, p.createdBy, p.createdAt, p.bundle) = (status, "test", t.clock.now(), Data(repeating: 7, count: 1000))
                 try await p.create(on: t.db)
                 return p.id!

@@ -2,7 +2,8 @@
 # Installs what the test suite needs when it is missing. Idempotent; safe to run on every test run.
 # - Debian packages: chromium (browser tests), PostgreSQL server, SQLite headers.
 # - A Python venv under .tools/venv with Apache Superset 6.1.0 (+ the pins it needs), playwright
-#   (driving Debian's chromium, no browser download) and oidc-provider-mock.
+#   (driving Debian's chromium, no browser download) and oidc-provider-mock;
+# - schemathesis in .tools/st-venv (API fuzzing).
 set -euo pipefail
 
 FERRY_ROOT=${FERRY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -34,5 +35,13 @@ if [ ! -f "$stamp" ]; then
     "flask-caching==2.3.1" rich "cachetools==6.2.1" psycopg2-binary \
     playwright pytest oidc-provider-mock requests
   touch "$stamp"
+fi
+# schemathesis in a venv of its own (its pins would fight Superset's).
+ST_VENV="$FERRY_ROOT/.tools/st-venv"
+if [ ! -f "$ST_VENV/.ferry-installed-schemathesis-4.32.5" ]; then
+  log "creating venv with schemathesis at $ST_VENV"
+  python3 -m venv "$ST_VENV"
+  "$ST_VENV/bin/pip" install -q "schemathesis==4.32.5"
+  touch "$ST_VENV/.ferry-installed-schemathesis-4.32.5"
 fi
 log "toolchain ready"

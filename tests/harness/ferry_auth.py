@@ -13,14 +13,15 @@ import urllib.parse
 import urllib.request
 
 
-def sign_in(base, token_name="tests"):
-    """Returns (session cookie, API token) for the Ferry at `base`."""
+def sign_in(base, token_name="tests", username=None, password=None):
+    """Returns (session cookie, API token) for the Ferry at `base` (as the first administrator
+    unless `username` and `password` are given)."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(base + "/login").read()
     login_csrf = next(c.value for c in jar if c.name == "ferry_login_csrf")
-    form = urllib.parse.urlencode({"username": os.environ.get("FERRY_ADMIN_USERNAME", "admin"),
-                                   "password": os.environ["FERRY_ADMIN_PASSWORD"], "_csrf": login_csrf, "next": "/"}).encode()
+    form = urllib.parse.urlencode({"username": username or os.environ.get("FERRY_ADMIN_USERNAME", "admin"),
+                                   "password": password or os.environ["FERRY_ADMIN_PASSWORD"], "_csrf": login_csrf, "next": "/"}).encode()
     opener.open(urllib.request.Request(base + "/login", data=form, method="POST")).read()
     session = next(c.value for c in jar if c.name == "ferry_session")
     profile = opener.open(urllib.request.Request(base + "/profile", headers={"Accept": "text/html"})).read().decode()

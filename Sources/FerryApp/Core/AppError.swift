@@ -11,12 +11,15 @@ public struct AppError: Error, Sendable {
     public var code: String
     public var detail: String
     public var fields: [FieldError]
+    /// Seconds after which trying again may succeed (429, 503): sent as `Retry-After`.
+    public var retryAfter: Int?
 
-    public init(_ status: HTTPResponseStatus, code: String, detail: String, fields: [FieldError] = []) {
+    public init(_ status: HTTPResponseStatus, code: String, detail: String, fields: [FieldError] = [], retryAfter: Int? = nil) {
         self.status = status
         self.code = code
         self.detail = detail
         self.fields = fields
+        self.retryAfter = retryAfter
     }
 
     public static func notFound(_ what: String) -> AppError {

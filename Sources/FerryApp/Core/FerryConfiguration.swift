@@ -36,6 +36,8 @@ public struct FerryConfiguration: Sendable {
     /// The first administrator's password (`FERRY_ADMIN_PASSWORD`), used only while no user exists.
     public var adminPassword: String?
     public var adminUsername: String = "admin"
+    /// Sign-in rate limits, the bcrypt pool, token lifetimes, SSO re-checks, WebSocket limits.
+    public var hardening = HardeningConfiguration()
 
     public init() {}
 
@@ -112,6 +114,7 @@ public struct FerryConfiguration: Sendable {
             }
             c.defaultLanguage = v
         }
+        c.hardening = try HardeningConfiguration.from(environment: env)
         return c
     }
 }

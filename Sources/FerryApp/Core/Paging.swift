@@ -1,6 +1,12 @@
-/// Page and page size of a list request, validated once for every list (inventory, tasks).
+/// Page and page size of a list request, validated once for every list (inventory, tasks,
+/// promotions).
+///
+/// Invariant: `page` is at most `maxPage` and `perPage` at most `maxPerPage`, so `offset` and
+/// `range` can't overflow whatever a request asks for.
 struct Paging: Sendable, Equatable {
     static let maxPerPage = 200
+    /// Far beyond any real list, small enough that page × per_page fits any integer.
+    static let maxPage = 1_000_000
     var page: Int
     var perPage: Int
 
@@ -9,10 +15,16 @@ struct Paging: Sendable, Equatable {
         var errors: [FieldError] = []
         self.page = page ?? 1
         self.perPage = perPage ?? 50
-        if self.page < 1 { errors.append(FieldError(field: "page", code: "invalid", message: "must be 1 or more")) }
+        if !(1...Self.maxPage).contains(self.page) {
+            errors.append(FieldError(field: "page", code: "invalid", message: "must be between 1 and \(Self.maxPage)"))
+        }
         if !(1...Self.maxPerPage).contains(self.perPage) {
             errors.append(FieldError(field: "per_page", code: "invalid", message: "must be between 1 and \(Self.maxPerPage)"))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
     }
+
+    var offset: Int { (page - 1) * perPage }
+    /// The rows of this page, for Fluent's `range`.
+    var range: Range<Int> { offset..<(offset + perPage) }
 }

@@ -29,27 +29,30 @@ public struct SecretBox: Sendable {
         }
     }
 
-    /// The key from `FERRY_SECRET_KEY` (base64), or from `<dataDirectory>/secret.key`, created with
-    /// mode 0600 on first use.
+    /// The key from `FERRY_SECRET_KEY` (base64), or from `<dataDirectory>/secret.key`. The file is
+    /// created on first use exclusively (`O_CREAT | O_EXCL`, mode 0600); an existing one is read
+    /// and never overwritten, also when another process created it a moment earlier.
     public static func load(configuration: FerryConfiguration, fileManager: FileManager = .default) throws -> SecretBox {
         if let b64 = configuration.secretKey, let data = Data(base64Encoded: b64) {
             return SecretBox(key: SymmetricKey(data: data))
         }
-        let dir = configuration.dataDirectory
-        try fileManager.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let path = (dir as NSString).appendingPathComponent("secret.key")
-        if let existing = fileManager.contents(atPath: path) {
-            guard let data = Data(base64Encoded: String(decoding: existing, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
-                data.count == 32
-            else { throw SecretBoxError.badKeyFile(path) }
-            return SecretBox(key: SymmetricKey(data: data))
-        }
+        try DataDirectory.createDirectory(configuration.dataDirectory, fileManager: fileManager)
+        let path = (configuration.dataDirectory as NSString).appendingPathComponent("secret.key")
+        if let existing = fileManager.contents(atPath: path) { return try SecretBox(keyFile: existing, path: path) }
         let key = SymmetricKey(size: .bits256)
         let text = key.withUnsafeBytes { Data($0) }.base64EncodedString() + "\n"
-        guard fileManager.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw SecretBoxError.badKeyFile(path)
-        }
-        return SecretBox(key: key)
+        if try DataDirectory.createExclusively(path, contents: Data(text.utf8)) { return SecretBox(key: key) }
+        // Another process made the file between the read and the create: use its key.
+        guard let existing = fileManager.contents(atPath: path) else { throw SecretBoxError.badKeyFile(path) }
+        return try SecretBox(keyFile: existing, path: path)
+    }
+
+    /// The key stored in a key file's contents (base64 of 32 bytes).
+    init(keyFile contents: Data, path: String) throws {
+        guard let data = Data(base64Encoded: String(decoding: contents, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+            data.count == 32
+        else { throw SecretBoxError.badKeyFile(path) }
+        self.init(key: SymmetricKey(data: data))
     }
 }
 

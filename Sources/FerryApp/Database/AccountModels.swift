@@ -20,6 +20,9 @@ final class UserModel: Model, @unchecked Sendable {
     @OptionalField(key: "locked_until") var lockedUntil: Date?
     @OptionalField(key: "last_login_at") var lastLoginAt: Date?
     @Field(key: "created_at") var createdAt: Date
+    /// SSO users: when an SSO sign-in last read their groups (and so their roles). Sessions and
+    /// tokens stop working once this is older than `FERRY_SSO_RECHECK_HOURS` (M0009).
+    @OptionalField(key: "groups_confirmed_at") var groupsConfirmedAt: Date?
     init() {}
 }
 
@@ -39,7 +42,7 @@ final class RoleGrantModel: Model, @unchecked Sendable {
     @ID(key: .id) var id: UUID?
     @Field(key: "role_id") var roleID: UUID
     @Field(key: "permission") var permission: String
-    @Field(key: "environments") var environments: String
+    @Field(key: "environment_ids") var environments: String
     @Field(key: "stages") var stages: String
     init() {}
 }
@@ -95,7 +98,10 @@ final class AuditEventModel: Model, @unchecked Sendable {
     @OptionalField(key: "address") var address: String?
     @Field(key: "action") var action: String
     @OptionalField(key: "target") var target: String?
+    /// The environment's name when the event happened (a label; renames don't change it).
     @OptionalField(key: "environment") var environment: String?
+    /// The environment's id: what filters and access use.
+    @OptionalField(key: "environment_id") var environmentID: String?
     /// success, failure or denied
     @Field(key: "outcome") var outcome: String
     @OptionalField(key: "detail") var detail: String?
@@ -124,5 +130,8 @@ final class SSOStateModel: Model, @unchecked Sendable {
     /// A "test sign-in" from the SSO settings page: show the claims, sign no one in.
     @Field(key: "test") var test: Bool
     @Field(key: "created_at") var createdAt: Date
+    /// SHA-256 of the random value in the browser's `ferry_sso` cookie: the callback is accepted
+    /// only from the browser that started the sign-in (M0009; nil: refused).
+    @OptionalField(key: "browser_hash") var browserHash: String?
     init() {}
 }

@@ -110,13 +110,12 @@ struct M0005_CreateAccounts: AsyncMigration {
             role.builtin = true
             try await role.create(on: database)
             for grant in seed.grants {
-                let row = RoleGrantModel()
-                row.id = UUID()
-                row.roleID = role.id!
-                row.permission = grant.permission.rawValue
-                row.environments = "[]"
-                row.stages = "[]"
-                try await row.create(on: database)
+                // Written as the table was at this migration (M0008 renamed `environments`), not
+                // through today's model.
+                try await (database as! any SQLDatabase).insert(into: "role_grants")
+                    .columns("id", "role_id", "permission", "environments", "stages")
+                    .values(SQLBind(UUID()), SQLBind(role.id!), SQLBind(grant.permission.rawValue), SQLBind("[]"), SQLBind("[]"))
+                    .run()
             }
         }
     }

@@ -6,8 +6,8 @@ import Foundation
 final class DatabaseMappingModel: Model, @unchecked Sendable {
     static let schema = "database_mappings"
     @ID(key: .id) var id: UUID?
-    @Field(key: "source_env") var sourceEnv: String
-    @Field(key: "target_env") var targetEnv: String
+    @Field(key: "source_env_id") var sourceEnvID: UUID
+    @Field(key: "target_env_id") var targetEnvID: UUID
     @Field(key: "source_db_uuid") var sourceDatabaseUUID: String
     @Field(key: "source_db_name") var sourceDatabaseName: String
     @Field(key: "target_db_uuid") var targetDatabaseUUID: String
@@ -23,8 +23,8 @@ final class DatabaseMappingModel: Model, @unchecked Sendable {
 final class PromotionPlanModel: Model, @unchecked Sendable {
     static let schema = "promotion_plans"
     @ID(key: .id) var id: UUID?
-    @Field(key: "source_env") var sourceEnv: String
-    @Field(key: "target_env") var targetEnv: String
+    @Field(key: "source_env_id") var sourceEnvID: UUID
+    @Field(key: "target_env_id") var targetEnvID: UUID
     @Field(key: "scope") var scope: String
     /// JSON: the selection as given (ids, uuids, slugs, search).
     @Field(key: "selection") var selection: String
@@ -53,8 +53,8 @@ final class PromotionModel: Model, @unchecked Sendable {
     @ID(key: .id) var id: UUID?
     @Field(key: "plan_id") var planID: UUID
     @OptionalField(key: "task_id") var taskID: UUID?
-    @Field(key: "source_env") var sourceEnv: String
-    @Field(key: "target_env") var targetEnv: String
+    @Field(key: "source_env_id") var sourceEnvID: UUID
+    @Field(key: "target_env_id") var targetEnvID: UUID
     /// applying, succeeded, partial, failed, rolling_back, rolled_back
     @Field(key: "status") var status: String
     @OptionalField(key: "snapshot") var snapshot: Data?
@@ -73,10 +73,10 @@ final class PromotionModel: Model, @unchecked Sendable {
 final class DashboardHistoryModel: Model, @unchecked Sendable {
     static let schema = "dashboard_history"
     @ID(key: .id) var id: UUID?
-    @Field(key: "target_env") var targetEnv: String
+    @Field(key: "target_env_id") var targetEnvID: UUID
     @Field(key: "dashboard_uuid") var dashboardUUID: String
     @Field(key: "dashboard_title") var dashboardTitle: String
-    @Field(key: "source_env") var sourceEnv: String
+    @Field(key: "source_env_id") var sourceEnvID: UUID
     @Field(key: "promotion_id") var promotionID: UUID
     @Field(key: "plan_id") var planID: UUID
     @Field(key: "promoted_by") var promotedBy: String

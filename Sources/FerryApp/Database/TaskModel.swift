@@ -13,11 +13,14 @@ final class TaskModel: Model, @unchecked Sendable {
     /// JSON object. Secret inputs are never in it.
     @Field(key: "params") var params: String
     @Field(key: "created_by") var createdBy: String
-    /// Names of the environments the task touches, comma-separated (for filters and limits).
-    @Field(key: "environments") var environments: String
+    /// Ids of the environments the task touches, lower-case and comma-separated (for filters,
+    /// access and the per-environment limit).
+    @Field(key: "environment_ids") var environments: String
 
     /// `environments` as a list.
-    var environmentNames: [String] { environments.split(separator: ",").map(String.init) }
+    var environmentIDs: [UUID] { environments.split(separator: ",").compactMap { UUID(uuidString: String($0)) } }
+    /// `environments` as the keys of the per-environment limit.
+    var environmentKeys: [String] { environments.split(separator: ",").map(String.init) }
     @Field(key: "status") var status: String
     @Field(key: "progress") var progress: Int
     @Field(key: "step") var step: String

@@ -7,7 +7,9 @@ import SQLKit
 enum AccountService {
     /// Failed sign-ins allowed before the account locks.
     static let lockThreshold = 5
-    /// The first lock lasts this long, and each further failure doubles it, up to `maxLock`.
+    /// The first lock lasts this long, and each failure after a lock has run out doubles it, up to
+    /// `maxLock`. Failures while the account is locked are refused without counting, so they
+    /// don't extend the lock.
     static let baseLock: TimeInterval = 30
     static let maxLock: TimeInterval = 3600
 
@@ -20,7 +22,7 @@ enum AccountService {
         struct Row: Decodable { var name: String; var permission: String?; var environments: String?; var stages: String? }
         let rows = try await sql.select()
             .column(SQLColumn("name", table: "r")).column(SQLColumn("permission", table: "g"))
-            .column(SQLColumn("environments", table: "g")).column(SQLColumn("stages", table: "g"))
+            .column(SQLAlias(SQLColumn("environment_ids", table: "g"), as: SQLIdentifier("environments"))).column(SQLColumn("stages", table: "g"))
             .from(SQLAlias(SQLIdentifier("user_roles"), as: SQLIdentifier("ur")))
             .join(SQLAlias(SQLIdentifier("roles"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner,
                   on: SQLColumn("id", table: "r"), .equal, SQLColumn("role_id", table: "ur"))
@@ -38,11 +40,14 @@ enum AccountService {
         grant(permission: row.permission, environments: row.environments, stages: row.stages)
     }
 
-    /// A stored grant (its environment and stage lists as JSON); nil for a permission this
-    /// version doesn't know.
+    /// A stored grant (its environment id and stage lists as JSON); nil for a permission this
+    /// version doesn't know, and for a global permission stored with a limit (written before such
+    /// grants were refused): it grants nothing rather than everything.
     static func grant(permission: String, environments: String, stages: String) -> Grant? {
         guard let p = Permission(rawValue: permission) else { return nil }
-        return Grant(p, environments: decodeList(environments), stages: decodeList(stages))
+        let g = Grant(p, environments: decodeList(environments).compactMap { UUID(uuidString: $0) }, stages: decodeList(stages))
+        if p.isGlobal && !g.isUnlimited { return nil }
+        return g
     }
 
     static func decodeList(_ json: String) -> [String] {
@@ -273,18 +278,19 @@ enum AccountService {
     /// tell whether the account exists.
     ///
     /// Side effects: counts the failure, and locks the account after `lockThreshold` failures
-    /// for `baseLock` seconds, doubling with each further failure up to `maxLock`; a success
-    /// clears both.
+    /// for `baseLock` seconds, doubling with each failure after a lock has run out, up to
+    /// `maxLock`; a success clears both. An attempt while locked is refused without counting
+    /// (it doesn't extend the lock). Every path runs one bcrypt check, so all take as long;
+    /// when the bcrypt threads are full every path throws `PasswordHasher.busy` alike.
     static func signIn(username: String, password: String, hasher: PasswordHasher, now: Date, on db: any Database) async throws -> UserModel {
         let refused = AppError(.unauthorized, code: "sign_in_failed",
                                detail: "Wrong username or password. After repeated failures an account is locked for a while; wait and try again.")
         guard let u = try await UserModel.query(on: db).filter(\.$username == username).first() else {
-            _ = try? await hasher.verify(password, hasher.decoy)
+            _ = try await hasher.verify(password, hasher.decoy)
             throw refused
         }
         if (u.lockedUntil ?? .distantPast) > now || u.disabled || u.passwordHash == nil {
-            _ = try? await hasher.verify(password, hasher.decoy)
-            if (u.lockedUntil ?? .distantPast) > now { try await countFailure(u.id!, now: now, on: db) }
+            _ = try await hasher.verify(password, hasher.decoy)
             throw refused
         }
         guard try await hasher.verify(password, u.passwordHash!) else {
@@ -296,6 +302,12 @@ enum AccountService {
         u.lastLoginAt = now
         try await u.save(on: db)
         return u
+    }
+
+    /// The id of the user named `username`, if one exists (to tell, in the audit log, failures
+    /// against an account from guesses at names).
+    static func userID(named username: String, on db: any Database) async throws -> UUID? {
+        try await UserModel.query(on: db).filter(\.$username == username).first()?.id
     }
 
     /// Adds one failure in the database itself (concurrent attempts can't lose a count) and

@@ -11,15 +11,19 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var address: String?
     public var action: String
     public var target: String?
+    /// The environment's name at the time (a label).
     public var environment: String?
+    /// The environment's id: what filters use.
+    public var environmentID: UUID? = nil
     public var outcome: Outcome
     public var detail: String?
 }
 
 /// The append-only audit log. Ferry has no code path that updates or deletes an event.
 enum AuditLog {
-    /// Appends one event. Side effect: one insert.
-    static func append(_ e: AuditEntry, id: UUID, on db: any Database) async throws {
+    /// Appends one event, its text fields cut to `AuditEntry`'s limits. Side effect: one insert.
+    static func append(_ entry: AuditEntry, id: UUID, on db: any Database) async throws {
+        let e = entry.capped
         let row = AuditEventModel()
         row.id = id
         row.at = e.at
@@ -29,8 +33,9 @@ enum AuditLog {
         row.action = e.action
         row.target = e.target
         row.environment = e.environment
+        row.environmentID = e.environmentID?.key
         row.outcome = e.outcome.rawValue
-        row.detail = e.detail.map { String($0.prefix(500)) }
+        row.detail = e.detail
         try await row.create(on: db)
     }
 
@@ -38,7 +43,10 @@ enum AuditLog {
     struct Filter: Sendable, Equatable {
         var actor: String?
         var action: String?
-        var environment: String?
+        /// The environment's id; events recorded under `environmentName` match too (for one
+        /// deleted since, whose id no longer resolves).
+        var environment: UUID?
+        var environmentName: String?
         var outcome: String?
         var from: Date?
         var to: Date?
@@ -51,7 +59,12 @@ enum AuditLog {
         let q = AuditEventModel.query(on: db)
         if let a = f.actor, !a.isEmpty { q.filter(\.$actor == a) }
         if let a = f.action, !a.isEmpty { q.filter(\.$action, .contains(inverse: false, .anywhere), a) }
-        if let e = f.environment, !e.isEmpty { q.filter(\.$environment == e) }
+        if f.environment != nil || f.environmentName != nil {
+            q.group(.or) { g in
+                if let id = f.environment { g.filter(\.$environmentID == id.key) }
+                if let name = f.environmentName, !name.isEmpty { g.filter(\.$environment == name) }
+            }
+        }
         if let o = f.outcome, !o.isEmpty { q.filter(\.$outcome == o) }
         if let from = f.from { q.filter(\.$at >= from) }
         if let to = f.to { q.filter(\.$at < to) }

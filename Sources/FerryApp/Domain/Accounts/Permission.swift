@@ -22,14 +22,26 @@ public enum Permission: String, CaseIterable, Codable, Sendable {
     case metricsRead = "metrics:read"
 }
 
-/// One permission given by a role, optionally limited to some environments: by name or by stage
-/// tag (dev, stage, prod). With both lists empty it covers every environment.
+extension Permission {
+    /// Permissions that concern Ferry itself, not a Superset environment: a grant of one can't
+    /// be limited to environments (such a limit would silently count as unlimited).
+    public static let global: Set<Permission> = [.usersAdmin, .settingsAdmin, .auditRead, .metricsRead]
+
+    public var isGlobal: Bool { Self.global.contains(self) }
+}
+
+/// One permission given by a role, optionally limited to some environments: by identity (the
+/// environment's id, so a rename keeps the grant) or by stage tag (dev, stage, prod). With both
+/// lists empty it covers every environment.
+///
+/// Invariant: a grant of a global permission (`Permission.global`) is never limited.
 public struct Grant: Codable, Equatable, Hashable, Sendable {
     public var permission: Permission
-    public var environments: [String]
+    /// Environment ids.
+    public var environments: [UUID]
     public var stages: [String]
 
-    public init(_ permission: Permission, environments: [String] = [], stages: [String] = []) {
+    public init(_ permission: Permission, environments: [UUID] = [], stages: [String] = []) {
         self.permission = permission
         self.environments = environments
         self.stages = stages
@@ -37,38 +49,56 @@ public struct Grant: Codable, Equatable, Hashable, Sendable {
 
     public var isUnlimited: Bool { environments.isEmpty && stages.isEmpty }
 
-    /// Whether this grant covers the environment `name` of stage `stage`.
-    public func covers(environment name: String, stage: String?) -> Bool {
-        isUnlimited || environments.contains(name) || (stage.map(stages.contains) ?? false)
+    /// Whether this grant covers the environment `id` of stage `stage`.
+    public func covers(environmentID id: UUID, stage: String?) -> Bool {
+        isUnlimited || environments.contains(id) || (stage.map(stages.contains) ?? false)
     }
 
-    /// The text form used in forms and the CLI: `promote:apply` or `promote:apply@stage:stage,name:qa`.
-    public var text: String {
+    public func covers(_ env: EnvironmentRef) -> Bool { covers(environmentID: env.id, stage: env.stage) }
+
+    /// The text form used in forms, the CLI and the API: `promote:apply` or
+    /// `promote:apply@stage:stage,name:qa`; environments are named by their current `names`
+    /// (an environment deleted since shows as `id:<uuid>`).
+    public func text(names: [UUID: String]) -> String {
         if isUnlimited { return permission.rawValue }
-        let parts = stages.map { "stage:\($0)" } + environments.map { "name:\($0)" }
+        let parts = stages.map { "stage:\($0)" } + environments.map { id in names[id].map { "name:\($0)" } ?? "id:\(id.key)" }
         return permission.rawValue + "@" + parts.joined(separator: ",")
     }
 
-    /// Parses `text`; nil when the permission is unknown or a limit is malformed.
-    public init?(text: String) {
+    /// Why a grant's text was refused.
+    public enum ParseError: Error, Equatable, Sendable {
+        case malformed
+        case unknownEnvironment(String)
+        case globalLimited(Permission)
+    }
+
+    /// Parses `text`, naming environments by `name:` (resolved through `ids`, a name -> id map)
+    /// or `id:`.
+    public static func parse(_ text: String, ids: [String: UUID]) -> Result<Grant, ParseError> {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let halves = trimmed.split(separator: "@", maxSplits: 1).map(String.init)
-        guard let first = halves.first, let permission = Permission(rawValue: first) else { return nil }
-        var names: [String] = []
+        guard let first = halves.first, let permission = Permission(rawValue: first) else { return .failure(.malformed) }
+        var envs: [UUID] = []
         var stages: [String] = []
         if halves.count == 2 {
             for part in halves[1].split(separator: ",") {
                 let kv = part.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                guard kv.count == 2, !kv[1].isEmpty else { return nil }
+                guard kv.count == 2, !kv[1].isEmpty else { return .failure(.malformed) }
                 switch kv[0] {
                 case "stage": stages.append(kv[1])
-                case "name": names.append(kv[1])
-                default: return nil
+                case "name":
+                    guard let id = ids[kv[1]] else { return .failure(.unknownEnvironment(kv[1])) }
+                    envs.append(id)
+                case "id":
+                    guard let id = UUID(uuidString: kv[1]) else { return .failure(.malformed) }
+                    envs.append(id)
+                default: return .failure(.malformed)
                 }
             }
-            if names.isEmpty && stages.isEmpty { return nil }
+            if envs.isEmpty && stages.isEmpty { return .failure(.malformed) }
+            if permission.isGlobal { return .failure(.globalLimited(permission)) }
         }
-        self.init(permission, environments: names, stages: stages)
+        return .success(Grant(permission, environments: envs, stages: stages))
     }
 }
 

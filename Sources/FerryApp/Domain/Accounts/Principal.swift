@@ -26,9 +26,17 @@ public struct Principal: Sendable, Equatable {
         grants.contains { $0.permission == permission }
     }
 
-    /// Whether a grant gives `permission` on the environment `name` (of stage `stage`).
-    public func can(_ permission: Permission, environment name: String, stage: String?) -> Bool {
-        grants.contains { $0.permission == permission && $0.covers(environment: name, stage: stage) }
+    /// Whether a grant gives `permission` on the environment `env`.
+    public func can(_ permission: Permission, environment env: EnvironmentRef) -> Bool {
+        grants.contains { $0.permission == permission && $0.covers(env) }
+    }
+
+    /// Whether a grant gives `permission` on an environment known only by its id (one deleted
+    /// since: no stage), or of stage `stage` not stored yet (`id` nil: a new environment).
+    public func can(_ permission: Permission, environmentID id: UUID?, stage: String?) -> Bool {
+        grants.contains { g in
+            g.permission == permission && (g.isUnlimited || id.map(g.environments.contains) == true || (stage.map(g.stages.contains) ?? false))
+        }
     }
 
     /// Whether `permission` is given without an environment limit.

@@ -6,31 +6,44 @@ enum RoleService {
     static func list(on db: any Database) async throws -> [RoleDTO] {
         let roles = try await RoleModel.query(on: db).sort(\.$name).all()
         let grants = Dictionary(grouping: try await RoleGrantModel.query(on: db).all(), by: \.roleID)
-        return roles.map { dto($0, grants: grants[$0.id!] ?? []) }
+        let names = try await EnvironmentDirectory.load(on: db).byID.mapValues(\.name)
+        return roles.map { dto($0, grants: grants[$0.id!] ?? [], names: names) }
     }
 
-    static func dto(_ r: RoleModel, grants: [RoleGrantModel]) -> RoleDTO {
+    /// A role as the API shows it: grants in their text form, environments by current name.
+    static func dto(_ r: RoleModel, grants: [RoleGrantModel], names: [UUID: String]) -> RoleDTO {
         RoleDTO(id: r.id!, name: r.name, description: r.description, builtin: r.builtin,
-                grants: grants.compactMap(AccountService.grant).map(\.text).sorted())
+                grants: grants.compactMap(AccountService.grant).map { $0.text(names: names) }.sorted())
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> RoleDTO {
         guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
-        return dto(r, grants: try await RoleGrantModel.query(on: db).filter(\.$roleID == id).all())
+        let names = try await EnvironmentDirectory.load(on: db).byID.mapValues(\.name)
+        return dto(r, grants: try await RoleGrantModel.query(on: db).filter(\.$roleID == id).all(), names: names)
     }
 
-    /// Parses grant texts; every bad one is named.
-    static func parseGrants(_ texts: [String]) throws -> [Grant] {
+    /// Parses grant texts, naming environments by their current names; every bad one is named.
+    static func parseGrants(_ texts: [String], environments: EnvironmentDirectory) throws -> [Grant] {
         var errors: [FieldError] = []
         var grants: [Grant] = []
+        let ids = environments.byName.mapValues(\.id)
         for t in texts where !t.trimmingCharacters(in: .whitespaces).isEmpty {
-            if let g = Grant(text: t) { grants.append(g) } else {
+            switch Grant.parse(t, ids: ids) {
+            case .success(let g): grants.append(g)
+            case .failure(.malformed):
                 errors.append(FieldError(field: "grants", code: "invalid",
                                          message: "'\(t)' is not a grant: write a permission such as promote:apply, optionally limited as promote:apply@stage:stage,name:qa"))
+            case .failure(.unknownEnvironment(let name)):
+                errors.append(FieldError(field: "grants", code: "unknown_environment",
+                                         message: "'\(t)' names no environment called '\(name)': pick one of the environments Ferry has, or limit by stage"))
+            case .failure(.globalLimited(let p)):
+                errors.append(FieldError(field: "grants", code: "global_permission",
+                                         message: "'\(t)': \(p.rawValue) concerns Ferry itself, not an environment, so it can't be limited; grant it without '@…'"))
             }
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
-        return Array(Set(grants)).sorted { $0.text < $1.text }
+        let names = environments.byID.mapValues(\.name)
+        return Array(Set(grants)).sorted { $0.text(names: names) < $1.text(names: names) }
     }
 
     /// Creates (`id` nil) or changes a role. 422 for bad input, 409 for a taken name or when the
@@ -50,7 +63,8 @@ enum RoleService {
             errors.append(FieldError(field: "name", code: "builtin", message: "a built-in role keeps its name"))
         }
         let grants: [Grant]?
-        do { grants = try input.grants.map(parseGrants) } catch let e as AppError { errors += e.fields; grants = nil }
+        let directory = try await EnvironmentDirectory.load(on: db)
+        do { grants = try input.grants.map { try parseGrants($0, environments: directory) } } catch let e as AppError { errors += e.fields; grants = nil }
         if !errors.isEmpty { throw AppError.validation(errors) }
         if let other = try await RoleModel.query(on: db).filter(\.$name == name).first(), other.id != id {
             throw AppError(.conflict, code: "conflict", detail: "A role named '\(name)' already exists. Pick another name.")
@@ -72,7 +86,7 @@ enum RoleService {
                     row.id = newID()
                     row.roleID = roleID
                     row.permission = g.permission.rawValue
-                    row.environments = AccountService.encodeList(g.environments)
+                    row.environments = AccountService.encodeList(g.environments.map(\.key))
                     row.stages = AccountService.encodeList(g.stages)
                     try await row.create(on: tx)
                 }

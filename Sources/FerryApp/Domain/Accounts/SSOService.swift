@@ -19,8 +19,11 @@ enum SSOService {
         return (try? JSONDecoder().decode(SSOSettings.self, from: Data(row.value.utf8))) ?? SSOSettings()
     }
 
-    /// Validates and stores a change. 422 names every bad field; nothing is saved then.
-    static func save(_ input: SSOSettingsInput, box: SecretBox, now: Date, newID: UUID, on db: any Database) async throws -> SSOSettings {
+    /// Validates and stores a change. 422 names every bad field; nothing is saved then. The issuer
+    /// must be https (`allowHTTP`, from `FERRY_SSO_ALLOW_HTTP`, admits http for development).
+    static func save(
+        _ input: SSOSettingsInput, box: SecretBox, now: Date, newID: UUID, allowHTTP: Bool = false, on db: any Database
+    ) async throws -> SSOSettings {
         var s = try await load(on: db)
         if let v = input.enabled { s.enabled = v }
         if let v = input.label { s.label = v.trimmingCharacters(in: .whitespaces) }
@@ -37,8 +40,11 @@ enum SSOService {
         var errors: [FieldError] = []
         if s.label.isEmpty { errors.append(FieldError(field: "label", code: "required", message: "is required")) }
         if !s.issuer.isEmpty || s.enabled {
-            if let u = URL(string: s.issuer), ["http", "https"].contains(u.scheme ?? ""), u.host != nil {} else {
-                errors.append(FieldError(field: "issuer", code: "invalid", message: "must be the provider's http(s) issuer address, e.g. https://adfs.example.com/adfs"))
+            if let u = URL(string: s.issuer), u.scheme?.lowercased() == "http", u.host != nil, !allowHTTP {
+                errors.append(FieldError(field: "issuer", code: "insecure",
+                                         message: "must be an https address (http sends the sign-in in clear; FERRY_SSO_ALLOW_HTTP=1 allows it for development only)"))
+            } else if !issuerAllowed(s.issuer, allowHTTP: allowHTTP) {
+                errors.append(FieldError(field: "issuer", code: "invalid", message: "must be the provider's https issuer address, e.g. https://adfs.example.com/adfs"))
             }
         }
         if s.enabled && s.clientID.isEmpty { errors.append(FieldError(field: "clientID", code: "required", message: "is required to turn SSO on")) }
@@ -73,6 +79,13 @@ enum SSOService {
         return s
     }
 
+    /// Whether `issuer` is an address Ferry signs in through: https with a host, or http too
+    /// when `allowHTTP`.
+    static func issuerAllowed(_ issuer: String, allowHTTP: Bool) -> Bool {
+        guard let u = URL(string: issuer), let scheme = u.scheme?.lowercased(), u.host != nil else { return false }
+        return scheme == "https" || (scheme == "http" && allowHTTP)
+    }
+
     // MARK: The flow
 
     struct Discovery: Decodable, Sendable {
@@ -102,10 +115,12 @@ enum SSOService {
         return d
     }
 
-    /// Starts a sign-in: stores a fresh state, nonce and PKCE verifier and returns the provider's
-    /// authorization address to send the browser to.
+    /// Starts a sign-in: stores a fresh state, nonce and PKCE verifier, bound to the browser by
+    /// `browserHash` (the hash of the random value the browser gets in a cookie), and returns the
+    /// provider's authorization address to send the browser to.
     static func begin(
-        _ s: SSOSettings, redirectURI: String, next: String, test: Bool, web: WebClient, timeout: Double, now: Date, newID: UUID, on db: any Database
+        _ s: SSOSettings, redirectURI: String, next: String, test: Bool, browserHash: String, web: WebClient, timeout: Double, now: Date,
+        newID: UUID, on db: any Database
     ) async throws -> String {
         let d = try await discover(s, web: web, timeout: timeout)
         let state = Credentials.random()
@@ -117,6 +132,7 @@ enum SSOService {
         row.returnTo = next
         row.test = test
         row.createdAt = now
+        row.browserHash = browserHash
         try await SSOStateModel.query(on: db).filter(\.$createdAt < now.addingTimeInterval(-stateLifetime)).delete()
         try await row.create(on: db)
         var comps = URLComponents(string: d.authorization_endpoint)
@@ -250,8 +266,9 @@ enum SSOService {
                            groups: groups, roles: roles, claims: c)
     }
 
-    /// Finds or makes the Ferry user for `identity` and sets their roles from it. A local account
-    /// with the same username is never taken over.
+    /// Finds or makes the Ferry user for `identity` and sets their roles from it, recording that
+    /// its groups were confirmed `now` (see `SessionService.principal`'s SSO re-check). A local
+    /// account with the same username is never taken over.
     static func provision(
         _ identity: SSOIdentity, hasher: PasswordHasher, now: Date, newID: @escaping @Sendable () -> UUID, on db: any Database
     ) async throws -> UserModel {
@@ -278,6 +295,7 @@ enum SSOService {
             user = try await AccountService.findUser(made.id, on: db)
         }
         user.lastLoginAt = now
+        user.groupsConfirmedAt = now
         let roles = identity.roles
         try await db.writeTransaction { tx in
             try await user.save(on: tx)

@@ -38,18 +38,30 @@ enum SessionService {
     }
 
     /// The principal behind a session cookie, or nil when the session is unknown, expired, or its
-    /// user is disabled.
-    static func principal(cookie: String, now: Date, on db: any Database) async throws -> Principal? {
+    /// user is disabled (or an SSO user whose groups are older than `ssoRecheck` seconds).
+    static func principal(cookie: String, now: Date, ssoRecheck: TimeInterval? = nil, on db: any Database) async throws -> Principal? {
         guard let s = try await SessionModel.query(on: db).filter(\.$tokenHash == Credentials.hash(cookie)).first(), s.expiresAt > now else {
             return nil
         }
-        return try await principal(userID: s.userID, credential: .session(id: s.id!, csrf: s.csrf), on: db)
+        return try await principal(userID: s.userID, credential: .session(id: s.id!, csrf: s.csrf), now: now, ssoRecheck: ssoRecheck, on: db)
     }
 
     /// The principal of an enabled user with all their roles' grants, cut to `scopes` when given
     /// (a token's); nil when the user is gone or disabled.
-    static func principal(userID: UUID, credential: Principal.Credential, scopes: [Permission]? = nil, on db: any Database) async throws -> Principal? {
+    ///
+    /// With `now` and `ssoRecheck`: an SSO user whose groups were last confirmed (at an SSO
+    /// sign-in) more than `ssoRecheck` seconds ago gets nil too, and all their sessions end. Their
+    /// roles come from those groups, so they must sign in through SSO again, which reads the
+    /// groups anew; their API tokens work again after that sign-in.
+    static func principal(
+        userID: UUID, credential: Principal.Credential, scopes: [Permission]? = nil, now: Date? = nil, ssoRecheck: TimeInterval? = nil,
+        on db: any Database
+    ) async throws -> Principal? {
         guard let u = try await UserModel.find(userID, on: db), !u.disabled else { return nil }
+        if let now, let ssoRecheck, u.ssoSubject != nil, (u.groupsConfirmedAt ?? .distantPast) < now.addingTimeInterval(-ssoRecheck) {
+            try await SessionModel.query(on: db).filter(\.$userID == userID).delete()
+            return nil
+        }
         let access = try await AccountService.access(userID: userID, on: db)
         return Principal(userID: userID, username: u.username, displayName: u.displayName, roles: access.roles,
                          grants: scopes.map { Principal.restrict(access.grants, to: $0) } ?? access.grants, credential: credential,
@@ -66,8 +78,12 @@ enum SessionService {
     }
 
     /// Makes a token for `owner`. Its scopes must be permissions the owner holds (a token can't
-    /// exceed its user); no scopes means all of them.
-    static func createToken(_ input: TokenInput, owner: Principal, now: Date, newID: UUID, on db: any Database) async throws -> CreatedTokenDTO {
+    /// exceed its user); no scopes means all of them. Every token expires: after
+    /// `policy.defaultDays` when the input names no expiry; an expiry beyond `policy.maxDays`
+    /// is refused (422).
+    static func createToken(
+        _ input: TokenInput, owner: Principal, now: Date, newID: UUID, policy: TokenPolicy = TokenPolicy(), on db: any Database
+    ) async throws -> CreatedTokenDTO {
         var errors: [FieldError] = []
         let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
         if name.isEmpty || name.count > 100 { errors.append(FieldError(field: "name", code: "required", message: "is required (at most 100 characters)")) }
@@ -84,8 +100,9 @@ enum SessionService {
             scopes.append(p)
         }
         if scopes.isEmpty { scopes = Permission.allCases.filter(held.contains) }
-        if let d = input.expiresInDays, !(1...3650).contains(d) {
-            errors.append(FieldError(field: "expiresInDays", code: "invalid", message: "must be between 1 and 3650 days, or absent"))
+        if let d = input.expiresInDays, !(1...max(1, policy.maxDays)).contains(d) {
+            errors.append(FieldError(field: "expiresInDays", code: "invalid",
+                                     message: "must be between 1 and \(policy.maxDays) days, or absent for \(policy.defaultDays) days"))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         let secret = tokenPrefix + Credentials.random()
@@ -96,7 +113,7 @@ enum SessionService {
         t.tokenHash = Credentials.hash(secret)
         t.prefix = String(secret.prefix(tokenPrefix.count + 6))
         t.scopes = AccountService.encodeList(scopes.map(\.rawValue))
-        t.expiresAt = input.expiresInDays.map { now.addingTimeInterval(Double($0) * 86400) }
+        t.expiresAt = now.addingTimeInterval(Double(input.expiresInDays ?? policy.defaultDays) * 86400)
         t.createdAt = now
         try await t.create(on: db)
         return CreatedTokenDTO(token: secret, info: tokenDTO(t))
@@ -126,15 +143,17 @@ enum SessionService {
     }
 
     /// The principal behind an API token, or nil when it is unknown, revoked, expired, or its user
-    /// is disabled. Its grants are cut to the token's scopes. Marks the token used (at most once
-    /// a minute, so a busy CI doesn't write on every call).
-    static func principal(token: String, now: Date, on db: any Database) async throws -> Principal? {
+    /// is disabled (or an SSO user whose groups are older than `ssoRecheck` seconds). Its grants
+    /// are cut to the token's scopes. Marks the token used (at most once a minute, so a busy CI
+    /// doesn't write on every call).
+    static func principal(token: String, now: Date, ssoRecheck: TimeInterval? = nil, on db: any Database) async throws -> Principal? {
         guard token.hasPrefix(tokenPrefix),
               let t = try await APITokenModel.query(on: db).filter(\.$tokenHash == Credentials.hash(token)).first(),
               t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now
         else { return nil }
         let scopes = AccountService.decodeList(t.scopes).compactMap(Permission.init(rawValue:))
-        guard let p = try await principal(userID: t.userID, credential: .token(id: t.id!), scopes: scopes, on: db) else { return nil }
+        guard let p = try await principal(userID: t.userID, credential: .token(id: t.id!), scopes: scopes, now: now, ssoRecheck: ssoRecheck, on: db)
+        else { return nil }
         if (t.lastUsedAt ?? .distantPast) < now.addingTimeInterval(-60) {
             t.lastUsedAt = now
             try await t.save(on: db)

@@ -57,6 +57,16 @@ struct ValidEnvironment: Sendable {
 extension EnvironmentInput {
     /// Validates against an existing record (update) or from scratch (create). Collects every
     /// problem at once, so a form can show them all.
+    /// Whether two URLs reach the same server: scheme, host (case-insensitive) and port (the
+    /// scheme's default when none is written).
+    static func sameOrigin(_ a: URL, _ b: URL) -> Bool {
+        func origin(_ u: URL) -> (String, String, Int) {
+            let scheme = (u.scheme ?? "").lowercased()
+            return (scheme, (u.host ?? "").lowercased(), u.port ?? (scheme == "https" ? 443 : 80))
+        }
+        return origin(a) == origin(b)
+    }
+
     func validated(existing: EnvironmentModel?) throws -> ValidEnvironment {
         var errors: [FieldError] = []
         let name = (self.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -90,6 +100,13 @@ extension EnvironmentInput {
         if existing == nil, (password ?? "").isEmpty {
             errors.append(FieldError(field: "password", code: "required", message: "a Superset password is required"))
         }
+        // Credentials follow the URL: the stored password is never sent to another server.
+        if let existing, password == nil, let url, let before = try? SupersetURL.normalize(existing.url), !Self.sameOrigin(url, before) {
+            errors.append(FieldError(field: "password", code: "required_for_new_url",
+                                     message: "the URL now points at another server (scheme, host or port changed): enter the Superset password again"))
+        }
+        if (password ?? "").count > 1024 { errors.append(FieldError(field: "password", code: "too_long", message: "at most 1024 characters")) }
+        if username.count > 255 { errors.append(FieldError(field: "username", code: "too_long", message: "at most 255 characters")) }
         let stageText = self.stage ?? existing?.stage ?? "other"
         let stage = Stage(rawValue: stageText)
         if stage == nil {

@@ -33,7 +33,7 @@ public struct InventoryQuery: Sendable, Equatable {
 
     /// Whether the caller may see the environment `env`.
     func sees(_ env: InventoryEnvironmentDTO) -> Bool {
-        scope.map { $0.contains { $0.covers(environment: env.name, stage: env.stage) } } ?? true
+        scope.map { $0.contains { $0.covers(environmentID: env.id, stage: env.stage) } } ?? true
     }
 }
 

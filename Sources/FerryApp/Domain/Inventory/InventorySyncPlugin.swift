@@ -16,18 +16,16 @@ struct InventorySyncPlugin: Plugin {
     let resumable = true
     let paramsSchema = JSONSchema(json: #"""
         {"type": "object", "required": ["environment"], "additionalProperties": false,
-         "properties": {"environment": {"type": "string", "minLength": 1, "description": "The environment's name"}}}
+         "properties": {"environment": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The environment (id or name)"}}}
         """#)
     /// Called when a sync ends, however it ends (the search index reloads).
     let onFinish: @Sendable () -> Void
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
-        let name = context.params["environment"]?.stringValue ?? ""
         defer { onFinish() }
-        guard let env = try await EnvironmentModel.query(on: context.db).filter(\.$name == name).first(), let envID = env.id else {
-            throw TaskFailure("Environment '\(name)' no longer exists.", next: "Nothing to sync; add the environment again if it was removed by mistake.")
-        }
-        let client = try await context.superset(name)
+        let env = try await context.environment("environment")
+        let envID = env.id, name = env.name
+        let client = try await context.superset(envID)
         let outcome = try await InventorySync.run(
             environmentID: envID, client: client, on: context.db, now: context.now, newID: context.newID, logger: context.logger,
             step: { kind, i in try await context.step("listing \(kind.rawValue)s", progress: 10 + i * 20) },

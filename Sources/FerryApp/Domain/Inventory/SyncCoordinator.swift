@@ -35,10 +35,10 @@ actor SyncCoordinator {
     }
 
     /// The sync of an environment that is queued or running, if any.
-    static func active(_ environment: String, on db: Database) async throws -> TaskModel? {
+    static func active(_ environment: UUID, on db: Database) async throws -> TaskModel? {
         try await TaskModel.query(on: db)
             .filter(\.$pluginID == InventorySyncPlugin.pluginID)
-            .filter(\.$environments == environment)
+            .filter(\.$environments == environment.key)
             .filter(\.$status ~~ [TaskStatus.pending.rawValue, TaskStatus.running.rawValue])
             .first()
     }
@@ -50,10 +50,10 @@ actor SyncCoordinator {
         guard !stopped, checking.insert(environmentID).inserted else { return Triggered(started: false) }
         defer { checking.remove(environmentID) }
         guard let env = try? await EnvironmentModel.find(environmentID, on: db) else { return Triggered(started: false) }
-        if let running = try? await Self.active(env.name, on: db) { return Triggered(started: false, taskID: running.id) }
+        if let running = try? await Self.active(environmentID, on: db) { return Triggered(started: false, taskID: running.id) }
         let engine = engine()
         do {
-            let task = try await engine.submit(pluginID: InventorySyncPlugin.pluginID, params: .map(["environment": .string(env.name)]),
+            let task = try await engine.submit(pluginID: InventorySyncPlugin.pluginID, params: .map(["environment": .string(env.id!.key)]),
                                                user: user, on: db)
             let id = task.id!
             if !engine.runsWorkers {
@@ -75,10 +75,10 @@ actor SyncCoordinator {
     /// environment). Gives up after `timeout` seconds.
     func wait(_ environmentID: UUID, timeout: TimeInterval = 120) async {
         let db = databases()
-        guard let env = try? await EnvironmentModel.find(environmentID, on: db) else { return }
+        guard (try? await EnvironmentModel.find(environmentID, on: db)) != nil else { return }
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, !Task.isCancelled {
-            guard let task = try? await Self.active(env.name, on: db) else { return }
+            guard let task = try? await Self.active(environmentID, on: db) else { return }
             if let local = direct[task.id!] {
                 await local.value
                 continue
@@ -91,8 +91,7 @@ actor SyncCoordinator {
     /// and waits a few seconds for it to stop.
     func cancel(_ environmentID: UUID) async {
         let db = databases()
-        guard let env = try? await EnvironmentModel.find(environmentID, on: db),
-              let task = try? await Self.active(env.name, on: db), let id = task.id else { return }
+        guard let task = try? await Self.active(environmentID, on: db), let id = task.id else { return }
         _ = try? await engine().cancel(id, on: db)
         await wait(environmentID, timeout: 5)
     }

@@ -4,52 +4,74 @@ import SupersetKit
 
 /// Stored database mappings per (source env, target env) pair, and suggestions for the rest.
 enum MappingService {
-    static func list(source: String?, target: String?, on db: Database) async throws -> [DatabaseMappingModel] {
+    static func list(source: UUID?, target: UUID?, on db: Database) async throws -> [DatabaseMappingModel] {
         var q = DatabaseMappingModel.query(on: db)
-        if let source { q = q.filter(\.$sourceEnv == source) }
-        if let target { q = q.filter(\.$targetEnv == target) }
-        return try await q.sort(\.$sourceEnv).sort(\.$targetEnv).sort(\.$sourceDatabaseName).all()
+        if let source { q = q.filter(\.$sourceEnvID == source) }
+        if let target { q = q.filter(\.$targetEnvID == target) }
+        return try await q.sort(\.$sourceEnvID).sort(\.$targetEnvID).sort(\.$sourceDatabaseName).all()
     }
 
     /// source db uuid -> stored mapping, for one pair.
-    static func stored(source: String, target: String, on db: Database) async throws -> [String: DatabaseMappingModel] {
+    static func stored(source: UUID, target: UUID, on db: Database) async throws -> [String: DatabaseMappingModel] {
         Dictionary(try await list(source: source, target: target, on: db).map { ($0.sourceDatabaseUUID, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    /// Creates or replaces the mapping of one source database for a pair.
-    static func save(_ input: MappingInput, now: Date, newID: UUID, on db: Database) async throws -> DatabaseMappingModel {
+    /// The source and target environments an input names (by id or name), or a 422 naming
+    /// each field that is missing, unknown, or the same as the other.
+    static func pair(source: String?, target: String?, on db: Database) async throws -> (source: EnvironmentRef, target: EnvironmentRef) {
+        let directory = try await EnvironmentDirectory.load(on: db)
         var errors: [FieldError] = []
+        func resolve(_ value: String?, _ field: String) -> EnvironmentRef? {
+            let v = value?.trimmingCharacters(in: .whitespaces) ?? ""
+            if v.isEmpty {
+                errors.append(FieldError(field: field, code: "required", message: "pick the \(field) environment"))
+                return nil
+            }
+            guard let ref = directory.resolve(v) else {
+                errors.append(FieldError(field: field, code: "unknown", message: "no environment '\(v)'; GET /api/environments lists them"))
+                return nil
+            }
+            return ref
+        }
+        let s = resolve(source, "source"), t = resolve(target, "target")
+        if let s, let t, s.id == t.id {
+            errors.append(FieldError(field: "target", code: "same_environment", message: "the target must be another environment than the source"))
+        }
+        guard errors.isEmpty, let s, let t else { throw AppError.validation(errors) }
+        return (s, t)
+    }
+
+    /// Creates or replaces the mapping of one source database for a pair. Every invalid field
+    /// is named at once; `authorize` judges the resolved pair before anything is written.
+    static func save(_ input: MappingInput, now: Date, newID: UUID, on db: Database,
+                     authorize: (_ source: EnvironmentRef, _ target: EnvironmentRef) async throws -> Void) async throws -> DatabaseMappingModel {
+        var errors: [FieldError] = []
+        var pair: (source: EnvironmentRef, target: EnvironmentRef)?
+        do { pair = try await Self.pair(source: input.source, target: input.target, on: db) } catch let e as AppError { errors += e.fields }
         func required(_ value: String?, _ field: String) -> String {
             let v = value?.trimmingCharacters(in: .whitespaces) ?? ""
             if v.isEmpty { errors.append(FieldError(field: field, code: "required", message: "\(field) is required")) }
+            if v.count > 255 { errors.append(FieldError(field: field, code: "too_long", message: "\(field) is at most 255 characters")) }
             return v
         }
-        let source = required(input.source, "source"), target = required(input.target, "target")
         let sourceDB = required(input.sourceDatabaseUuid, "sourceDatabaseUuid"), targetDB = required(input.targetDatabaseUuid, "targetDatabaseUuid")
-        if !source.isEmpty, source == target {
-            errors.append(FieldError(field: "target", code: "same_environment", message: "the target must be another environment than the source"))
-        }
-        for (field, name) in [("source", source), ("target", target)] where !name.isEmpty {
-            if try await EnvironmentModel.query(on: db).filter(\.$name == name).first() == nil {
-                errors.append(FieldError(field: field, code: "unknown", message: "no environment named '\(name)'"))
-            }
-        }
-        if !errors.isEmpty { throw AppError.validation(errors) }
-        return try await record(source: source, target: target,
+        guard errors.isEmpty, let (source, target) = pair else { throw AppError.validation(errors) }
+        try await authorize(source, target)
+        return try await record(source: source.id, target: target.id,
                                 sourceDB: DatabaseRef(uuid: sourceDB, name: input.sourceDatabaseName ?? sourceDB, uri: ""),
                                 targetDB: DatabaseRef(uuid: targetDB, name: input.targetDatabaseName ?? targetDB, uri: ""),
                                 now: now, newID: newID, on: db)
     }
 
-    static func record(source: String, target: String, sourceDB: DatabaseRef, targetDB: DatabaseRef, now: Date, newID: UUID, on db: Database) async throws
+    static func record(source: UUID, target: UUID, sourceDB: DatabaseRef, targetDB: DatabaseRef, now: Date, newID: UUID, on db: Database) async throws
         -> DatabaseMappingModel
     {
-        let existing = try await DatabaseMappingModel.query(on: db).filter(\.$sourceEnv == source).filter(\.$targetEnv == target)
+        let existing = try await DatabaseMappingModel.query(on: db).filter(\.$sourceEnvID == source).filter(\.$targetEnvID == target)
             .filter(\.$sourceDatabaseUUID == sourceDB.uuid).first()
         let m = existing ?? DatabaseMappingModel()
         if existing == nil { m.id = newID }
-        m.sourceEnv = source
-        m.targetEnv = target
+        m.sourceEnvID = source
+        m.targetEnvID = target
         m.sourceDatabaseUUID = sourceDB.uuid
         m.sourceDatabaseName = sourceDB.name
         m.targetDatabaseUUID = targetDB.uuid
@@ -59,14 +81,14 @@ enum MappingService {
         return m
     }
 
-    static func delete(_ id: UUID, on db: Database) async throws {
+    static func find(_ id: UUID, on db: Database) async throws -> DatabaseMappingModel {
         guard let m = try await DatabaseMappingModel.find(id, on: db) else { throw AppError.notFound("Mapping \(id)") }
-        try await m.delete(on: db)
+        return m
     }
 
     /// Every source database with its stored mapping (if it still exists on the target) and
     /// the target connections ranked for it.
-    static func suggestions(source: String, target: String, sourceClient: SupersetClient, targetClient: SupersetClient, on db: Database) async throws
+    static func suggestions(source: UUID, target: UUID, sourceClient: SupersetClient, targetClient: SupersetClient, on db: Database) async throws
         -> [MappingSuggestionDTO]
     {
         async let sources = sourceClient.databaseRefs()

@@ -17,19 +17,22 @@ struct PromoteApplyPlugin: Plugin {
     let version = "1.0.0"
     let permission = "promote:apply"
     let paramsSchema = JSONSchema(json: #"""
-        {"type": "object", "required": ["promotion", "source", "target"], "additionalProperties": false,
+        {"type": "object", "required": ["promotion"], "additionalProperties": false,
          "properties": {
            "promotion": {"type": "string", "minLength": 36, "maxLength": 36},
-           "source": {"type": "string", "minLength": 1},
-           "target": {"type": "string", "minLength": 1},
+           "source": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The promotion's source environment (optional; must be the stored one)"},
+           "target": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The promotion's target environment (optional; must be the stored one)"},
            "acceptShared": {"type": "boolean", "default": false},
            "batchSize": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
            "concurrency": {"type": "integer", "minimum": 1, "maximum": 16,
                            "description": "Requests sent to the target at once (chart checks, filter remaps); at most, and by default, the target environment's parallel requests"}}}
         """#)
 
-    func environments(for params: BundleValue) -> [String] {
-        [params["target"]?.stringValue].compactMap { $0 }
+    var environmentParams: [String] { ["source", "target"] }
+
+    /// Writes only to the stored promotion's target, and is judged there.
+    func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
+        TaskScope(touches: [try await PromotionTaskScope.promotion(params, on: db).targetEnvID])
     }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
@@ -66,14 +69,16 @@ struct PromoteApplyPlugin: Plugin {
             }
         }
 
-        try await context.step("checking that \(plan.targetEnv) has not changed since the plan", progress: 5)
-        let target = try await context.superset(plan.targetEnv)
+        let names = try await EnvironmentDirectory.load(on: context.db)
+        let targetName = names.name(plan.targetEnvID)
+        try await context.step("checking that \(targetName) has not changed since the plan", progress: 5)
+        let target = try await context.superset(plan.targetEnvID)
         let concurrency = target.parallelism(asked: context.params["concurrency"]?.intValue)
         let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope, concurrency: concurrency)
         guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
             plan.status = "stale"
             try await plan.save(on: context.db)
-            throw TaskFailure("\(plan.targetEnv) changed since the plan was made; nothing was written.",
+            throw TaskFailure("\(targetName) changed since the plan was made; nothing was written.",
                               next: "Make a new plan, review it, and apply that one.")
         }
 
@@ -99,7 +104,7 @@ struct PromoteApplyPlugin: Plugin {
         }
         try await importBatches(.dashboard, uuids: imported, bundle: bundle, client: target, batchSize: batchSize, context: context, progress: 50)
 
-        try await context.step("pointing dashboard filters at \(plan.targetEnv)'s charts", progress: 65)
+        try await context.step("pointing dashboard filters at \(targetName)'s charts", progress: 65)
         // The target's ids after the import, read at once (three paged lists).
         async let chartList = target.idsByUUID(.chart)
         async let dashboardList = target.idsByUUID(.dashboard)
@@ -107,7 +112,7 @@ struct PromoteApplyPlugin: Plugin {
         let (chartIDs, dashboardIDs, datasetIDs) = try await (chartList, dashboardList, datasetList)
         let remapped = try await Self.remapFilters(imported, bundle: bundle, target: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,
                                                    datasetIDs: datasetIDs, concurrency: concurrency)
-        context.log(.info, "put filter and cross-filter chart ids on \(plan.targetEnv)'s charts for \(remapped) dashboard(s)",
+        context.log(.info, "put filter and cross-filter chart ids on \(targetName)'s charts for \(remapped) dashboard(s)",
                     source: "superset_api")
 
         try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
@@ -121,10 +126,10 @@ struct PromoteApplyPlugin: Plugin {
                 guard let d = bundle.asset(.dashboard, uuid: uuid) else { continue }
                 let h = DashboardHistoryModel()
                 h.id = context.newID()
-                h.targetEnv = plan.targetEnv
+                h.targetEnvID = plan.targetEnvID
                 h.dashboardUUID = uuid
                 h.dashboardTitle = d.name
-                h.sourceEnv = plan.sourceEnv
+                h.sourceEnvID = plan.sourceEnvID
                 h.promotionID = promotion.id!
                 h.planID = plan.id!
                 h.promotedBy = promotion.startedBy
@@ -185,6 +190,12 @@ struct PromoteApplyPlugin: Plugin {
             } catch let error as SupersetError {
                 if case .importFailed(let problems) = error {
                     for p in problems { context.log(.error, "\(p.path ?? "import"): \(p.message)", source: "superset_api") }
+                }
+                // Superset's HTTP 500 says no more than "failed for an unknown reason": read the target back and name the likely culprit.
+                if ImportDiagnosis.isUnexplained(error) {
+                    let findings = (try? await client.diagnoseImportFailure(of: bundle.closure(kind, uuids: batch))) ?? []
+                    for f in findings { context.log(.error, "likely cause: \(f.message)", source: "superset_api") }
+                    if !findings.isEmpty { throw TaskFailure(ImportDiagnosis.failureMessage(error, findings: findings), next: ImportDiagnosis.nextStep) }
                 }
                 throw error
             }

@@ -13,20 +13,22 @@ struct PromotePlanPlugin: Plugin {
     let version = "1.0.0"
     let permission = "promote:plan"
     let paramsSchema = JSONSchema(json: #"""
-        {"type": "object", "required": ["plan", "source", "target"], "additionalProperties": false,
+        {"type": "object", "required": ["plan"], "additionalProperties": false,
          "properties": {
            "plan": {"type": "string", "minLength": 36, "maxLength": 36, "description": "The plan's id"},
-           "source": {"type": "string", "minLength": 1},
-           "target": {"type": "string", "minLength": 1},
+           "source": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The plan's source environment (optional; must be the stored plan's)"},
+           "target": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The plan's target environment (optional; must be the stored plan's)"},
            "concurrency": {"type": "integer", "minimum": 1, "maximum": 16,
                            "description": "Export batches requested from the source at once; at most, and by default, the source environment's parallel requests"}}}
         """#)
 
-    func environments(for params: BundleValue) -> [String] {
-        [params["source"]?.stringValue, params["target"]?.stringValue].compactMap { $0 }
-    }
+    var environmentParams: [String] { ["source", "target"] }
 
-    func authorizationEnvironments(for params: BundleValue) -> [String] { [params["target"]?.stringValue].compactMap { $0 } }
+    /// Touches both environments of the stored plan, and needs `promote:plan` on both.
+    func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
+        let plan = try await PromotionTaskScope.plan(params, on: db)
+        return TaskScope(touches: [plan.sourceEnvID, plan.targetEnvID])
+    }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let planID = context.params["plan"]?.stringValue.flatMap(UUID.init(uuidString:)),
@@ -48,12 +50,14 @@ struct PromotePlanPlugin: Plugin {
         let schemas = (try? JSONDecoder().decode([String: String].self, from: Data(plan.schemaMapping.utf8))) ?? [:]
         let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
 
-        try await context.step("resolving the selection on \(plan.sourceEnv)", progress: 5)
-        let source = try await context.superset(plan.sourceEnv)
-        let ids = try await Self.resolve(selection, on: source, environment: plan.sourceEnv)
+        let names = try await EnvironmentDirectory.load(on: context.db)
+        let sourceName = names.name(plan.sourceEnvID), targetName = names.name(plan.targetEnvID)
+        try await context.step("resolving the selection on \(sourceName)", progress: 5)
+        let source = try await context.superset(plan.sourceEnvID)
+        let ids = try await Self.resolve(selection, on: source, environment: sourceName)
         context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
 
-        try await context.step("exporting \(ids.count) dashboard(s) from \(plan.sourceEnv)", progress: 15)
+        try await context.step("exporting \(ids.count) dashboard(s) from \(sourceName)", progress: 15)
         let exported = try await source.export(.dashboard, ids: ids, concurrency: source.parallelism(asked: context.params["concurrency"]?.intValue))
         context.log(.info, "exported \(exported.dashboards.count) dashboards, \(exported.charts.count) charts, \(exported.datasets.count) datasets, \(exported.databases.count) databases",
                     source: "bundle")
@@ -62,11 +66,11 @@ struct PromotePlanPlugin: Plugin {
             exported.all(kind).map { "\(kind.rawValue) \($0.uuid) \(BundleValue.map($0.fields).jsonText())" }
         }.joined(separator: "\n"))
 
-        try await context.step("mapping databases to \(plan.targetEnv)", progress: 30)
-        let target = try await context.superset(plan.targetEnv)
-        let mapping = try await Self.mapDatabases(of: exported, source: plan.sourceEnv, target: plan.targetEnv, targetClient: target, context: context)
+        try await context.step("mapping databases to \(targetName)", progress: 30)
+        let target = try await context.superset(plan.targetEnvID)
+        let mapping = try await Self.mapDatabases(of: exported, source: plan.sourceEnvID, target: (plan.targetEnvID, targetName), targetClient: target, context: context)
 
-        try await context.step("rewriting the bundle for \(plan.targetEnv)", progress: 40)
+        try await context.step("rewriting the bundle for \(targetName)", progress: 40)
         let rewritten = try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported)
         let unresolved = rewritten.unresolvedReferences()
         if !unresolved.isEmpty {
@@ -75,10 +79,10 @@ struct PromotePlanPlugin: Plugin {
                               next: "Check the source dashboards in Superset (a chart may have lost its dataset), then plan again.")
         }
 
-        try await context.step("reading \(plan.targetEnv)", progress: 55)
+        try await context.step("reading \(targetName)", progress: 55)
         let state = try await PromotionTargetReader.read(target, bundle: rewritten, scope: scope, concurrency: target.parallelism(asked: context.params["concurrency"]?.intValue))
 
-        try await context.step("diffing against \(plan.targetEnv)", progress: 85)
+        try await context.step("diffing against \(targetName)", progress: 85)
         let items = PromotionPlanner.plan(rewritten, target: state, scope: scope)
         for item in items {
             let level: LogLevel = item.action == .conflict ? .warning : .info
@@ -130,11 +134,12 @@ struct PromotePlanPlugin: Plugin {
     /// source database uuid -> target connection, from stored mappings still valid on the
     /// target, and otherwise from the operator (asked with ranked suggestions; the answer is
     /// stored unless they say not to).
-    static func mapDatabases(of bundle: AssetBundle, source: String, target: String, targetClient: SupersetClient, context: TaskContext) async throws
-        -> [String: DatabaseRef]
+    static func mapDatabases(of bundle: AssetBundle, source: UUID, target targetEnv: (id: UUID, name: String), targetClient: SupersetClient,
+                             context: TaskContext) async throws -> [String: DatabaseRef]
     {
+        let target = targetEnv.name
         let targets = try await targetClient.databaseRefs()
-        let stored = try await MappingService.stored(source: source, target: target, on: context.db)
+        let stored = try await MappingService.stored(source: source, target: targetEnv.id, on: context.db)
         var out: [String: DatabaseRef] = [:]
         for src in BundleRewriter.sourceDatabases(of: bundle) {
             if let m = stored[src.uuid], let t = targets.first(where: { $0.uuid == m.targetDatabaseUUID }) {
@@ -172,7 +177,7 @@ struct PromotePlanPlugin: Plugin {
             out[src.uuid] = t
             context.log(.info, "database '\(src.name)' -> '\(t.name)' (chosen by the operator)", source: "bundle")
             if answer["remember"]?.boolValue ?? true {
-                _ = try await MappingService.record(source: source, target: target, sourceDB: src, targetDB: t, now: context.now(), newID: context.newID(), on: context.db)
+                _ = try await MappingService.record(source: source, target: targetEnv.id, sourceDB: src, targetDB: t, now: context.now(), newID: context.newID(), on: context.db)
             }
         }
         return out

@@ -12,14 +12,19 @@ struct PromoteRollbackPlugin: Plugin {
     let version = "1.0.0"
     let permission = "promote:apply"
     let paramsSchema = JSONSchema(json: #"""
-        {"type": "object", "required": ["promotion", "target"], "additionalProperties": false,
+        {"type": "object", "required": ["promotion"], "additionalProperties": false,
          "properties": {
            "promotion": {"type": "string", "minLength": 36, "maxLength": 36},
-           "target": {"type": "string", "minLength": 1},
+           "target": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The promotion's target environment (optional; must be the stored one)"},
            "deleteCreated": {"type": "boolean", "default": false}}}
         """#)
 
-    func environments(for params: BundleValue) -> [String] { [params["target"]?.stringValue].compactMap { $0 } }
+    var environmentParams: [String] { ["target"] }
+
+    /// Writes only to the stored promotion's target, and is judged there.
+    func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
+        TaskScope(touches: [try await PromotionTaskScope.promotion(params, on: db).targetEnvID])
+    }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let id = context.params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)),
@@ -31,9 +36,10 @@ struct PromoteRollbackPlugin: Plugin {
         }
         let snapshot = try BundleReader().read(zip)
         let deleteCreated = context.params["deleteCreated"]?.boolValue ?? false
-        let target = try await context.superset(promotion.targetEnv)
+        let target = try await context.superset(promotion.targetEnvID)
+        let targetName = try await EnvironmentDirectory.load(on: context.db).name(promotion.targetEnvID)
         do {
-            try await context.step("restoring \(snapshot.count) asset(s) on \(promotion.targetEnv)", progress: 10)
+            try await context.step("restoring \(snapshot.count) asset(s) on \(targetName)", progress: 10)
             for kind in [AssetKind.dataset, .chart, .dashboard] {
                 let uuids = snapshot.all(kind).map(\.uuid)
                 guard !uuids.isEmpty else { continue }

@@ -78,6 +78,9 @@ public struct PlanSummary: Content, Sendable, Equatable {
 
 public struct PlanDTO: Content, Sendable, Equatable {
     public var id: UUID
+    public var sourceId: UUID
+    public var targetId: UUID
+    /// The environments' current names.
     public var source: String
     public var target: String
     public var scope: String
@@ -97,11 +100,12 @@ public struct PlanDTO: Content, Sendable, Equatable {
 }
 
 extension PlanDTO {
-    init(_ m: PromotionPlanModel) {
+    init(_ m: PromotionPlanModel, names: EnvironmentDirectory) {
         let selection = (try? JSONDecoder().decode(PlanSelection.self, from: Data(m.selection.utf8))) ?? PlanSelection(dashboards: [])
         let items = m.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
         self.init(
-            id: m.id!, source: m.sourceEnv, target: m.targetEnv, scope: m.scope, dashboards: selection.dashboards, search: selection.search,
+            id: m.id!, sourceId: m.sourceEnvID, targetId: m.targetEnvID, source: names.name(m.sourceEnvID), target: names.name(m.targetEnvID),
+            scope: m.scope, dashboards: selection.dashboards, search: selection.search,
             schemaMapping: (try? JSONDecoder().decode([String: String].self, from: Data(m.schemaMapping.utf8))) ?? [:],
             status: m.status, items: items, summary: PlanSummary(items),
             mappings: m.mappings.flatMap { try? JSONDecoder().decode([UsedMapping].self, from: Data($0.utf8)) } ?? [],
@@ -113,6 +117,9 @@ public struct PromotionDTO: Content, Sendable {
     public var id: UUID
     public var planId: UUID
     public var taskId: UUID?
+    public var sourceId: UUID
+    public var targetId: UUID
+    /// The environments' current names.
     public var source: String
     public var target: String
     /// applying, succeeded, partial, failed, rolling_back, rolled_back
@@ -133,9 +140,10 @@ public struct CreatedAsset: Codable, Sendable, Equatable {
 }
 
 extension PromotionDTO {
-    init(_ m: PromotionModel) {
+    init(_ m: PromotionModel, names: EnvironmentDirectory) {
         self.init(
-            id: m.id!, planId: m.planID, taskId: m.taskID, source: m.sourceEnv, target: m.targetEnv, status: m.status,
+            id: m.id!, planId: m.planID, taskId: m.taskID, sourceId: m.sourceEnvID, targetId: m.targetEnvID,
+            source: names.name(m.sourceEnvID), target: names.name(m.targetEnvID), status: m.status,
             report: m.report.flatMap { try? BundleValue.parseJSON($0) },
             created: m.createdAssets.flatMap { try? JSONDecoder().decode([CreatedAsset].self, from: Data($0.utf8)) } ?? [],
             hasSnapshot: m.snapshot != nil, startedBy: m.startedBy, createdAt: m.createdAt, finishedAt: m.finishedAt,
@@ -145,6 +153,8 @@ extension PromotionDTO {
 
 public struct MappingDTO: Content, Sendable, Equatable {
     public var id: UUID
+    public var sourceId: UUID
+    public var targetId: UUID
     public var source: String
     public var target: String
     public var sourceDatabaseUuid: String
@@ -155,8 +165,9 @@ public struct MappingDTO: Content, Sendable, Equatable {
 }
 
 extension MappingDTO {
-    init(_ m: DatabaseMappingModel) {
-        self.init(id: m.id!, source: m.sourceEnv, target: m.targetEnv, sourceDatabaseUuid: m.sourceDatabaseUUID,
+    init(_ m: DatabaseMappingModel, names: EnvironmentDirectory) {
+        self.init(id: m.id!, sourceId: m.sourceEnvID, targetId: m.targetEnvID, source: names.name(m.sourceEnvID), target: names.name(m.targetEnvID),
+                  sourceDatabaseUuid: m.sourceDatabaseUUID,
                   sourceDatabaseName: m.sourceDatabaseName, targetDatabaseUuid: m.targetDatabaseUUID,
                   targetDatabaseName: m.targetDatabaseName, updatedAt: m.updatedAt)
     }

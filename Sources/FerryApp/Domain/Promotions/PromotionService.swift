@@ -7,23 +7,24 @@ import SupersetKit
 ///
 /// Every long step runs as a task; these functions validate, record and queue, and return at once.
 enum PromotionService {
-    static func plan(_ input: PlanInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database) async throws -> PromotionPlanModel {
+    /// Validates `input` (every invalid field named at once), lets `authorize` judge the resolved
+    /// source and target, then records the plan and queues its task.
+    static func plan(_ input: PlanInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database,
+                     authorize: (_ source: EnvironmentRef, _ target: EnvironmentRef) async throws -> Void) async throws -> PromotionPlanModel {
         var errors: [FieldError] = []
-        let source = input.source?.trimmingCharacters(in: .whitespaces) ?? ""
-        let target = input.target?.trimmingCharacters(in: .whitespaces) ?? ""
-        for (field, name) in [("source", source), ("target", target)] {
-            if name.isEmpty { errors.append(FieldError(field: field, code: "required", message: "pick the \(field) environment")); continue }
-            if try await EnvironmentModel.query(on: db).filter(\.$name == name).first() == nil {
-                errors.append(FieldError(field: field, code: "unknown", message: "no environment named '\(name)'; GET /api/environments lists them"))
-            }
-        }
-        if !source.isEmpty, source == target {
-            errors.append(FieldError(field: "target", code: "same_environment", message: "the target must be another environment than the source"))
-        }
+        var pair: (source: EnvironmentRef, target: EnvironmentRef)?
+        do { pair = try await MappingService.pair(source: input.source, target: input.target, on: db) } catch let e as AppError { errors += e.fields }
         let dashboards = (input.dashboards ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let search = input.search?.trimmingCharacters(in: .whitespaces)
         if dashboards.isEmpty && (search ?? "").isEmpty {
             errors.append(FieldError(field: "dashboards", code: "required", message: "name dashboards (id, uuid or slug) or give a search"))
+        }
+        if dashboards.contains(where: { $0.count > 255 }) {
+            errors.append(FieldError(field: "dashboards", code: "too_long", message: "a dashboard id, uuid or slug is at most 255 characters"))
+        }
+        if (search ?? "").count > 255 { errors.append(FieldError(field: "search", code: "too_long", message: "at most 255 characters")) }
+        if let c = input.concurrency, !(1...16).contains(c) {
+            errors.append(FieldError(field: "concurrency", code: "invalid", message: "must be between 1 and 16"))
         }
         if dashboards.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", message: "at most 1000 dashboards per plan")) }
         let scope = input.scope ?? PromotionScope.dashboards.rawValue
@@ -33,12 +34,13 @@ enum PromotionService {
         for (from, to) in input.schemaMapping ?? [:] where from.isEmpty || to.isEmpty {
             errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
         }
-        if !errors.isEmpty { throw AppError.validation(errors) }
+        guard errors.isEmpty, let (source, target) = pair else { throw AppError.validation(errors) }
+        try await authorize(source, target)
 
         let plan = PromotionPlanModel()
         plan.id = newID
-        plan.sourceEnv = source
-        plan.targetEnv = target
+        plan.sourceEnvID = source.id
+        plan.targetEnvID = target.id
         plan.scope = scope
         plan.selection = String(decoding: try JSONEncoder().encode(PlanSelection(dashboards: dashboards, search: search?.isEmpty == true ? nil : search)), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
@@ -47,7 +49,7 @@ enum PromotionService {
         plan.createdAt = now
         try await plan.create(on: db)
         var params: [String: BundleValue] = [
-            "plan": .string(newID.uuidString.lowercased()), "source": .string(source), "target": .string(target),
+            "plan": .string(newID.key), "source": .string(source.id.key), "target": .string(target.id.key),
         ]
         if let concurrency = input.concurrency { params["concurrency"] = .int(concurrency) }
         let task = try await engine.submit(pluginID: "promote.plan", params: .map(params), user: user, on: db)
@@ -61,6 +63,9 @@ enum PromotionService {
     static func apply(planID: UUID, _ input: ApplyInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database) async throws
         -> PromotionModel
     {
+        if let c = input.concurrency, !(1...16).contains(c) {
+            throw AppError.validation([FieldError(field: "concurrency", code: "invalid", message: "must be between 1 and 16")])
+        }
         guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
         guard plan.status == "ready" else {
             let advice = plan.status == "planning" ? "Wait for the plan task to finish." : "Make a new plan."
@@ -79,8 +84,8 @@ enum PromotionService {
         let promotion = PromotionModel()
         promotion.id = newID
         promotion.planID = planID
-        promotion.sourceEnv = plan.sourceEnv
-        promotion.targetEnv = plan.targetEnv
+        promotion.sourceEnvID = plan.sourceEnvID
+        promotion.targetEnvID = plan.targetEnvID
         promotion.status = "applying"
         promotion.startedBy = user
         promotion.createdAt = now
@@ -95,7 +100,7 @@ enum PromotionService {
         }
         do {
             var params: [String: BundleValue] = [
-                "promotion": .string(newID.uuidString.lowercased()), "source": .string(plan.sourceEnv), "target": .string(plan.targetEnv),
+                "promotion": .string(newID.key), "source": .string(plan.sourceEnvID.key), "target": .string(plan.targetEnvID.key),
                 "acceptShared": .bool(input.acceptShared ?? false),
             ]
             if let concurrency = input.concurrency { params["concurrency"] = .int(concurrency) }
@@ -119,7 +124,7 @@ enum PromotionService {
             throw AppError(.conflict, code: "nothing_to_roll_back", detail: "Promotion \(id) stopped before it wrote anything; there is nothing to roll back.")
         }
         let task = try await engine.submit(pluginID: "promote.rollback", params: .map([
-            "promotion": .string(id.uuidString.lowercased()), "target": .string(promotion.targetEnv),
+            "promotion": .string(id.key), "target": .string(promotion.targetEnvID.key),
             "deleteCreated": .bool(input.deleteCreated ?? false),
         ]), user: user, on: db)
         promotion.status = "rolling_back"
@@ -140,9 +145,12 @@ enum PromotionService {
         return p
     }
 
-    static func list(page: Paging, on db: Database) async throws -> [PromotionModel] {
-        let rows = try await PromotionModel.query(on: db).sort(\.$createdAt, .descending)
-            .range(((page.page - 1) * page.perPage)..<(page.page * page.perPage)).all()
+    /// A page of promotions, newest first; with `visible`, only those whose source and target
+    /// are both in it (the environments the caller's limited grants cover).
+    static func list(page: Paging, visible: Set<UUID>? = nil, on db: Database) async throws -> [PromotionModel] {
+        var q = PromotionModel.query(on: db).sort(\.$createdAt, .descending)
+        if let visible { q = q.filter(\.$sourceEnvID ~~ Array(visible)).filter(\.$targetEnvID ~~ Array(visible)) }
+        let rows = try await q.range(page.range).all()
         for row in rows { try await reconcile(row, on: db) }
         return rows
     }
@@ -174,9 +182,9 @@ enum PromotionService {
         try await promotion.save(on: db)
     }
 
-    static func history(target: String?, dashboard: String?, on db: Database) async throws -> [DashboardHistoryModel] {
+    static func history(target: UUID?, dashboard: String?, on db: Database) async throws -> [DashboardHistoryModel] {
         var q = DashboardHistoryModel.query(on: db)
-        if let target { q = q.filter(\.$targetEnv == target) }
+        if let target { q = q.filter(\.$targetEnvID == target) }
         if let dashboard { q = q.filter(\.$dashboardUUID == dashboard) }
         return try await q.sort(\.$promotedAt, .descending).limit(500).all()
     }

@@ -84,9 +84,15 @@ enum ScheduleService {
         return (name, plugin, params, cron, zone)
     }
 
-    static func save(_ input: ScheduleInput, id: UUID?, registry: PluginRegistry, now: Date, newID: UUID, on db: any Database) async throws -> ScheduleModel {
+    /// Creates (`id` nil) or changes a schedule. `authorize` judges the schedule as it will be
+    /// after the change (plugin and params merged from the input and the stored schedule) and
+    /// returns the params to store (environments resolved to ids); nothing is written unless
+    /// it passes. The caller checks the stored schedule before calling (see `scope(of:)`).
+    static func save(_ input: ScheduleInput, id: UUID?, registry: PluginRegistry, now: Date, newID: UUID, on db: any Database,
+                     authorize: (_ plugin: String, _ params: BundleValue) async throws -> BundleValue) async throws -> ScheduleModel {
         let existing = try await id.asyncMap { try await find($0, on: db) }
-        let v = try validate(input, existing: existing, registry: registry)
+        var v = try validate(input, existing: existing, registry: registry)
+        v.params = try await authorize(v.plugin.id, v.params)
         let m = existing ?? ScheduleModel()
         if existing == nil {
             m.id = newID
@@ -114,6 +120,13 @@ enum ScheduleService {
     /// Deletes a schedule; the tasks it started stay.
     static func delete(_ id: UUID, on db: any Database) async throws {
         try await find(id, on: db).delete(on: db)
+    }
+
+    /// The environments a stored schedule's tasks would touch and be authorised on; nil when its
+    /// params no longer name a resource that exists (only unlimited grants reach it then).
+    static func scope(of m: ScheduleModel, registry: PluginRegistry, on db: any Database) async -> TaskScope? {
+        guard let plugin = registry.plugin(m.pluginID), let params = try? BundleValue.parseJSON(Data(m.params.utf8)) else { return nil }
+        return try? await plugin.scope(of: params, on: db)
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> ScheduleModel {

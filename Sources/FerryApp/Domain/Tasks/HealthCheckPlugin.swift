@@ -14,15 +14,16 @@ struct HealthCheckPlugin: Plugin {
     let paramsSchema = JSONSchema(json: #"""
         {"type": "object", "required": ["environment"], "additionalProperties": false,
          "properties": {
-           "environment": {"type": "string", "minLength": 1, "description": "The environment's name"},
+           "environment": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The environment (id or name)"},
            "latencySamples": {"type": "integer", "minimum": 1, "maximum": 50, "default": 5, "description": "How many list calls to time"}}}
         """#)
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
-        let environment = context.params["environment"]?.stringValue ?? ""
+        let env = try await context.environment("environment")
+        let environment = env.name
         let samples = context.params["latencySamples"]?.intValue ?? 5
         try await context.step("logging in to \(environment)", progress: 5)
-        let client = try await context.superset(environment)
+        let client = try await context.superset(env.id)
         let probe = try await client.probe()
         context.log(.info, "Superset \(probe.version); login and CSRF work", source: "superset_api",
                     metadata: ["version": probe.version, "latency_ms": String(probe.latencyMilliseconds)])

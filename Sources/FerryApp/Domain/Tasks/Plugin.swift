@@ -1,5 +1,18 @@
+import Fluent
 import Foundation
 import SupersetKit
+
+/// The environments a task touches (the per-environment limit, task lists and reads follow
+/// them) and those a user's permission is checked on before starting it.
+public struct TaskScope: Sendable, Equatable {
+    public var touches: [UUID]
+    public var authorizedOn: [UUID]
+
+    public init(touches: [UUID], authorizedOn: [UUID]? = nil) {
+        self.touches = touches
+        self.authorizedOn = authorizedOn ?? touches
+    }
+}
 
 /// A capability Ferry runs as tasks (promotion, backup, health check...).
 ///
@@ -17,20 +30,23 @@ public protocol Plugin: Sendable {
     var permission: String { get }
     /// Whether a task interrupted by a restart may run again from the start.
     var resumable: Bool { get }
-    /// The environments (names) a task with these params touches: the per-environment limit applies.
-    func environments(for params: BundleValue) -> [String]
-    /// The environments `permission` is checked on before a user may start a task with these
-    /// params: by default all it touches; a promotion is judged by its target only.
-    func authorizationEnvironments(for params: BundleValue) -> [String]
+    /// The params that name an environment. At the edges (API, schedules, CLI) they take an
+    /// id or a name; the engine stores the id, so a rename never changes what a task touches.
+    var environmentParams: [String] { get }
+    /// What a task with these params (environment params already ids) touches and is
+    /// authorised on. A plugin whose params name a stored resource (a plan, a promotion) reads
+    /// it here and answers from it, refusing params that disagree with it (422): access is
+    /// decided on what is stored, never on what a request claims.
+    func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope
     func run(_ context: TaskContext) async throws -> PluginOutcome
 }
 
 extension Plugin {
     public var resumable: Bool { false }
-    public func environments(for params: BundleValue) -> [String] {
-        params["environment"]?.stringValue.map { [$0] } ?? []
+    public var environmentParams: [String] { ["environment"] }
+    public func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
+        TaskScope(touches: environmentParams.compactMap { params[$0]?.stringValue.flatMap(UUID.init(uuidString:)) })
     }
-    public func authorizationEnvironments(for params: BundleValue) -> [String] { environments(for: params) }
 }
 
 /// How a task ended when the plugin returned normally.

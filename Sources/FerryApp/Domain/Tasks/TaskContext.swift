@@ -24,7 +24,7 @@ public final class TaskContext: Sendable {
     public let logger: Logger
     let writer: TaskLogWriter
     private let progressSink: @Sendable (Int, String) async -> Void
-    private let clientFactory: @Sendable (String) async throws -> SupersetClient
+    private let clientFactory: @Sendable (UUID) async throws -> SupersetClient
     private let inputHandler: @Sendable (String, JSONSchema, TimeInterval?) async throws -> BundleValue
     private let steps = LockedBox<[String]>([])
 
@@ -32,7 +32,7 @@ public final class TaskContext: Sendable {
         taskID: UUID, startedBy: String, now: @escaping @Sendable () -> Date, newID: @escaping @Sendable () -> UUID, params: BundleValue, db: any Database,
         logger: Logger, writer: TaskLogWriter,
         progress: @escaping @Sendable (Int, String) async -> Void,
-        client: @escaping @Sendable (String) async throws -> SupersetClient,
+        client: @escaping @Sendable (UUID) async throws -> SupersetClient,
         input: @escaping @Sendable (String, JSONSchema, TimeInterval?) async throws -> BundleValue
     ) {
         self.taskID = taskID
@@ -63,8 +63,19 @@ public final class TaskContext: Sendable {
     /// The steps reached so far, in order.
     public var completedSteps: [String] { steps.value }
 
-    /// A logged-in client for an environment (by name).
-    public func superset(_ environment: String) async throws -> SupersetClient { try await clientFactory(environment) }
+    /// A logged-in client for an environment (by id).
+    public func superset(_ environment: UUID) async throws -> SupersetClient { try await clientFactory(environment) }
+
+    /// The environment an id param (`environment`, `source`, `target`) names, read from the
+    /// store; a failure with advice when it is missing or was deleted since.
+    public func environment(_ param: String) async throws -> EnvironmentRef {
+        guard let id = params[param]?.stringValue.flatMap(UUID.init(uuidString:)),
+              let env = try await EnvironmentModel.find(id, on: db) else {
+            throw TaskFailure("The environment this task was started for no longer exists.",
+                              next: "Add it again, or start the task for another environment.")
+        }
+        return env.ref
+    }
 
     /// Pauses the task until an operator answers `prompt` with a value valid against `schema`
     /// (`POST /api/tasks/{id}/input`), or fails it after `timeout` (default: the engine's).

@@ -9,6 +9,9 @@ public struct TaskDTO: Content, Sendable, Equatable {
     public var plugin: String
     public var params: BundleValue
     public var createdBy: String
+    /// The ids of the environments the task touches.
+    public var environmentIds: [UUID]
+    /// Their current names, in the same order.
     public var environments: [String]
     public var status: TaskStatus
     public var progress: Int
@@ -27,7 +30,7 @@ public struct TaskDTO: Content, Sendable, Equatable {
 }
 
 extension TaskDTO {
-    init(_ m: TaskModel) {
+    init(_ m: TaskModel, names: EnvironmentDirectory) {
         var params = (try? BundleValue.parseJSON(Data(m.params.utf8))) ?? .map([:])
         if var object = params.mapValue {
             for (k, v) in object where v["$sealed"] != nil { object[k] = .string("***") }
@@ -35,7 +38,7 @@ extension TaskDTO {
         }
         self.init(
             id: m.id!, plugin: m.pluginID, params: params, createdBy: m.createdBy,
-            environments: m.environments.split(separator: ",").map(String.init), status: TaskStatus(rawValue: m.status) ?? .failed,
+            environmentIds: m.environmentIDs, environments: m.environmentIDs.map(names.name), status: TaskStatus(rawValue: m.status) ?? .failed,
             progress: m.progress, step: m.step, createdAt: m.createdAt, startedAt: m.startedAt, finishedAt: m.finishedAt,
             result: m.result.flatMap { try? BundleValue.parseJSON(Data($0.utf8)) }, error: m.error, nextAction: m.nextAction,
             inputRequest: m.inputRequest.flatMap { try? BundleValue.parseJSON(Data($0.utf8)) }, inputDeadline: m.inputDeadline,
@@ -65,7 +68,8 @@ enum TaskQueries {
     struct Filter: Sendable {
         var status: String?
         var plugin: String?
-        var environment: String?
+        /// Only tasks touching this environment.
+        var environment: UUID?
         var user: String?
         var page = 1
         var perPage = 50
@@ -85,7 +89,7 @@ enum TaskQueries {
         }
         if let p = f.plugin, !p.isEmpty { q = q.filter(\.$pluginID == p) }
         if let u = f.user, !u.isEmpty { q = q.filter(\.$createdBy == u) }
-        if let e = f.environment, !e.isEmpty {
+        if let e = f.environment?.key {
             // environments is a comma list: match it whole, first, last or in the middle.
             q = q.group(.or) { g in
                 g.filter(\.$environments == e).filter(\.$environments, .contains(inverse: false, .prefix), "\(e),")
@@ -95,17 +99,19 @@ enum TaskQueries {
         if let grants = f.readGrants {
             // Tasks are grouped by their environment list (few distinct values): keep the lists
             // whose every environment a grant covers.
-            let stages = Dictionary(try await EnvironmentModel.query(on: db).all().map { ($0.name, $0.stage) }, uniquingKeysWith: { a, _ in a })
-            struct Row: Decodable { var environments: String }
-            let lists = try await TaskStore.sql(db).select().distinct().column("environments").from("tasks").all(decoding: Row.self).map(\.environments)
+            let stages = try await EnvironmentDirectory.load(on: db).byID.mapValues(\.stage)
+            struct Row: Decodable { var environment_ids: String }
+            let lists = try await TaskStore.sql(db).select().distinct().column("environment_ids").from("tasks").all(decoding: Row.self).map(\.environment_ids)
             let visible = lists.filter { list in
-                list.split(separator: ",").allSatisfy { env in grants.contains { $0.covers(environment: String(env), stage: stages[String(env)]) } }
-                    && (!list.isEmpty || !grants.isEmpty)
+                list.split(separator: ",").allSatisfy { key in
+                    guard let id = UUID(uuidString: String(key)) else { return false }
+                    return grants.contains { $0.covers(environmentID: id, stage: stages[id]) }
+                } && (!list.isEmpty || !grants.isEmpty)
             }
             q = q.filter(\.$environments ~~ visible)
         }
         let total = try await q.count()
-        let items = try await q.sort(\.$createdAt, .descending).sort(\.$id).range(((f.page - 1) * f.perPage)..<(f.page * f.perPage)).all()
+        let items = try await q.sort(\.$createdAt, .descending).sort(\.$id).range(try Paging(page: f.page, perPage: f.perPage).range).all()
         return (items, total)
     }
 }

@@ -160,8 +160,11 @@ final class TaskEngine: @unchecked Sendable {
         signal.notify()
     }
 
-    /// A validated, not yet stored task (params sealed where secret).
-    func makeTask(pluginID: String, params: BundleValue, user: String, scheduleID: UUID?, on db: any Database) async throws -> TaskModel {
+    /// The plugin `pluginID`, `params` validated against its schema with every environment
+    /// param resolved from a name or id to the id, and the task's scope read from what the
+    /// params name. 422 for an unknown plugin, invalid params, an unknown environment, or params
+    /// that disagree with the stored resource they name.
+    func prepare(pluginID: String, params: BundleValue, on db: any Database) async throws -> (plugin: any Plugin, params: BundleValue, scope: TaskScope) {
         guard let plugin = registry.plugin(pluginID) else {
             throw AppError.validation([FieldError(field: "plugin", code: "unknown",
                                                   message: "no plugin '\(pluginID)'; GET /api/plugins lists them")])
@@ -170,18 +173,30 @@ final class TaskEngine: @unchecked Sendable {
             FieldError(field: $0.field.isEmpty ? "params" : "params.\($0.field)", code: $0.code, message: $0.message)
         }
         if !problems.isEmpty { throw AppError.validation(problems) }
-        var stored = plugin.paramsSchema.applyingDefaults(params)
+        var resolved = params
+        let named = plugin.environmentParams.filter { params[$0]?.stringValue != nil }
+        if !named.isEmpty {
+            let directory = try await EnvironmentDirectory.load(on: db)
+            var unknown: [FieldError] = []
+            for key in named {
+                let value = params[key]!.stringValue!
+                if let ref = directory.resolve(value) { resolved[key] = .string(ref.id.key) } else {
+                    unknown.append(FieldError(field: "params.\(key)", code: "unknown", message: "no environment '\(value)'; GET /api/environments lists them"))
+                }
+            }
+            if !unknown.isEmpty { throw AppError.validation(unknown) }
+        }
+        return (plugin, resolved, try await plugin.scope(of: resolved, on: db))
+    }
+
+    /// A validated, not yet stored task (params sealed where secret).
+    func makeTask(pluginID: String, params: BundleValue, user: String, scheduleID: UUID?, on db: any Database) async throws -> TaskModel {
+        let (plugin, resolved, scope) = try await prepare(pluginID: pluginID, params: params, on: db)
+        var stored = plugin.paramsSchema.applyingDefaults(resolved)
         for secret in plugin.paramsSchema.secretProperties {
             if let value = stored[secret]?.stringValue { stored[secret] = .map(["$sealed": .string(try box.seal(value))]) }
         }
-        let envs = plugin.environments(for: params)
-        if !envs.isEmpty {
-            let known = Set(try await EnvironmentModel.query(on: db).all().map(\.name))
-            let unknown = envs.filter { !known.contains($0) }
-            if !unknown.isEmpty {
-                throw AppError.validation(unknown.map { FieldError(field: "params.environment", code: "unknown", message: "no environment '\($0)'") })
-            }
-        }
+        let envs = scope.touches.map(\.key)
         let task = TaskModel()
         task.id = dependencies.uuid()
         task.pluginID = plugin.id
@@ -245,7 +260,7 @@ final class TaskEngine: @unchecked Sendable {
     /// it waits for its environments' slots. Does nothing if the task is no longer pending.
     func runNow(_ id: UUID) async {
         guard let pending = try? await TaskModel.find(id, on: db) else { return }
-        let envs = pending.environmentNames
+        let envs = pending.environmentKeys
         while !slots.tryAcquire(envs) {
             if Task.isCancelled || isStopping { return }
             try? await Task.sleep(nanoseconds: 20_000_000)
@@ -335,7 +350,7 @@ final class TaskEngine: @unchecked Sendable {
 
     private func execute(_ task: TaskModel, handoff: Handoff? = nil) async {
         let id = task.id!
-        let envs = task.environments.split(separator: ",").map(String.init)
+        let envs = task.environmentKeys
         defer { slots.release(envs) }
         var log = logger
         log[metadataKey: "task_id"] = .string(id.uuidString)
@@ -367,9 +382,9 @@ final class TaskEngine: @unchecked Sendable {
         let context = TaskContext(
             taskID: id, startedBy: task.createdBy, now: dependencies.now, newID: dependencies.uuid, params: params, db: db, logger: taskLogger, writer: writer,
             progress: { [weak self] percent, step in await self?.progress(id, percent: percent, step: step) },
-            client: { [weak self] name in
+            client: { [weak self] environment in
                 guard let self else { throw CancellationError() }
-                return try await self.client(for: name, logger: taskLogger)
+                return try await self.client(for: environment, logger: taskLogger)
             },
             input: { [weak self] prompt, schema, timeout in
                 guard let self else { throw CancellationError() }
@@ -437,7 +452,7 @@ final class TaskEngine: @unchecked Sendable {
         } catch {
             logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])
             // A task claimed in the rolled-back transaction is still pending: free its slots.
-            if let next = claimedBox.value { slots.release(next.environmentNames) }
+            if let next = claimedBox.value { slots.release(next.environmentKeys) }
         }
     }
 
@@ -494,9 +509,9 @@ final class TaskEngine: @unchecked Sendable {
         }
     }
 
-    private func client(for environment: String, logger: Logger) async throws -> SupersetClient {
-        guard let env = try await EnvironmentModel.query(on: db).filter(\.$name == environment).first() else {
-            throw TaskFailure("Environment '\(environment)' no longer exists.", next: "Add it again or start the task for another environment.")
+    private func client(for environment: UUID, logger: Logger) async throws -> SupersetClient {
+        guard let env = try await EnvironmentModel.find(environment, on: db) else {
+            throw TaskFailure("Environment \(environment.key) no longer exists.", next: "Add it again or start the task for another environment.")
         }
         return try EnvironmentService.client(for: env, box: box, timeout: supersetTimeout, dependencies: dependencies, logger: logger)
     }

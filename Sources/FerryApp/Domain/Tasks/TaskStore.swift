@@ -64,13 +64,13 @@ enum TaskStore {
         inTransaction tx: Database, node: String, lease: TimeInterval, now: Date, slots: EnvironmentSlots
     ) async throws -> TaskModel? {
         let s = sql(tx)
-        var select = s.select().column("id").column("environments").from("tasks")
+        var select = s.select().column("id").column("environment_ids").from("tasks")
             .where("status", .equal, SQLBind(TaskStatus.pending.rawValue))
             .orderBy("created_at").orderBy("id").limit(32)
         if isPostgres(tx) { select = select.lockingClause(SQLRaw("FOR UPDATE SKIP LOCKED")) }
-        struct Row: Decodable { var id: UUID; var environments: String }
+        struct Row: Decodable { var id: UUID; var environment_ids: String }
         for row in try await select.all(decoding: Row.self) {
-            let envs = row.environments.split(separator: ",").map(String.init)
+            let envs = row.environment_ids.split(separator: ",").map(String.init)
             guard slots.tryAcquire(envs) else { continue }
             let claimed = try await transition(row.id, from: [.pending], to: .running, changes: claimChanges(node: node, lease: lease, now: now), on: tx)
             if claimed, let model = try await TaskModel.find(row.id, on: tx) { return model }

@@ -36,8 +36,9 @@ enum AccountsAPI {
         let p = try req.requirePrincipal()
         let via: String
         if case .token = p.credential { via = "token" } else { via = "session" }
+        let names = try await EnvironmentDirectory.load(on: req.db).byID.mapValues(\.name)
         return Me(user: try await AccountService.userDTO(p.userID, now: req.application.ferry.now(), on: req.db),
-                  permissions: p.grants.map(\.text).sorted(), via: via)
+                  permissions: p.grants.map { $0.text(names: names) }.sorted(), via: via)
     }
 
     /// The caller's tokens; `?all=true` lists everyone's for holders of `users:admin`.
@@ -51,7 +52,8 @@ enum AccountsAPI {
     @Sendable static func createToken(req: Request) async throws -> Response {
         let input = try req.content.decode(TokenInput.self)
         let app = req.application
-        let created = try await SessionService.createToken(input, owner: try req.requirePrincipal(), now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+        let created = try await SessionService.createToken(input, owner: try req.requirePrincipal(), now: app.ferry.now(), newID: app.ferry.uuid(),
+                                                           policy: app.ferryConfiguration.hardening.tokens, on: req.db)
         req.audit.action = "token.create"
         req.audit.target = created.info.name
         return try await created.encodeResponse(status: .created, for: req)
@@ -133,7 +135,7 @@ enum AccountsAPI {
 
     /// The audit log as JSON (default) or CSV (`format=csv`, as a download).
     @Sendable static func audit(req: Request) async throws -> Response {
-        let (filter, _) = try AuditLog.Filter.parse(req)
+        let (filter, _) = try await AuditLog.Filter.parse(req)
         let format = (try? req.query.get(String.self, at: "format")) ?? "json"
         guard ["json", "csv"].contains(format) else {
             throw AppError.validation([FieldError(field: "format", code: "invalid", message: "must be json or csv")])
@@ -157,7 +159,8 @@ enum AccountsAPI {
         let input = try req.content.decode(SSOSettingsInput.self)
         let app = req.application
         req.audit.action = "settings.sso"
-        let s = try await SSOService.save(input, box: app.secretBox, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+        let s = try await SSOService.save(input, box: app.secretBox, now: app.ferry.now(), newID: app.ferry.uuid(),
+                                          allowHTTP: app.ferryConfiguration.hardening.ssoAllowHTTP, on: req.db)
         return SSOSettingsDTO(s, redirectURI: AuthPages.redirectURI(req))
     }
 }

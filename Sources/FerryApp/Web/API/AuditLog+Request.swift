@@ -5,14 +5,20 @@ import Vapor
 extension AuditLog.Filter {
     /// Reads the audit filter from the query: actor, action, environment, outcome, from, to
     /// (dates as YYYY-MM-DD, `to` inclusive), limit, offset.
-    static func parse(_ req: Request) throws -> (AuditLog.Filter, [String: String]) {
+    static func parse(_ req: Request) async throws -> (AuditLog.Filter, [String: String]) {
         struct Q: Decodable { var actor: String?; var action: String?; var environment: String?; var outcome: String?; var from: String?; var to: String?
                               var limit: Int?; var offset: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
             throw AppError.validation([FieldError(field: "limit", code: "invalid", message: "limit and offset must be whole numbers")])
         }
-        var f = Self(actor: q.actor, action: q.action, environment: q.environment, outcome: q.outcome)
+        var f = Self(actor: q.actor, action: q.action, outcome: q.outcome)
+        if let e = q.environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
+            // A name or id at the edge; the log is filtered by id (and by the name it was recorded under).
+            let ref = try await EnvironmentDirectory.load(on: req.db).resolve(e)
+            f.environment = ref?.id
+            f.environmentName = ref?.name ?? e
+        }
         var errors: [FieldError] = []
         let day = DateFormatter()
         day.dateFormat = "yyyy-MM-dd"
@@ -28,7 +34,9 @@ extension AuditLog.Filter {
             errors.append(FieldError(field: "outcome", code: "invalid", message: "must be success, failure or denied"))
         }
         if let l = q.limit { if (1...10000).contains(l) { f.limit = l } else { errors.append(FieldError(field: "limit", code: "invalid", message: "must be 1-10000")) } }
-        if let o = q.offset { if o >= 0 { f.offset = o } else { errors.append(FieldError(field: "offset", code: "invalid", message: "must be 0 or more")) } }
+        if let o = q.offset {
+            if (0...100_000_000).contains(o) { f.offset = o } else { errors.append(FieldError(field: "offset", code: "invalid", message: "must be between 0 and 100000000")) }
+        }
         if !errors.isEmpty { throw AppError.validation(errors) }
         var shown: [String: String] = [:]
         for (k, v) in [("actor", q.actor), ("action", q.action), ("environment", q.environment), ("outcome", q.outcome), ("from", q.from), ("to", q.to)] {

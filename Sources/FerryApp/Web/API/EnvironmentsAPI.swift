@@ -19,20 +19,20 @@ enum EnvironmentsAPI {
 
     @Sendable static func list(req: Request) async throws -> ListResponse {
         ListResponse(items: try await EnvironmentService.list(on: req.db)
-            .filter { req.permits(.environmentsRead, environment: $0.0.name, stage: $0.0.stage) }
+            .filter { req.permits(.environmentsRead, environment: $0.0.ref) }
             .map { EnvironmentDTO($0.0, sync: $0.1) })
     }
 
     @Sendable static func show(req: Request) async throws -> EnvironmentDTO {
         let id = try req.idParameter()
         let env = try await EnvironmentService.find(id, on: req.db)
-        try req.authorize(.environmentsRead, environment: env.name, stage: env.stage)
+        try req.authorize(.environmentsRead, environment: env.ref)
         return EnvironmentDTO(env, sync: try await EnvironmentService.sync(for: id, on: req.db))
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
         let input = try req.content.decode(EnvironmentInput.self)
-        try req.authorizeEnvironmentInput(input, existing: nil)
+        try await req.authorizeEnvironmentInput(input, existing: nil)
         let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment created", metadata: ["environment": .string(env.name)])
@@ -45,7 +45,7 @@ enum EnvironmentsAPI {
     @Sendable static func update(req: Request) async throws -> EnvironmentDTO {
         let id = try req.idParameter()
         let input = try req.content.decode(EnvironmentInput.self)
-        try req.authorizeEnvironmentInput(input, existing: try await req.authorizeEnvironment(id))
+        try await req.authorizeEnvironmentInput(input, existing: try await req.authorizeEnvironment(id))
         let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
         req.application.inventoryIndex.invalidate()
         req.logger.info("environment updated", metadata: ["environment": .string(env.name)])
@@ -64,6 +64,7 @@ enum EnvironmentsAPI {
 
     @Sendable static func test(req: Request) async throws -> ConnectionTestResult {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        try req.authorize(.environmentsRead, environment: env.ref)
         var logger = req.logger
         logger[metadataKey: "environment"] = .string(env.name)
         let config = try EnvironmentService.clientConfiguration(env, box: req.application.secretBox, timeout: req.application.ferryConfiguration.interactiveTimeout)
@@ -74,6 +75,7 @@ enum EnvironmentsAPI {
     @Sendable static func testUnsaved(req: Request) async throws -> ConnectionTestResult {
         let input = try req.content.decode(EnvironmentInput.self)
         let valid = try input.validated(existing: nil)
+        try await req.authorizeUnsaved(.environmentsWrite, name: valid.name, stage: valid.stage.rawValue)
         let config = EnvironmentService.clientConfiguration(valid, timeout: req.application.ferryConfiguration.interactiveTimeout)
         return await EnvironmentService.test(configuration: config, verifyTLS: valid.verifyTLS, dependencies: req.application.ferry, logger: req.logger)
     }

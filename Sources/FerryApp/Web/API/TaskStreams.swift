@@ -52,20 +52,23 @@ enum TaskStreams {
     }
 
     static func register(_ app: Application) {
-        app.webSocket(SiteURL.wsTask(.key).pathComponents) { req, ws async in
-            await followTask(req, ws)
-        }.guarded(.wsTask(.key), .GET)
-        app.webSocket(SiteURL.wsTasks.pathComponents) { req, ws async in
-            await followAll(req, ws)
-        }.guarded(.wsTasks, .GET)
+        // Each connection counts against its user's limit and sends through a bounded outbox
+        // (TaskStreams+Limits.swift).
+        liveRoute(app, .wsTask(.key)) { req, ws, outbox in
+            await followTask(req, ws, outbox)
+        }
+        liveRoute(app, .wsTasks) { req, ws, outbox in
+            await followAll(req, ws, outbox)
+        }
     }
 
-    /// Serialises sends and remembers the last line sent.
+    /// Serialises sends and remembers the last line sent. Frames go through the connection's
+    /// bounded outbox, which disconnects a client that stops reading.
     actor Sender {
-        let ws: WebSocket
+        let outbox: FrameOutbox
         private(set) var lastSeq: Int
-        init(ws: WebSocket, from: Int) {
-            self.ws = ws
+        init(outbox: FrameOutbox, from: Int) {
+            self.outbox = outbox
             self.lastSeq = from - 1
         }
 
@@ -77,7 +80,7 @@ enum TaskStreams {
             guard let first = batch.lines.first, let last = batch.lines.last, last.seq > lastSeq else { return true }
             if first.seq > lastSeq + 1 { return false }
             if first.seq == lastSeq + 1 {
-                ws.send(batch.frame, promise: nil)
+                outbox.send(batch.frame)
             } else {
                 send(TaskEvent(kind: .logs, taskId: task, lines: batch.lines.filter { $0.seq > lastSeq }))
             }
@@ -89,11 +92,11 @@ enum TaskStreams {
         /// (an `await` here would let another send overtake across the actor's reentrancy).
         func send(_ event: TaskEvent) {
             guard let data = try? JSONEncoder.ferry.encode(event) else { return }
-            ws.send(String(decoding: data, as: UTF8.self), promise: nil)
+            outbox.send(String(decoding: data, as: UTF8.self))
         }
     }
 
-    static func followTask(_ req: Request, _ ws: WebSocket) async {
+    static func followTask(_ req: Request, _ ws: WebSocket, _ outbox: FrameOutbox) async {
         // The same lookup and tasks:read check as the API; a refusal is sent as the first frame.
         let task: TaskModel
         do {
@@ -110,7 +113,7 @@ enum TaskStreams {
         let engine = req.application.taskEngine
         let hub = engine.hub
         let (pending, events, endStream) = hub.subscribe(task: id)
-        let sender = Sender(ws: ws, from: from)
+        let sender = Sender(outbox: outbox, from: from)
         let db = req.db
         await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: task.status), progress: task.progress, step: task.step))
         await catchUp(id, sender: sender, pending: pending, db: db)
@@ -132,7 +135,7 @@ enum TaskStreams {
             endStream()
         }
         for await item in events {
-            if ws.isClosed || closed.value { break }
+            if ws.isClosed || closed.value || outbox.isClosed { break }
             switch item {
             case .logs(let batch):
                 if !(await sender.send(batch, task: id)) {
@@ -162,19 +165,19 @@ enum TaskStreams {
         if !rest.isEmpty { _ = await sender.send(LogBatch(task: id, lines: rest), task: id) }
     }
 
-    static func followAll(_ req: Request, _ ws: WebSocket) async {
+    static func followAll(_ req: Request, _ ws: WebSocket, _ outbox: FrameOutbox) async {
         let events = req.application.taskEngine.hub.subscribeAll()
-        let sender = Sender(ws: ws, from: 0)
+        let sender = Sender(outbox: outbox, from: 0)
         // A caller whose tasks:read is limited to some environments hears only those tasks.
         let limited = !(req.principal?.canEverywhere(.tasksRead) ?? false)
         var readable: [UUID: Bool] = [:]
         for await event in events {
-            if ws.isClosed { break }
+            if ws.isClosed || outbox.isClosed { break }
             if limited {
                 if readable[event.taskId] == nil {
                     var allowed = false
                     if let task = try? await TaskModel.find(event.taskId, on: req.db) {
-                        allowed = await req.permits(.tasksRead, environments: task.environmentNames)
+                        allowed = await req.permits(.tasksRead, environmentIDs: task.environmentIDs)
                     }
                     readable[event.taskId] = allowed
                 }

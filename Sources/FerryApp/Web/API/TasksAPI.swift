@@ -37,28 +37,29 @@ enum TasksAPI {
     }
 
     @Sendable static func list(req: Request) async throws -> TaskList {
-        let filter = try TaskQueries.Filter(req)
+        let filter = try await TaskQueries.Filter(req)
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
-        return TaskList(items: items.map(TaskDTO.init), total: total, page: filter.page, perPage: filter.perPage)
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        return TaskList(items: items.map { TaskDTO($0, names: names) }, total: total, page: filter.page, perPage: filter.perPage)
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
         let body = try req.content.decode(CreateBody.self)
-        try await req.authorizeTask(plugin: body.plugin, params: body.params ?? .map([:]))
-        let task = try await req.application.taskEngine.submit(pluginID: body.plugin, params: body.params ?? .map([:]), user: req.userName, on: req.db)
-        let response = try await TaskDTO(task).encodeResponse(status: .created, for: req)
+        let params = try await req.authorizeTask(plugin: body.plugin, params: body.params ?? .map([:]))
+        let task = try await req.application.taskEngine.submit(pluginID: body.plugin, params: params, user: req.userName, on: req.db)
+        let response = try await TaskDTO(task, names: try await EnvironmentDirectory.load(on: req.db)).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.task(.value(task.id!))).path)
         return response
     }
 
     @Sendable static func show(req: Request) async throws -> TaskDTO {
-        TaskDTO(try await find(req))
+        TaskDTO(try await find(req), names: try await EnvironmentDirectory.load(on: req.db))
     }
 
     @Sendable static func cancel(req: Request) async throws -> Response {
-        try await req.authorize(.tasksCancel, environments: try await find(req).environmentNames)
+        try await req.authorize(.tasksCancel, environmentIDs: try await find(req).environmentIDs)
         let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
-        return try await TaskDTO(task).encodeResponse(status: .accepted, for: req)
+        return try await TaskDTO(task, names: try await EnvironmentDirectory.load(on: req.db)).encodeResponse(status: .accepted, for: req)
     }
 
     @Sendable static func input(req: Request) async throws -> HTTPStatus {
@@ -72,7 +73,10 @@ enum TasksAPI {
     @Sendable static func logs(req: Request) async throws -> LogPage {
         let task = try await find(req)
         struct Q: Decodable { var level: String?; var source: String?; var search: String?; var from: Int?; var limit: Int? }
-        let q = (try? req.query.decode(Q.self)) ?? Q()
+        let q: Q
+        do { q = try req.query.decode(Q.self) } catch {
+            throw AppError.validation([FieldError(field: "from", code: "invalid", message: "from and limit must be whole numbers")])
+        }
         var errors: [FieldError] = []
         let level = q.level.flatMap { $0.isEmpty ? nil : $0 }.map { LogLevel(rawValue: $0) }
         if case .some(.none) = level {
@@ -80,7 +84,8 @@ enum TasksAPI {
         }
         let limit = q.limit ?? 500
         if !(1...5000).contains(limit) { errors.append(FieldError(field: "limit", code: "invalid", message: "must be between 1 and 5000")) }
-        if (q.from ?? 0) < 0 { errors.append(FieldError(field: "from", code: "invalid", message: "must be 0 or more")) }
+        if !(0...Int(Int32.max)).contains(q.from ?? 0) { errors.append(FieldError(field: "from", code: "invalid", message: "must be between 0 and \(Int32.max)")) }
+        if (q.search ?? "").count > 500 { errors.append(FieldError(field: "search", code: "too_long", message: "at most 500 characters")) }
         if !errors.isEmpty { throw AppError.validation(errors) }
         let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level ?? nil, source: q.source, text: q.search, from: q.from ?? 0, limit: limit), on: req.db)
         return LogPage(items: lines, next: lines.count == limit ? (lines.last!.seq + 1) : nil)
@@ -91,21 +96,28 @@ enum TasksAPI {
     static func find(_ req: Request) async throws -> TaskModel {
         let id = try req.idParameter()
         guard let task = try await TaskModel.find(id, on: req.db) else { throw AppError.notFound("Task \(id)") }
-        try await req.authorize(.tasksRead, environments: task.environmentNames)
+        try await req.authorize(.tasksRead, environmentIDs: task.environmentIDs)
         return task
     }
 }
 
 extension TaskQueries.Filter {
     /// The filter of a task list request (API and page): status, plugin, environment, user, page, per_page.
-    init(_ req: Request) throws {
+    init(_ req: Request) async throws {
         struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var per_page: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
             throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
         }
         let paging = try Paging(page: q.page, perPage: q.per_page)
-        self.init(status: q.status, plugin: q.plugin, environment: q.environment, user: q.user, page: paging.page, perPage: paging.perPage)
+        var environment: UUID?
+        if let e = q.environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
+            guard let ref = try await EnvironmentDirectory.load(on: req.db).resolve(e) else {
+                throw AppError.validation([FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'; GET /api/environments lists them")])
+            }
+            environment = ref.id
+        }
+        self.init(status: q.status, plugin: q.plugin, environment: environment, user: q.user, page: paging.page, perPage: paging.perPage)
         let principal = try req.requirePrincipal()
         if !principal.canEverywhere(.tasksRead) { readGrants = principal.grants.filter { $0.permission == .tasksRead } }
     }

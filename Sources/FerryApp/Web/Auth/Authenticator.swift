@@ -21,14 +21,16 @@ final class Authenticator: @unchecked Sendable {
     /// The principal for this request, or nil for an anonymous one (no or unknown credential).
     func principal(for req: Request) async throws -> Principal? {
         let now = req.application.ferry.now()
+        // SSO users' groups must have been confirmed this recently (README, "Security").
+        let recheck = TimeInterval(req.application.ferryConfiguration.hardening.ssoRecheckHours) * 3600
         if let bearer = req.headers.bearerAuthorization?.token {
             return try await cached("t:" + Credentials.hash(bearer), now: now) {
-                try await SessionService.principal(token: bearer, now: now, on: req.db)
+                try await SessionService.principal(token: bearer, now: now, ssoRecheck: recheck, on: req.db)
             }
         }
         if let cookie = req.cookies[Self.sessionCookie]?.string, !cookie.isEmpty {
             return try await cached("s:" + Credentials.hash(cookie), now: now) {
-                try await SessionService.principal(cookie: cookie, now: now, on: req.db)
+                try await SessionService.principal(cookie: cookie, now: now, ssoRecheck: recheck, on: req.db)
             }
         }
         return nil
@@ -63,7 +65,8 @@ extension Application {
 }
 
 extension PasswordHasher {
-    /// bcrypt at `cost`, run on `pool` so the event loop never waits for it.
+    /// bcrypt at `cost`, run on `pool` so the event loop never waits for it. Ferry itself uses
+    /// `bounded(cost:pool:gate:)`: threads of bcrypt's own and a bounded queue.
     static func bcrypt(cost: Int, pool: NIOThreadPool, eventLoop: any EventLoopGroup) throws -> PasswordHasher {
         let decoy = try Bcrypt.hash(Credentials.random(), cost: cost)
         return PasswordHasher(

@@ -20,49 +20,82 @@ extension Request {
     /// The name recorded as the actor of tasks, promotions and audit events.
     var userName: String { principal?.username ?? "anonymous" }
 
-    /// Checks `permission` on one environment (by name); 403 naming both when it isn't granted.
-    /// Grants limited by stage need the environment's stage, read from the store.
-    func authorize(_ permission: Permission, environment name: String) async throws {
+    /// Checks `permission` on the stored environment `env`; 403 naming both when it isn't
+    /// granted. Notes the environment for the audit log.
+    func authorize(_ permission: Permission, environment env: EnvironmentRef) throws {
+        audit.environment = env
+        guard try requirePrincipal().can(permission, environment: env) else {
+            throw AuthErrors.forbidden(permission, environment: env.name)
+        }
+    }
+
+    /// Whether the caller holds `permission` on `env`: the non-throwing check pages use to
+    /// decide which actions they show.
+    func permits(_ permission: Permission, environment env: EnvironmentRef) -> Bool {
+        principal?.can(permission, environment: env) ?? false
+    }
+
+    /// Checks `permission` on every environment in `ids`, read from the store (an id of an
+    /// environment deleted since is covered only by an unlimited grant or one naming that id);
+    /// with none, any grant of it suffices.
+    func authorize(_ permission: Permission, environmentIDs ids: [UUID]) async throws {
+        let p = try requirePrincipal()
+        if ids.isEmpty {
+            guard p.can(permission) else { throw AuthErrors.forbidden(permission, environment: nil) }
+            return
+        }
+        if p.canEverywhere(permission) { return }
+        let directory = try await EnvironmentDirectory.load(on: db)
+        for id in ids {
+            if let env = directory.byID[id] {
+                try authorize(permission, environment: env)
+            } else if !p.can(permission, environmentID: id, stage: nil) {
+                throw AuthErrors.forbidden(permission, environment: directory.name(id))
+            }
+        }
+    }
+
+    /// Whether `authorize(_:environmentIDs:)` would let the caller through.
+    func permits(_ permission: Permission, environmentIDs ids: [UUID]) async -> Bool {
+        (try? await authorize(permission, environmentIDs: ids)) != nil
+    }
+
+    /// The environments the caller's `permission` covers, or nil when it covers every one:
+    /// the filter of lists (tasks, plans, promotions, history, mappings, schedules).
+    func visibleEnvironments(_ permission: Permission) async throws -> Set<UUID>? {
+        let p = try requirePrincipal()
+        if p.canEverywhere(permission) { return nil }
+        let all = try await EnvironmentDirectory.load(on: db).byID.values
+        return Set(all.filter { p.can(permission, environment: $0) }.map(\.id))
+    }
+
+    /// Checks `permission` for settings not stored as they are (a new environment, an edit, the
+    /// unsaved "test connection"): on the stored environment of that name if there is one, and
+    /// on the stage given.
+    func authorizeUnsaved(_ permission: Permission, name: String, stage: String?) async throws {
         let p = try requirePrincipal()
         if p.canEverywhere(permission) { return }
-        let stage = try await EnvironmentModel.query(on: db).filter(\.$name == name).first()?.stage
-        guard p.can(permission, environment: name, stage: stage) else {
+        let stored = try await EnvironmentModel.query(on: db).filter(\.$name == name).first()
+        guard p.can(permission, environmentID: stored?.id, stage: stage) else {
             throw AuthErrors.forbidden(permission, environment: name)
         }
     }
 
-    /// Whether the caller holds `permission` on the environment `name` of stage `stage`: the
-    /// non-throwing check pages use to decide which actions they show.
-    func permits(_ permission: Permission, environment name: String, stage: String?) -> Bool {
-        principal?.can(permission, environment: name, stage: stage) ?? false
-    }
-
-    /// Whether `authorize(_:environments:)` would let the caller through.
-    func permits(_ permission: Permission, environments names: [String]) async -> Bool {
-        (try? await authorize(permission, environments: names)) != nil
-    }
-
-    /// Whether the caller may start (or answer) a task of plugin `id` with `params`.
-    func permits(plugin id: String, params: BundleValue) async -> Bool {
-        guard let plugin = application.taskEngine.registry.plugin(id) else { return false }
-        return (try? await authorize(plugin: plugin, params: params)) != nil
-    }
-
-    /// Checks `permission` on an environment that may not be stored yet (a new one, or an
-    /// edit that renames it or moves it to another stage): judged on the name and stage given.
-    func authorize(_ permission: Permission, environment name: String, stage: String?) throws {
-        guard try requirePrincipal().can(permission, environment: name, stage: stage) else {
-            throw AuthErrors.forbidden(permission, environment: name)
+    /// Checks `environments:write` for what `input` would make: a new environment (judged on
+    /// its stage, and on the stored one of that name), or the stored one `existing` after the
+    /// edit (so a grant limited to dev can't move an environment into prod). A missing name is
+    /// left to validation.
+    func authorizeEnvironmentInput(_ input: EnvironmentInput, existing: EnvironmentModel?) async throws {
+        let stage = input.stage ?? existing?.stage ?? "other"
+        if let existing {
+            var after = existing.ref
+            after.stage = stage
+            try authorize(.environmentsWrite, environment: after)
+            return
         }
-    }
-
-    /// Checks `environments:write` for what `input` would make: a new environment, or the stored
-    /// one `existing` after the edit (so a grant limited to dev can't rename or move an
-    /// environment into prod). A missing name is left to validation.
-    func authorizeEnvironmentInput(_ input: EnvironmentInput, existing: EnvironmentModel?) throws {
-        let name = input.name ?? existing?.name ?? ""
+        let name = input.name ?? ""
         guard !name.isEmpty else { return }
-        try authorize(.environmentsWrite, environment: name, stage: input.stage ?? existing?.stage ?? "other")
+        try await authorizeUnsaved(.environmentsWrite, name: name, stage: stage)
     }
 
     /// Checks `environments:write` on the stored environment `id` (404 when there is none), and
@@ -70,8 +103,7 @@ extension Request {
     @discardableResult
     func authorizeEnvironment(_ id: UUID) async throws -> EnvironmentModel {
         let env = try await EnvironmentService.find(id, on: db)
-        audit.environment = env.name
-        try authorize(.environmentsWrite, environment: env.name, stage: env.stage)
+        try authorize(.environmentsWrite, environment: env.ref)
         return env
     }
 
@@ -79,48 +111,31 @@ extension Request {
     /// permission, judged on that environment): what pages ask before showing a launcher.
     func permits(plugin id: String, environment env: EnvironmentModel) -> Bool {
         guard let permission = application.taskEngine.registry.plugin(id).flatMap({ Permission(rawValue: $0.permission) }) else { return false }
-        return permits(permission, environment: env.name, stage: env.stage)
+        return permits(permission, environment: env.ref)
     }
 
     /// Checks that the caller may start an inventory sync of `env` (the plugin's permission).
     func authorizeSync(_ env: EnvironmentModel) async throws {
-        try await authorizeTask(plugin: InventorySyncPlugin.pluginID, params: .map(["environment": .string(env.name)]))
+        _ = try await authorizeTask(plugin: InventorySyncPlugin.pluginID, params: .map(["environment": .string(env.id!.key)]))
     }
 
-    /// Checks `permission` on every environment in `names`; with none, any grant of it suffices.
-    func authorize(_ permission: Permission, environments names: [String]) async throws {
-        let p = try requirePrincipal()
-        if names.isEmpty {
-            guard p.can(permission) else { throw AuthErrors.forbidden(permission, environment: nil) }
-            return
-        }
-        for name in names { try await authorize(permission, environment: name) }
+    /// Whether the caller may start (or answer) a task of plugin `id` with `params`.
+    func permits(plugin id: String, params: BundleValue) async -> Bool {
+        (try? await authorizeTask(plugin: id, params: params)) != nil
     }
 
-    /// Checks a promotion's permission on its target (when the input names one; validation
-    /// reports a missing target), and notes the target for the audit log.
-    func authorizePromotion(_ permission: Permission, target: String?) async throws {
-        guard let target, !target.isEmpty else {
-            guard try requirePrincipal().can(permission) else { throw AuthErrors.forbidden(permission, environment: nil) }
-            return
-        }
-        audit.environment = target
-        try await authorize(permission, environment: target)
-    }
-
-    /// `authorize(plugin:params:)` by plugin id; an unknown plugin is left to the engine's 422.
-    func authorizeTask(plugin id: String, params: BundleValue) async throws {
-        guard let plugin = application.taskEngine.registry.plugin(id) else { return }
-        if let env = plugin.authorizationEnvironments(for: params).first { audit.environment = env }
-        try await authorize(plugin: plugin, params: params)
-    }
-
-    /// Checks that the caller may start (or answer) a task of `plugin` with `params`.
-    func authorize(plugin: any Plugin, params: BundleValue) async throws {
+    /// Checks that the caller may start (or answer) a task of plugin `id` with `params`: the
+    /// plugin's permission on the environments of its scope, which the plugin reads from what
+    /// the params name (the stored plan or promotion, not the params' claims). Returns the
+    /// params with environments resolved to ids. 422 for params the engine would refuse.
+    @discardableResult
+    func authorizeTask(plugin id: String, params: BundleValue) async throws -> BundleValue {
+        let (plugin, resolved, scope) = try await application.taskEngine.prepare(pluginID: id, params: params, on: db)
         guard let permission = Permission(rawValue: plugin.permission) else {
             throw AppError(.forbidden, code: "forbidden", detail: "Plugin '\(plugin.id)' needs '\(plugin.permission)', which no role can hold.")
         }
-        try await authorize(permission, environments: plugin.authorizationEnvironments(for: params))
+        try await authorize(permission, environmentIDs: scope.authorizedOn)
+        return resolved
     }
 }
 

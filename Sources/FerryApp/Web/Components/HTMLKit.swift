@@ -6,14 +6,11 @@ typealias HTMLNode = Node<HTML.BodyContext>
 /// Ferry's small HTML vocabulary on top of Plot. Attribute values are escaped here (Plot leaves
 /// them raw), so a Superset asset named `"><script>` renders as text.
 enum H {
-    /// Stands for the session's CSRF token in every POST form; `Layout` puts the token in its
-    /// place, so views stay pure functions of their models.
-    static let csrfPlaceholder = "__FERRY_CSRF__"
-
+    /// A POST form gets the hidden CSRF input (`CSRFField`) as its first child; the token is
+    /// filled in from the render environment, so views stay pure functions of their models.
     static func el(_ name: String, _ attributes: [(String, String?)] = [], _ children: [HTMLNode] = []) -> HTMLNode {
         if name == "form", attributes.contains(where: { $0.0 == "method" && $0.1?.lowercased() == "post" }) {
-            let token = void("input", [("type", "hidden"), ("name", "_csrf"), ("value", csrfPlaceholder)])
-            return .element(named: name, nodes: attrs(attributes) + [token] + children)
+            return .element(named: name, nodes: attrs(attributes) + [.component(CSRFField())] + children)
         }
         return .element(named: name, nodes: attrs(attributes) + children)
     }

@@ -71,7 +71,8 @@ enum Layout {
                 H.el("footer", [], [.text(l.t("layout.footer"))])
             )
         )
-        return html.render().replacingOccurrences(of: H.csrfPlaceholder, with: H.escape(context.csrf ?? ""))
+        // Every POST form's CSRFField reads the token from here while the page renders.
+        return html.environmentValue(context.csrf ?? "", key: .csrfToken).render()
     }
 
     static func header(_ page: PageView, context: PageContext) -> HTMLNode {

@@ -139,7 +139,7 @@ enum AdminPages {
     // MARK: Audit
 
     @Sendable static func audit(req: Request) async throws -> Response {
-        let (filter, shown) = try AuditLog.Filter.parse(req)
+        let (filter, shown) = try await AuditLog.Filter.parse(req)
         let (items, total) = try await AuditLog.list(filter, on: req.db)
         return page(req, AuditPage.View(model: AuditPage.Model(events: items, total: total, filter: shown, exportQuery: shown), localizer: req.localizer))
     }
@@ -197,7 +197,8 @@ enum AdminPages {
                 input.clockSkew = n
             }
             let app = req.application
-            _ = try await SSOService.save(input, box: app.secretBox, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+            _ = try await SSOService.save(input, box: app.secretBox, now: app.ferry.now(), newID: app.ferry.uuid(),
+                                          allowHTTP: app.ferryConfiguration.hardening.ssoAllowHTTP, on: req.db)
             return req.redirect(to: SiteURL.ssoSettingsPage.path(query: ["done": "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity {
             return page(req, SSOSettingsPage.View(model: try await ssoModel(req, error: e), localizer: req.localizer), status: e.status)

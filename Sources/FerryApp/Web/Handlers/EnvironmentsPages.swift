@@ -19,10 +19,10 @@ enum EnvironmentsPages {
 
     static func listModel(_ req: Request, test: EnvironmentsPage.Model.TestOutcome? = nil, flash: String? = nil) async throws -> EnvironmentsPage.Model {
         let rows = try await EnvironmentService.list(on: req.db)
-            .filter { req.permits(.environmentsRead, environment: $0.0.name, stage: $0.0.stage) }
+            .filter { req.permits(.environmentsRead, environment: $0.0.ref) }
             .map { env, sync in
                 var row = EnvironmentsPage.Model.Row(EnvironmentDTO(env, sync: sync))
-                row.canWrite = req.permits(.environmentsWrite, environment: env.name, stage: env.stage)
+                row.canWrite = req.permits(.environmentsWrite, environment: env.ref)
                 row.canSync = req.permits(plugin: InventorySyncPlugin.pluginID, environment: env)
                 return row
             }
@@ -44,13 +44,13 @@ enum EnvironmentsPages {
     }
 
     @Sendable static func editForm(req: Request) async throws -> Response {
-        let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        let env = try await req.authorizeEnvironment(try req.idParameter())
         return Layout.response(EnvironmentFormPage.View(model: .init(EnvironmentDTO(env, sync: nil)), localizer: req.localizer), request: req)
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
         let input = try decodeForm(req)
-        try req.authorizeEnvironmentInput(input, existing: nil)
+        try await req.authorizeEnvironmentInput(input, existing: nil)
         do {
             let env = try await EnvironmentService.create(input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now(), id: req.application.ferry.uuid())
             req.application.inventoryIndex.invalidate()
@@ -64,7 +64,7 @@ enum EnvironmentsPages {
     @Sendable static func update(req: Request) async throws -> Response {
         let id = try req.idParameter()
         let input = try decodeForm(req)
-        try req.authorizeEnvironmentInput(input, existing: try await req.authorizeEnvironment(id))
+        try await req.authorizeEnvironmentInput(input, existing: try await req.authorizeEnvironment(id))
         do {
             let env = try await EnvironmentService.update(id, input, on: req.db, box: req.application.secretBox, now: req.application.ferry.now())
             req.application.inventoryIndex.invalidate()
@@ -113,6 +113,7 @@ enum EnvironmentsPages {
 
     @Sendable static func test(req: Request) async throws -> Response {
         let env = try await EnvironmentService.find(try req.idParameter(), on: req.db)
+        try req.authorize(.environmentsRead, environment: env.ref)
         var logger = req.logger
         logger[metadataKey: "environment"] = .string(env.name)
         let config = try EnvironmentService.clientConfiguration(env, box: req.application.secretBox, timeout: req.application.ferryConfiguration.interactiveTimeout)

@@ -17,9 +17,12 @@ enum ProfilePages {
         let now = req.application.ferry.now()
         let model = ProfilePage.Model(
             user: try await AccountService.userDTO(p.userID, now: now, on: req.db), tokens: try await SessionService.tokens(userID: p.userID, on: req.db),
-            permissions: Permission.allCases.filter(p.can).map(\.rawValue), newToken: newToken, flash: flash, error: error?.detail)
+            permissions: Permission.allCases.filter(p.can).map(\.rawValue), newToken: newToken, flash: flash, error: error?.detail,
+            tokenPolicy: req.application.ferryConfiguration.hardening.tokens)
         let response = Layout.response(ProfilePage.View(model: model, localizer: req.localizer), request: req)
         if let error { response.status = error.status }
+        // It shows a new token once, and takes passwords: never kept by a browser or a cache.
+        response.noStore()
         return response
     }
 
@@ -46,6 +49,12 @@ enum ProfilePages {
         struct Form: Decodable { var current: String?; var new: String? }
         let f = try req.content.decode(Form.self)
         let p = try req.requirePrincipal()
+        // Checking the current password is a sign-in attempt: the same limits apply.
+        if let refused = req.application.signInLimiter.take(address: req.limitAddress, now: req.application.ferry.now()) {
+            throw AppError(.tooManyRequests, code: "rate_limited",
+                           detail: "Too many password checks from your address. Wait \(refused.retryAfter) seconds and try again.",
+                           retryAfter: refused.retryAfter)
+        }
         var keep: UUID?
         if case .session(let id, _) = p.credential { keep = id }
         do {
@@ -72,7 +81,8 @@ enum ProfilePages {
         let app = req.application
         do {
             let created = try await SessionService.createToken(TokenInput(name: f.name, scopes: scopes, expiresInDays: days.flatMap(Int.init)), owner: p,
-                                                               now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+                                                               now: app.ferry.now(), newID: app.ferry.uuid(),
+                                                               policy: app.ferryConfiguration.hardening.tokens, on: req.db)
             req.audit.action = "token.create"
             req.audit.target = created.info.name
             return try await render(req, newToken: created.token)

@@ -14,8 +14,9 @@ enum PromotionPages {
         routes.post(.promotionRollbackPage(.key), use: rollback)
     }
 
+    /// The environments the caller may plan from or to (`promote:plan`), by name.
     static func environments(_ req: Request) async throws -> [String] {
-        try await EnvironmentModel.query(on: req.db).sort(\.$name).all().map(\.name)
+        try await EnvironmentModel.query(on: req.db).sort(\.$name).all().filter { req.permits(.promotePlan, environment: $0.ref) }.map(\.name)
     }
 
     @Sendable static func wizard(req: Request) async throws -> Response {
@@ -45,8 +46,8 @@ enum PromotionPages {
                 dashboards: typed.dashboards.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                 search: typed.search.isEmpty ? nil : typed.search, scope: typed.scope, schemaMapping: schemas)
             let app = req.application
-            try await req.authorizePromotion(.promotePlan, target: input.target)
-            let plan = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+            let plan = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
+                                                       on: req.db, authorize: req.authorizePlan)
             return req.redirect(to: SiteURL.planPage(.value(plan.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity {
             var errors: [String: String] = [:]
@@ -60,10 +61,11 @@ enum PromotionPages {
     }
 
     static func planModel(_ req: Request, id: UUID, applyError: String? = nil) async throws -> PlanPage.Model {
-        let plan = PlanDTO(try await PromotionService.findPlan(id, on: req.db))
-        let task = try await plan.taskId.asyncMap { try await TaskModel.find($0, on: req.db) }?.map(TaskDTO.init)
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        let plan = PlanDTO(try await req.readablePlan(id), names: names)
+        let task = try await plan.taskId.asyncMap { try await TaskModel.find($0, on: req.db) }?.map { TaskDTO($0, names: names) }
         return PlanPage.Model(plan: plan, task: task, applyError: applyError,
-                              canApply: await req.permits(.promoteApply, environments: [plan.target]))
+                              canApply: await req.permits(.promoteApply, environmentIDs: [plan.targetId]))
     }
 
     @Sendable static func showPlan(req: Request) async throws -> Response {
@@ -75,7 +77,7 @@ enum PromotionPages {
         let f = (try? req.content.decode(Form.self)) ?? Form()
         let id = try req.idParameter()
         let app = req.application
-        try await req.authorizePromotion(.promoteApply, target: try await PromotionService.findPlan(id, on: req.db).targetEnv)
+        try await req.authorizeApply(plan: id)
         do {
             let promotion = try await PromotionService.apply(
                 planID: id, ApplyInput(acceptShared: f.acceptShared == "true"), user: req.userName, engine: app.taskEngine,
@@ -91,9 +93,11 @@ enum PromotionPages {
 
     @Sendable static func history(req: Request) async throws -> Response {
         var rows: [PromotionsPage.Model.Row] = []
-        for promotion in try await PromotionService.list(page: try Paging(page: 1, perPage: 100), on: req.db) {
-            var row = PromotionsPage.Model.Row(PromotionDTO(promotion))
-            if row.canRollBack { row.canRollBack = await req.permits(.promoteApply, environments: [row.target]) }
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        let visible = try await req.visibleEnvironments(.tasksRead)
+        for promotion in try await PromotionService.list(page: try Paging(page: 1, perPage: 100), visible: visible, on: req.db) {
+            var row = PromotionsPage.Model.Row(PromotionDTO(promotion, names: names))
+            if row.canRollBack { row.canRollBack = await req.permits(.promoteApply, environmentIDs: [promotion.targetEnvID]) }
             rows.append(row)
         }
         let done = try? req.query.get(String.self, at: "done")
@@ -104,7 +108,7 @@ enum PromotionPages {
     @Sendable static func rollback(req: Request) async throws -> Response {
         struct Form: Decodable { var deleteCreated: String? }
         let f = (try? req.content.decode(Form.self)) ?? Form()
-        try await req.authorizePromotion(.promoteApply, target: try await PromotionService.find(try req.idParameter(), on: req.db).targetEnv)
+        try await req.authorizeRollback(promotion: try req.idParameter())
         let task = try await PromotionService.rollback(try req.idParameter(), RollbackInput(deleteCreated: f.deleteCreated == "true"),
                                                        user: req.userName, engine: req.application.taskEngine, on: req.db)
         return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)

@@ -13,7 +13,8 @@ enum SchedulesPages {
     }
 
     static func model(_ req: Request, form: SchedulesPage.Model.Form = .init(), error: AppError? = nil, flash: String? = nil) async throws -> SchedulesPage.Model {
-        let schedules = try await ScheduleModel.query(on: req.db).sort(\.$name).all().map(ScheduleDTO.init)
+        var schedules: [ScheduleDTO] = []
+        for m in try await ScheduleModel.query(on: req.db).sort(\.$name).all() where await req.permitsReading(m) { schedules.append(ScheduleDTO(m)) }
         var errors: [String: String] = [:]
         for e in error?.fields ?? [] {
             let key = e.field.hasPrefix("params") ? "params" : e.field
@@ -42,10 +43,10 @@ enum SchedulesPages {
                 throw AppError.validation([FieldError(field: "params", code: "invalid_json", message: "is not valid JSON (\(error))")])
             }
             let app = req.application
-            try await req.authorizeTask(plugin: f.plugin ?? "", params: params)
             _ = try await ScheduleService.save(
                 ScheduleInput(name: f.name, plugin: f.plugin, params: params, cron: f.cron, timeZone: f.timeZone?.isEmpty == false ? f.timeZone : "UTC"),
-                id: nil, registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+                id: nil, registry: app.taskEngine.registry, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db,
+                authorize: req.authorizeScheduled)
             return req.redirect(to: SiteURL.schedulesPage.path(query: ["done": "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let response = Layout.response(SchedulesPage.View(model: try await model(req, form: typed, error: e), localizer: req.localizer), request: req)
@@ -55,14 +56,16 @@ enum SchedulesPages {
     }
 
     @Sendable static func toggle(req: Request) async throws -> Response {
-        let s = try await ScheduleService.find(try req.idParameter(), on: req.db)
+        let s = try await req.readableSchedule(try req.idParameter())
+        try await req.authorizeChange(of: s)
         let app = req.application
         _ = try await ScheduleService.save(ScheduleInput(enabled: !s.enabled), id: s.id, registry: app.taskEngine.registry, now: app.ferry.now(),
-                                           newID: app.ferry.uuid(), on: req.db)
+                                           newID: app.ferry.uuid(), on: req.db, authorize: req.authorizeScheduled)
         return req.redirect(to: SiteURL.schedulesPage.path(query: ["done": "toggled"]), redirectType: .normal)
     }
 
     @Sendable static func delete(req: Request) async throws -> Response {
+        try await req.authorizeChange(of: try await req.readableSchedule(try req.idParameter()))
         try await ScheduleService.delete(try req.idParameter(), on: req.db)
         return req.redirect(to: SiteURL.schedulesPage.path(query: ["done": "deleted"]), redirectType: .normal)
     }

@@ -15,14 +15,15 @@ enum TasksPages {
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
-        let filter = try TaskQueries.Filter(req)
+        let filter = try await TaskQueries.Filter(req)
         let done = try? req.query.get(String.self, at: "done")
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
         let stored = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
         let envs = stored.map(\.name)
+        let names = EnvironmentDirectory(stored.map(\.ref))
         let model = TasksPage.Model(
-            tasks: items.map(TaskDTO.init), total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
-            plugin: filter.plugin ?? "", environment: filter.environment ?? "", user: filter.user ?? "",
+            tasks: items.map { TaskDTO($0, names: names) }, total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
+            plugin: filter.plugin ?? "", environment: filter.environment.map(names.name) ?? "", user: filter.user ?? "",
             plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
             flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil,
             healthCheckEnvironments: stored.filter { req.permits(plugin: HealthCheckPlugin.pluginID, environment: $0) }.map(\.name))
@@ -34,8 +35,8 @@ enum TasksPages {
         let form = try req.content.decode(Form.self)
         var params: [String: BundleValue] = [:]
         if let env = form.environment, !env.isEmpty { params["environment"] = .string(env) }
-        try await req.authorizeTask(plugin: form.plugin, params: .map(params))
-        let task = try await req.application.taskEngine.submit(pluginID: form.plugin, params: .map(params), user: req.userName, on: req.db)
+        let resolved = try await req.authorizeTask(plugin: form.plugin, params: .map(params))
+        let task = try await req.application.taskEngine.submit(pluginID: form.plugin, params: resolved, user: req.userName, on: req.db)
         return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
     }
 
@@ -47,9 +48,9 @@ enum TasksPages {
         let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level, source: source, from: level == nil && source == nil ? from : 0, limit: 500), on: req.db)
         let sources = ["engine", "plugin", "superset_api", "bundle", "git", "storage", "scheduler"]
         let params = (try? BundleValue.parseJSON(Data(task.params.utf8))) ?? .map([:])
-        return TaskDetailPage.Model(task: TaskDTO(task), lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
+        return TaskDetailPage.Model(task: TaskDTO(task, names: try await EnvironmentDirectory.load(on: req.db)), lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
                                     flash: nil, inputError: inputError,
-                                    canCancel: await req.permits(.tasksCancel, environments: task.environmentNames),
+                                    canCancel: await req.permits(.tasksCancel, environmentIDs: task.environmentIDs),
                                     canAnswer: await req.permits(plugin: task.pluginID, params: params))
     }
 
@@ -59,7 +60,7 @@ enum TasksPages {
     }
 
     @Sendable static func cancel(req: Request) async throws -> Response {
-        try await req.authorize(.tasksCancel, environments: try await TasksAPI.find(req).environmentNames)
+        try await req.authorize(.tasksCancel, environmentIDs: try await TasksAPI.find(req).environmentIDs)
         let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
         return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
     }

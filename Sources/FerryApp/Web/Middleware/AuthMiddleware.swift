@@ -77,8 +77,8 @@ struct AuditMiddleware: AsyncMiddleware {
         let action = note.action ?? "\(req.method.rawValue) \(req.route.map { "/" + $0.path.map(\.description).joined(separator: "/") } ?? req.url.path)"
         await req.appendAudit(AuditEntry(
             at: req.application.ferry.now(), actorID: req.principal?.userID, actor: req.principal?.username ?? "anonymous",
-            address: req.remoteAddressText, action: action, target: note.target ?? req.parameters.get("id"), environment: note.environment,
-            outcome: denied ? .denied : (status < 400 ? .success : .failure), detail: note.detail ?? (status >= 400 ? "HTTP \(status)" : nil)))
+            address: req.remoteAddressText, action: action, target: note.target ?? req.parameters.get("id"), environment: note.environment?.name,
+            environmentID: note.environment?.id, outcome: denied ? .denied : (status < 400 ? .success : .failure), detail: note.detail ?? (status >= 400 ? "HTTP \(status)" : nil)))
         return response
     }
 }
@@ -87,7 +87,8 @@ struct AuditMiddleware: AsyncMiddleware {
 struct AuditNote: Sendable {
     var action: String?
     var target: String?
-    var environment: String?
+    /// The environment the request acts on (set where access to it is checked).
+    var environment: EnvironmentRef?
     var detail: String?
     /// The handler appended its own events (sign-in): the middleware adds none.
     var recorded = false
@@ -112,19 +113,32 @@ extension Request {
     }
 
     /// Appends an audit event now (sign-ins, sign-outs) and marks the request as recorded.
-    func recordAudit(action: String, outcome: AuditEntry.Outcome, actor: String, actorID: UUID?, target: String? = nil, detail: String? = nil) async {
+    /// `aggregate` as for `appendAudit`.
+    func recordAudit(
+        action: String, outcome: AuditEntry.Outcome, actor: String, actorID: UUID?, target: String? = nil, detail: String? = nil, aggregate: Bool? = nil
+    ) async {
         var note = audit
         note.recorded = true
         audit = note
         await appendAudit(AuditEntry(at: application.ferry.now(), actorID: actorID, actor: actor, address: remoteAddressText, action: action,
-                                     target: target, environment: nil, outcome: outcome, detail: detail))
+                                     target: target, environment: nil, outcome: outcome, detail: detail), aggregate: aggregate)
     }
 
     /// Appends `entry`. A failure to write is logged, never turned into the request's answer:
     /// the change it describes has already happened.
-    func appendAudit(_ entry: AuditEntry) async {
-        do { try await AuditLog.append(entry, id: application.ferry.uuid(), on: db) } catch {
-            logger.error("audit event not written", metadata: ["error": .string("\(error)"), "action": .string(entry.action)])
+    ///
+    /// Anonymous refusals and failures (no signed-in user, no account named: unauthenticated
+    /// 401/403s, sign-ins for unknown users, limited sign-ins) go through the audit aggregator,
+    /// so a stranger's flood writes a bounded number of rows; `aggregate` overrides that choice
+    /// (false for an identity the SSO provider vouched for).
+    func appendAudit(_ entry: AuditEntry, aggregate: Bool? = nil) async {
+        let anonymous = aggregate ?? (entry.actorID == nil && principal == nil && entry.outcome != .success)
+        let aggregator = application.auditAggregator
+        let entries = anonymous ? aggregator.admit(entry) : aggregator.due(now: entry.at) + [entry]
+        for e in entries {
+            do { try await AuditLog.append(e, id: application.ferry.uuid(), on: db) } catch {
+                logger.error("audit event not written", metadata: ["error": .string("\(error)"), "action": .string(e.action)])
+            }
         }
     }
 }

@@ -8,6 +8,17 @@ struct ProblemMiddleware: AsyncMiddleware {
         do {
             return try await next.respond(to: request)
         } catch {
+            let response = try Self.render(error, request: request)
+            if let seconds = (error as? AppError)?.retryAfter {
+                response.headers.replaceOrAdd(name: .retryAfter, value: String(seconds))
+            }
+            return response
+        }
+    }
+
+    /// The error as the client wants it: problem JSON for the API and non-browsers, the error page otherwise.
+    static func render(_ error: any Error, request: Request) throws -> Response {
+        do {
             let problem = Self.problem(for: error, request: request)
             if problem.status >= 500 {
                 request.logger.error("request failed", metadata: ["code": .string(problem.code), "error": .string(String(reflecting: error))])

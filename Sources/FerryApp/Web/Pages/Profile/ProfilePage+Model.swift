@@ -11,5 +11,7 @@ enum ProfilePage {
         var newToken: String?
         var flash: String?
         var error: String?
+        /// How long a new token lasts when no expiry is given, and the longest allowed.
+        var tokenPolicy = TokenPolicy()
     }
 }

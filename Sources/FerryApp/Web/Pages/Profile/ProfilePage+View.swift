@@ -44,7 +44,8 @@ extension ProfilePage {
                 H.el("form", [("method", "post"), ("action", SiteURL.profileTokens.path), ("class", "stacked"), ("data-testid", "token-form")], [
                     Components.field("name", label: l.t("tokens.name"), value: nil, required: true, placeholder: "ci-promote"),
                     Components.field("scopes", label: l.t("tokens.scopes"), value: nil, hint: l.t("tokens.scopes_hint", ["all": model.permissions.joined(separator: " ")])),
-                    Components.field("expiresInDays", label: l.t("tokens.expires_days"), value: "90", type: "number", hint: l.t("tokens.expires_hint")),
+                    Components.field("expiresInDays", label: l.t("tokens.expires_days"), value: String(model.tokenPolicy.defaultDays), type: "number",
+                                     hint: l.t("tokens.expires_hint", ["days": String(model.tokenPolicy.defaultDays), "max": String(model.tokenPolicy.maxDays)])),
                     H.el("div", [("class", "form-actions")], [H.el("button", [("type", "submit"), ("class", "button")], text: l.t("tokens.create"))]),
                 ]),
             ])
