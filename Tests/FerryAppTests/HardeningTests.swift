@@ -97,6 +97,14 @@ extension TestHarness {
             #expect(try await t.request(.GET, "/api/mappings/suggestions?source=dev&target=prod", headers: dev).status == .forbidden)
             #expect(try await t.request(.POST, "/api/environments/\(f.prod.id)/test", headers: dev).status == .forbidden)
 
+            // Not even an administrator can re-run a promotion task around its state machine.
+            let rerun = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "promote.rollback", params: params([
+                "promotion": .string(f.promotion.key)])))
+            #expect(rerun.status == .conflict, "\(rerun.body.string)")
+            #expect(try rerun.json()["code"]?.stringValue == "not_waiting")
+            let replan = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "promote.plan", params: params(["plan": .string(f.plan.key)])))
+            #expect(replan.status == .conflict, "an applied plan can't be planned again and applied twice")
+            #expect(try await PromotionPlanModel.find(f.plan, on: t.db)?.status == "applied")
             // The administrator sees all of it.
             #expect(try await t.request(.GET, "/api/promotions").json()["items"]?.listValue?.count == 1)
             let plan = try await t.request(.GET, "/api/promotions/plans/\(f.plan)").content.decode(PlanDTO.self, using: JSONDecoder.ferry)
@@ -143,7 +151,7 @@ extension TestHarness {
     @Test func aGlobalPermissionCannotBeLimitedToAnEnvironment() async throws {
         try await withFerry(.sqlite) { t in
             _ = try await t.createEnvironment(sample("dev", stage: "dev"))
-            for grant in ["users:admin@stage:dev", "audit:read@name:dev", "settings:admin@stage:prod", "metrics:read@stage:dev"] {
+            for grant in ["users:admin@stage:dev", "audit:read@name:dev", "settings:admin@stage:prod", "metrics:read@stage:dev", "tasks:admin@stage:dev"] {
                 let res = try await t.request(.POST, "/api/roles", json: RoleInput(name: "r-\(grant.prefix(5))", grants: [grant]))
                 #expect(res.status == .unprocessableEntity, "\(grant): \(res.status)")
                 #expect(try res.json()["errors"]?.listValue?.first?["code"]?.stringValue == "global_permission")
@@ -152,6 +160,71 @@ extension TestHarness {
             #expect(try unknown.json()["errors"]?.listValue?.first?["code"]?.stringValue == "unknown_environment")
             #expect(try await t.request(.POST, "/api/roles", json: RoleInput(name: "r-ok", grants: ["audit:read", "tasks:read@name:dev"])).status == .created)
         }
+    }
+}
+
+/// Schedules of a deleted environment are switched off and stay removable; none blocks the others.
+@Suite struct DeletedEnvironmentScheduleTests {
+    @Test(arguments: Store.available)
+    func aDeletedEnvironmentsScheduleIsOffAndCanBeRemoved(store: Store) async throws {
+        try await withFerry(store) { t in
+            let gone = try await t.createEnvironment(sample("gone", stage: "dev"))
+            let kept = try await t.createEnvironment(sample("kept", stage: "dev"))
+            for (name, env) in [("a gone check", "gone"), ("b kept check", "kept")] {
+                #expect(try await t.request(.POST, "/api/schedules", json: ScheduleInput(
+                    name: name, plugin: "environment.health_check", params: params(["environment": .string(env)]), cron: "* * * * *")).status == .created)
+            }
+            let goneSchedule = try #require(try await ScheduleModel.query(on: t.db).filter(\.$name == "a gone check").first())
+            // Its environment goes while the schedule is due: firing skips it and still starts the other.
+            t.clock.advance(120)
+            try await (t.db as! any SQLDatabase).raw("DELETE FROM environments WHERE name = 'gone'").run()
+            let queued = try await ScheduleService.fireDue(now: t.clock.now(), engine: t.app.taskEngine, on: t.db)
+            #expect(queued.map(\.environmentIDs) == [[kept.id]], "the kept environment's schedule fired")
+            // Deleting through Ferry switches such schedules off; an administrator can remove them.
+            let other = try await t.createEnvironment(sample("other", stage: "dev"))
+            #expect(try await t.request(.POST, "/api/schedules", json: ScheduleInput(
+                name: "c other check", plugin: "environment.health_check", params: params(["environment": .string("other")]), cron: "* * * * *")).status == .created)
+            #expect(try await t.request(.DELETE, "/api/environments/\(other.id)").status == .noContent)
+            #expect(try await ScheduleModel.query(on: t.db).filter(\.$name == "c other check").first()?.enabled == false)
+            #expect(try await t.request(.DELETE, "/api/schedules/\(goneSchedule.id!)").status == .noContent)
+            _ = gone
+        }
+    }
+}
+
+/// Tokens can't outlive their makers, and a stored limit that doesn't read back grants nothing.
+@Suite struct TokenAndGrantLimitTests {
+    @Test func aTokenMadeWithATokenCannotOutliveIt() async throws {
+        try await withFerry(.sqlite) { t in
+            let short = try await t.request(.POST, "/api/tokens", json: TokenInput(name: "short", expiresInDays: 2))
+            let shortToken = try short.content.decode(CreatedTokenDTO.self, using: JSONDecoder.ferry)
+            let child = try await t.request(.POST, "/api/tokens", json: TokenInput(name: "child", expiresInDays: 300), headers: bearer(shortToken.token))
+            let childToken = try child.content.decode(CreatedTokenDTO.self, using: JSONDecoder.ferry)
+            #expect(childToken.info.expiresAt == shortToken.info.expiresAt, "capped at its maker's expiry")
+            t.clock.advance(3 * 86400)
+            let refused = try await t.request(.GET, "/api/me", headers: bearer(childToken.token))
+            #expect(refused.status == .unauthorized)
+            #expect(try refused.json()["code"]?.stringValue == "token_refused")
+        }
+    }
+
+    @Test func aLegacyTokenWithoutExpiryLivesTheLongestATokenMay() async throws {
+        try await withFerry(.sqlite) { t in
+            let made = try await t.request(.POST, "/api/tokens", json: TokenInput(name: "old")).content.decode(CreatedTokenDTO.self, using: JSONDecoder.ferry)
+            let row = try #require(try await APITokenModel.find(made.info.id, on: t.db))
+            row.expiresAt = nil  // as tokens were made before they expired by default
+            try await row.save(on: t.db)
+            #expect(try await t.request(.GET, "/api/me", headers: bearer(made.token)).status == .ok)
+            t.clock.advance(Double(TokenPolicy().maxDays) * 86400 + 1)
+            #expect(try await t.request(.GET, "/api/me", headers: bearer(made.token)).status == .unauthorized)
+        }
+    }
+
+    @Test func aStoredLimitThatDoesNotReadBackGrantsNothing() {
+        #expect(AccountService.grant(permission: "tasks:read", environments: #"["not-a-uuid"]"#, stages: "[]") == nil)
+        #expect(AccountService.grant(permission: "tasks:read", environments: "{broken", stages: "[]") == nil)
+        #expect(AccountService.grant(permission: "tasks:read", environments: "[]", stages: "[]")?.isUnlimited == true)
+        #expect(AccountService.grant(permission: "audit:read", environments: "[]", stages: #"["dev"]"#) == nil, "a limited global permission grants nothing")
     }
 }
 
@@ -206,6 +279,9 @@ extension TestHarness {
             let f = try await PromotionFixture.make(t)
             _ = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "environment.health_check", params: params(["environment": .string("dev")])))
             _ = try await t.request(.POST, "/api/roles", json: RoleInput(name: "r", grants: ["tasks:read@name:prod"]))
+            // Migrations run before anything else writes; let the syncs that adding queued end.
+            await t.app.syncCoordinator.wait(f.dev.id)
+            await t.app.syncCoordinator.wait(f.prod.id)
             let sql = t.db as! any SQLDatabase
             struct Row: Decodable { var v: String }
             try await M0008_EnvironmentIdentity().revert(on: t.db)

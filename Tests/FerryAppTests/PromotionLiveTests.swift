@@ -204,8 +204,11 @@ struct PromotionLiveTests {
             defer { Task { await proxy.stop() } }
             let prodEnv = try await t.request(.GET, "/api/environments").json()["items"]?.listValue?.first { $0["name"]?.stringValue == "prod" }
             let prodEnvID = try #require(prodEnv?["id"]?.stringValue)
-            var moved = sample("prod", password: "admin", url: proxy.url, stage: "prod")
-            moved.password = nil
+            // Another server (the proxy's port): the password must come with it.
+            var withoutPassword = sample("prod", password: "admin", url: proxy.url, stage: "prod")
+            withoutPassword.password = nil
+            #expect(try await t.request(.PUT, "/api/environments/\(prodEnvID)", json: withoutPassword).status == .unprocessableEntity)
+            let moved = sample("prod", password: "admin", url: proxy.url, stage: "prod")
             #expect(try await t.request(.PUT, "/api/environments/\(prodEnvID)", json: moved).status == .ok)
             try await dev.sendJSON("PUT", "/api/v1/dataset/\(ordersDataset)", body: .map(["description": .string("Orders, second revision")]))
             try await dev.sendJSON("PUT", "/api/v1/chart/\(productChart)", body: .map(["description": .string("Orders per product, second revision")]))

@@ -39,6 +39,17 @@ import ZIPFoundation
         }
     }
 
+    /// A 1 MB anchored string repeated by 100,000 aliases is a 1.5 MB file that would expand to
+    /// 100 GB wherever the bundle is walked: its weight counts at every alias.
+    @Test func aliasesOfAHugeStringCountItsSize() throws {
+        let big = (0..<30_000).map { _ in UUID().uuidString }.joined()  // about 1 MB that doesn't compress away
+        let yaml = "uuid: a\nbig: &s \"\(big)\"\nitems: [" + Array(repeating: "*s", count: 100_000).joined(separator: ", ") + "]\n"
+        let zip = try bundleZip([("x/charts/huge.yaml", yaml)])
+        #expect(throws: BundleError.yamlTooLarge(path: "charts/huge.yaml", limit: BundleLimits.default.maxYAMLNodes)) {
+            try BundleReader().read(zip)
+        }
+    }
+
     @Test func filesUnderThePerFileBoundStillShareTheArchiveBudget() throws {
         // Each file makes 55 nodes; together with metadata.yaml they pass a budget of 100.
         let list = (1...50).map(String.init).joined(separator: ", ")

@@ -2,6 +2,7 @@ import Crypto
 import Fluent
 import Foundation
 import SQLKit
+import SupersetKit
 
 /// Every table that refers to an environment stores its id (lower-case UUID text), never its
 /// name, so a rename keeps tasks, promotions, history, mappings, grants and schedules.
@@ -39,22 +40,28 @@ struct M0008_EnvironmentIdentity: AsyncMigration {
         return uuid.uuidString.lowercased()
     }
 
+    /// One transaction (PostgreSQL and SQLite both alter tables transactionally), so a failure
+    /// halfway leaves the store as it was and the migration can simply run again.
     func prepare(on database: Database) async throws {
-        let sql = database as! any SQLDatabase
-        let ids = try await Self.environments(sql).reduce(into: [String: String]()) { $0[$1.name] = $1.id }
-        let toID: (String) -> String = { ids[$0] ?? Self.orphanID($0) }
-        try await Self.convert(sql, forward: true, map: toID, paramMap: { ids[$0] })
-        try await database.schema("audit_events").field("environment_id", .string).update()
-        for (name, id) in ids {
-            try await sql.update("audit_events").set("environment_id", to: id).where("environment", .equal, name).run()
+        try await database.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            let ids = try await Self.environments(sql).reduce(into: [String: String]()) { $0[$1.name] = $1.id }
+            let toID: (String) -> String = { ids[$0] ?? Self.orphanID($0) }
+            try await Self.convert(sql, forward: true, map: toID, paramMap: { ids[$0] })
+            try await sql.alter(table: "audit_events").column("environment_id", type: .text).run()
+            for (name, id) in ids {
+                try await sql.update("audit_events").set("environment_id", to: id).where("environment", .equal, name).run()
+            }
         }
     }
 
     func revert(on database: Database) async throws {
-        let sql = database as! any SQLDatabase
-        let names = try await Self.environments(sql).reduce(into: [String: String]()) { $0[$1.id] = $1.name }
-        try await database.schema("audit_events").deleteField("environment_id").update()
-        try await Self.convert(sql, forward: false, map: { names[$0] ?? $0 }, paramMap: { names[$0] })
+        try await database.transaction { tx in
+            let sql = tx as! any SQLDatabase
+            let names = try await Self.environments(sql).reduce(into: [String: String]()) { $0[$1.id] = $1.name }
+            try await sql.raw("ALTER TABLE audit_events DROP COLUMN environment_id").run()
+            try await Self.convert(sql, forward: false, map: { names[$0] ?? $0 }, paramMap: { names[$0] })
+        }
     }
 
     private struct Env: Decodable { var id: UUID; var name: String }
@@ -113,7 +120,9 @@ struct M0008_EnvironmentIdentity: AsyncMigration {
         struct Grant: Decodable { var id: UUID; var v: String }
         let grants = try await sql.select().column("id").column(SQLAlias(SQLIdentifier(grantCol), as: SQLIdentifier("v"))).from("role_grants").all(decoding: Grant.self)
         for g in grants where g.v != "[]" {
-            let list = (try? JSONDecoder().decode([String].self, from: Data(g.v.utf8))) ?? []
+            // A list that doesn't decode is left as it is (it grants nothing), never emptied
+            // (an empty list would grant everywhere).
+            guard let list = try? JSONDecoder().decode([String].self, from: Data(g.v.utf8)) else { continue }
             let mapped = String(decoding: try JSONEncoder().encode(list.map(map)), as: UTF8.self)
             try await sql.update("role_grants").set(SQLIdentifier(grantCol), to: SQLBind(mapped)).where("id", .equal, SQLBind(g.id)).run()
         }
@@ -122,17 +131,17 @@ struct M0008_EnvironmentIdentity: AsyncMigration {
             struct Row: Decodable { var id: UUID; var params: String }
             let rows = try await sql.select().column("id").column("params").from(table).all(decoding: Row.self)
             for row in rows {
-                guard var object = (try? JSONSerialization.jsonObject(with: Data(row.params.utf8))) as? [String: Any] else { continue }
+                // Through BundleValue, as Ferry wrote them: numbers and booleans keep their form.
+                guard var params = try? BundleValue.parseJSON(Data(row.params.utf8)), params.mapValue != nil else { continue }
                 var changed = false
                 for key in paramKeys {
-                    if let value = object[key] as? String, let mapped = paramMap(value), mapped != value {
-                        object[key] = mapped
+                    if let value = params[key]?.stringValue, let mapped = paramMap(value), mapped != value {
+                        params[key] = .string(mapped)
                         changed = true
                     }
                 }
                 guard changed else { continue }
-                let text = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
-                try await sql.update(table).set("params", to: text).where("id", .equal, SQLBind(row.id)).run()
+                try await sql.update(table).set("params", to: params.jsonText()).where("id", .equal, SQLBind(row.id)).run()
             }
         }
         if !forward {

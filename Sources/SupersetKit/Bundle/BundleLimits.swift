@@ -19,7 +19,8 @@ public struct BundleLimits: Sendable, Equatable {
     /// Deepest nesting of YAML collections in one file. Superset's exports nest about ten deep.
     public var maxYAMLDepth: Int = 128
     /// Most YAML nodes one file may produce, every alias (`*name`) counted at the full size of
-    /// what it repeats. Real export files have at most tens of thousands; a "billion laughs"
+    /// what it repeats, and a scalar weighing one node per 16 bytes of its text (so the bound also
+    /// caps the expanded size). Real export files have at most tens of thousands; a "billion laughs"
     /// file passes this bound after a few hundred bytes and is refused there.
     public var maxYAMLNodes: Int = 1_000_000
     /// Most YAML nodes all the files of one archive may produce together, aliases counted the same way.

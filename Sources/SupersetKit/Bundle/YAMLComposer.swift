@@ -8,7 +8,8 @@ import Yams
 /// overflows the stack before any check could run; and it shares aliased subtrees, so a
 /// "billion laughs" file composes in a blink and only explodes when something walks it.
 /// Here the stack is explicit (at most `maxYAMLDepth` collections open) and every alias counts
-/// the nodes it repeats against `maxYAMLNodes` (per file) and the archive's remaining budget, so
+/// the nodes it repeats against `maxYAMLNodes` (per file) and the archive's remaining budget (a
+/// scalar weighs one node per 16 bytes of its text, so the bound covers expanded size too), so
 /// a hostile file is refused after at most its own bytes are read. Repeated values share storage
 /// (`BundleValue` is copy-on-write): memory stays proportional to the file.
 ///
@@ -103,14 +104,17 @@ struct YAMLComposer {
         let s = event.data.scalar
         let text = String(decoding: UnsafeBufferPointer(start: s.value, count: s.length), as: UTF8.self)
         let anchor = Self.text(s.anchor)
-        try tally(1)
+        // A long scalar weighs by its size, so aliases of a huge anchored string can't expand
+        // past the bound while counting one node each.
+        let weight = 1 + s.length / Self.bytesPerNode
+        try tally(weight)
         // A mapping key is its text, untyped: the fast path for half of all scalars.
         if anchor == nil, let top = stack.indices.last, stack[top].isMapping, stack[top].key == nil {
             stack[top].key = text
             return
         }
         let value = try BundleValue.scalar(text, tag: Self.text(s.tag), plain: s.style == YAML_PLAIN_SCALAR_STYLE, path: path)
-        if let anchor { anchors[anchor] = Anchored(value: value, nodes: 1, text: text) }
+        if let anchor { anchors[anchor] = Anchored(value: value, nodes: weight, text: text) }
         try deliver(value, text: text)
     }
 
@@ -162,6 +166,9 @@ struct YAMLComposer {
         if nodes > fileLimit { throw BundleError.yamlTooLarge(path: path, limit: fileLimit) }
         throw BundleError.tooLarge("its YAML files together expand to more than \(totalLimit) nodes once aliases are repeated (reached in \(path))")
     }
+
+    /// Text bytes that count as one node: a scalar weighs `1 + bytes / bytesPerNode`.
+    static let bytesPerNode = 16
 
     private static func text(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
         guard let pointer else { return nil }

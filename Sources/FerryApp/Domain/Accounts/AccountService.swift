@@ -41,11 +41,16 @@ enum AccountService {
     }
 
     /// A stored grant (its environment id and stage lists as JSON); nil for a permission this
-    /// version doesn't know, and for a global permission stored with a limit (written before such
+    /// version doesn't know, for lists that don't read back, and for a global permission stored with a limit (written before such
     /// grants were refused): it grants nothing rather than everything.
     static func grant(permission: String, environments: String, stages: String) -> Grant? {
-        guard let p = Permission(rawValue: permission) else { return nil }
-        let g = Grant(p, environments: decodeList(environments).compactMap { UUID(uuidString: $0) }, stages: decodeList(stages))
+        guard let p = Permission(rawValue: permission),
+              let envTexts = try? JSONDecoder().decode([String].self, from: Data(environments.utf8)),
+              let stageList = try? JSONDecoder().decode([String].self, from: Data(stages.utf8)) else { return nil }
+        // Fails closed: a limit that doesn't read back grants nothing, never everything.
+        let ids = envTexts.compactMap { UUID(uuidString: $0) }
+        guard ids.count == envTexts.count else { return nil }
+        let g = Grant(p, environments: ids, stages: stageList)
         if p.isGlobal && !g.isUnlimited { return nil }
         return g
     }

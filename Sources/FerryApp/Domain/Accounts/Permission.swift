@@ -24,8 +24,9 @@ public enum Permission: String, CaseIterable, Codable, Sendable {
 
 extension Permission {
     /// Permissions that concern Ferry itself, not a Superset environment: a grant of one can't
-    /// be limited to environments (such a limit would silently count as unlimited).
-    public static let global: Set<Permission> = [.usersAdmin, .settingsAdmin, .auditRead, .metricsRead]
+    /// be limited to environments (such a limit would silently count as unlimited). `tasks:admin`
+    /// runs maintenance over every environment's tasks (retention), so it is one of them.
+    public static let global: Set<Permission> = [.usersAdmin, .settingsAdmin, .auditRead, .metricsRead, .tasksAdmin]
 
     public var isGlobal: Bool { Self.global.contains(self) }
 }

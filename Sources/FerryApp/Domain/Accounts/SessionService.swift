@@ -113,7 +113,12 @@ enum SessionService {
         t.tokenHash = Credentials.hash(secret)
         t.prefix = String(secret.prefix(tokenPrefix.count + 6))
         t.scopes = AccountService.encodeList(scopes.map(\.rawValue))
-        t.expiresAt = now.addingTimeInterval(Double(input.expiresInDays ?? policy.defaultDays) * 86400)
+        var expiresAt = now.addingTimeInterval(Double(input.expiresInDays ?? policy.defaultDays) * 86400)
+        // A token made with a token can't outlive it, so a stolen token can't renew itself.
+        if case .token(let parentID) = owner.credential, let parent = try await APITokenModel.find(parentID, on: db) {
+            expiresAt = min(expiresAt, parent.expiresAt ?? parent.createdAt.addingTimeInterval(Double(policy.maxDays) * 86400))
+        }
+        t.expiresAt = expiresAt
         t.createdAt = now
         try await t.create(on: db)
         return CreatedTokenDTO(token: secret, info: tokenDTO(t))
@@ -146,10 +151,14 @@ enum SessionService {
     /// is disabled (or an SSO user whose groups are older than `ssoRecheck` seconds). Its grants
     /// are cut to the token's scopes. Marks the token used (at most once a minute, so a busy CI
     /// doesn't write on every call).
-    static func principal(token: String, now: Date, ssoRecheck: TimeInterval? = nil, on db: any Database) async throws -> Principal? {
+    ///
+    /// A token made before tokens expired by default (no `expiresAt`) lives `legacyMaxDays` from
+    /// its creation, the longest a token may be made for now.
+    static func principal(token: String, now: Date, ssoRecheck: TimeInterval? = nil, legacyMaxDays: Int = TokenPolicy().maxDays,
+                          on db: any Database) async throws -> Principal? {
         guard token.hasPrefix(tokenPrefix),
               let t = try await APITokenModel.query(on: db).filter(\.$tokenHash == Credentials.hash(token)).first(),
-              t.revokedAt == nil, (t.expiresAt ?? .distantFuture) > now
+              t.revokedAt == nil, (t.expiresAt ?? t.createdAt.addingTimeInterval(Double(legacyMaxDays) * 86400)) > now
         else { return nil }
         let scopes = AccountService.decodeList(t.scopes).compactMap(Permission.init(rawValue:))
         guard let p = try await principal(userID: t.userID, credential: .token(id: t.id!), scopes: scopes, now: now, ssoRecheck: ssoRecheck, on: db)

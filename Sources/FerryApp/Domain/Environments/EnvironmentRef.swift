@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SupersetKit
 
 /// An environment as authorisation and display need it: its identity (`id`), the name shown at
 /// the edges, and the stage tag grants may be limited by.
@@ -54,4 +55,16 @@ struct EnvironmentDirectory: Sendable {
 
     /// `name(_:)` for an id kept as text (task and schedule rows).
     func name(key: String) -> String { UUID(uuidString: key).map(name) ?? key }
+}
+
+extension EnvironmentDirectory {
+    /// `params` as a page shows them: each environment param (`keys`, ids inside Ferry) by the
+    /// environment's current name.
+    func naming(_ params: BundleValue, keys: [String]) -> BundleValue {
+        var shown = params
+        for key in keys {
+            if let value = params[key]?.stringValue, UUID(uuidString: value) != nil { shown[key] = .string(name(key: value)) }
+        }
+        return shown
+    }
 }

@@ -56,6 +56,10 @@ enum EnvironmentService {
         try await db.transaction { tx in
             try await InventoryItemModel.query(on: tx).filter(\.$environmentID == id).delete()
             try await InventorySyncModel.query(on: tx).filter(\.$id == id).delete()
+            // Its schedules could never run again (a re-added environment has a new id): they
+            // are switched off, kept for the operator to see, edit or delete.
+            try await ScheduleModel.query(on: tx).filter(\.$params, .contains(inverse: false, .anywhere), id.key)
+                .set(\.$enabled, to: false).set(\.$nextRunAt, to: nil).update()
             try await env.delete(on: tx)
         }
     }

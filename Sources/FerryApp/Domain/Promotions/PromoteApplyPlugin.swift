@@ -30,9 +30,17 @@ struct PromoteApplyPlugin: Plugin {
 
     var environmentParams: [String] { ["source", "target"] }
 
-    /// Writes only to the stored promotion's target, and is judged there.
+    /// Writes only to the stored promotion's target, but its log and report show the source's
+    /// dashboards: it touches both (who may read it), and is judged on the target.
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
-        TaskScope(touches: [try await PromotionTaskScope.promotion(params, on: db).targetEnvID])
+        let promotion = try await PromotionTaskScope.promotion(params, on: db)
+        return TaskScope(touches: [promotion.sourceEnvID, promotion.targetEnvID], authorizedOn: [promotion.targetEnvID])
+    }
+
+    /// Only the promotion `PromotionService.apply` just recorded, once.
+    func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {
+        let promotion = try await PromotionTaskScope.promotion(params, on: db)
+        guard promotion.status == "applying", promotion.taskID == nil else { throw PromotionTaskScope.notWaiting("promotion") }
     }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {

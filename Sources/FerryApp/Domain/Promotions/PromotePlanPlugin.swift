@@ -30,6 +30,12 @@ struct PromotePlanPlugin: Plugin {
         return TaskScope(touches: [plan.sourceEnvID, plan.targetEnvID])
     }
 
+    /// Only the plan `PromotionService.plan` just recorded, once.
+    func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {
+        let plan = try await PromotionTaskScope.plan(params, on: db)
+        guard plan.status == "planning", plan.taskID == nil else { throw PromotionTaskScope.notWaiting("plan") }
+    }
+
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let planID = context.params["plan"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let plan = try await PromotionPlanModel.find(planID, on: context.db) else {

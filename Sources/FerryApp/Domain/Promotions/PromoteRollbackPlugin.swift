@@ -26,6 +26,12 @@ struct PromoteRollbackPlugin: Plugin {
         TaskScope(touches: [try await PromotionTaskScope.promotion(params, on: db).targetEnvID])
     }
 
+    /// Only the rollback `PromotionService.rollback` just claimed, once.
+    func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {
+        let promotion = try await PromotionTaskScope.promotion(params, on: db)
+        guard promotion.status == "rolling_back", promotion.rollbackTaskID == nil else { throw PromotionTaskScope.notWaiting("promotion") }
+    }
+
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let id = context.params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let promotion = try await PromotionModel.find(id, on: context.db) else {

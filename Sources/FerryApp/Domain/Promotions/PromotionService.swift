@@ -115,22 +115,34 @@ enum PromotionService {
         return promotion
     }
 
+    /// Queues a rollback. The status moves to `rolling_back` by compare-and-set before the task
+    /// is queued, so two rollbacks can't both start, and the task is the one the promotion waits for.
     static func rollback(_ id: UUID, _ input: RollbackInput, user: String, engine: TaskEngine, on db: Database) async throws -> TaskModel {
+        let finished = ["succeeded", "partial", "failed", "rollback_failed"]
         let promotion = try await find(id, on: db)
-        guard ["succeeded", "partial", "failed", "rollback_failed"].contains(promotion.status) else {
+        guard finished.contains(promotion.status) else {
             throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is \(promotion.status). Roll back once it has finished.")
         }
         guard promotion.snapshot != nil else {
             throw AppError(.conflict, code: "nothing_to_roll_back", detail: "Promotion \(id) stopped before it wrote anything; there is nothing to roll back.")
         }
-        let task = try await engine.submit(pluginID: "promote.rollback", params: .map([
-            "promotion": .string(id.key), "target": .string(promotion.targetEnvID.key),
-            "deleteCreated": .bool(input.deleteCreated ?? false),
-        ]), user: user, on: db)
-        promotion.status = "rolling_back"
-        promotion.rollbackTaskID = task.id
-        try await promotion.save(on: db)
-        return task
+        let before = promotion.status
+        let claimed = try await (db as! any SQLDatabase).update("promotions").set("status", to: "rolling_back").set("rollback_task_id", to: SQLLiteral.null)
+            .where("id", .equal, id).where(SQLIdentifier("status"), .in, SQLBind.group(finished)).returning("id").all()
+        guard !claimed.isEmpty else {
+            throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is being rolled back by someone else just now.")
+        }
+        do {
+            let task = try await engine.submit(pluginID: "promote.rollback", params: .map([
+                "promotion": .string(id.key), "target": .string(promotion.targetEnvID.key),
+                "deleteCreated": .bool(input.deleteCreated ?? false),
+            ]), user: user, on: db)
+            try await (db as! any SQLDatabase).update("promotions").set("rollback_task_id", to: task.id!).where("id", .equal, id).run()
+            return task
+        } catch {
+            try? await (db as! any SQLDatabase).update("promotions").set("status", to: before).where("id", .equal, id).run()
+            throw error
+        }
     }
 
     static func findPlan(_ id: UUID, on db: Database) async throws -> PromotionPlanModel {

@@ -26,6 +26,12 @@ enum PromotionTaskScope {
         return p
     }
 
+    /// The refusal of a promotion task that its plan or promotion isn't waiting for.
+    static func notWaiting(_ what: String) -> AppError {
+        AppError(.conflict, code: "not_waiting",
+                 detail: "This \(what) already has its task or is past that step. Promotions are planned, applied and rolled back through /api/promotions (or the Promotions pages), which start these tasks themselves.")
+    }
+
     /// 422 naming each of `params.source` and `params.target` (already resolved to ids) that is
     /// given and differs from the stored resource's.
     static func agree(_ params: BundleValue, source: UUID, target: UUID, what: String) throws {

@@ -146,15 +146,24 @@ enum ScheduleService {
                   let zone = TimeZone(identifier: s.timeZone) else { continue }
             let next = cron.next(after: now, in: zone)
             let run = s.catchUp || now.timeIntervalSince(dueAt) <= grace
-            let prepared = try await engine.makeTask(
-                pluginID: s.pluginID, params: (try? BundleValue.parseJSON(Data(s.params.utf8))) ?? .map([:]),
-                user: "scheduler:\(s.name)", scheduleID: id, on: db)
+            let prepared: TaskModel?
+            do {
+                prepared = try await engine.makeTask(
+                    pluginID: s.pluginID, params: (try? BundleValue.parseJSON(Data(s.params.utf8))) ?? .map([:]),
+                    user: "scheduler:\(s.name)", scheduleID: id, on: db)
+            } catch {
+                // This schedule can't make its task (its environment was deleted, say): it
+                // skips this due time, logged, and never holds up the schedules after it.
+                engine.logger.warning("a schedule could not start its task", metadata: [
+                    "schedule": .string(s.name), "error": .string(TaskEngine.describe(error).0)])
+                prepared = nil
+            }
             let task: TaskModel? = try await db.writeTransaction { tx in
                 let won = try await TaskStore.sql(tx).update("schedules")
                     .set("next_run_at", to: next).set("last_run_at", to: run ? dueAt : s.lastRunAt)
                     .where("id", .equal, id).where("next_run_at", .equal, dueAt)
                     .returning("id").all()
-                guard !won.isEmpty, run else { return nil }
+                guard !won.isEmpty, run, let prepared else { return nil }
                 try await prepared.create(on: tx)
                 return prepared
             }

@@ -38,6 +38,11 @@ public protocol Plugin: Sendable {
     /// it here and answers from it, refusing params that disagree with it (422): access is
     /// decided on what is stored, never on what a request claims.
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope
+    /// Checks, before a new task is queued, that the resource its params name is waiting for
+    /// exactly this task (a plan or promotion gets the one task Ferry queued for it, so none can
+    /// be re-run or started around its state machine through `POST /api/tasks` or a schedule).
+    /// Throws a problem saying what to do instead. Default: nothing to check.
+    func admitsNewTask(_ params: BundleValue, on db: any Database) async throws
     func run(_ context: TaskContext) async throws -> PluginOutcome
 }
 
@@ -47,6 +52,7 @@ extension Plugin {
     public func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
         TaskScope(touches: environmentParams.compactMap { params[$0]?.stringValue.flatMap(UUID.init(uuidString:)) })
     }
+    public func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {}
 }
 
 /// How a task ended when the plugin returned normally.

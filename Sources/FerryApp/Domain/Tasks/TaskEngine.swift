@@ -44,7 +44,7 @@ final class TaskEngine: @unchecked Sendable {
     private let dependencies: FerryDependencies
     private let box: SecretBox
     private let supersetTimeout: Double
-    private let logger: Logger
+    let logger: Logger
     private let signal = WorkSignal()
     private let lock = NSLock()
     private var loops: [Task<Void, Never>] = []
@@ -163,8 +163,11 @@ final class TaskEngine: @unchecked Sendable {
     /// The plugin `pluginID`, `params` validated against its schema with every environment
     /// param resolved from a name or id to the id, and the task's scope read from what the
     /// params name. 422 for an unknown plugin, invalid params, an unknown environment, or params
-    /// that disagree with the stored resource they name.
-    func prepare(pluginID: String, params: BundleValue, on db: any Database) async throws -> (plugin: any Plugin, params: BundleValue, scope: TaskScope) {
+    /// that disagree with the stored resource they name; with `admitting`, also when that
+    /// resource isn't waiting for a new task (`Plugin.admitsNewTask`).
+    func prepare(pluginID: String, params: BundleValue, admitting: Bool = false, on db: any Database) async throws
+        -> (plugin: any Plugin, params: BundleValue, scope: TaskScope)
+    {
         guard let plugin = registry.plugin(pluginID) else {
             throw AppError.validation([FieldError(field: "plugin", code: "unknown",
                                                   message: "no plugin '\(pluginID)'; GET /api/plugins lists them")])
@@ -186,12 +189,14 @@ final class TaskEngine: @unchecked Sendable {
             }
             if !unknown.isEmpty { throw AppError.validation(unknown) }
         }
-        return (plugin, resolved, try await plugin.scope(of: resolved, on: db))
+        let scope = try await plugin.scope(of: resolved, on: db)
+        if admitting { try await plugin.admitsNewTask(resolved, on: db) }
+        return (plugin, resolved, scope)
     }
 
     /// A validated, not yet stored task (params sealed where secret).
     func makeTask(pluginID: String, params: BundleValue, user: String, scheduleID: UUID?, on db: any Database) async throws -> TaskModel {
-        let (plugin, resolved, scope) = try await prepare(pluginID: pluginID, params: params, on: db)
+        let (plugin, resolved, scope) = try await prepare(pluginID: pluginID, params: params, admitting: true, on: db)
         var stored = plugin.paramsSchema.applyingDefaults(resolved)
         for secret in plugin.paramsSchema.secretProperties {
             if let value = stored[secret]?.stringValue { stored[secret] = .map(["$sealed": .string(try box.seal(value))]) }
@@ -511,7 +516,8 @@ final class TaskEngine: @unchecked Sendable {
 
     private func client(for environment: UUID, logger: Logger) async throws -> SupersetClient {
         guard let env = try await EnvironmentModel.find(environment, on: db) else {
-            throw TaskFailure("Environment \(environment.key) no longer exists.", next: "Add it again or start the task for another environment.")
+            throw TaskFailure("The environment this task was started for was deleted.",
+                              next: "Start the task for another environment (one added again is a new environment), and edit or delete any schedule that names the old one.")
         }
         return try EnvironmentService.client(for: env, box: box, timeout: supersetTimeout, dependencies: dependencies, logger: logger)
     }

@@ -25,7 +25,8 @@ final class Authenticator: @unchecked Sendable {
         let recheck = TimeInterval(req.application.ferryConfiguration.hardening.ssoRecheckHours) * 3600
         if let bearer = req.headers.bearerAuthorization?.token {
             return try await cached("t:" + Credentials.hash(bearer), now: now) {
-                try await SessionService.principal(token: bearer, now: now, ssoRecheck: recheck, on: req.db)
+                try await SessionService.principal(token: bearer, now: now, ssoRecheck: recheck,
+                                                   legacyMaxDays: req.application.ferryConfiguration.hardening.tokens.maxDays, on: req.db)
             }
         }
         if let cookie = req.cookies[Self.sessionCookie]?.string, !cookie.isEmpty {

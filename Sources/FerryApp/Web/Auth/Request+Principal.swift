@@ -151,6 +151,10 @@ enum AuthErrors {
                     ?? "You need '\(permission.rawValue)'. Ask an administrator for a role that grants it.")
     }
 
+    static let tokenRefused = AppError(
+        .unauthorized, code: "token_refused",
+        detail: "This API token is unknown, revoked or expired (or its owner signs in through SSO and must do so again). Make a new token on your profile page.")
+
     static let csrf = AppError(
         .forbidden, code: "csrf",
         detail: "The form's security token is missing or wrong (the page may be old). Reload the page and try again.")

@@ -32,13 +32,19 @@ extension Request {
             return
         }
         try await authorize(.schedulesWrite, environmentIDs: scope.touches)
-        if let params = try? BundleValue.parseJSON(Data(m.params.utf8)) { try await authorizeTask(plugin: m.pluginID, params: params) }
+        // The plugin's permission on the stored scope as it is: no re-resolution, so a schedule
+        // whose environment was deleted can still be switched off or removed.
+        guard let permission = application.taskEngine.registry.plugin(m.pluginID).flatMap({ Permission(rawValue: $0.permission) }) else {
+            guard p.canEverywhere(.schedulesWrite) else { throw AuthErrors.forbidden(.schedulesWrite, environment: nil) }
+            return
+        }
+        try await authorize(permission, environmentIDs: scope.authorizedOn)
     }
 
     /// The check `ScheduleService.save` runs on the schedule as it will be: `schedules:write`
     /// and the plugin's permission on its environments. Returns the params to store.
     func authorizeScheduled(plugin: String, params: BundleValue) async throws -> BundleValue {
-        let (_, resolved, scope) = try await application.taskEngine.prepare(pluginID: plugin, params: params, on: db)
+        let (_, resolved, scope) = try await application.taskEngine.prepare(pluginID: plugin, params: params, admitting: true, on: db)
         try await authorize(.schedulesWrite, environmentIDs: scope.touches)
         return try await authorizeTask(plugin: plugin, params: resolved)
     }

@@ -14,7 +14,12 @@ enum SchedulesPages {
 
     static func model(_ req: Request, form: SchedulesPage.Model.Form = .init(), error: AppError? = nil, flash: String? = nil) async throws -> SchedulesPage.Model {
         var schedules: [ScheduleDTO] = []
-        for m in try await ScheduleModel.query(on: req.db).sort(\.$name).all() where await req.permitsReading(m) { schedules.append(ScheduleDTO(m)) }
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        for m in try await ScheduleModel.query(on: req.db).sort(\.$name).all() where await req.permitsReading(m) {
+            var shown = ScheduleDTO(m)
+            shown.params = names.naming(shown.params, keys: req.application.taskEngine.registry.plugin(m.pluginID)?.environmentParams ?? [])
+            schedules.append(shown)
+        }
         var errors: [String: String] = [:]
         for e in error?.fields ?? [] {
             let key = e.field.hasPrefix("params") ? "params" : e.field

@@ -48,7 +48,10 @@ enum TasksPages {
         let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level, source: source, from: level == nil && source == nil ? from : 0, limit: 500), on: req.db)
         let sources = ["engine", "plugin", "superset_api", "bundle", "git", "storage", "scheduler"]
         let params = (try? BundleValue.parseJSON(Data(task.params.utf8))) ?? .map([:])
-        return TaskDetailPage.Model(task: TaskDTO(task, names: try await EnvironmentDirectory.load(on: req.db)), lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        var shown = TaskDTO(task, names: names)
+        shown.params = names.naming(shown.params, keys: req.application.taskEngine.registry.plugin(task.pluginID)?.environmentParams ?? [])
+        return TaskDetailPage.Model(task: shown, lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
                                     flash: nil, inputError: inputError,
                                     canCancel: await req.permits(.tasksCancel, environmentIDs: task.environmentIDs),
                                     canAnswer: await req.permits(plugin: task.pluginID, params: params))

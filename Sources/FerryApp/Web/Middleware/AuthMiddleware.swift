@@ -51,6 +51,7 @@ struct AuthMiddleware: AsyncMiddleware {
             let back = req.url.string
             return req.redirect(to: SiteURL.login.path(query: ["next": back]), redirectType: .normal)
         }
+        if req.headers.bearerAuthorization != nil { throw AuthErrors.tokenRefused }
         throw AuthErrors.unauthenticated
     }
 
