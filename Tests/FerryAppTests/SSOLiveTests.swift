@@ -111,7 +111,8 @@ struct SSOLiveTests {
             // In no mapped group: refused, with a page that says why, and no user is made.
             try await LiveOIDC.setUser("bob", ["upn": .string("bob@corp.example"), "groups": .list([.string("marketing")])])
             let (refused, _) = try await signIn("bob")
-            #expect(refused.status == .forbidden && refused.body.string.contains("sso_no_role") && refused.body.string.contains("marketing"))
+            #expect(refused.status == .forbidden && refused.body.string.contains("sso_no_role") && refused.body.string.contains("marketing"),
+                    "\(refused.status) \(refused.body.string.prefix(2000))")
             let users = try await t.request(.GET, "/api/users").content.decode(AccountsAPI.Items<UserDTO>.self, using: JSONDecoder.ferry)
             #expect(!users.items.contains { $0.username == "bob@corp.example" })
 

@@ -13,7 +13,7 @@ pg_start() { # dir port
   "${runas[@]}" "$PG_BIN/initdb" -D "$dir/data" -U ferry --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
   "${runas[@]}" "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500" \
     start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
   PG_DIR=$dir
 }

@@ -120,6 +120,8 @@ func withFerry(
         }
         try await body(TestHarness(app: app, clock: clock, store: store, dataDirectory: dir, adminToken: token))
     } catch {
+        // PSQLError hides its details from `description`: print them for the failing test.
+        print("withFerry: the test failed with \(String(reflecting: error))")
         try? await app.asyncShutdown()
         await cleanUp(dir: dir, pgDatabase: pgDatabase)
         throw error

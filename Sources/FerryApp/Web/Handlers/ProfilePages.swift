@@ -52,7 +52,7 @@ enum ProfilePages {
         // Checking the current password is a sign-in attempt: the same limits apply.
         if let refused = req.application.signInLimiter.take(address: req.limitAddress, now: req.application.ferry.now()) {
             throw AppError(.tooManyRequests, code: "rate_limited",
-                           detail: "Too many password checks from your address. Wait \(refused.retryAfter) seconds and try again.",
+                           detail: req.localizer.t("auth.rate_limited", ["seconds": "\(refused.retryAfter)"]),
                            retryAfter: refused.retryAfter)
         }
         var keep: UUID?

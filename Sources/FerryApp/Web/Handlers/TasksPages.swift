@@ -19,8 +19,9 @@ enum TasksPages {
         let done = try? req.query.get(String.self, at: "done")
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
         let stored = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
-        let envs = stored.map(\.name)
-        let names = EnvironmentDirectory(stored.map(\.ref))
+        // The filter offers only environments whose tasks the caller may read.
+        let envs = stored.filter { req.permits(.tasksRead, environment: $0.ref) }.map(\.name)
+        let names = EnvironmentDirectory(stored.map(\.ref))  // every name, for tasks that touch several
         let model = TasksPage.Model(
             tasks: items.map { TaskDTO($0, names: names) }, total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
             plugin: filter.plugin ?? "", environment: filter.environment.map(names.name) ?? "", user: filter.user ?? "",

@@ -47,6 +47,17 @@ function liveTask(root) {
   const tbody = el.querySelector('[data-testid=task-log] tbody');
   const autoscroll = el.querySelector('#autoscroll');
   const ws = socket(`/ws/tasks/${el.dataset.task}?from=${el.dataset.from || 0}`);
+  let finished = false;
+  // Refused (the per-user limit) or dropped: say so instead of freezing silently.
+  ws.onclose = () => {
+    if (finished || el.querySelector('[data-testid=live-stopped]')) return;
+    const note = document.createElement('p');
+    note.className = 'notice error';
+    note.setAttribute('role', 'alert');
+    note.dataset.testid = 'live-stopped';
+    note.textContent = el.dataset.liveStopped || 'Live updates stopped. Reload the page.';
+    el.prepend(note);
+  };
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.kind === 'logs' && event.lines) {
@@ -70,6 +81,7 @@ function liveTask(root) {
       const step = el.querySelector('[data-field=step]');
       if (step && event.step) step.textContent = ` ${event.step}`;
     } else if (event.kind === 'status' && event.status && event.status !== shown) {
+      finished = true;
       ws.close();
       setTimeout(() => location.reload(), 150);
     }

@@ -11,7 +11,7 @@ extension TaskDetailPage {
         func content(_ l: Localizer) -> HTMLNode {
             let t = model.task
             return H.el("div", [("data-task", t.id.uuidString.lowercased()), ("data-from", String(model.lines.last.map { $0.seq + 1 } ?? 0)),
-                                ("data-level", model.level), ("data-source", model.source)], [
+                                ("data-level", model.level), ("data-source", model.source), ("data-live-stopped", l.t("task.live_stopped"))], [
                 H.el("div", [("class", "page-head")], [
                     H.el("h1", text: l.t("task.title", ["plugin": t.plugin])),
                     t.status.isFinished || !model.canCancel ? H.group([]) :
