@@ -69,9 +69,9 @@ extension Request {
         return Set(all.filter { p.can(permission, environment: $0) }.map(\.id))
     }
 
-    /// Checks `permission` for settings not stored as they are (a new environment, an edit, the
-    /// unsaved "test connection"): on the stored environment of that name if there is one, and
-    /// on the stage given.
+    /// Checks `permission` for settings not stored as they are (a new environment, the unsaved
+    /// "test connection"): a grant must cover the stored environment of that name (when there is
+    /// one) or the stage given, as a grant covers an environment by its id or by its stage.
     func authorizeUnsaved(_ permission: Permission, name: String, stage: String?) async throws {
         let p = try requirePrincipal()
         if p.canEverywhere(permission) { return }

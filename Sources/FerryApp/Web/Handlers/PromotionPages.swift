@@ -63,7 +63,11 @@ enum PromotionPages {
     static func planModel(_ req: Request, id: UUID, applyError: String? = nil) async throws -> PlanPage.Model {
         let names = try await EnvironmentDirectory.load(on: req.db)
         let plan = PlanDTO(try await req.readablePlan(id), names: names)
-        let task = try await plan.taskId.asyncMap { try await TaskModel.find($0, on: req.db) }?.map { TaskDTO($0, names: names) }
+        // Its task is shown to those who may read it (tasks:read on its environments).
+        var task: TaskDTO?
+        if let id = plan.taskId, let model = try await TaskModel.find(id, on: req.db), await req.permits(.tasksRead, environmentIDs: model.environmentIDs) {
+            task = TaskDTO(model, names: names)
+        }
         return PlanPage.Model(plan: plan, task: task, applyError: applyError,
                               canApply: await req.permits(.promoteApply, environmentIDs: [plan.targetId]))
     }
