@@ -11,7 +11,9 @@
 # the inventory, signs in through tests/harness/ferry_auth.py, and runs bench/login_flood.py:
 # the p95 of GET /api/dashboards for that signed-in user alone (baseline), then while CLIENTS
 # clients hammer POST /login on loopback with wrong passwords (unknown usernames and one real
-# account), in the same run. Two scenarios, each on its own Ferry:
+# account), in the same run. Three scenarios, each on its own Ferry:
+#   control    the same clients, GET /login then GET /healthz: no password is checked, so this
+#              is what 50 busy clients cost a 2-core machine whatever they ask;
 #   limited    the default limits (FERRY_LOGIN_RATE_*: most of the flood is answered 429);
 #   unlimited  the rate limits raised out of the way, so every attempt reaches bcrypt and only
 #              its bounded pool (FERRY_BCRYPT_THREADS, FERRY_BCRYPT_QUEUE, 503 beyond) protects.
@@ -22,7 +24,7 @@ cd "$ROOT"
 CLIENTS=${CLIENTS:-50}
 SECONDS_PER_PHASE=${SECONDS_PER_PHASE:-20}
 DASHBOARDS=${DASHBOARDS:-500}
-SCENARIOS=${SCENARIOS:-"limited unlimited"}
+SCENARIOS=${SCENARIOS:-"control limited unlimited"}
 DIR="$ROOT/var/bench-login"
 PY=python3
 
@@ -64,7 +66,7 @@ run_scenario() {
   done
   [ "$total" = "$DASHBOARDS" ] || { echo "inventory has $total dashboards, expected $DASHBOARDS" >&2; exit 1; }
   echo "== scenario: $name ($*)"
-  $PY bench/login_flood.py "$url" "$token" --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE"
+  $PY bench/login_flood.py "$url" "$token" --clients "$CLIENTS" --seconds "$SECONDS_PER_PHASE" --mode "${FLOOD_MODE:-sign-in}"
   echo "ferry_rss_mb=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$ferry_pid/status")"
   kill "$ferry_pid" 2>/dev/null || true
   wait "$ferry_pid" 2>/dev/null || true
@@ -73,8 +75,9 @@ run_scenario() {
 echo "machine: $(nproc) cores; clients: $CLIENTS; phase: ${SECONDS_PER_PHASE}s; dashboards: $DASHBOARDS"
 for scenario in $SCENARIOS; do
   case "$scenario" in
+    control) FLOOD_MODE=control run_scenario control FERRY_BENCH=1 ;;
     limited) run_scenario limited FERRY_BENCH=1 ;;
     unlimited) run_scenario unlimited FERRY_LOGIN_RATE_PER_ADDRESS=100000 FERRY_LOGIN_RATE_GLOBAL=1000000 ;;
-    *) echo "unknown scenario '$scenario' (limited, unlimited)" >&2; exit 64 ;;
+    *) echo "unknown scenario '$scenario' (control, limited, unlimited)" >&2; exit 64 ;;
   esac
 done
