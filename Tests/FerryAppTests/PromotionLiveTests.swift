@@ -69,7 +69,7 @@ struct PromotionLiveTests {
 
             // 2. Apply and verify.
             let first = try await t.apply(plan.id)
-            let firstTask = try await t.waitFor(first.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            let firstTask = try await t.waitFor(first.taskId, [.succeeded, .partial, .failed])
             let firstLog = try await t.logs(first.taskId).items.suffix(15).map(\.message)
             #expect(firstTask.status == .succeeded, "\(firstTask.error ?? "") \(firstLog)")
             let promotion = try await t.request(.GET, "/api/promotions/\(first.id)").content.decode(PromotionDTO.self, using: JSONDecoder.ferry)
@@ -118,7 +118,7 @@ struct PromotionLiveTests {
             let kpiChart = try #require(chartIDs[orderTotalUUID])
             try await prod.sendJSON("PUT", "/api/v1/chart/\(kpiChart)", body: .map(["description": .string("edited on prod after the plan")]))
             let staleApply = try await t.apply(again.id)
-            let staleTask = try await t.waitFor(staleApply.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            let staleTask = try await t.waitFor(staleApply.taskId, [.succeeded, .partial, .failed])
             #expect(staleTask.status == .failed)
             #expect(staleTask.error?.contains("changed since the plan") == true, "\(staleTask.error ?? "")")
             #expect(try await t.request(.GET, "/api/promotions/plans/\(again.id)").json()["status"]?.stringValue == "stale")
@@ -129,7 +129,7 @@ struct PromotionLiveTests {
             // succeeded: "Dev only" reads a table prod doesn't have.
             let devOnly = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["dev-only"])))
             let devOnlyApply = try await t.apply(devOnly.id)
-            let devOnlyTask = try await t.waitFor(devOnlyApply.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            let devOnlyTask = try await t.waitFor(devOnlyApply.taskId, [.succeeded, .partial, .failed])
             #expect(devOnlyTask.status == .partial)
             let devOnlyReport = try await t.request(.GET, "/api/promotions/\(devOnlyApply.id)").json()
             #expect(devOnlyReport["status"]?.stringValue == "partial")
@@ -140,7 +140,7 @@ struct PromotionLiveTests {
             let cleanup = try await t.request(.POST, "/api/promotions/\(devOnlyApply.id)/rollback", json: RollbackInput(deleteCreated: true))
             let cleanupBody = try cleanup.json()
             let cleanupTask = try #require(cleanupBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
-            #expect(try await t.waitFor(cleanupTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            #expect(try await t.waitFor(cleanupTask, [.succeeded, .failed]).status == .succeeded)
             let devOnlyUUID = try #require(devManifest["promo"]?["dashboards"]?["dev-only"]?["uuid"]?.stringValue)
             #expect(try await prod.idsByUUID(.dashboard)[devOnlyUUID] == nil)
 
@@ -161,7 +161,7 @@ struct PromotionLiveTests {
             #expect(Set(changed.map(\.uuid)) == [productUUID, ordersUUID], "\(changed)")
             #expect(changed.allSatisfy { $0.action == .update })
             let second = try await t.apply(cascade.id)
-            let secondTask = try await t.waitFor(second.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            let secondTask = try await t.waitFor(second.taskId, [.succeeded, .partial, .failed])
             #expect(secondTask.status == .succeeded, "\(secondTask.error ?? "")")
             let prodChart = try await prod.getJSON("/api/v1/chart/\(prodProductID)")["result"]
             #expect(prodChart?["description"]?.stringValue == "Orders per product, promoted by Ferry")
@@ -176,7 +176,7 @@ struct PromotionLiveTests {
             #expect(rolled.status == .accepted, "\(rolled.body.string)")
             let rolledBody = try rolled.json()
             let rollbackTask = try #require(rolledBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
-            #expect(try await t.waitFor(rollbackTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            #expect(try await t.waitFor(rollbackTask, [.succeeded, .failed]).status == .succeeded)
             let prodAfter = try await prod.export(.chart, ids: [prodProductID])
             for kind in [AssetKind.chart, .dataset] {
                 for asset in prodBefore.all(kind) {
@@ -216,7 +216,7 @@ struct PromotionLiveTests {
             let risky = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders"], scope: "cascade")))
             #expect(Set(risky.items.filter { $0.action == .update }.map(\.uuid)) == [productUUID, ordersUUID], "\(risky.items.map { "\($0.kind) \($0.uuid) \($0.action) \($0.reasons)" })")
             let crashed = try await t.apply(risky.id)
-            let crashedTask = try await t.waitFor(crashed.taskId, [.succeeded, .partial, .failed], seconds: 120)
+            let crashedTask = try await t.waitFor(crashed.taskId, [.succeeded, .partial, .failed])
             #expect(crashedTask.status == .failed)
             #expect(crashedTask.error?.contains("503") == true, "\(crashedTask.error ?? "")")
             #expect(crashedTask.nextAction?.isEmpty == false)
@@ -228,7 +228,7 @@ struct PromotionLiveTests {
             #expect(undo.status == .accepted, "\(undo.body.string)")
             let undoBody = try undo.json()
             let undoTask = try #require(undoBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
-            #expect(try await t.waitFor(undoTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            #expect(try await t.waitFor(undoTask, [.succeeded, .failed]).status == .succeeded)
             let restoredAfterCrash = try await prod.export(.chart, ids: [prodProductID])
             for kind in [AssetKind.chart, .dataset] {
                 for asset in beforeCrash.all(kind) {
@@ -244,7 +244,7 @@ struct PromotionLiveTests {
             #expect(undoFirst.status == .accepted, "\(undoFirst.body.string)")
             let undoFirstBody = try undoFirst.json()
             let undoFirstTask = try #require(undoFirstBody["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
-            #expect(try await t.waitFor(undoFirstTask, [.succeeded, .failed], seconds: 120).status == .succeeded)
+            #expect(try await t.waitFor(undoFirstTask, [.succeeded, .failed]).status == .succeeded)
             let leftDashboards = try await prod.idsByUUID(.dashboard), leftCharts = try await prod.idsByUUID(.chart)
             let leftDatasets = try await prod.idsByUUID(.dataset)
             for item in plan.items {
@@ -273,7 +273,7 @@ extension TestHarness {
     }
 
     func finishedPlan(_ queued: Queued) async throws -> PlanDTO {
-        let task = try await waitFor(queued.taskId, [.succeeded, .failed, .awaitingInput], seconds: 120)
+        let task = try await waitFor(queued.taskId, [.succeeded, .failed, .awaitingInput])
         #expect(task.status == .succeeded, "\(task.error ?? "") \(task.step)")
         return try await request(.GET, "/api/promotions/plans/\(queued.id)").content.decode(PlanDTO.self, using: JSONDecoder.ferry)
     }
