@@ -41,6 +41,14 @@ def percentile(sorted_values, p):
     return sorted_values[k]
 
 
+def exchange(conn, method, path, body=None, headers=None):
+    """One request on a kept-alive connection, its body read; returns the response."""
+    conn.request(method, path, body=body, headers=headers or {})
+    res = conn.getresponse()
+    res.read()
+    return res
+
+
 def measure(host, port, token, seconds, max_requests, stop=None):
     """Sequential requests as one signed-in user; returns latencies in ms and the status counts."""
     conn = connect(host, port)
@@ -52,9 +60,7 @@ def measure(host, port, token, seconds, max_requests, stop=None):
         i += 1
         started = time.perf_counter()
         try:
-            conn.request("GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
-            res = conn.getresponse()
-            res.read()
+            res = exchange(conn, "GET", path, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
             statuses[res.status] += 1
         except (OSError, http.client.HTTPException):
             statuses["error"] += 1
@@ -75,25 +81,18 @@ def flood_client(host, port, n, deadline, max_attempts, victim, results, lock, m
         attempts += 1
         username = victim if attempts % 4 == 0 else f"flood-{n}-{attempts}"
         try:
-            conn.request("GET", "/login", headers={"Accept": "text/html"})
-            res = conn.getresponse()
-            res.read()
+            res = exchange(conn, "GET", "/login", headers={"Accept": "text/html"})
             cookie = http.cookies.SimpleCookie()
             for header in res.headers.get_all("Set-Cookie") or []:
                 cookie.load(header)
             csrf = cookie["ferry_login_csrf"].value if "ferry_login_csrf" in cookie else ""
             if mode == "control":  # as busy, but no password is checked
-                conn.request("GET", "/healthz")
-                res = conn.getresponse()
-                res.read()
-                statuses[res.status] += 1
+                statuses[exchange(conn, "GET", "/healthz").status] += 1
                 continue
             body = urllib.parse.urlencode({"username": username, "password": "wrong-password-123", "_csrf": csrf, "next": "/"})
-            conn.request("POST", "/login", body=body, headers={
+            res = exchange(conn, "POST", "/login", body=body, headers={
                 "Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html",
                 "Cookie": f"ferry_login_csrf={csrf}"})
-            res = conn.getresponse()
-            res.read()
             statuses[res.status] += 1
         except (OSError, http.client.HTTPException):
             statuses["error"] += 1
