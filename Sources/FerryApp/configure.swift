@@ -58,6 +58,7 @@ public func configure(
     app.migrations.add(M0007_AddEnvironmentParallelRequests())
     app.migrations.add(M0008_EnvironmentIdentity())
     app.migrations.add(M0009_AddSignInBindings())
+    app.migrations.add(M0010_CreateBackups())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -79,9 +80,16 @@ public func configure(
     let index = InventoryIndex()
     app.inventoryIndex = index
     app.syncCoordinator = SyncCoordinator(databases: { [app] in app.db }, engine: { [app] in app.taskEngine }, logger: app.logger)
+    let storage = app.backupStorage
+    do { try storage.prepare() } catch {
+        // Ferry still serves everything else; each backup task fails with the same message.
+        app.logger.error("backup storage unusable: \(error)", metadata: ["storage": .string(storage.root.path)])
+    }
     var registry = PluginRegistry([
         HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin(), InventorySyncPlugin(onFinish: { index.invalidate() }),
-        PromotePlanPlugin(), PromoteApplyPlugin(), PromoteRollbackPlugin(),
+        PromotePlanPlugin(storage: storage), PromoteApplyPlugin(), PromoteRollbackPlugin(),
+        BackupRunPlugin(storage: storage, fullEveryDays: configuration.fullBackupEveryDays, grace: configuration.backupCollectGrace),
+        BackupVerifyPlugin(storage: storage), BackupRetentionPlugin(storage: storage, grace: configuration.backupCollectGrace),
     ])
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
@@ -92,6 +100,7 @@ public func configure(
     app.lifecycle.use(FerryLifecycle())
     if startBackgroundWork || startTaskEngine {
         try await BuiltInSchedules.ensure(registry: registry, now: app.ferry.now(), id: app.ferry.uuid(), on: app.db)
+        try await BuiltInSchedules.ensureBackupSchedules(registry: registry, now: app.ferry.now(), newID: app.ferry.uuid, on: app.db)
         try await app.taskEngine.start()
     }
     if startBackgroundWork {
@@ -115,12 +124,14 @@ public func configure(
     TasksAPI.register(app)
     SchedulesAPI.register(app)
     PromotionsAPI.register(app)
+    BackupsAPI.register(app)
     TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)
     TasksPages.register(app)
     SchedulesPages.register(app)
     PromotionPages.register(app)
+    BackupPages.register(app)
     AccountsAPI.register(app)
     AuthPages.register(app)
     ProfilePages.register(app)
@@ -128,6 +139,8 @@ public func configure(
 
     app.asyncCommands.use(EnvCommand(), as: "env")
     app.asyncCommands.use(PromoteCommand(), as: "promote")
+    app.asyncCommands.use(BackupCommand(), as: "backup")
+    app.asyncCommands.use(RestoreCommand(), as: "restore")
     app.asyncCommands.use(FerryMigrateCommand(), as: "migrate")
     app.asyncCommands.use(AdminCommand(), as: "admin")
 }

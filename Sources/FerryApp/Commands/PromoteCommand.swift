@@ -139,9 +139,15 @@ struct FerryAPIClient: Sendable {
         if body != nil { headers.append(("Content-Type", "application/json")) }
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         let response: SupersetKit.HTTPResponse
+        // A name with spaces or other specials (an environment "Prod EU") is percent-encoded, never a crash.
+        let text = base.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path
+        guard let url = URL(string: text) ?? URL(string: text.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "") else {
+            console.error("\(path) can't be made into a URL; check the names given.")
+            throw ExitCode(64)
+        }
         do {
             response = try await transport.send(SupersetKit.HTTPRequest(
-                method: method, url: URL(string: base.absoluteString.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)!, headers: headers, body: body.map { Data($0.jsonText().utf8) }, timeout: 30))
+                method: method, url: url, headers: headers, body: body.map { Data($0.jsonText().utf8) }, timeout: 30))
         } catch {
             console.error("Ferry at \(base.absoluteString) can't be reached (\(error)). Start it with `ferry serve` or pass --server.")
             throw ExitCode(1)

@@ -38,8 +38,20 @@ public struct FerryConfiguration: Sendable {
     public var adminUsername: String = "admin"
     /// Sign-in rate limits, the bcrypt pool, token lifetimes, SSO re-checks, WebSocket limits.
     public var hardening = HardeningConfiguration()
+    /// Where backups live (`FERRY_STORAGE`): content-addressed blobs and manifests. Default:
+    /// `storage` in the data directory.
+    public var storagePath: String?
+    /// Days between full backups (`FERRY_BACKUP_FULL_EVERY_DAYS`); the ones between export only
+    /// what changed.
+    public var fullBackupEveryDays: Int = 7
+    /// Seconds an unreferenced blob or orphan manifest is left before collection removes it
+    /// (`FERRY_BACKUP_COLLECT_GRACE`): longer than any backup takes to write its manifest.
+    public var backupCollectGrace: Double = 6 * 3600
 
     public init() {}
+
+    /// The backup storage folder in effect.
+    public var storageDirectory: String { storagePath ?? (dataDirectory as NSString).appendingPathComponent("storage") }
 
     public var sqlitePath: String { (dataDirectory as NSString).appendingPathComponent("ferry.sqlite") }
     public var usesPostgres: Bool { databaseURL?.isEmpty == false }
@@ -115,6 +127,25 @@ public struct FerryConfiguration: Sendable {
             c.defaultLanguage = v
         }
         c.hardening = try HardeningConfiguration.from(environment: env)
+        if let v = env["FERRY_STORAGE"], !v.isEmpty { c.storagePath = v }
+        if let v = env["FERRY_MAX_UPLOAD_BYTES"], !v.isEmpty {
+            guard let n = Int(v), (1024...(4 << 30)).contains(n) else {
+                throw ConfigurationError(variable: "FERRY_MAX_UPLOAD_BYTES", message: "must be bytes between 1024 and 4294967296, got '\(v)'")
+            }
+            c.maxUploadBytes = n
+        }
+        if let v = env["FERRY_BACKUP_FULL_EVERY_DAYS"], !v.isEmpty {
+            guard let n = Int(v), (1...365).contains(n) else {
+                throw ConfigurationError(variable: "FERRY_BACKUP_FULL_EVERY_DAYS", message: "must be 1-365 days, got '\(v)'")
+            }
+            c.fullBackupEveryDays = n
+        }
+        if let v = env["FERRY_BACKUP_COLLECT_GRACE"], !v.isEmpty {
+            guard let n = Double(v), n >= 0, n <= 30 * 86_400 else {
+                throw ConfigurationError(variable: "FERRY_BACKUP_COLLECT_GRACE", message: "must be seconds (0 to 2592000), got '\(v)'")
+            }
+            c.backupCollectGrace = n
+        }
         return c
     }
 }

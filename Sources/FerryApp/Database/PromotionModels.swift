@@ -43,6 +43,9 @@ final class PromotionPlanModel: Model, @unchecked Sendable {
     @OptionalField(key: "task_id") var taskID: UUID?
     @Field(key: "created_by") var createdBy: String
     @Field(key: "created_at") var createdAt: Date
+    /// Set for a restore: the backup the plan's bundle is read from (the source environment is
+    /// then the backup's environment).
+    @OptionalField(key: "source_backup_id") var sourceBackupID: UUID?
     init() {}
 }
 

@@ -58,10 +58,18 @@ extension SiteURL {
             return .permission(write ? .schedulesWrite : .tasksRead)
         case .scheduleTogglePage, .scheduleDeletePage:
             return .permission(.schedulesWrite)
-        case .promotePage, .planPage:
+        case .promotePage:
             return .permission(.promotePlan)
-        case .planApplyPage, .promotionRollbackPage:
-            return .permission(.promoteApply)
+        case .planPage, .planApplyPage, .promotionRollbackPage:
+            // A plan may be a promotion's or a restore's: the handler judges the stored plan
+            // (`readablePlan`, `authorizeApply`, `authorizeRollback`).
+            return .signedIn
+        case .backupsPage, .backupsEnvironmentPage, .backupDiffPage, .backupPage, .backupDownloadPage:
+            return .permission(.inventoryRead)
+        case .backupRunPage, .backupUploadPage, .backupPolicyPage, .backupPinPage, .backupDeletePage, .backupVerifyPage:
+            return .permission(.backupRun)
+        case .backupRestorePage:
+            return .permission(.restoreRun)
         case .promotionsPage:
             return .permission(.tasksRead)
         case .usersPage, .userPage, .rolesPage, .rolePage, .roleDeletePage:
@@ -103,10 +111,23 @@ extension SiteURL.API {
             return .signedIn
         case .schedules, .schedule:
             return .permission(write ? .schedulesWrite : .tasksRead)
-        case .promotionPlan, .plan, .mappings, .mapping, .mappingSuggestions:
+        case .promotionPlan, .mappings, .mapping, .mappingSuggestions:
             return .permission(.promotePlan)
-        case .planApply, .promotionRollback:
-            return .permission(.promoteApply)
+        case .plan, .planApply, .promotionRollback:
+            // A plan may be a promotion's or a restore's: the handler judges the stored plan.
+            return .signedIn
+        case .backups:
+            return .permission(write ? .backupRun : .inventoryRead)
+        case .backup:
+            return .permission(write ? .backupRun : .inventoryRead)
+        case .backupAssets, .backupDownload, .backupsDiff:
+            return .permission(.inventoryRead)
+        case .backupPin, .backupsUpload, .backupsVerify:
+            return .permission(.backupRun)
+        case .backupPolicy:
+            return .permission(write ? .backupRun : .inventoryRead)
+        case .restores:
+            return .permission(write ? .restoreRun : .tasksRead)
         case .promotions, .promotion, .promotionHistory:
             return .permission(.tasksRead)
         case .users, .user, .roles, .role:

@@ -30,6 +30,18 @@ enum SiteURL: Sendable {
     case planApplyPage(Parameter<UUID>)
     case promotionsPage
     case promotionRollbackPage(Parameter<UUID>)
+    case backupsPage
+    case backupsEnvironmentPage(Parameter<UUID>)
+    case backupRunPage(Parameter<UUID>)
+    case backupUploadPage(Parameter<UUID>)
+    case backupPolicyPage(Parameter<UUID>)
+    case backupDiffPage
+    case backupPage(Parameter<UUID>)
+    case backupPinPage(Parameter<UUID>)
+    case backupDeletePage(Parameter<UUID>)
+    case backupVerifyPage(Parameter<UUID>)
+    case backupRestorePage(Parameter<UUID>)
+    case backupDownloadPage(Parameter<UUID>)
     case wsTasks
     case wsTask(Parameter<UUID>)
     case login
@@ -79,6 +91,16 @@ enum SiteURL: Sendable {
         case mappings
         case mapping(Parameter<UUID>)
         case mappingSuggestions
+        case backups
+        case backup(Parameter<UUID>)
+        case backupAssets(Parameter<UUID>)
+        case backupDownload(Parameter<UUID>)
+        case backupPin(Parameter<UUID>)
+        case backupsUpload
+        case backupsDiff
+        case backupsVerify
+        case backupPolicy
+        case restores
         case me
         case tokens
         case token(Parameter<UUID>)
@@ -121,6 +143,18 @@ enum SiteURL: Sendable {
         case .planApplyPage(let p): return ["promote", "plans", id(p), "apply"]
         case .promotionsPage: return ["promotions"]
         case .promotionRollbackPage(let p): return ["promotions", id(p), "rollback"]
+        case .backupsPage: return ["backups"]
+        case .backupsEnvironmentPage(let p): return ["backups", "environments", id(p)]
+        case .backupRunPage(let p): return ["backups", "environments", id(p), "run"]
+        case .backupUploadPage(let p): return ["backups", "environments", id(p), "upload"]
+        case .backupPolicyPage(let p): return ["backups", "environments", id(p), "policy"]
+        case .backupDiffPage: return ["backups", "diff"]
+        case .backupPage(let p): return ["backups", id(p)]
+        case .backupPinPage(let p): return ["backups", id(p), "pin"]
+        case .backupDeletePage(let p): return ["backups", id(p), "delete"]
+        case .backupVerifyPage(let p): return ["backups", id(p), "verify"]
+        case .backupRestorePage(let p): return ["backups", id(p), "restore"]
+        case .backupDownloadPage(let p): return ["backups", id(p), "download"]
         case .wsTasks: return ["ws", "tasks"]
         case .wsTask(let p): return ["ws", "tasks", id(p)]
         case .login: return ["login"]
@@ -169,6 +203,16 @@ enum SiteURL: Sendable {
             case .mappings: return ["api", "mappings"]
             case .mapping(let p): return ["api", "mappings", id(p)]
             case .mappingSuggestions: return ["api", "mappings", "suggestions"]
+            case .backups: return ["api", "backups"]
+            case .backup(let p): return ["api", "backups", id(p)]
+            case .backupAssets(let p): return ["api", "backups", id(p), "assets"]
+            case .backupDownload(let p): return ["api", "backups", id(p), "download"]
+            case .backupPin(let p): return ["api", "backups", id(p), "pin"]
+            case .backupsUpload: return ["api", "backups", "upload"]
+            case .backupsDiff: return ["api", "backups", "diff"]
+            case .backupsVerify: return ["api", "backups", "verify"]
+            case .backupPolicy: return ["api", "backups", "policy"]
+            case .restores: return ["api", "restores"]
             case .me: return ["api", "me"]
             case .tokens: return ["api", "tokens"]
             case .token(let p): return ["api", "tokens", id(p)]
@@ -214,7 +258,9 @@ extension RoutesBuilder {
 
     @discardableResult
     func post<R: AsyncResponseEncodable>(_ url: SiteURL, body: HTTPBodyStreamStrategy = .collect, use: @escaping @Sendable (Request) async throws -> R) -> Route {
-        on(.POST, url.pathComponents, body: body, use: use).guarded(url, .POST)
+        let route = on(.POST, url.pathComponents, body: body, use: use).guarded(url, .POST)
+        if case .collect(let max) = body, let max { route.userInfo[Route.bodyLimitKey] = max.value }
+        return route
     }
 
     @discardableResult
@@ -229,6 +275,9 @@ extension RoutesBuilder {
 }
 
 extension Route {
+    /// The largest body the route collects, when it isn't the application's default.
+    static let bodyLimitKey = "ferry.bodyLimit"
+
     /// Attaches the access policy's entry for `url` and `method`.
     @discardableResult
     func guarded(_ url: SiteURL, _ method: HTTPMethod) -> Route {

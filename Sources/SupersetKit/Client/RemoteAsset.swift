@@ -63,7 +63,7 @@ public struct RemoteAsset: Sendable, Equatable, Codable {
             changedOn: changed.flatMap(Self.parseDate), parent: parent)
     }
 
-    static func parseDate(_ text: String) -> Date? {
+    public static func parseDate(_ text: String) -> Date? {
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let d = iso.date(from: text) { return d }

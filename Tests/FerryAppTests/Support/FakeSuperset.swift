@@ -29,6 +29,13 @@ final class FakeSuperset: @unchecked Sendable {
     private var _mode: Mode
     private(set) var requestCount = 0
     private(set) var importsForwarded = 0
+    private var _exportsBeforeDeath: Int?
+    /// In `.proxy` mode: after this many forwarded exports the fake turns into `.status(503)`
+    /// (a Superset that dies in the middle of a backup).
+    var exportsBeforeDeath: Int? {
+        get { lock.withLock { _exportsBeforeDeath } }
+        set { lock.withLock { _exportsBeforeDeath = newValue } }
+    }
     let app: Application
     private(set) var port = 0
 
@@ -123,6 +130,14 @@ final class FakeSuperset: @unchecked Sendable {
         let response = try await TestTransport.shared.send(SupersetKit.HTTPRequest(
             method: req.method.rawValue, url: URL(string: target)!,
             headers: req.headers.filter { !skip.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }, body: body, timeout: 120))
+        if req.method == .GET, req.url.path.hasSuffix("/export/") {
+            lock.withLock {
+                if let left = _exportsBeforeDeath {
+                    _exportsBeforeDeath = left - 1
+                    if left - 1 <= 0 { _mode = .status(503) }
+                }
+            }
+        }
         if req.method == .POST, req.url.path.hasSuffix("/import/") {
             lock.withLock {
                 importsForwarded += 1

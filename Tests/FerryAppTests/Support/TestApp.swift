@@ -160,7 +160,7 @@ extension TestHarness {
     @discardableResult
     func request(
         _ method: HTTPMethod, _ path: String, json: (any Encodable & Sendable)? = nil, headers: HTTPHeaders = [:],
-        body: String? = nil, overNetwork: Bool = false, anonymous: Bool = false
+        body: String? = nil, data: Data? = nil, overNetwork: Bool = false, anonymous: Bool = false
     ) async throws -> TestingHTTPResponse {
         var captured: TestingHTTPResponse?
         var headers = headers
@@ -171,6 +171,7 @@ extension TestHarness {
         try await app.testing(method: overNetwork ? .running(port: 0) : .inMemory).test(method, path, headers: headers, beforeRequest: { req in
             if let json { try req.content.encode(AnyEncodable(json), as: .json) }
             if let body { req.body = ByteBuffer(string: body) }
+            if let data { req.body = ByteBuffer(data: data) }
         }, afterResponse: { res in captured = res })
         return try #require(captured)
     }

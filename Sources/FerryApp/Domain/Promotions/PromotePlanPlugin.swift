@@ -23,6 +23,8 @@ struct PromotePlanPlugin: Plugin {
         """#)
 
     var environmentParams: [String] { ["source", "target"] }
+    /// Where a restore's backup is read from.
+    var storage: BackupStorage?
 
     /// Touches both environments of the stored plan, and needs `promote:plan` on both.
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
@@ -58,13 +60,18 @@ struct PromotePlanPlugin: Plugin {
 
         let names = try await EnvironmentDirectory.load(on: context.db)
         let sourceName = names.name(plan.sourceEnvID), targetName = names.name(plan.targetEnvID)
-        try await context.step("resolving the selection on \(sourceName)", progress: 5)
-        let source = try await context.superset(plan.sourceEnvID)
-        let ids = try await Self.resolve(selection, on: source, environment: sourceName)
-        context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
+        let exported: AssetBundle
+        if let backupID = plan.sourceBackupID {
+            exported = try await readBackup(backupID, selection: selection, context: context)
+        } else {
+            try await context.step("resolving the selection on \(sourceName)", progress: 5)
+            let source = try await context.superset(plan.sourceEnvID)
+            let ids = try await Self.resolve(selection, on: source, environment: sourceName)
+            context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
 
-        try await context.step("exporting \(ids.count) dashboard(s) from \(sourceName)", progress: 15)
-        let exported = try await source.export(.dashboard, ids: ids, concurrency: source.parallelism(asked: context.params["concurrency"]?.intValue))
+            try await context.step("exporting \(ids.count) dashboard(s) from \(sourceName)", progress: 15)
+            exported = try await source.export(.dashboard, ids: ids, concurrency: source.parallelism(asked: context.params["concurrency"]?.intValue))
+        }
         context.log(.info, "exported \(exported.dashboards.count) dashboards, \(exported.charts.count) charts, \(exported.datasets.count) datasets, \(exported.databases.count) databases",
                     source: "bundle")
         // Over the content, not the ZIP: the same source gives the same checksum at any time.
@@ -111,6 +118,28 @@ struct PromotePlanPlugin: Plugin {
         ]))
     }
 
+    /// A restore's source: the selection's closure read from the backup, every blob checked
+    /// against its hash (a missing or corrupt one fails the plan, naming the asset).
+    private func readBackup(_ id: UUID, selection: PlanSelection, context: TaskContext) async throws -> AssetBundle {
+        guard let storage, let row = try await BackupModel.find(id, on: context.db) else {
+            throw TaskFailure("The backup this restore was planned from no longer exists.", next: "Pick another backup and restore again.")
+        }
+        try await context.step("reading backup \(id.key) of \(row.createdAt.formatted(.iso8601))", progress: 10)
+        do {
+            let manifest = try BackupService.manifest(of: row, storage: storage)
+            let (entries, missing) = manifest.closure(dashboards: selection.dashboards, charts: selection.charts ?? [], datasets: selection.datasets ?? [])
+            if !missing.isEmpty {
+                throw TaskFailure("The backup holds no asset \(missing.prefix(5).joined(separator: ", ")).", next: "Pick assets from the backup's contents, then restore again.")
+            }
+            let bundle = try storage.bundle(entries)
+            context.log(.info, "read \(bundle.dashboards.count) dashboards, \(bundle.charts.count) charts, \(bundle.datasets.count) datasets, \(bundle.databases.count) databases from the backup",
+                        source: "storage", metadata: ["backup": id.key])
+            return bundle
+        } catch let f as BackupStorage.Failure {
+            throw TaskFailure(f.message, next: f.next)
+        }
+    }
+
     /// Source dashboard ids for a selection: each entry an id, a uuid or a slug; plus a search.
     static func resolve(_ selection: PlanSelection, on client: SupersetClient, environment: String) async throws -> [Int] {
         let all = try await client.dashboardRefs()
@@ -148,6 +177,12 @@ struct PromotePlanPlugin: Plugin {
         let stored = try await MappingService.stored(source: source, target: targetEnv.id, on: context.db)
         var out: [String: DatabaseRef] = [:]
         for src in BundleRewriter.sourceDatabases(of: bundle) {
+            // Into its own environment (a restore), a connection maps to itself while it exists.
+            if source == targetEnv.id, let same = targets.first(where: { $0.uuid == src.uuid }) {
+                out[src.uuid] = same
+                context.log(.info, "database '\(src.name)' -> '\(same.name)' (the same connection)", source: "bundle")
+                continue
+            }
             if let m = stored[src.uuid], let t = targets.first(where: { $0.uuid == m.targetDatabaseUUID }) {
                 out[src.uuid] = t
                 context.log(.info, "database '\(src.name)' -> '\(t.name)' (stored mapping)", source: "bundle")

@@ -48,10 +48,37 @@ public struct RollbackInput: Content, Sendable {
     public init(deleteCreated: Bool? = nil) { self.deleteCreated = deleteCreated }
 }
 
-/// The selection as stored with a plan.
+/// The selection as stored with a plan. A restore's selection names uuids of the backup; all
+/// three lists empty restores the whole backup.
 struct PlanSelection: Codable, Sendable, Equatable {
     var dashboards: [String]
     var search: String?
+    var charts: [String]? = nil
+    var datasets: [String]? = nil
+}
+
+/// What a client sends to restore from a backup: a promotion whose source is the backup.
+public struct RestoreInput: Content, Sendable {
+    /// The backup's id.
+    public var backup: String?
+    /// The environment to restore into (id or name): the backup's own or another.
+    public var target: String?
+    /// Dashboards, charts and datasets by uuid; none at all restores the whole backup.
+    public var dashboards: [String]?
+    public var charts: [String]?
+    public var datasets: [String]?
+    /// Source schema -> target schema.
+    public var schemaMapping: [String: String]?
+
+    public init(backup: String? = nil, target: String? = nil, dashboards: [String]? = nil, charts: [String]? = nil, datasets: [String]? = nil,
+                schemaMapping: [String: String]? = nil) {
+        self.backup = backup
+        self.target = target
+        self.dashboards = dashboards
+        self.charts = charts
+        self.datasets = datasets
+        self.schemaMapping = schemaMapping
+    }
 }
 
 /// One database mapping a plan used.
@@ -97,6 +124,10 @@ public struct PlanDTO: Content, Sendable, Equatable {
     public var taskId: UUID?
     public var createdBy: String
     public var createdAt: Date
+    /// Set for a restore: the backup the plan reads from (`source` is its environment).
+    public var sourceBackupId: UUID? = nil
+    public var charts: [String]? = nil
+    public var datasets: [String]? = nil
 }
 
 extension PlanDTO {
@@ -109,7 +140,8 @@ extension PlanDTO {
             schemaMapping: (try? JSONDecoder().decode([String: String].self, from: Data(m.schemaMapping.utf8))) ?? [:],
             status: m.status, items: items, summary: PlanSummary(items),
             mappings: m.mappings.flatMap { try? JSONDecoder().decode([UsedMapping].self, from: Data($0.utf8)) } ?? [],
-            bundleChecksum: m.bundleChecksum, error: m.error, taskId: m.taskID, createdBy: m.createdBy, createdAt: m.createdAt)
+            bundleChecksum: m.bundleChecksum, error: m.error, taskId: m.taskID, createdBy: m.createdBy, createdAt: m.createdAt,
+            sourceBackupId: m.sourceBackupID, charts: selection.charts, datasets: selection.datasets)
     }
 }
 

@@ -58,6 +58,66 @@ enum PromotionService {
         return plan
     }
 
+    /// Validates a restore, lets `authorize` judge the stored backup's environment and the
+    /// target, then records a plan whose source is the backup (scope `cascade`: the backed-up
+    /// versions of the selected dashboards' charts and datasets come back too) and queues its
+    /// task. The plan is applied, verified and rolled back like any promotion. A backup marked
+    /// corrupt is refused (409).
+    static func restore(_ input: RestoreInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database,
+                        authorize: (_ backup: BackupModel, _ target: EnvironmentRef) async throws -> Void) async throws -> PromotionPlanModel {
+        var errors: [FieldError] = []
+        let names = try await EnvironmentDirectory.load(on: db)
+        var backup: BackupModel?
+        if let text = input.backup?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            if let id = UUID(uuidString: text) { backup = try await BackupModel.find(id, on: db) }
+            if backup == nil { errors.append(FieldError(field: "backup", code: "unknown", message: "no backup '\(text)'; GET /api/backups lists them")) }
+        } else {
+            errors.append(FieldError(field: "backup", code: "required", message: "pick the backup to restore from"))
+        }
+        var target: EnvironmentRef?
+        if let text = input.target?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            target = names.resolve(text)
+            if target == nil { errors.append(FieldError(field: "target", code: "unknown", message: "no environment '\(text)'; GET /api/environments lists them")) }
+        } else {
+            errors.append(FieldError(field: "target", code: "required", message: "pick the environment to restore into"))
+        }
+        func clean(_ list: [String]?, _ field: String) -> [String] {
+            let out = (list ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
+            if out.count > 10_000 { errors.append(FieldError(field: field, code: "too_many", message: "at most 10000 per restore")) }
+            if out.contains(where: { UUID(uuidString: $0) == nil }) { errors.append(FieldError(field: field, code: "invalid", message: "name assets by uuid")) }
+            return out
+        }
+        let selection = PlanSelection(dashboards: clean(input.dashboards, "dashboards"), search: nil,
+                                      charts: clean(input.charts, "charts"), datasets: clean(input.datasets, "datasets"))
+        for (from, to) in input.schemaMapping ?? [:] where from.isEmpty || to.isEmpty {
+            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
+        }
+        guard errors.isEmpty, let backup, let target else { throw AppError.validation(errors) }
+        try await authorize(backup, target)
+        if backup.verifyStatus == BackupVerifyStatus.corrupt.rawValue {
+            throw AppError(.conflict, code: "backup_corrupt",
+                           detail: "Backup \(backup.id!.key) is marked corrupt by its last verify; Ferry won't restore from it. Pick another backup, or verify it again once the storage is repaired.")
+        }
+        let plan = PromotionPlanModel()
+        plan.id = newID
+        plan.sourceEnvID = backup.environmentID
+        plan.targetEnvID = target.id
+        plan.sourceBackupID = backup.id
+        plan.scope = PromotionScope.cascade.rawValue
+        plan.selection = String(decoding: try JSONEncoder().encode(selection), as: UTF8.self)
+        plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
+        plan.status = "planning"
+        plan.createdBy = user
+        plan.createdAt = now
+        try await plan.create(on: db)
+        let task = try await engine.submit(pluginID: "promote.plan", params: .map([
+            "plan": .string(newID.key), "source": .string(backup.environmentID.key), "target": .string(target.id.key),
+        ]), user: user, on: db)
+        plan.taskID = task.id
+        try await plan.save(on: db)
+        return plan
+    }
+
     /// Queues the apply of a ready plan. A plan is applied at most once: the status moves from
     /// `ready` to `applied` by compare-and-set, so two concurrent applies can't both start.
     static func apply(planID: UUID, _ input: ApplyInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database) async throws

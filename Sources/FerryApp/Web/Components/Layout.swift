@@ -10,13 +10,14 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments, promotions, tasks, schedules, users, roles, audit, sso
+    case dashboards, environments, promotions, backups, tasks, schedules, users, roles, audit, sso
 
     var url: SiteURL {
         switch self {
         case .dashboards: return .dashboards
         case .environments: return .environments
         case .promotions: return .promotionsPage
+        case .backups: return .backupsPage
         case .tasks: return .tasksPage
         case .schedules: return .schedulesPage
         case .users: return .usersPage

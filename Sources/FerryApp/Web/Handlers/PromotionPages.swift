@@ -62,14 +62,15 @@ enum PromotionPages {
 
     static func planModel(_ req: Request, id: UUID, applyError: String? = nil) async throws -> PlanPage.Model {
         let names = try await EnvironmentDirectory.load(on: req.db)
-        let plan = PlanDTO(try await req.readablePlan(id), names: names)
+        let stored = try await req.readablePlan(id)
+        let plan = PlanDTO(stored, names: names)
         // Its task is shown to those who may read it (tasks:read on its environments).
         var task: TaskDTO?
         if let id = plan.taskId, let model = try await TaskModel.find(id, on: req.db), await req.permits(.tasksRead, environmentIDs: model.environmentIDs) {
             task = TaskDTO(model, names: names)
         }
         return PlanPage.Model(plan: plan, task: task, applyError: applyError,
-                              canApply: await req.permits(.promoteApply, environmentIDs: [plan.targetId]))
+                              canApply: await req.permits(Request.writePermission(stored), environmentIDs: [plan.targetId]))
     }
 
     @Sendable static func showPlan(req: Request) async throws -> Response {
@@ -101,7 +102,10 @@ enum PromotionPages {
         let visible = try await req.visibleEnvironments(.tasksRead)
         for promotion in try await PromotionService.list(page: try Paging(page: 1, perPage: 100), visible: visible, on: req.db) {
             var row = PromotionsPage.Model.Row(PromotionDTO(promotion, names: names))
-            if row.canRollBack { row.canRollBack = await req.permits(.promoteApply, environmentIDs: [promotion.targetEnvID]) }
+            if row.canRollBack {
+                let plan = try await PromotionPlanModel.find(promotion.planID, on: req.db)
+                row.canRollBack = await req.permits(Request.writePermission(plan), environmentIDs: [promotion.targetEnvID])
+            }
             rows.append(row)
         }
         let done = try? req.query.get(String.self, at: "done")

@@ -35,7 +35,16 @@ struct AuthMiddleware: AsyncMiddleware {
         // browser must not decide whether someone can sign in.
         if access != .open, case .session(_, let csrf) = principal?.credential {
             if ![.GET, .HEAD, .OPTIONS].contains(req.method) {
-                let sent = req.headers.first(name: Self.csrfHeader) ?? (try? req.content.get(String.self, at: Self.csrfField))
+                var sent = req.headers.first(name: Self.csrfHeader)
+                if sent == nil {
+                    // A form larger than one read (an upload, a long restore selection) arrives
+                    // streamed: collect it first, within the route's own limit, to read its token.
+                    if req.body.data == nil {
+                        let limit = req.route?.userInfo[Route.bodyLimitKey] as? Int ?? req.application.routes.defaultMaxBodySize.value
+                        _ = try await req.body.collect(max: limit).get()
+                    }
+                    sent = try? req.content.get(String.self, at: Self.csrfField)
+                }
                 guard let sent, Credentials.equal(sent, csrf) else { throw AuthErrors.csrf }
             }
             if req.headers.first(name: .upgrade)?.lowercased() == "websocket", !Self.sameOrigin(req) {

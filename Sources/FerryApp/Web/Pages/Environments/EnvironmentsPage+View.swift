@@ -68,6 +68,7 @@ extension EnvironmentsPage {
                 H.el("td", [("class", "actions")], [
                     form(SiteURL.environmentTest(.value(r.id)).path, l.t("environments.test"), testID: "test-\(r.name)"),
                     r.canSync ? form(SiteURL.environmentSync(.value(r.id)).path, l.t("environments.sync"), testID: "sync-\(r.name)") : H.group([]),
+                    H.a(SiteURL.backupsEnvironmentPage(.value(r.id)).path, l.t("environments.backups"), [("class", "button"), ("data-testid", "backups-\(r.name)")]),
                     r.canWrite ? H.a(SiteURL.environmentEdit(.value(r.id)).path, l.t("environments.edit"), [("class", "button")]) : H.group([]),
                     r.canWrite ? form(SiteURL.environmentDelete(.value(r.id)).path, l.t("environments.delete"), testID: "delete-\(r.name)",
                                       confirm: l.t("environments.delete_confirm", ["name": r.name]), danger: true) : H.group([]),
