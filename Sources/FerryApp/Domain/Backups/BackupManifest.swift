@@ -11,9 +11,11 @@ struct BackupManifest: Codable, Sendable, Equatable {
         var name: String
         var hash: String
         var size: Int
-        /// Superset's `changed_on` when the asset was read (nil for uploads): what the next
-        /// backup compares to decide whether to export it again.
+        /// Superset's `changed_on` when the asset was read (nil for uploads), for people.
         var changedOn: Date?
+        /// The same as Superset sent it (microseconds, which a JSON date drops): what the next
+        /// backup compares to decide whether to export the asset again.
+        var changedOnText: String? = nil
         /// The uuids it references (a dashboard's charts and filter datasets, a chart's dataset,
         /// a dataset's database), so a closure needs no blob read.
         var refs: [String]

@@ -35,12 +35,12 @@ struct BackupRunPlugin: Plugin {
         try await context.step("reading \(env.name)'s assets", progress: 3)
         let client = try await context.superset(env.id)
         let version = (try? await client.probe().version) ?? "unknown"
-        var listed: [AssetKind: [(id: Int, uuid: String, changedOn: Date?)]] = [:]
+        var listed: [AssetKind: [(id: Int, uuid: String, changedOn: String?)]] = [:]
         for kind in AssetKind.allCases {
             let columns = kind == .database ? ["id", "uuid"] : ["id", "uuid", "changed_on_utc"]
             listed[kind] = try await client.listRows(kind, columns: columns).compactMap { row in
                 guard let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue else { return nil }
-                return (id, uuid, row["changed_on_utc"]?.stringValue.flatMap(RemoteAsset.parseDate))
+                return (id, uuid, row["changed_on_utc"]?.stringValue)
             }
         }
         context.log(.info, "\(env.name) has " + AssetKind.allCases.reversed().map { "\(listed[$0]?.count ?? 0) \($0.rawValue)s" }.joined(separator: ", "),
@@ -68,8 +68,8 @@ struct BackupRunPlugin: Plugin {
         var export: [AssetKind: [Int]] = [:]
         for kind in AssetKind.allCases {
             for row in listed[kind] ?? [] {
-                if kind != .database, let base, let old = base.entry(kind, row.uuid), let changed = row.changedOn, let before = old.changedOn,
-                   abs(changed.timeIntervalSince(before)) < 0.001, storage.renew(old.hash) {
+                if kind != .database, let base, let old = base.entry(kind, row.uuid), let changed = row.changedOn, changed == old.changedOnText,
+                   storage.renew(old.hash) {
                     entries["\(kind.rawValue) \(row.uuid)"] = old
                 } else {
                     export[kind, default: []].append(row.id)
@@ -79,7 +79,8 @@ struct BackupRunPlugin: Plugin {
         let changedOn = Dictionary(AssetKind.allCases.flatMap { kind in (listed[kind] ?? []).map { ("\(kind.rawValue) \($0.uuid)", $0.changedOn) } },
                                    uniquingKeysWith: { a, _ in a })
         let toExport = export.values.reduce(0) { $0 + $1.count }
-        context.log(.info, "\(entries.count) asset(s) unchanged since the last backup, \(toExport) to export", source: "storage")
+        context.log(.info, "\(entries.count) asset(s) unchanged since the last backup, \(toExport) to export ("
+                    + AssetKind.allCases.reversed().map { "\(export[$0]?.count ?? 0) \($0.rawValue)s" }.joined(separator: ", ") + ")", source: "storage")
 
         // Dashboards first: their export carries their charts, datasets and connections, so those
         // need no export of their own.
@@ -105,8 +106,10 @@ struct BackupRunPlugin: Plugin {
                         return try AssetKind.allCases.flatMap { k in
                             try bundle.all(k).map { asset in
                                 let (hash, size, isNew) = try storage.put(try asset.fileData(), repair: full)
+                                let changed = changedOn["\(k.rawValue) \(asset.uuid)"] ?? nil
                                 return (BackupManifest.Entry(kind: k, uuid: asset.uuid, name: asset.name, hash: hash, size: size,
-                                                             changedOn: changedOn["\(k.rawValue) \(asset.uuid)"] ?? nil, refs: asset.references), isNew)
+                                                             changedOn: changed.flatMap(RemoteAsset.parseDate), changedOnText: changed,
+                                                             refs: asset.references), isNew)
                             }
                         }
                     }
