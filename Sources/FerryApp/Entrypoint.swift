@@ -9,7 +9,7 @@ public enum FerryEntrypoint {
         MemoryRelease.limitArenas()
         var env: Vapor.Environment
         do {
-            env = try Vapor.Environment.detect()
+            env = try Vapor.Environment.detect(arguments: Self.arguments(CommandLine.arguments))
         } catch {
             FileHandle.standardError.write(Data("ferry: \(error)\n".utf8))
             return 64
@@ -47,5 +47,12 @@ public enum FerryEntrypoint {
         }
         try? await app.asyncShutdown()
         return status
+    }
+
+    /// Vapor reads `--env NAME` as its own environment (development, production). `ferry backup`
+    /// takes `--env` for a Ferry environment, so there it becomes `--environment`.
+    static func arguments(_ arguments: [String]) -> [String] {
+        guard arguments.count > 1, arguments[1] == "backup" else { return arguments }
+        return arguments.map { $0 == "--env" ? "--environment" : $0 }
     }
 }

@@ -81,6 +81,10 @@ public func configure(
     app.inventoryIndex = index
     app.syncCoordinator = SyncCoordinator(databases: { [app] in app.db }, engine: { [app] in app.taskEngine }, logger: app.logger)
     let storage = app.backupStorage
+    if configuration.usesPostgres && configuration.storagePath == nil {
+        app.logger.warning("several Ferry processes sharing PostgreSQL must share one backup storage: set FERRY_STORAGE to a shared folder",
+                           metadata: ["storage": .string(storage.root.path)])
+    }
     do { try storage.prepare() } catch {
         // Ferry still serves everything else; each backup task fails with the same message.
         app.logger.error("backup storage unusable: \(error)", metadata: ["storage": .string(storage.root.path)])

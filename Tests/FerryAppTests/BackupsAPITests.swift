@@ -197,6 +197,31 @@ import ZIPFoundation
             #expect(try await t.request(.POST, "/api/restores", json: RestoreInput(backup: prodBackup.id.key, target: "dev"), headers: dev).status == .forbidden)
             #expect(try await BackupModel.query(on: t.app.db).count() == 2, "nothing changed")
             #expect(try await PromotionPlanModel.query(on: t.app.db).count() == 0)
+
+            // Within dev, the restore grants are enough: plan it, and answer its task (it is judged
+            // as a restore, restore:run on the target, not as a promotion's promote:plan).
+            let own = try await t.request(.POST, "/api/restores", json: RestoreInput(backup: devBackup.id.key, target: "dev"), headers: dev)
+            #expect(own.status == .accepted, "\(own.body.string)")
+            let taskID = try #require(try own.json()["taskId"]?.stringValue)
+            let answer = try await t.request(.POST, "/api/tasks/\(taskID)/input", json: BundleValue.map([:]), headers: dev)
+            #expect(answer.status != .forbidden, "\(answer.body.string)")
+            #expect(try await t.request(.GET, "/api/restores", headers: dev).json()["items"]?.listValue?.count == 1)
+        }
+    }
+
+    @Test(arguments: Store.available)
+    func aDeletedEnvironmentsBackupRestoresElsewhere(store: Store) async throws {
+        try await withFerry(store) { t in
+            _ = try await t.createEnvironment(sample("dev"))
+            let old = try await t.createEnvironment(sample("retired"))
+            let backup = try await upload(t, try Data(contentsOf: Self.fixture), env: "retired").content.decode(BackupDTO.self, using: JSONDecoder.ferry)
+            #expect(try await t.request(.DELETE, "/api/environments/\(old.id)").status == .noContent)
+            let shown = try await t.request(.GET, "/api/backups/\(backup.id)").json()
+            #expect(shown["environment"]?.stringValue?.hasPrefix("deleted:") == true)
+            let restore = try await t.request(.POST, "/api/restores", json: RestoreInput(backup: backup.id.key, target: "dev"))
+            #expect(restore.status == .accepted, "\(restore.body.string)")
+            let plan = try #require(try await PromotionPlanModel.query(on: t.app.db).first())
+            #expect(plan.taskID != nil && plan.sourceEnvID == old.id && plan.sourceBackupID == backup.id)
         }
     }
 }

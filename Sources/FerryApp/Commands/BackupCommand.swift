@@ -17,7 +17,7 @@ struct BackupCommand: AsyncCommandGroup {
     /// prints the backup's id and sizes.
     struct Run: AsyncCommand {
         struct Signature: CommandSignature {
-            @Option(name: "env", help: "The environment to back up, by name or id") var env: String?
+            @Option(name: "environment", help: "The environment to back up, by name or id (also --env)") var env: String?
             @Option(name: "server", help: "Ferry's URL (default: FERRY_URL or http://127.0.0.1:8080)") var server: String?
             @Flag(name: "full", help: "Export everything, not only what changed since the last backup") var full: Bool
         }
@@ -61,7 +61,7 @@ struct BackupCommand: AsyncCommandGroup {
     /// `ferry backup list [--env prod]`: every backup, newest first as Ferry returns them.
     struct List: AsyncCommand {
         struct Signature: CommandSignature {
-            @Option(name: "env", help: "Only this environment's backups, by name or id") var env: String?
+            @Option(name: "environment", help: "Only this environment's backups, by name or id (also --env)") var env: String?
             @Option(name: "server", help: "Ferry's URL (default: FERRY_URL or http://127.0.0.1:8080)") var server: String?
         }
         var help: String { "List backups (all environments, or one with --env)." }

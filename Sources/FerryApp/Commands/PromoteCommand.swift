@@ -44,49 +44,8 @@ struct PromoteCommand: AsyncCommand {
         ]), console: context.console)
         guard let planID = queued["id"]?.stringValue, let planTask = queued["taskId"]?.stringValue else { throw ExitCode(1) }
         context.console.print("Planning \(from) -> \(to) (task \(planTask))...")
-        let planned = try await api.wait(task: planTask, console: context.console, bar: false)
-        if planned["status"]?.stringValue == "awaiting_input" {
-            context.console.error("The plan needs input: \(planned["inputRequest"]?["prompt"]?.stringValue ?? "?")")
-            // A waiting plan holds both environments' task slots: don't leave it behind.
-            _ = try? await api.send("POST", "/api/tasks/\(planTask)/cancel", nil, console: context.console)
-            context.console.error("Nothing was written. Map the database (--map SOURCE=TARGET, PUT /api/mappings or the Promote page), then run again.")
-            throw ExitCode(4)
-        }
-        guard planned["status"]?.stringValue == "succeeded" else {
-            context.console.error("Planning failed: \(planned["error"]?.stringValue ?? "?")\n\(planned["nextAction"]?.stringValue ?? "")")
-            throw ExitCode(1)
-        }
-        let plan = try await api.send("GET", "/api/promotions/plans/\(planID)", nil, console: context.console)
-        Self.printPlan(plan, console: context.console)
-        let conflicts = plan["summary"]?["conflict"]?.intValue ?? 0
-        let blocking = plan["summary"]?["blocking"]?.intValue ?? 0
-        if signature.dryRun {
-            context.console.print("Dry run: nothing was written. Plan \(planID).")
-            if conflicts > 0 { throw ExitCode(2) }
-            return
-        }
-        if blocking > 0 || (conflicts > 0 && !signature.acceptShared) {
-            context.console.error(blocking > 0 ? "The plan has blocking conflicts; nothing was written." : "The plan updates shared charts or datasets; rerun with --accept-shared to accept.")
-            throw ExitCode(2)
-        }
-        let applied = try await api.send("POST", "/api/promotions/\(planID)/apply", .map(["acceptShared": .bool(signature.acceptShared)]), console: context.console)
-        guard let promotionID = applied["id"]?.stringValue, let applyTask = applied["taskId"]?.stringValue else { throw ExitCode(1) }
-        context.console.print("Applying (promotion \(promotionID), task \(applyTask))...")
-        let done = try await api.wait(task: applyTask, console: context.console, bar: true)
-        let promotion = try await api.send("GET", "/api/promotions/\(promotionID)", nil, console: context.console)
-        for d in promotion["report"]?["dashboards"]?.listValue ?? [] {
-            let pass = d["pass"]?.boolValue == true
-            context.console.print("\(pass ? "PASS" : "FAIL")  \(d["title"]?.stringValue ?? "")\(pass ? "" : ": " + (d["reasons"]?.listValue ?? []).compactMap(\.stringValue).joined(separator: "; "))")
-        }
-        switch done["status"]?.stringValue {
-        case "succeeded": context.console.print("Promotion \(promotionID) succeeded and verified.")
-        case "partial":
-            context.console.error("Promotion \(promotionID) applied, but verification failed. Roll back with POST /api/promotions/\(promotionID)/rollback.")
-            throw ExitCode(3)
-        default:
-            context.console.error("Promotion failed: \(done["error"]?.stringValue ?? "?")\n\(done["nextAction"]?.stringValue ?? "")")
-            throw ExitCode(1)
-        }
+        try await PlanApplyFlow.run(planID: planID, planTask: planTask, noun: "Promotion", dryRun: signature.dryRun,
+                                    acceptShared: signature.acceptShared, api: api, console: context.console)
     }
 
     /// Stores `SOURCE=TARGET` mappings (connection names) through the suggestions endpoint,

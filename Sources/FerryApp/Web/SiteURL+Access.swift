@@ -127,7 +127,7 @@ extension SiteURL.API {
         case .backupPolicy:
             return .permission(write ? .backupRun : .inventoryRead)
         case .restores:
-            return .permission(write ? .restoreRun : .tasksRead)
+            return .permission(.restoreRun)
         case .promotions, .promotion, .promotionHistory:
             return .permission(.tasksRead)
         case .users, .user, .roles, .role:

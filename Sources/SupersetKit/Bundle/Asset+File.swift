@@ -16,6 +16,28 @@ extension Asset {
         self.init(kind: kind, fields: fields)
     }
 
+    /// The asset with every credential masked as Superset's export masks it: the password of a
+    /// database's `sqlalchemy_uri` and an SSH tunnel's password and private key. An export
+    /// already carries them masked; an uploaded file may not.
+    public var withoutSecrets: Asset {
+        guard kind == .database else { return self }
+        var out = self
+        let mask = "XXXXXXXXXX"
+        if let uri = string("sqlalchemy_uri"), let scheme = uri.range(of: "://") {
+            let rest = uri[scheme.upperBound...]
+            if let at = rest.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":"), rest[rest.index(after: colon)..<at] != mask[...] {
+                out["sqlalchemy_uri"] = .string(String(uri[..<rest.index(after: colon)]) + mask + String(rest[at...]))
+            }
+        }
+        if case .map(var tunnel) = out["ssh_tunnel"] ?? .null {
+            for key in ["password", "private_key", "private_key_password"] where tunnel[key] != nil && tunnel[key] != .null {
+                tunnel[key] = .string(mask)
+            }
+            out["ssh_tunnel"] = .map(tunnel)
+        }
+        return out
+    }
+
     /// The uuids this asset references directly: a dashboard's charts and filter datasets, a
     /// chart's dataset, a dataset's database.
     public var references: [String] {

@@ -101,17 +101,26 @@ struct BackupManifest: Codable, Sendable, Equatable {
         return manifest
     }
 
-    func entry(_ kind: AssetKind, _ uuid: String) -> Entry? { index[Key(kind: kind, uuid: uuid)] }
+    /// The entries by kind and uuid, built once: look many up through it, never one by one
+    /// through the list.
+    struct Index: Sendable {
+        fileprivate let map: [Key: Entry]
+        init(_ manifest: BackupManifest) {
+            map = Dictionary(manifest.assets.map { (Key(kind: $0.kind, uuid: $0.uuid), $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        subscript(_ kind: AssetKind, _ uuid: String) -> Entry? { map[Key(kind: kind, uuid: uuid)] }
+    }
 
-    private struct Key: Hashable { var kind: AssetKind; var uuid: String }
-    private var index: [Key: Entry] { Dictionary(assets.map { (Key(kind: $0.kind, uuid: $0.uuid), $0) }, uniquingKeysWith: { a, _ in a }) }
+    var index: Index { Index(self) }
+
+    fileprivate struct Key: Hashable { var kind: AssetKind; var uuid: String }
 
     /// The entries a selection needs to import whole: the selected dashboards, charts and
     /// datasets with everything they reference (charts, datasets, databases). An empty selection
     /// means everything. Unknown uuids are returned in `missing`.
     func closure(dashboards: [String], charts: [String], datasets: [String]) -> (entries: [Entry], missing: [String]) {
         if dashboards.isEmpty && charts.isEmpty && datasets.isEmpty { return (assets, []) }
-        let index = self.index
+        let index = self.index.map
         var picked: [Key: Entry] = [:]
         var missing: [String] = []
         var queue: [Key] = []

@@ -14,11 +14,15 @@ enum BackupRetention {
         var blobsRemoved = 0
         var bytesFreed = 0
         var manifestsRemoved = 0
+        /// A backup or upload held the storage: nothing was collected this time.
+        var collectionSkipped = false
+        /// A listed backup whose manifest can't be read: no blob was collected (its are unknown).
+        var blockedBy: UUID?
     }
 
-    /// Applies `environment`'s policy, then collects. Returns what went.
+    /// Applies `environment`'s policy, then (unless `collect` is false) collects. Returns what went.
     static func apply(environment: UUID, storage: BackupStorage, now: Date, newID: @Sendable () -> UUID, grace: TimeInterval = defaultGrace,
-                      on db: any Database) async throws -> Result {
+                      collect collecting: Bool = true, on db: any Database) async throws -> Result {
         let policy = try await BackupService.policy(environment: environment, on: db)
         let rows = try await BackupModel.query(on: db).filter(\.$environmentID == environment).all()
         let keep = policy.kept(rows.map { ($0.id!, $0.createdAt, $0.pinned) })
@@ -29,10 +33,13 @@ enum BackupRetention {
                                            actor: .ferry, storage: storage, now: now, newID: newID(), names: names, on: db)
             result.deleted.append(row.id!)
         }
+        guard collecting else { return result }
         let collected = try await collect(storage: storage, grace: grace, on: db)
         result.blobsRemoved = collected.blobsRemoved
         result.bytesFreed = collected.bytesFreed
         result.manifestsRemoved = collected.manifestsRemoved
+        result.collectionSkipped = collected.collectionSkipped
+        result.blockedBy = collected.blockedBy
         return result
     }
 
@@ -41,33 +48,42 @@ enum BackupRetention {
 
     /// Removes orphan manifests, unreferenced blobs and stale temporaries older than `grace`.
     /// If any listed backup's manifest can't be read, no blob is removed (its blobs are unknown).
+    /// Runs only while no backup or upload writes (the storage lock, taken exclusively without
+    /// waiting: when it is busy, collection is skipped and runs next time).
     static func collect(storage: BackupStorage, grace: TimeInterval, on db: any Database) async throws -> Result {
-        var result = Result()
-        guard (try? storage.prepare()) != nil else { return result }
-        let cutoff = storage.fileSystemNow().addingTimeInterval(-grace)
+        guard (try? storage.prepare()) != nil else { return Result() }
+        guard let lock = try await storage.lock(exclusive: true, wait: false) else {
+            var skipped = Result()
+            skipped.collectionSkipped = true
+            return skipped
+        }
+        defer { lock.release() }
         let rows = Set(try await BackupModel.query(on: db).all().compactMap(\.id))
-        var referenced = Set<String>()
-        var unreadable = false
-        for m in storage.manifests() {
-            if rows.contains(m.backup) {
-                guard let data = try? storage.manifestData(environment: m.environment, backup: m.backup),
-                      let manifest = try? BackupManifest.open(data, expected: nil) else { unreadable = true; continue }
-                referenced.formUnion(manifest.assets.map(\.hash))
-            } else if m.modified < cutoff {
-                storage.removeManifest(environment: m.environment, backup: m.backup)
-                result.manifestsRemoved += 1
+        return try await storage.offload {
+            var result = Result()
+            let cutoff = storage.fileSystemNow().addingTimeInterval(-grace)
+            var referenced = Set<String>()
+            for m in storage.manifests() {
+                if rows.contains(m.backup) {
+                    guard let data = try? storage.manifestData(environment: m.environment, backup: m.backup),
+                          let manifest = try? BackupManifest.open(data, expected: nil) else { result.blockedBy = m.backup; continue }
+                    referenced.formUnion(manifest.assets.map(\.hash))
+                } else if m.modified < cutoff {
+                    storage.removeManifest(environment: m.environment, backup: m.backup)
+                    result.manifestsRemoved += 1
+                }
             }
-        }
-        // A row whose manifest file is gone is corrupt, not a reason to keep blobs: verify says so.
-        if !unreadable {
-            for blob in storage.blobs() where !referenced.contains(blob.hash) && blob.modified < cutoff {
-                storage.removeBlob(blob.hash)
-                result.blobsRemoved += 1
-                result.bytesFreed += blob.size
+            // A row whose manifest file is gone is corrupt, not a reason to keep blobs: verify says so.
+            if result.blockedBy == nil {
+                for blob in storage.blobs() where !referenced.contains(blob.hash) && blob.modified < cutoff {
+                    guard storage.removeBlob(blob.hash, unchangedSince: cutoff) else { continue }
+                    result.blobsRemoved += 1
+                    result.bytesFreed += blob.size
+                }
             }
+            storage.removeTemporaries(before: cutoff)
+            return result
         }
-        storage.removeTemporaries(before: cutoff)
-        return result
     }
 }
 
@@ -98,14 +114,19 @@ struct BackupRetentionPlugin: Plugin {
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         try await context.step("applying retention", progress: 10)
-        let environments = try await EnvironmentModel.query(on: context.db).all().compactMap(\.id)
+        // Every environment with backups, deleted ones included (their backups keep their policy's defaults).
+        let environments = Set(try await BackupModel.query(on: context.db).all().map(\.environmentID))
         var deleted = 0
-        var last = BackupRetention.Result()
-        for env in environments {
-            last = try await BackupRetention.apply(environment: env, storage: storage, now: context.now(), newID: context.newID, grace: grace, on: context.db)
-            deleted += last.deleted.count
+        for env in environments.sorted(by: { $0.uuidString < $1.uuidString }) {
+            deleted += try await BackupRetention.apply(environment: env, storage: storage, now: context.now(), newID: context.newID, grace: grace,
+                                                       collect: false, on: context.db).deleted.count
         }
-        if environments.isEmpty { last = try await BackupRetention.collect(storage: storage, grace: grace, on: context.db) }
+        try await context.step("collecting unreferenced blobs", progress: 60)
+        let last = try await BackupRetention.collect(storage: storage, grace: grace, on: context.db)
+        if last.collectionSkipped { context.log(.warning, "a backup or upload is writing: collection skipped, it runs next time", source: "storage") }
+        if let blocked = last.blockedBy {
+            context.log(.error, "backup \(blocked.key)'s manifest can't be read: no blob was collected; verify it, and delete it if it is lost", source: "storage")
+        }
         context.log(.info, "deleted \(deleted) backup(s); removed \(last.blobsRemoved) unreferenced blob(s) (\(last.bytesFreed) bytes) and \(last.manifestsRemoved) orphan manifest(s)",
                     source: "storage")
         try await context.step("done", progress: 100)
@@ -137,10 +158,11 @@ struct BackupVerifyPlugin: Plugin {
             guard let id = UUID(uuidString: text), let row = try await BackupModel.find(id, on: db) else {
                 throw AppError.validation([FieldError(field: "params.backup", code: "unknown", message: "no backup \(text)")])
             }
-            return TaskScope(touches: [row.environmentID])
+            return TaskScope(touches: [], authorizedOn: [row.environmentID])
         }
+        // It never talks to a Superset, so it holds no environment's task slot.
         let envs = Set(try await BackupModel.query(on: db).all().map(\.environmentID))
-        return TaskScope(touches: envs.sorted { $0.uuidString < $1.uuidString })
+        return TaskScope(touches: [], authorizedOn: envs.sorted { $0.uuidString < $1.uuidString })
     }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
@@ -180,7 +202,7 @@ struct BackupVerifyPlugin: Plugin {
             missing += problems.filter { $0.problem == "missing" }.count
             row.verifyStatus = (problems.isEmpty ? BackupVerifyStatus.verified : .corrupt).rawValue
             row.verifiedAt = context.now()
-            row.verifyProblems = problems.isEmpty ? nil : String(decoding: try JSONEncoder().encode(problems), as: UTF8.self)
+            row.verifyProblems = problems.isEmpty ? nil : String(decoding: try JSONEncoder().encode(Array(problems.prefix(200))), as: UTF8.self)
             try await row.save(on: context.db)
             if !problems.isEmpty { corrupt += 1 }
             reports.append(.map([

@@ -32,6 +32,38 @@ struct BackupRunPlugin: Plugin {
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let env = try await context.environment("environment")
         do { try storage.prepare() } catch let f as BackupStorage.Failure { throw f.taskFailure }
+        // Shared with other writers, exclusive of collection, until the row is in.
+        let lock = try await storage.lock(exclusive: false, wait: true)
+        let captured: (row: BackupModel, manifest: BackupManifest, newAssets: Int, exported: Int)
+        do {
+            defer { lock?.release() }
+            captured = try await capture(env, context)
+        }
+        let (row, manifest, newAssets, toExport) = captured
+        let newBytes = manifest.newBytes
+
+        try await context.step("applying \(env.name)'s retention", progress: 95)
+        do {
+            let retention = try await BackupRetention.apply(environment: env.id, storage: storage, now: context.now(), newID: context.newID, grace: grace, on: context.db)
+            if !retention.deleted.isEmpty || retention.blobsRemoved > 0 {
+                context.log(.info, "retention deleted \(retention.deleted.count) backup(s) and \(retention.blobsRemoved) unreferenced blob(s)", source: "storage")
+            }
+        } catch {
+            // The backup is stored and listed; retention runs again daily.
+            context.log(.warning, "retention failed: \(TaskEngine.describe(error).0); it runs again with the daily \"Backup retention\"", source: "storage")
+        }
+        try await context.step("backup stored", progress: 100)
+        return .succeeded(.map([
+            "backup": .string(row.id!.key), "environment": .string(env.id.key), "full": .bool(manifest.full),
+            "assets": .int(manifest.counts.total), "newAssets": .int(newAssets), "exported": .int(toExport),
+            "totalBytes": .int(Int(manifest.totalBytes)), "newBytes": .int(Int(newBytes)),
+        ]))
+    }
+
+    /// Reads, exports and stores; writes the manifest, then the row.
+    private func capture(_ env: EnvironmentRef, _ context: TaskContext) async throws
+        -> (row: BackupModel, manifest: BackupManifest, newAssets: Int, exported: Int)
+    {
         try await context.step("reading \(env.name)'s assets", progress: 3)
         let client = try await context.superset(env.id)
         let version = (try? await client.probe().version) ?? "unknown"
@@ -64,11 +96,12 @@ struct BackupRunPlugin: Plugin {
         context.log(.info, full ? "full backup (\(reason))" : "incremental backup, based on \(base!.backup.key)", source: "storage")
 
         // What can be reused: same uuid, same changed_on, blob still present.
+        let baseIndex = base?.index
         var entries: [String: BackupManifest.Entry] = [:]  // "kind uuid" -> entry
         var export: [AssetKind: [Int]] = [:]
         for kind in AssetKind.allCases {
             for row in listed[kind] ?? [] {
-                if kind != .database, let base, let old = base.entry(kind, row.uuid), let changed = row.changedOn, changed == old.changedOnText,
+                if kind != .database, let old = baseIndex?[kind, row.uuid], let changed = row.changedOn, changed == old.changedOnText,
                    storage.renew(old.hash) {
                     entries["\(kind.rawValue) \(row.uuid)"] = old
                 } else {
@@ -103,13 +136,15 @@ struct BackupRunPlugin: Plugin {
                 let stored = try await SupersetClient.spreading(parallel) {
                     try await slice.concurrentMap(limit: parallel) { [storage, full] batch -> [(BackupManifest.Entry, Bool)] in
                         let bundle = try await client.export(kind, ids: batch)
-                        return try AssetKind.allCases.flatMap { k in
-                            try bundle.all(k).map { asset in
-                                let (hash, size, isNew) = try storage.put(try asset.fileData(), repair: full)
-                                let changed = changedOn["\(k.rawValue) \(asset.uuid)"] ?? nil
-                                return (BackupManifest.Entry(kind: k, uuid: asset.uuid, name: asset.name, hash: hash, size: size,
+                        // Serialising, hashing and writing block: off the cooperative threads.
+                        return try await storage.offload {
+                            let assets = AssetKind.allCases.flatMap { bundle.all($0) }.map(\.withoutSecrets)
+                            let results = try storage.putAll(try assets.map { try $0.fileData() }, repair: full)
+                            return zip(assets, results).map { asset, r in
+                                let changed = changedOn["\(asset.kind.rawValue) \(asset.uuid)"] ?? nil
+                                return (BackupManifest.Entry(kind: asset.kind, uuid: asset.uuid, name: asset.name, hash: r.hash, size: r.size,
                                                              changedOn: changed.flatMap(RemoteAsset.parseDate), changedOnText: changed,
-                                                             refs: asset.references), isNew)
+                                                             refs: asset.references), r.isNew)
                             }
                         }
                     }
@@ -130,19 +165,7 @@ struct BackupRunPlugin: Plugin {
         let row = try await BackupService.record(&manifest, storage: storage, taskID: context.taskID, createdBy: context.startedBy, on: context.db)
         context.log(.info, "backup \(row.id!.key) stored: \(manifest.counts.total) assets, \(manifest.totalBytes) bytes, \(newAssets) new asset file(s), \(newBytes) new bytes",
                     source: "storage", metadata: ["backup": row.id!.key])
-
-        try await context.step("applying \(env.name)'s retention", progress: 95)
-        let retention = try await BackupRetention.apply(environment: env.id, storage: storage, now: context.now(), newID: context.newID, grace: grace, on: context.db)
-        if !retention.deleted.isEmpty {
-            context.log(.info, "retention deleted \(retention.deleted.count) backup(s) and \(retention.blobsRemoved) unreferenced blob(s)", source: "storage")
-        }
-        try await context.step("backup stored", progress: 100)
-        return .succeeded(.map([
-            "backup": .string(row.id!.key), "environment": .string(env.id.key), "full": .bool(full),
-            "assets": .int(manifest.counts.total), "newAssets": .int(newAssets), "exported": .int(toExport),
-            "totalBytes": .int(Int(manifest.totalBytes)), "newBytes": .int(Int(newBytes)),
-            "retentionDeleted": .int(retention.deleted.count),
-        ]))
+        return (row, manifest, newAssets, toExport)
     }
 
     private func progress(_ kind: AssetKind, done: Int, of total: Int) -> Int {

@@ -117,10 +117,10 @@ enum BackupService {
     /// dataset; otherwise nothing is stored and the error says why (422).
     static func upload(_ data: Data, environment: EnvironmentRef, user: String, storage: BackupStorage, maxBytes: Int, now: Date, newID: UUID,
                        on db: any Database) async throws -> BackupModel {
-        var limits = BundleLimits.default
-        limits.maxArchiveBytes = maxBytes
+        let limits = { var l = BundleLimits.default; l.maxArchiveBytes = maxBytes; return l }()
+        // Parsing a large archive is seconds of CPU: off the cooperative threads.
         let bundle: AssetBundle
-        do { bundle = try BundleReader(limits: limits).read(data) } catch let e as BundleError {
+        do { bundle = try await storage.offload { try BundleReader(limits: limits).read(data) } } catch let e as BundleError {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
                            detail: "The upload is not a Superset export ZIP Ferry can read: \(e.localizedDescription) Export from Superset (Dashboards > Export) and upload that file; nothing was stored.")
         }
@@ -128,18 +128,24 @@ enum BackupService {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
                            detail: "The ZIP holds no dashboard, chart or dataset. Upload a Superset export (dashboards, charts or datasets); nothing was stored.")
         }
+        let notUUIDs = AssetKind.allCases.flatMap { bundle.all($0) }.filter { UUID(uuidString: $0.uuid) == nil }
+        if let bad = notUUIDs.first {
+            throw AppError(.unprocessableEntity, code: "invalid_bundle",
+                           detail: "\(bad.kind.rawValue) '\(bad.name)' has the uuid '\(bad.uuid.prefix(60))', which is not a UUID (\(notUUIDs.count) such). Superset's exports name every asset by UUID; nothing was stored.")
+        }
         do { try storage.prepare() } catch let f as BackupStorage.Failure {
             throw AppError(.serviceUnavailable, code: "storage_unavailable", detail: "\(f.message) \(f.next)")
         }
+        let lock = try await storage.lock(exclusive: false, wait: true)
+        defer { lock?.release() }
         var entries: [BackupManifest.Entry] = []
         var newBytes: Int64 = 0
         do {
-            for kind in AssetKind.allCases {
-                for asset in bundle.all(kind) {
-                    let (hash, size, isNew) = try storage.put(try asset.fileData())
-                    if isNew { newBytes += Int64(size) }
-                    entries.append(.init(kind: kind, uuid: asset.uuid, name: asset.name, hash: hash, size: size, changedOn: nil, refs: asset.references))
-                }
+            let assets = AssetKind.allCases.flatMap { bundle.all($0) }.map(\.withoutSecrets)
+            let results = try await storage.offload { try storage.putAll(try assets.map { try $0.fileData() }) }
+            for (asset, r) in zip(assets, results) {
+                if r.isNew { newBytes += Int64(r.size) }
+                entries.append(.init(kind: asset.kind, uuid: asset.uuid, name: asset.name, hash: r.hash, size: r.size, changedOn: nil, refs: asset.references))
             }
         } catch let f as BackupStorage.Failure {
             throw AppError(.serviceUnavailable, code: "storage_unavailable", detail: "\(f.message) \(f.next)")
@@ -175,12 +181,18 @@ enum BackupService {
             throw AppError.validation([FieldError(field: "to", code: "other_environment", message: "both backups must be of the same environment")])
         }
         let ma = try readableManifest(of: a, storage: storage), mb = try readableManifest(of: b, storage: storage)
+        let ia = ma.index, ib = mb.index
         var out = BackupDiff(from: a.id!, to: b.id!)
-        for e in mb.assets where ma.entry(e.kind, e.uuid) == nil { out.added.append(.init(e)) }
-        for e in ma.assets where mb.entry(e.kind, e.uuid) == nil { out.removed.append(.init(e)) }
+        for e in mb.assets where ia[e.kind, e.uuid] == nil { out.added.append(.init(e)) }
+        for e in ma.assets where ib[e.kind, e.uuid] == nil { out.removed.append(.init(e)) }
         for e in mb.assets {
-            guard let old = ma.entry(e.kind, e.uuid), old.hash != e.hash else { continue }
+            guard let old = ia[e.kind, e.uuid], old.hash != e.hash else { continue }
             var fields: [String] = []
+            // Field by field for the first `diffFieldLimit` changes; the rest are named only.
+            if out.changed.count >= diffFieldLimit {
+                out.changed.append(.init(kind: e.kind, uuid: e.uuid, name: e.name, previousName: old.name == e.name ? nil : old.name, fields: []))
+                continue
+            }
             do {
                 let before = try Asset(kind: old.kind, file: try storage.blob(old.hash), path: old.uuid)
                 let after = try Asset(kind: e.kind, file: try storage.blob(e.hash), path: e.uuid)
@@ -192,6 +204,9 @@ enum BackupService {
         }
         return out
     }
+
+    /// Changed assets compared field by field in one diff (each reads and parses two blobs).
+    static let diffFieldLimit = 500
 
     /// Dotted paths whose values differ, down to `depth` levels of maps (JSON strings such as
     /// `params` and `json_metadata` are compared as parsed JSON).
@@ -234,8 +249,6 @@ enum BackupService {
         try await row.save(on: db)
     }
 
-    /// The name of an environment's backup schedule (one per environment; the scheduler fires it).
-    static func scheduleName(_ environment: UUID) -> String { "Back up \(environment.key)" }
 }
 
 /// Who did something, for the audit log.
@@ -259,6 +272,20 @@ struct RetentionPolicy: Codable, Sendable, Equatable {
     var daily = 7
     var weekly = 4
     var monthly = 6
+
+    init(keepLast: Int = 7, daily: Int = 7, weekly: Int = 4, monthly: Int = 6) {
+        self.keepLast = keepLast
+        self.daily = daily
+        self.weekly = weekly
+        self.monthly = monthly
+    }
+
+    /// Fields left out keep their defaults (`{"keepLast": 3}` is a whole policy).
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(keepLast: try c.decodeIfPresent(Int.self, forKey: .keepLast) ?? 7, daily: try c.decodeIfPresent(Int.self, forKey: .daily) ?? 7,
+                  weekly: try c.decodeIfPresent(Int.self, forKey: .weekly) ?? 4, monthly: try c.decodeIfPresent(Int.self, forKey: .monthly) ?? 6)
+    }
 
     func validate() -> [FieldError] {
         var out: [FieldError] = []

@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import SupersetKit
 
 #if canImport(Glibc)
@@ -16,14 +17,48 @@ import Darwin
 ///     tmp/                                    files being written
 ///
 /// Invariants: a blob's name is the SHA-256 of its bytes; every file appears under its final
-/// name only once complete (written to `tmp/`, fsynced, renamed). Blobs are shared by every
-/// backup and environment, so nothing here deletes one that a manifest names (see
-/// `BackupRetention.collect`).
+/// name only once complete (written to `tmp/`, synced to disk, renamed). Blobs are shared by
+/// every backup and environment, so nothing here deletes one that a manifest names (see
+/// `BackupRetention.collect`); writers hold the storage lock shared, collection exclusively.
 /// Side effects: the filesystem only; files are owner-only (0600, folders 0700).
 struct BackupStorage: Sendable {
     let root: URL
+    /// Where blocking file work runs (writes, syncs, hashing many blobs), off Swift's few
+    /// cooperative threads; nil runs it inline (tests).
+    let pool: NIOThreadPool?
 
-    init(root: String) { self.root = URL(fileURLWithPath: root, isDirectory: true) }
+    init(root: String, pool: NIOThreadPool? = nil) {
+        self.root = URL(fileURLWithPath: root, isDirectory: true)
+        self.pool = pool
+    }
+
+    /// Runs blocking file work on the pool.
+    func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        guard let pool else { return try body() }
+        return try await pool.runIfActive(body)
+    }
+
+    /// The storage-wide lock (`flock` on `lock`, so it holds across processes sharing the
+    /// folder): backups and uploads hold it shared while they write, collection exclusively.
+    final class Lock: @unchecked Sendable {
+        private let fd: Int32
+        init(fd: Int32) { self.fd = fd }
+        func release() {
+            _ = flock(fd, LOCK_UN)
+            _ = close(fd)
+        }
+    }
+
+    /// Takes the lock; with `wait` false returns nil at once when it is held the other way.
+    func lock(exclusive: Bool, wait: Bool) async throws -> Lock? {
+        let fd = open(root.appendingPathComponent("lock").path, O_CREAT | O_RDWR | O_CLOEXEC, mode_t(0o600))
+        guard fd >= 0 else { throw failure(errno, "open", root.appendingPathComponent("lock").path) }
+        while true {
+            if flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 { return Lock(fd: fd) }
+            guard wait else { _ = close(fd); return nil }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+    }
 
     /// What went wrong with the storage folder, with what to do.
     struct Failure: Error, CustomStringConvertible, Sendable {
@@ -62,21 +97,78 @@ struct BackupStorage: Sendable {
         root.appendingPathComponent("manifests").appendingPathComponent(environment.key).appendingPathComponent(backup.key + ".json")
     }
 
-    /// Stores `data` once. An existing blob is not rewritten (its modification time is renewed
-    /// so a collection running meanwhile sees it as fresh, see `BackupRetention.collect`) unless
-    /// its size is wrong, or, with `repair`, its content no longer matches its name: a full
-    /// backup heals the blobs it writes.
+    /// Stores one file; see `putAll`.
     func put(_ data: Data, repair: Bool = false) throws -> (hash: String, size: Int, isNew: Bool) {
-        let hash = Checksum.sha256Hex(data)
-        let url = blobURL(hash)
-        var st = stat()
-        if stat(url.path, &st) == 0, Int(st.st_size) == data.count, !repair || check(hash) == .ok {
-            _ = utimes(url.path, nil)
-            return (hash, data.count, false)
-        }
-        try write(data, to: root.appendingPathComponent("tmp/\(UUID().uuidString)"), final: url)
-        return (hash, data.count, true)
+        try putAll([data], repair: repair)[0]
     }
+
+    /// Stores each file once. An existing blob is not rewritten (its modification time is
+    /// renewed) unless its size is wrong, or, with `repair`, its content no longer matches its
+    /// name: a full backup heals the blobs it writes. New files are written to `tmp/`, synced to
+    /// disk together (one `syncfs`), renamed into place, and synced again, so a crash leaves
+    /// either no blob or a whole one. Blocking: call it through `offload`.
+    func putAll(_ files: [Data], repair: Bool = false) throws -> [(hash: String, size: Int, isNew: Bool)] {
+        var out: [(String, Int, Bool)] = []
+        var staged: [(temporary: URL, final: URL)] = []
+        var stagedHashes = Set<String>()
+        var done = false
+        defer { if !done { for s in staged { unlink(s.temporary.path) } } }
+        for data in files {
+            let hash = Checksum.sha256Hex(data)
+            if stagedHashes.contains(hash) { out.append((hash, data.count, false)); continue }
+            let url = blobURL(hash)
+            var st = stat()
+            if stat(url.path, &st) == 0, Int(st.st_size) == data.count, !repair || check(hash) == .ok, utimes(url.path, nil) == 0 {
+                out.append((hash, data.count, false))
+                continue
+            }
+            let temporary = root.appendingPathComponent("tmp/\(UUID().uuidString)")
+            try write(data, to: temporary, final: nil, sync: false)
+            staged.append((temporary, url))
+            stagedHashes.insert(hash)
+            out.append((hash, data.count, true))
+        }
+        guard !staged.isEmpty else { return out }
+        try syncAll(staged.map(\.temporary))
+        for s in staged {
+            let folder = s.final.deletingLastPathComponent().path
+            if access(folder, F_OK) != 0 {
+                do { try DataDirectory.createDirectory(folder) } catch {
+                    throw Failure(message: "The backup storage can't create \(folder) (\(error)).", next: "Check FERRY_STORAGE's permissions.")
+                }
+            }
+            guard rename(s.temporary.path, s.final.path) == 0 else { throw failure(errno, "rename", s.final.path) }
+        }
+        done = true
+        try syncAll([])
+        return out
+    }
+
+    /// Flushes the storage's filesystem to disk (`syncfs`; where it is missing, each of `files`
+    /// and the folders are fsynced instead).
+    private func syncAll(_ files: [URL]) throws {
+        let fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure(errno, "open", root.path) }
+        defer { _ = close(fd) }
+        if let syncfs = Self.syncfs {
+            guard syncfs(fd) == 0 else { throw failure(errno, "sync", root.path) }
+            return
+        }
+        for file in files {
+            let f = open(file.path, O_RDONLY | O_CLOEXEC)
+            guard f >= 0 else { throw failure(errno, "open", file.path) }
+            let ok = fsync(f) == 0
+            _ = close(f)
+            guard ok else { throw failure(errno, "sync", file.path) }
+        }
+        _ = fsync(fd)
+    }
+
+    /// glibc's `syncfs`, which Swift's Glibc module doesn't export.
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let symbol = dlsym(nil, "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
 
     /// Whether the blob exists; if so its modification time is renewed (a backup reusing it
     /// keeps it from collection). Doesn't re-hash: that is verify's work.
@@ -122,6 +214,15 @@ struct BackupStorage: Sendable {
     func removeBlob(_ hash: String) {
         guard Self.isHash(hash) else { return }
         unlink(blobURL(hash).path)
+    }
+
+    /// Removes the blob only if its modification time is still before `cutoff` (read again
+    /// right before the unlink: a writer may have just renewed it). Returns whether it went.
+    func removeBlob(_ hash: String, unchangedSince cutoff: Date) -> Bool {
+        guard Self.isHash(hash) else { return false }
+        var st = stat()
+        guard stat(blobURL(hash).path, &st) == 0, Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec)) < cutoff else { return false }
+        return unlink(blobURL(hash).path) == 0
     }
 
     /// Every manifest file: its environment, backup id and modification time.
@@ -170,10 +271,10 @@ struct BackupStorage: Sendable {
         return Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec))
     }
 
-    /// Writes `data` to `temporary` (created exclusively, 0600), fsyncs it, then renames it to
-    /// `final` (its folder created when missing) and fsyncs that folder. With `final` nil the
-    /// file stays at `temporary` (the writability probe).
-    private func write(_ data: Data, to temporary: URL, final: URL?) throws {
+    /// Writes `data` to `temporary` (created exclusively, 0600), fsyncs it (unless `sync` is
+    /// false: the caller syncs many at once), then renames it to `final` (its folder created
+    /// when missing) and fsyncs that folder. With `final` nil the file stays at `temporary`.
+    private func write(_ data: Data, to temporary: URL, final: URL?, sync: Bool = true) throws {
         let fd = open(temporary.path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode_t(0o600))
         guard fd >= 0 else { throw failure(errno, "create", temporary.path) }
         var ok = false
@@ -189,7 +290,7 @@ struct BackupStorage: Sendable {
                 offset += n
             }
         }
-        guard fsync(fd) == 0 else { throw failure(errno, "sync", temporary.path) }
+        if sync { guard fsync(fd) == 0 else { throw failure(errno, "sync", temporary.path) } }
         ok = true
         _ = close(fd)
         guard let final else { return }

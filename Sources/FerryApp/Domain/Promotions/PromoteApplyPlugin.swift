@@ -34,7 +34,8 @@ struct PromoteApplyPlugin: Plugin {
     /// dashboards: it touches both (who may read it), and is judged on the target.
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
         let promotion = try await PromotionTaskScope.promotion(params, on: db)
-        return TaskScope(touches: [promotion.sourceEnvID, promotion.targetEnvID], authorizedOn: [promotion.targetEnvID])
+        return TaskScope(touches: [promotion.sourceEnvID, promotion.targetEnvID], authorizedOn: [promotion.targetEnvID],
+                         permission: try await PromotionTaskScope.restorePermission(promotion, on: db))
     }
 
     /// Only the promotion `PromotionService.apply` just recorded, once.

@@ -26,9 +26,13 @@ struct PromotePlanPlugin: Plugin {
     /// Where a restore's backup is read from.
     var storage: BackupStorage?
 
-    /// Touches both environments of the stored plan, and needs `promote:plan` on both.
+    /// Touches both environments of the stored plan, and needs `promote:plan` on both; a
+    /// restore's plan (its source a backup) needs `restore:run` on its target.
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
         let plan = try await PromotionTaskScope.plan(params, on: db)
+        if plan.sourceBackupID != nil {
+            return TaskScope(touches: [plan.sourceEnvID, plan.targetEnvID], authorizedOn: [plan.targetEnvID], permission: Permission.restoreRun.rawValue)
+        }
         return TaskScope(touches: [plan.sourceEnvID, plan.targetEnvID])
     }
 

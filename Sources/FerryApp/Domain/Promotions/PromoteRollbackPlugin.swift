@@ -23,7 +23,8 @@ struct PromoteRollbackPlugin: Plugin {
 
     /// Writes only to the stored promotion's target, and is judged there.
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
-        TaskScope(touches: [try await PromotionTaskScope.promotion(params, on: db).targetEnvID])
+        let promotion = try await PromotionTaskScope.promotion(params, on: db)
+        return TaskScope(touches: [promotion.targetEnvID], permission: try await PromotionTaskScope.restorePermission(promotion, on: db))
     }
 
     /// Only the rollback `PromotionService.rollback` just claimed, once.

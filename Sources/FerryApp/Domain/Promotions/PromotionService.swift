@@ -110,11 +110,17 @@ enum PromotionService {
         plan.createdBy = user
         plan.createdAt = now
         try await plan.create(on: db)
-        let task = try await engine.submit(pluginID: "promote.plan", params: .map([
-            "plan": .string(newID.key), "source": .string(backup.environmentID.key), "target": .string(target.id.key),
-        ]), user: user, on: db)
-        plan.taskID = task.id
-        try await plan.save(on: db)
+        // No "source" param: the backup's environment may have been deleted since (restoring its
+        // backups elsewhere is what they are for); the task reads the stored plan.
+        do {
+            let task = try await engine.submit(pluginID: "promote.plan", params: .map(["plan": .string(newID.key), "target": .string(target.id.key)]),
+                                               user: user, on: db)
+            plan.taskID = task.id
+            try await plan.save(on: db)
+        } catch {
+            try? await plan.delete(on: db)
+            throw error
+        }
         return plan
     }
 
@@ -160,9 +166,10 @@ enum PromotionService {
         }
         do {
             var params: [String: BundleValue] = [
-                "promotion": .string(newID.key), "source": .string(plan.sourceEnvID.key), "target": .string(plan.targetEnvID.key),
-                "acceptShared": .bool(input.acceptShared ?? false),
+                "promotion": .string(newID.key), "target": .string(plan.targetEnvID.key), "acceptShared": .bool(input.acceptShared ?? false),
             ]
+            // A restore's source environment may be deleted; the task reads the stored promotion.
+            if plan.sourceBackupID == nil { params["source"] = .string(plan.sourceEnvID.key) }
             if let concurrency = input.concurrency { params["concurrency"] = .int(concurrency) }
             let task = try await engine.submit(pluginID: "promote.apply", params: .map(params), user: user, on: db)
             promotion.taskID = task.id
@@ -170,6 +177,8 @@ enum PromotionService {
         } catch {
             promotion.status = "failed"
             try? await promotion.save(on: db)
+            // Nothing was written: the plan may be applied again.
+            try? await (db as! any SQLDatabase).update("promotion_plans").set("status", to: "ready").where("id", .equal, planID).run()
             throw error
         }
         return promotion

@@ -26,6 +26,11 @@ enum PromotionTaskScope {
         return p
     }
 
+    /// `restore:run` when the promotion is a restore (its plan reads a backup), else nil (the plugin's own).
+    static func restorePermission(_ promotion: PromotionModel, on db: any Database) async throws -> String? {
+        try await PromotionPlanModel.find(promotion.planID, on: db)?.sourceBackupID == nil ? nil : Permission.restoreRun.rawValue
+    }
+
     /// The refusal of a promotion task that its plan or promotion isn't waiting for.
     static func notWaiting(_ what: String) -> AppError {
         AppError(.conflict, code: "not_waiting",

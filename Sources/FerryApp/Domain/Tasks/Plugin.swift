@@ -7,10 +7,14 @@ import SupersetKit
 public struct TaskScope: Sendable, Equatable {
     public var touches: [UUID]
     public var authorizedOn: [UUID]
+    /// The permission checked on `authorizedOn` when it isn't the plugin's own: a restore's plan,
+    /// apply and rollback run the promotion plugins but are judged as restores (`restore:run`).
+    public var permission: String?
 
-    public init(touches: [UUID], authorizedOn: [UUID]? = nil) {
+    public init(touches: [UUID], authorizedOn: [UUID]? = nil, permission: String? = nil) {
         self.touches = touches
         self.authorizedOn = authorizedOn ?? touches
+        self.permission = permission
     }
 }
 

@@ -5,7 +5,7 @@ import Vapor
 
 extension Application {
     /// The backup storage (`FERRY_STORAGE`, by default `storage` in the data directory).
-    var backupStorage: BackupStorage { BackupStorage(root: ferryConfiguration.storageDirectory) }
+    var backupStorage: BackupStorage { BackupStorage(root: ferryConfiguration.storageDirectory, pool: threadPool) }
 }
 
 extension BackupDTO: Content {}

@@ -131,8 +131,9 @@ extension Request {
     @discardableResult
     func authorizeTask(plugin id: String, params: BundleValue) async throws -> BundleValue {
         let (plugin, resolved, scope) = try await application.taskEngine.prepare(pluginID: id, params: params, on: db)
-        guard let permission = Permission(rawValue: plugin.permission) else {
-            throw AppError(.forbidden, code: "forbidden", detail: "Plugin '\(plugin.id)' needs '\(plugin.permission)', which no role can hold.")
+        let needed = scope.permission ?? plugin.permission
+        guard let permission = Permission(rawValue: needed) else {
+            throw AppError(.forbidden, code: "forbidden", detail: "Plugin '\(plugin.id)' needs '\(needed)', which no role can hold.")
         }
         try await authorize(permission, environmentIDs: scope.authorizedOn)
         return resolved

@@ -11,7 +11,12 @@ extension PlanPage {
         func content(_ l: Localizer) -> HTMLNode {
             let p = model.plan
             return H.group([
-                H.el("h1", text: l.t("plan.heading", ["source": p.source, "target": p.target])),
+                p.sourceBackupId.map { backup in
+                    H.el("h1", [], [
+                        H.text(l.t("plan.restore_heading", ["source": p.source, "target": p.target]) + " "),
+                        H.el("a", [("href", SiteURL.backupPage(.value(backup)).path), ("data-testid", "restore-backup")], text: backup.uuidString.lowercased().prefix(8) + "…"),
+                    ])
+                } ?? H.el("h1", text: l.t("plan.heading", ["source": p.source, "target": p.target])),
                 H.el("p", [("class", "muted")], text: l.t("plan.meta", [
                     "scope": l.t("promote.scope.\(p.scope)"), "who": p.createdBy, "dashboards": (p.dashboards + (p.search.map { ["“\($0)”"] } ?? [])).joined(separator: ", "),
                 ])),
