@@ -21,6 +21,7 @@ enum LiveOIDC {
         var req = HTTPClientRequest(url: try #require(url) + "/users/" + sub)
         req.method = .PUT
         req.headers.add(name: "Content-Type", value: "application/json")
+        req.headers.add(name: "Connection", value: "close")  // no pooled connection the provider may have closed meanwhile
         req.body = .bytes(ByteBuffer(string: BundleValue.map(claims).jsonText()))
         let res = try await browser.execute(req, timeout: .seconds(10))
         #expect(res.status == .noContent)
@@ -32,6 +33,7 @@ enum LiveOIDC {
         var req = HTTPClientRequest(url: authorizeURL)
         req.method = .POST
         req.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        req.headers.add(name: "Connection", value: "close")
         req.body = .bytes(ByteBuffer(string: "sub=\(sub)"))
         let res = try await browser.execute(req, timeout: .seconds(10))
         #expect(res.status == .found || res.status == .seeOther, "provider answered \(res.status)")
