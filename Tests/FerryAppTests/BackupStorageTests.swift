@@ -64,18 +64,47 @@ import Testing
         #expect(error.next.contains("FERRY_STORAGE"))
     }
 
-    @Test func aManifestIsSealedAndATamperedOneIsRefused() throws {
+    @Test func aManifestIsSealedItsChunksSharedAndATamperedOneIsRefused() async throws {
+        let dir = Self.folder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let storage = BackupStorage(root: dir)
+        try storage.prepare()
+        let h = String(repeating: "a", count: 64)
+        let assets = (0..<300).map { i in Self.entry(.chart, String(format: "%02x", i % 256) + "-\(i)", hash: h) }
         var manifest = BackupManifest(backup: UUID(), environment: UUID(), environmentName: "dev", createdAt: Date(timeIntervalSince1970: 1_800_000_000),
-                                      supersetVersion: "6.1.0", full: true, origin: .task, basedOn: nil,
-                                      assets: [Self.entry(.chart, "c1", hash: String(repeating: "a", count: 64))], newBytes: 1)
-        let data = try manifest.sealed()
-        #expect(manifest.checksum.count == 64)
-        let opened = try BackupManifest.open(data, expected: manifest.checksum)
-        #expect(opened == manifest)
-        #expect(opened.counts.charts == 1 && opened.totalBytes == 1)
-        let tampered = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"dev\"", with: "\"prod\"").utf8)
+                                      supersetVersion: "6.1.0", full: true, origin: .task, basedOn: nil, assets: assets, newBytes: 1)
+        var row = try await Self.record(&manifest, storage)
+        #expect(manifest.checksum.count == 64 && manifest.chunks.count == 256)
+        #expect(manifest.newBytes > 1, "the chunks are new bytes")
+        let loaded = try BackupManifest.load(row, expected: manifest.checksum, storage: storage)
+        #expect(loaded.assets == manifest.assets && loaded.counts.charts == 300 && loaded.totalBytes == 300)
+        #expect(try BackupManifest.open(row, expected: nil).assets.isEmpty, "the header alone holds no asset list")
+
+        // One asset changed: one new chunk, the other 255 shared.
+        var next = BackupManifest(backup: UUID(), environment: manifest.environment, environmentName: "dev", createdAt: manifest.createdAt,
+                                  supersetVersion: "6.1.0", full: false, origin: .task, basedOn: manifest.backup,
+                                  assets: assets.enumerated().map { i, e in var e = e; if i == 7 { e.hash = String(repeating: "b", count: 64) }; return e },
+                                  newBytes: 0)
+        row = try await Self.record(&next, storage)
+        #expect(Set(next.chunks).subtracting(manifest.chunks).count == 1)
+        #expect(next.newBytes > 0 && next.newBytes < 2_000)
+
+        let tampered = Data(String(decoding: row, as: UTF8.self).replacingOccurrences(of: "\"dev\"", with: "\"prod\"").utf8)
         #expect(throws: BackupStorage.Failure.self) { try BackupManifest.open(tampered, expected: nil) }
-        #expect(throws: BackupStorage.Failure.self) { try BackupManifest.open(data, expected: String(repeating: "0", count: 64)) }
+        #expect(throws: BackupStorage.Failure.self) { try BackupManifest.open(row, expected: String(repeating: "0", count: 64)) }
+        // A chunk gone: the asset list can't be read, and says so.
+        storage.removeBlob(Set(next.chunks).subtracting(manifest.chunks).first!)
+        #expect(throws: BackupStorage.Failure.self) { try BackupManifest.load(row, expected: nil, storage: storage) }
+    }
+
+    /// Writes the chunks and the header as `BackupService.record` does (without a row); returns the header.
+    static func record(_ manifest: inout BackupManifest, _ storage: BackupStorage) async throws -> Data {
+        let chunks = try storage.putAll(try manifest.chunkFiles())
+        manifest.chunks = chunks.map(\.hash)
+        manifest.newBytes += Int64(chunks.filter(\.isNew).reduce(0) { $0 + $1.size })
+        let data = try manifest.sealed()
+        try storage.writeManifest(data, environment: manifest.environment, backup: manifest.backup)
+        return data
     }
 
     @Test func aSelectionsClosureFollowsReferencesDownward() {
@@ -135,13 +164,15 @@ import Testing
             // A backup killed between its manifest and its row: a manifest without a row.
             var killed = BackupManifest(backup: UUID(), environment: env.id, environmentName: "dev", createdAt: t.clock.now(), supersetVersion: "6.1.0",
                                         full: true, origin: .task, basedOn: nil, assets: [Self.entry(.chart, "c2", hash: orphan.hash)], newBytes: 6)
-            try storage.writeManifest(try killed.sealed(), environment: env.id, backup: killed.backup)
+            _ = try await Self.record(&killed, storage)
+            let killedChunks = killed.chunks
 
             let fresh = try await BackupRetention.collect(storage: storage, grace: 3600, on: t.app.db)
             #expect(fresh.blobsRemoved == 0 && fresh.manifestsRemoved == 0, "within the grace, a backup may still be writing")
             let collected = try await BackupRetention.collect(storage: storage, grace: -1, on: t.app.db)
-            #expect(collected.blobsRemoved == 1 && collected.manifestsRemoved == 1)
+            #expect(collected.blobsRemoved == 1 + killedChunks.count && collected.manifestsRemoved == 1, "\(collected)")
             #expect(storage.check(kept.hash) == .ok && storage.check(orphan.hash) == .missing)
+            #expect(killedChunks.allSatisfy { storage.check($0) == .missing })
             #expect(storage.manifests().map(\.backup) == [manifest.backup])
             let listed = try await t.request(.GET, "/api/backups").json()["items"]?.listValue ?? []
             #expect(listed.count == 1)

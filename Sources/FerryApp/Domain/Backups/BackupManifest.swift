@@ -2,8 +2,15 @@ import Foundation
 import SupersetKit
 
 /// What one backup holds: every asset by kind and uuid, with the hash of the blob holding its
-/// file. Immutable once written; `checksum` is the SHA-256 of the manifest's JSON with the
-/// checksum itself empty, and the `backups` row keeps a copy of it.
+/// file. Immutable once written.
+///
+/// On disk it is a small header (`manifests/<env>/<backup>.json`: environment, time, version,
+/// counts, sizes, and the hashes of its chunks) and its asset list in up to 256 chunks (by the
+/// first two characters of each uuid), each a JSON blob in the content-addressed store. A backup
+/// that changed 1% of the assets of the one before shares every other chunk with it, so thirty
+/// daily manifests cost about what their changes cost. `checksum` is the SHA-256 of the header's
+/// JSON with the checksum itself empty; it covers the chunks through their hashes, and the
+/// `backups` row keeps a copy of it.
 struct BackupManifest: Codable, Sendable, Equatable {
     struct Entry: Codable, Sendable, Equatable {
         var kind: AssetKind
@@ -26,7 +33,7 @@ struct BackupManifest: Codable, Sendable, Equatable {
         var total: Int { dashboards + charts + datasets + databases }
     }
 
-    var format = 1
+    var format = 2
     var backup: UUID
     var environment: UUID
     var environmentName: String
@@ -36,11 +43,38 @@ struct BackupManifest: Codable, Sendable, Equatable {
     var origin: BackupOrigin
     /// The backup whose unchanged assets this one reused.
     var basedOn: UUID?
+    /// Not in the header: read from and written to the chunks.
     var assets: [Entry]
+    /// The chunk blobs' hashes, in bucket order.
+    var chunks: [String] = []
     var counts: Counts
     var totalBytes: Int64
+    /// New bytes of asset files and chunks this backup added to the storage.
     var newBytes: Int64
     var checksum: String = ""
+
+    private enum CodingKeys: String, CodingKey {
+        case format, backup, environment, environmentName, createdAt, supersetVersion, full, origin, basedOn, chunks, counts, totalBytes, newBytes, checksum
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(Int.self, forKey: .format)
+        backup = try c.decode(UUID.self, forKey: .backup)
+        environment = try c.decode(UUID.self, forKey: .environment)
+        environmentName = try c.decode(String.self, forKey: .environmentName)
+        createdAt = try c.decode(Date.self, forKey: .createdAt)
+        supersetVersion = try c.decode(String.self, forKey: .supersetVersion)
+        full = try c.decode(Bool.self, forKey: .full)
+        origin = try c.decode(BackupOrigin.self, forKey: .origin)
+        basedOn = try c.decodeIfPresent(UUID.self, forKey: .basedOn)
+        chunks = try c.decode([String].self, forKey: .chunks)
+        counts = try c.decode(Counts.self, forKey: .counts)
+        totalBytes = try c.decode(Int64.self, forKey: .totalBytes)
+        newBytes = try c.decode(Int64.self, forKey: .newBytes)
+        checksum = try c.decode(String.self, forKey: .checksum)
+        assets = []
+    }
 
     init(backup: UUID, environment: UUID, environmentName: String, createdAt: Date, supersetVersion: String, full: Bool, origin: BackupOrigin,
          basedOn: UUID?, assets: [Entry], newBytes: Int64) {
@@ -74,20 +108,31 @@ struct BackupManifest: Codable, Sendable, Equatable {
         return e
     }
 
-    /// The manifest's bytes, its checksum filled in.
+    private static func decoder() -> JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+
+    /// The chunk files: the entries grouped by the first two characters of their uuid, each
+    /// group sorted, in bucket order. The same entries always give the same bytes.
+    func chunkFiles() throws -> [Data] {
+        let buckets = Dictionary(grouping: assets) { String($0.uuid.lowercased().prefix(2)) }
+        return try buckets.keys.sorted().map { try Self.encoder().encode(buckets[$0]!) }
+    }
+
+    /// The header's bytes, its checksum filled in (`chunks` set first).
     mutating func sealed() throws -> Data {
         checksum = ""
         checksum = Checksum.sha256Hex(try Self.encoder().encode(self))
         return try Self.encoder().encode(self)
     }
 
-    /// Reads a manifest and checks its own checksum (and `expected`, the row's copy, when given).
-    /// Throws `BackupStorage.Failure` when it doesn't match.
+    /// Reads a header and checks its own checksum (and `expected`, the row's copy, when given);
+    /// `assets` is empty. Throws `BackupStorage.Failure` when it doesn't match.
     static func open(_ data: Data, expected: String?) throws -> BackupManifest {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
         var manifest: BackupManifest
-        do { manifest = try d.decode(BackupManifest.self, from: data) } catch {
+        do { manifest = try decoder().decode(BackupManifest.self, from: data) } catch {
             throw BackupStorage.Failure(message: "A backup manifest is unreadable (\(error)).", next: "Run backup.verify; this backup can't be restored.")
         }
         let stored = manifest.checksum
@@ -99,6 +144,30 @@ struct BackupManifest: Codable, Sendable, Equatable {
         }
         manifest.checksum = stored
         return manifest
+    }
+
+    /// `open`, then the asset list from the chunks (each checked against its hash; `cache`
+    /// keeps decoded chunks by hash, for reading many manifests that share them).
+    static func load(_ data: Data, expected: String?, storage: BackupStorage, cache: ChunkCache? = nil) throws -> BackupManifest {
+        var manifest = try open(data, expected: expected)
+        for hash in manifest.chunks {
+            if let known = cache?.chunks[hash] { manifest.assets += known; continue }
+            let entries: [Entry]
+            do { entries = try decoder().decode([Entry].self, from: try storage.blob(hash)) } catch let f as BackupStorage.Failure {
+                throw BackupStorage.Failure(message: "Backup \(manifest.backup.key)'s asset list: \(f.message)", next: "Run backup.verify; restore from another backup.")
+            } catch {
+                throw BackupStorage.Failure(message: "Backup \(manifest.backup.key)'s asset list is unreadable (\(error)).", next: "Run backup.verify.")
+            }
+            cache?.chunks[hash] = entries
+            manifest.assets += entries
+        }
+        manifest.assets.sort { ($0.kind, $0.uuid) < ($1.kind, $1.uuid) }
+        return manifest
+    }
+
+    /// Decoded chunks by hash.
+    final class ChunkCache: @unchecked Sendable {
+        var chunks: [String: [Entry]] = [:]
     }
 
     /// The entries by kind and uuid, built once: look many up through it, never one by one

@@ -20,7 +20,8 @@ enum BackupRetention {
         var blockedBy: UUID?
     }
 
-    /// Applies `environment`'s policy, then (unless `collect` is false) collects. Returns what went.
+    /// Applies `environment`'s policy, then, when it deleted a backup and `collect` is true,
+    /// collects (what a killed backup left waits for the daily "Backup retention"). Returns what went.
     static func apply(environment: UUID, storage: BackupStorage, now: Date, newID: @Sendable () -> UUID, grace: TimeInterval = defaultGrace,
                       collect collecting: Bool = true, on db: any Database) async throws -> Result {
         let policy = try await BackupService.policy(environment: environment, on: db)
@@ -33,7 +34,7 @@ enum BackupRetention {
                                            actor: .ferry, storage: storage, now: now, newID: newID(), names: names, on: db)
             result.deleted.append(row.id!)
         }
-        guard collecting else { return result }
+        guard collecting, !result.deleted.isEmpty else { return result }
         let collected = try await collect(storage: storage, grace: grace, on: db)
         result.blobsRemoved = collected.blobsRemoved
         result.bytesFreed = collected.bytesFreed
@@ -63,10 +64,12 @@ enum BackupRetention {
             var result = Result()
             let cutoff = storage.fileSystemNow().addingTimeInterval(-grace)
             var referenced = Set<String>()
+            let cache = BackupManifest.ChunkCache()
             for m in storage.manifests() {
                 if rows.contains(m.backup) {
                     guard let data = try? storage.manifestData(environment: m.environment, backup: m.backup),
-                          let manifest = try? BackupManifest.open(data, expected: nil) else { result.blockedBy = m.backup; continue }
+                          let manifest = try? BackupManifest.load(data, expected: nil, storage: storage, cache: cache) else { result.blockedBy = m.backup; continue }
+                    referenced.formUnion(manifest.chunks)
                     referenced.formUnion(manifest.assets.map(\.hash))
                 } else if m.modified < cutoff {
                     storage.removeManifest(environment: m.environment, backup: m.backup)

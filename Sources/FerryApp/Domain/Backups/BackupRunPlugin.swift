@@ -115,8 +115,8 @@ struct BackupRunPlugin: Plugin {
         context.log(.info, "\(entries.count) asset(s) unchanged since the last backup, \(toExport) to export ("
                     + AssetKind.allCases.reversed().map { "\(export[$0]?.count ?? 0) \($0.rawValue)s" }.joined(separator: ", ") + ")", source: "storage")
 
-        // Dashboards first: their export carries their charts, datasets and connections, so those
-        // need no export of their own.
+        // Dashboards first: their export carries their charts and datasets, so those need no
+        // export of their own. Connections always come from their own (small) export.
         var newBytes: Int64 = 0
         var newAssets = 0
         let batchSize = max(1, await client.configuration.exportBatchSize)
@@ -138,7 +138,10 @@ struct BackupRunPlugin: Plugin {
                         let bundle = try await client.export(kind, ids: batch)
                         // Serialising, hashing and writing block: off the cooperative threads.
                         return try await storage.offload {
-                            let assets = AssetKind.allCases.flatMap { bundle.all($0) }.map(\.withoutSecrets)
+                            // Connections only from their own export: the copy a dashboard's export
+                            // carries is worded differently, and would be stored anew each time.
+                            let kinds = kind == .database ? [AssetKind.database] : [.dataset, .chart, .dashboard]
+                            let assets = kinds.flatMap { bundle.all($0) }.map(\.withoutSecrets)
                             let results = try storage.putAll(try assets.map { try $0.fileData() }, repair: full)
                             return zip(assets, results).map { asset, r in
                                 let changed = changedOn["\(asset.kind.rawValue) \(asset.uuid)"] ?? nil

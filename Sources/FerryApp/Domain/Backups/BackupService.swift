@@ -14,8 +14,14 @@ enum BackupService {
     static func record(_ manifest: inout BackupManifest, storage: BackupStorage, taskID: UUID?, createdBy: String, on db: any Database) async throws
         -> BackupModel
     {
-        let data = try manifest.sealed()
-        do { try storage.writeManifest(data, environment: manifest.environment, backup: manifest.backup) } catch let f as BackupStorage.Failure {
+        do {
+            let files = try manifest.chunkFiles()
+            let chunks = try await storage.offload { try storage.putAll(files) }
+            manifest.chunks = chunks.map(\.hash)
+            manifest.newBytes += Int64(chunks.filter(\.isNew).reduce(0) { $0 + $1.size })
+            let data = try manifest.sealed()
+            try storage.writeManifest(data, environment: manifest.environment, backup: manifest.backup)
+        } catch let f as BackupStorage.Failure {
             throw f.taskFailure
         }
         let row = BackupModel()
@@ -55,7 +61,7 @@ enum BackupService {
 
     /// A backup's manifest, checked against its own checksum and the row's.
     static func manifest(of row: BackupModel, storage: BackupStorage) throws -> BackupManifest {
-        try BackupManifest.open(try storage.manifestData(environment: row.environmentID, backup: row.id!), expected: row.manifestChecksum)
+        try BackupManifest.load(try storage.manifestData(environment: row.environmentID, backup: row.id!), expected: row.manifestChecksum, storage: storage)
     }
 
     /// `manifest(of:)` for a request: a damaged manifest is a 409 that says so.
