@@ -34,6 +34,17 @@ import Testing
         #expect(mode == 0o600)
     }
 
+    @Test func deflateRoundTripsAndRefusesGarbageAndBombsWithoutCrashing() throws {
+        let text = Data(String(repeating: "{\"kind\":\"chart\",\"uuid\":\"x\"}", count: 5_000).utf8)
+        let packed = try Deflate.compress(text)
+        #expect(packed.count < text.count / 10)
+        #expect(try Deflate.decompress(packed, limit: text.count) == text)
+        #expect(throws: (any Error).self) { try Deflate.decompress(packed, limit: text.count / 2) }
+        #expect(throws: (any Error).self) { try Deflate.decompress(Data((0..<5_000).map { UInt8(truncatingIfNeeded: $0 &* 7919) }), limit: 1 << 20) }
+        #expect(throws: (any Error).self) { try Deflate.decompress(Data(), limit: 10) }
+        #expect(throws: (any Error).self) { try Deflate.decompress(packed.prefix(packed.count / 2), limit: text.count) }
+    }
+
     @Test func corruptAndMissingBlobsAreNamedAndAFullBackupHealsThem() throws {
         let dir = Self.folder()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -210,6 +210,25 @@ import ZIPFoundation
         }
     }
 
+    @Test func anUnwritableStorageFailsTheBackupWithWhatToDo() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ferry-not-a-folder-\(UUID().uuidString)").path
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try await withFerry(.sqlite, tasks: true, configure: { $0.storagePath = file + "/storage" }) { t in
+            _ = try await t.createEnvironment(sample("dev"))
+            let res = try await t.request(.POST, "/api/backups", json: BackupsAPI.RunInput(environment: "dev"))
+            #expect(res.status == .accepted)
+            let id = try #require(try res.json()["taskId"]?.stringValue.flatMap(UUID.init(uuidString:)))
+            let task = try await t.waitFor(id, [.failed, .succeeded])
+            #expect(task.status == .failed)
+            #expect(task.error?.contains(file) == true, "\(task.error ?? "")")
+            #expect(task.nextAction?.contains("FERRY_STORAGE") == true)
+            let upload = try await upload(t, try Data(contentsOf: Self.fixture))
+            #expect(upload.status == .serviceUnavailable && upload.body.string.contains("FERRY_STORAGE"), "\(upload.body.string)")
+            #expect(try await BackupModel.query(on: t.app.db).count() == 0)
+        }
+    }
+
     @Test(arguments: Store.available)
     func aDeletedEnvironmentsBackupRestoresElsewhere(store: Store) async throws {
         try await withFerry(store) { t in

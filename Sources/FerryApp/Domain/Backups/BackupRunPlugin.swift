@@ -129,35 +129,48 @@ struct BackupRunPlugin: Plugin {
             }
             guard !ids.isEmpty else { continue }
             let batches = stride(from: 0, to: ids.count, by: batchSize).map { Array(ids[$0..<min($0 + batchSize, ids.count)]) }
+            // A pipeline: while one group of archives is parsed and stored (on the thread pool),
+            // the next group downloads.
+            var storing: Task<[(BackupManifest.Entry, Bool)], any Error>?
+            defer { storing?.cancel() }
+            func collect() async throws {
+                guard let task = storing else { return }
+                storing = nil
+                for (entry, isNew) in try await task.value {
+                    if isNew { newBytes += Int64(entry.size); newAssets += 1 }
+                    entries["\(entry.kind.rawValue) \(entry.uuid)"] = entry
+                }
+            }
             for group in stride(from: 0, to: batches.count, by: parallel) {
                 let slice = Array(batches[group..<min(group + parallel, batches.count)])
                 let first = group * batchSize + 1, last = min((group + slice.count) * batchSize, ids.count)
                 try await context.step("exporting \(kind.rawValue)s \(first)-\(last) of \(ids.count)", progress: progress(kind, done: first, of: ids.count))
-                let stored = try await SupersetClient.spreading(parallel) {
-                    try await slice.concurrentMap(limit: parallel) { [storage, full] batch -> [(BackupManifest.Entry, Bool)] in
-                        let bundle = try await client.export(kind, ids: batch)
-                        // Serialising, hashing and writing block: off the cooperative threads.
-                        return try await storage.offload {
-                            // Connections only from their own export: the copy a dashboard's export
-                            // carries is worded differently, and would be stored anew each time.
-                            let kinds = kind == .database ? [AssetKind.database] : [.dataset, .chart, .dashboard]
+                let archives = try await SupersetClient.spreading(parallel) {
+                    try await slice.concurrentMap(limit: parallel) { batch in try await client.exportArchive(kind, ids: batch) }
+                }
+                try await collect()
+                storing = Task { [storage, full, changedOn] in
+                    try await storage.offload {
+                        // Connections only from their own export: the copy a dashboard's export
+                        // carries is worded differently, and would be stored anew each time.
+                        let kinds = kind == .database ? [AssetKind.database] : [.dataset, .chart, .dashboard]
+                        var out: [(BackupManifest.Entry, Bool)] = []
+                        for archive in archives {
+                            let bundle = try BundleReader().read(archive)
                             let assets = kinds.flatMap { bundle.all($0) }.map(\.withoutSecrets)
                             let results = try storage.putAll(try assets.map { try $0.fileData() }, repair: full)
-                            return zip(assets, results).map { asset, r in
+                            for (asset, r) in zip(assets, results) {
                                 let changed = changedOn["\(asset.kind.rawValue) \(asset.uuid)"] ?? nil
-                                return (BackupManifest.Entry(kind: asset.kind, uuid: asset.uuid, name: asset.name, hash: r.hash, size: r.size,
-                                                             changedOn: changed.flatMap(RemoteAsset.parseDate), changedOnText: changed,
-                                                             refs: asset.references), r.isNew)
+                                out.append((BackupManifest.Entry(kind: asset.kind, uuid: asset.uuid, name: asset.name, hash: r.hash, size: r.size,
+                                                                 changedOn: changed.flatMap(RemoteAsset.parseDate), changedOnText: changed,
+                                                                 refs: asset.references), r.isNew))
                             }
                         }
+                        return out
                     }
                 }
-                for (entry, isNew) in stored.joined() {
-                    let key = "\(entry.kind.rawValue) \(entry.uuid)"
-                    if isNew { newBytes += Int64(entry.size); newAssets += 1 }
-                    entries[key] = entry
-                }
             }
+            try await collect()
         }
 
         try await context.step("writing the manifest", progress: 90)

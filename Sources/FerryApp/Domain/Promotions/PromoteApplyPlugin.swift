@@ -100,8 +100,14 @@ struct PromoteApplyPlugin: Plugin {
 
         let writes = Set(items.filter(\.writes).map(\.uuid))
         if scope == .cascade {
+            // The dashboard import creates the charts and datasets its dashboards use that the
+            // target lacks; only updates (which it leaves alone) and creates no imported dashboard
+            // uses need imports of their own.
+            let creates = Set(items.filter { $0.action == .create }.map(\.uuid))
+            let dashboardsToImport = bundle.dashboards.map(\.uuid).filter(writes.contains)
+            let covered = bundle.closure(.dashboard, uuids: dashboardsToImport)
             for kind in [AssetKind.dataset, .chart] {
-                let uuids = bundle.all(kind).map(\.uuid).filter(writes.contains)
+                let uuids = bundle.all(kind).map(\.uuid).filter { writes.contains($0) && !(creates.contains($0) && covered.asset(kind, uuid: $0) != nil) }
                 try await importBatches(kind, uuids: uuids, bundle: bundle, client: target, batchSize: batchSize, context: context, progress: kind == .dataset ? 20 : 35)
             }
         }
