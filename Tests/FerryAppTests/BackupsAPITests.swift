@@ -87,6 +87,7 @@ import ZIPFoundation
             #expect(!t.app.backupStorage.manifests().contains { $0.backup == b.id })
             let audit = try await t.request(.GET, "/api/audit?action=backup.delete").json()["items"]?.listValue ?? []
             #expect(audit.contains { $0["target"]?.stringValue == b.id.key && $0["environment"]?.stringValue == "dev" }, "\(audit)")
+            #expect(audit.count == 1, "one event per delete: \(audit)")
         }
     }
 

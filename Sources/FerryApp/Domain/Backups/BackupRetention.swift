@@ -30,8 +30,12 @@ enum BackupRetention {
         let names = try await EnvironmentDirectory.load(on: db)
         var result = Result()
         for row in rows where !keep.contains(row.id!) {
-            try await BackupService.delete(row, reason: "retention (last \(policy.keepLast), daily \(policy.daily), weekly \(policy.weekly), monthly \(policy.monthly))",
-                                           actor: .ferry, storage: storage, now: now, newID: newID(), names: names, on: db)
+            try await BackupService.delete(row, storage: storage, on: db)
+            try await AuditLog.append(AuditEntry(
+                at: now, actorID: nil, actor: "ferry", address: nil, action: "backup.delete", target: row.id!.key, environment: names.name(row.environmentID),
+                environmentID: row.environmentID, outcome: .success,
+                detail: "retention (last \(policy.keepLast), daily \(policy.daily), weekly \(policy.weekly), monthly \(policy.monthly)): \(BackupService.describe(row))"),
+                id: newID(), on: db)
             result.deleted.append(row.id!)
         }
         guard collecting, !result.deleted.isEmpty else { return result }

@@ -101,21 +101,21 @@ enum BackupService {
         return out
     }
 
-    static func setPinned(_ row: BackupModel, _ pinned: Bool, actor: AuditActor, now: Date, newID: UUID, names: EnvironmentDirectory, on db: any Database) async throws {
+    static func setPinned(_ row: BackupModel, _ pinned: Bool, on db: any Database) async throws {
         row.pinned = pinned
         try await row.save(on: db)
-        try await AuditLog.append(actor.entry(at: now, action: pinned ? "backup.pin" : "backup.unpin", target: row.id!.key,
-                                              environment: row.environmentID, names: names, detail: nil), id: newID, on: db)
     }
 
-    /// Deletes a backup: its row, then its manifest (blobs are collected by retention). Audited.
-    static func delete(_ row: BackupModel, reason: String, actor: AuditActor, storage: BackupStorage, now: Date, newID: UUID, names: EnvironmentDirectory,
-                       on db: any Database) async throws {
+    /// Deletes a backup: its row, then its manifest (blobs are collected by retention). The
+    /// caller audits it (a request through its audit note; retention itself).
+    static func delete(_ row: BackupModel, storage: BackupStorage, on db: any Database) async throws {
         try await row.delete(on: db)
         storage.removeManifest(environment: row.environmentID, backup: row.id!)
-        try await AuditLog.append(actor.entry(at: now, action: "backup.delete", target: row.id!.key, environment: row.environmentID, names: names,
-                                              detail: "\(reason): backup of \(row.createdAt.formatted(.iso8601)), \(row.dashboards + row.charts + row.datasets + row.databases) assets"),
-                                  id: newID, on: db)
+    }
+
+    /// What the audit log says of a deleted backup.
+    static func describe(_ row: BackupModel) -> String {
+        "backup of \(row.createdAt.formatted(.iso8601)), \(row.dashboards + row.charts + row.datasets + row.databases) assets"
     }
 
     /// Stores an uploaded Superset export ZIP as a backup of `environment`. The archive passes
@@ -255,20 +255,6 @@ enum BackupService {
         try await row.save(on: db)
     }
 
-}
-
-/// Who did something, for the audit log.
-struct AuditActor: Sendable {
-    var id: UUID?
-    var name: String
-    var address: String?
-
-    static let ferry = AuditActor(id: nil, name: "ferry", address: nil)
-
-    func entry(at: Date, action: String, target: String, environment: UUID, names: EnvironmentDirectory, detail: String?) -> AuditEntry {
-        AuditEntry(at: at, actorID: id, actor: name, address: address, action: action, target: target, environment: names.name(environment),
-                   environmentID: environment, outcome: .success, detail: detail)
-    }
 }
 
 /// Keep the last N, plus the newest of each of the last D days, W weeks and M months

@@ -83,9 +83,8 @@ enum BackupsAPI {
     @Sendable static func delete(req: Request) async throws -> HTTPStatus {
         let row = try await req.readableBackup(try req.idParameter())
         try await req.authorize(.backupRun, environmentIDs: [row.environmentID])
-        let app = req.application
-        try await BackupService.delete(row, reason: "deleted by \(req.userName)", actor: req.auditActor, storage: app.backupStorage, now: app.ferry.now(),
-                                       newID: app.ferry.uuid(), names: try await EnvironmentDirectory.load(on: req.db), on: req.db)
+        try await BackupService.delete(row, storage: req.application.backupStorage, on: req.db)
+        try await req.noteAudit(action: "backup.delete", on: row, detail: BackupService.describe(row))
         return .noContent
     }
 
@@ -136,10 +135,9 @@ enum BackupsAPI {
         let input = try req.decodeOptionalBody(PinInput.self) ?? PinInput()
         let row = try await req.readableBackup(try req.idParameter())
         try await req.authorize(.backupRun, environmentIDs: [row.environmentID])
-        let app = req.application
-        let names = try await EnvironmentDirectory.load(on: req.db)
-        try await BackupService.setPinned(row, input.pinned ?? true, actor: req.auditActor, now: app.ferry.now(), newID: app.ferry.uuid(), names: names, on: req.db)
-        return BackupDTO(row, names: names)
+        try await BackupService.setPinned(row, input.pinned ?? true, on: req.db)
+        try await req.noteAudit(action: row.pinned ? "backup.pin" : "backup.unpin", on: row)
+        return BackupDTO(row, names: try await EnvironmentDirectory.load(on: req.db))
     }
 
     /// The body is the ZIP itself (`Content-Type: application/zip`) or a multipart form with a
@@ -263,8 +261,15 @@ extension Request {
         return env
     }
 
-    /// Who the audit log names for this request.
-    var auditActor: AuditActor { AuditActor(id: principal?.userID, name: userName, address: remoteAddress?.ipAddress) }
+    /// Names what this write request did to a backup, for the one event the audit middleware records.
+    func noteAudit(action: String, on row: BackupModel, detail: String? = nil) async throws {
+        var note = audit
+        note.action = action
+        note.target = row.id!.key
+        note.detail = detail
+        note.environment = try await EnvironmentDirectory.load(on: db).byID[row.environmentID] ?? note.environment
+        audit = note
+    }
 
     /// An uploaded file: the raw body (a ZIP), or the `file` field of a multipart form.
     func uploadedFile() throws -> Data {

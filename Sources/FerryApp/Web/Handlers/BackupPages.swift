@@ -270,10 +270,9 @@ enum BackupPages {
         let f = (try? req.content.decode(Form.self)) ?? Form()
         let row = try await req.readableBackup(try req.idParameter())
         try await req.authorize(.backupRun, environmentIDs: [row.environmentID])
-        let app = req.application
         let pinned = f.pinned != "false"
-        try await BackupService.setPinned(row, pinned, actor: req.auditActor, now: app.ferry.now(), newID: app.ferry.uuid(),
-                                          names: try await EnvironmentDirectory.load(on: req.db), on: req.db)
+        try await BackupService.setPinned(row, pinned, on: req.db)
+        try await req.noteAudit(action: pinned ? "backup.pin" : "backup.unpin", on: row)
         return req.redirect(to: SiteURL.backupPage(.value(row.id!)).path(query: ["done": pinned ? "pinned" : "unpinned"]), redirectType: .normal)
     }
 
@@ -290,9 +289,8 @@ enum BackupPages {
             model.deleteError = req.localizer.t("backup.delete_unconfirmed")
             return detailResponse(model, req: req, status: .unprocessableEntity)
         }
-        let app = req.application
-        try await BackupService.delete(row, reason: "deleted by \(req.userName)", actor: req.auditActor, storage: app.backupStorage, now: app.ferry.now(),
-                                       newID: app.ferry.uuid(), names: try await EnvironmentDirectory.load(on: req.db), on: req.db)
+        try await BackupService.delete(row, storage: req.application.backupStorage, on: req.db)
+        try await req.noteAudit(action: "backup.delete", on: row, detail: BackupService.describe(row))
         return req.redirect(to: SiteURL.backupsEnvironmentPage(.value(row.environmentID)).path(query: ["done": "deleted"]), redirectType: .normal)
     }
 
