@@ -31,7 +31,10 @@ public func configure(
 
     var listen: (configuration: PostgresConnection.Configuration, eventLoop: any EventLoop)?
     if let url = configuration.databaseURL {
-        var pg = try SQLPostgresConfiguration(url: url)
+        // Its error would quote the URL, password included: name the variable instead.
+        guard var pg = try? SQLPostgresConfiguration(url: url) else {
+            throw ConfigurationError(variable: "DATABASE_URL", message: "is not a usable PostgreSQL address (postgres://user@host:5432/db): check its form and query options")
+        }
         pg.searchPath = nil
         listen = (pg.coreConfiguration, app.eventLoopGroup.any())
         app.databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 4), as: .psql)
@@ -59,6 +62,8 @@ public func configure(
     app.migrations.add(M0008_EnvironmentIdentity())
     app.migrations.add(M0009_AddSignInBindings())
     app.migrations.add(M0010_CreateBackups())
+    app.migrations.add(M0011_CreateGitHistory())
+    app.migrations.add(M0012_CreateDashboardChecks())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -89,11 +94,28 @@ public func configure(
         // Ferry still serves everything else; each backup task fails with the same message.
         app.logger.error("backup storage unusable: \(error)", metadata: ["storage": .string(storage.root.path)])
     }
+    let git = app.gitHistory
+    do {
+        let cleaned = try await git.repository.prepare()
+        if !cleaned.isEmpty {
+            app.logger.warning("git history: recovered after an unclean stop (\(cleaned.joined(separator: ", ")) removed)", metadata: ["repository": .string(git.repository.root.path)])
+        }
+    } catch {
+        // Everything else works; backups warn and git tasks fail with the same message.
+        app.logger.error("git history unusable: \(error)", metadata: ["repository": .string(git.repository.root.path)])
+    }
+    var backup = BackupRunPlugin(storage: storage, fullEveryDays: configuration.fullBackupEveryDays, grace: configuration.backupCollectGrace)
+    backup.git = git
+    let checker = DashboardCheckPlugin(screenshots: app.healthScreenshots, configuration: configuration.health,
+                                       scratch: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chromium"))
     var registry = PluginRegistry([
         HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin(), InventorySyncPlugin(onFinish: { index.invalidate() }),
-        PromotePlanPlugin(storage: storage), PromoteApplyPlugin(), PromoteRollbackPlugin(),
-        BackupRunPlugin(storage: storage, fullEveryDays: configuration.fullBackupEveryDays, grace: configuration.backupCollectGrace),
-        BackupVerifyPlugin(storage: storage), BackupRetentionPlugin(storage: storage, grace: configuration.backupCollectGrace),
+        PromotePlanPlugin(storage: storage, git: git), PromoteApplyPlugin(recorder: backup), PromoteRollbackPlugin(recorder: backup),
+        backup, BackupVerifyPlugin(storage: storage), BackupRetentionPlugin(storage: storage, grace: configuration.backupCollectGrace),
+        GitSnapshotPlugin(backup: backup), GitDriftPlugin(), GitPushPlugin(git: git), GitPullPlugin(git: git),
+        checker,
+        HealthPolicyPlugin(checker: checker, sender: NotificationSender(web: app.ferry.web, group: app.eventLoopGroup), box: app.secretBox,
+                           publicURL: configuration.publicURL),
     ])
     for plugin in extraPlugins { registry.register(plugin) }
     app.taskEngine = TaskEngine(
@@ -129,6 +151,9 @@ public func configure(
     SchedulesAPI.register(app)
     PromotionsAPI.register(app)
     BackupsAPI.register(app)
+    GitAPI.register(app)
+    HealthAPI.register(app)
+    HealthPoliciesAPI.register(app)
     TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)
@@ -136,6 +161,10 @@ public func configure(
     SchedulesPages.register(app)
     PromotionPages.register(app)
     BackupPages.register(app)
+    GitPages.register(app)
+    HealthPages.register(app)
+    HealthPolicyPages.register(app)
+    ChannelPages.register(app)
     AccountsAPI.register(app)
     AuthPages.register(app)
     ProfilePages.register(app)

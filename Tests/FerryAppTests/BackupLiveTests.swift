@@ -114,7 +114,9 @@ struct BackupLiveTests {
             #expect(secondAssets[probe.charts[0]]?.hash != firstAssets[probe.charts[0]]?.hash, "the changed chart is stored anew")
             #expect(secondAssets[probe.dashboard]?.hash == firstAssets[probe.dashboard]?.hash, "the untouched dashboard costs nothing")
             #expect(secondAssets[probe.charts[1]]?.hash == firstAssets[probe.charts[1]]?.hash)
-            #expect(secondBackup.newBytes > 0 && secondBackup.newBytes < secondBackup.totalBytes / 10, "\(secondBackup.newBytes) of \(secondBackup.totalBytes)")
+            // Small beside the whole (a full store would be about all of it). Not a tenth: other
+            // tests add and remove probe dashboards on dev meanwhile, and each is new here too.
+            #expect(secondBackup.newBytes > 0 && secondBackup.newBytes < secondBackup.totalBytes / 4, "\(secondBackup.newBytes) of \(secondBackup.totalBytes)")
             let diff = try await t.request(.GET, "/api/backups/diff?from=\(firstBackup.id)&to=\(secondBackup.id)").json()
             let change = diff["changed"]?.listValue?.first { $0["uuid"]?.stringValue == probe.charts[0] }
             #expect(change?["fields"]?.listValue?.compactMap(\.stringValue).contains("slice_name") == true, "\(diff)")

@@ -30,10 +30,12 @@ import Vapor
     @Test func aServerThatHangsTimesOut() async throws {
         let fake = try await FakeSuperset.start(.hang)
         defer { Task { await fake.stop() } }
-        try await withFerry(.sqlite, configure: { $0.interactiveTimeout = 0.5 }) { t in
+        // 2 s: long enough that a loaded machine (the whole suite, two Supersets) still sends the
+        // request before the timeout; short enough to keep the test quick.
+        try await withFerry(.sqlite, configure: { $0.interactiveTimeout = 2 }) { t in
             let r = try await test(t, url: fake.url)
             #expect(r.reason == "timeout")
-            #expect(r.message.contains("0.5 s"))
+            #expect(r.message.contains("2 s"))
             // A connection test tries once: the hanging server saw exactly one request (counts,
             // not wall-clock time, so a busy machine can't fail this).
             #expect(fake.requestCount == 1, "a connection test makes one attempt, got \(fake.requestCount)")
@@ -53,7 +55,8 @@ import Vapor
     @Test func refusedCredentialsAreNamedWithoutThePassword() async throws {
         let fake = try await FakeSuperset.start(.badCredentials)
         defer { Task { await fake.stop() } }
-        try await withFerry(.sqlite) { t in
+        // The fake answers at once; the timeout only has to outlast a loaded machine.
+        try await withFerry(.sqlite, configure: { $0.interactiveTimeout = 30 }) { t in
             let r = try await test(t, url: fake.url, password: "TopSecret-123")
             #expect(r.reason == "bad_credentials")
             #expect(!r.message.contains("TopSecret-123"))

@@ -46,7 +46,9 @@ struct SSOLiveTests {
     @Test func signInCreatesTheUserAndGroupsDecideTheRoleAtEverySignIn() async throws {
         let issuer = try #require(LiveOIDC.url, "run scripts/test: no OIDC provider")
         // The mock provider speaks http, which Ferry refuses unless told it is development.
-        try await withFerry(.sqlite, configure: { $0.publicURL = "http://ferry.test"; $0.hardening.ssoAllowHTTP = true }) { t in
+        // The provider's token endpoint under the whole suite's load can take longer than the
+        // tests' default 5 s interactive timeout (seen once: 502 sso_unreachable).
+        try await withFerry(.sqlite, configure: { $0.publicURL = "http://ferry.test"; $0.hardening.ssoAllowHTTP = true; $0.interactiveTimeout = 30 }) { t in
             // The provider's tokens carry real times; Ferry's clock must agree within the skew.
             t.clock.advance(Date().timeIntervalSince(t.clock.now()))
             var input = SSOSettingsInput()

@@ -56,6 +56,16 @@ func fixtureExport() throws -> Data {
         }
     }
 
+    /// A whole number too large for Int (1e300 from a request or a Superset) is no Int, where a
+    /// bare conversion would trap and end the process.
+    @Test func hugeWholeNumbersAreNoInt() throws {
+        #expect(BundleValue.double(1e300).intValue == nil)
+        #expect(BundleValue.double(-9.3e18).intValue == nil)
+        #expect(try BundleValue.parseJSON("1e300").intValue == nil)
+        #expect(BundleValue.double(42).intValue == 42)
+        #expect(BundleValue.double(1.5).intValue == nil)
+    }
+
     @Test func stringsThatLookLikeNumbersStayStrings() throws {
         var bundle = AssetBundle()
         bundle.insert(Asset(kind: .database, fields: [

@@ -165,6 +165,27 @@ import Testing
         #expect(bundle.dashboards.count == 2)
     }
 
+    /// Superset answers a whole export with 404 when one id was deleted since the listing: the
+    /// batch is split until the missing ids stand alone, and the rest is exported.
+    @Test func anExportSkipsAssetsDeletedSinceTheListing() async throws {
+        let gone: Set<Int> = [3, 7]
+        let transport = ScriptedTransport { r, _ in
+            if let a = standardAnswer(r) { return a }
+            let q = (r.url.query ?? "").removingPercentEncoding ?? ""
+            let ids = q.dropFirst("q=!(".count).dropLast().split(separator: ",").compactMap { Int($0) }
+            if !gone.isDisjoint(with: ids) { return json(404, #"{"message":"Not found"}"#) }
+            return HTTPResponse(status: 200, body: Data(ids.map(String.init).joined(separator: " ").utf8))
+        }
+        let client = makeClient(transport)
+        let result = try await client.exportArchivesSkippingVanished(.chart, ids: Array(1...8))
+        #expect(result.vanished.sorted() == [3, 7])
+        let exported = result.archives.flatMap { String(decoding: $0, as: UTF8.self).split(separator: " ").compactMap { Int($0) } }
+        #expect(exported.sorted() == [1, 2, 4, 5, 6, 8])
+        // Other errors are not swallowed.
+        let failing = makeClient(ScriptedTransport { r, _ in standardAnswer(r) ?? json(403, #"{"message":"Forbidden"}"#) })
+        await #expect(throws: SupersetError.self) { try await failing.exportArchivesSkippingVanished(.chart, ids: [1, 2]) }
+    }
+
     /// Parallel exports ask for a connection each (gunicorn keeps a kept-alive connection on the
     /// worker that accepted it); one export at a time keeps its connection.
     @Test func parallelRequestsUseAConnectionEach() async throws {

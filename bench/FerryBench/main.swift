@@ -101,6 +101,11 @@ func scenario(name: String, cacheSeconds: Double, useSession: Bool, requests: In
     }
 }
 
+if CommandLine.arguments.dropFirst().first == "git" {
+    let args = CommandLine.arguments.dropFirst(2).compactMap(Int.init)
+    try await gitBench(dashboards: args.first ?? 1000, commits: args.dropFirst().first ?? 1000)
+    exit(0)
+}
 let requests = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 20_000
 print("GET /api/environments, \(requests) requests per variant, in process (ms)\n")
 print("| credential | p50 without | p50 with | p95 without | p95 with | p95 overhead | p95 ratio |")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing. Idempotent; safe to run on every test run.
-# - Debian packages: chromium (browser tests), PostgreSQL server, SQLite headers.
+# - Debian packages: chromium (browser tests), PostgreSQL server, SQLite headers, git (its
+#   http-backend serves the git remote tests' repository), podman + runc + slirp4netns +
+#   podman-compose (the release image's tests), binutils and openssl (the release and its gate).
 # - A Python venv under .tools/venv with Apache Superset 6.1.0 (+ the pins it needs), playwright
-#   (driving Debian's chromium, no browser download) and oidc-provider-mock;
+#   (driving Debian's chromium, no browser download), oidc-provider-mock and aiosmtpd;
 # - schemathesis in .tools/st-venv (API fuzzing).
 set -euo pipefail
 
@@ -16,7 +18,11 @@ need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || need_apt+=(postgresql)
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need_apt+=(libsqlite3-dev)
+[ -x "$(git --exec-path 2>/dev/null)/git-http-backend" ] || need_apt+=(git)
 python3 -c 'import venv' 2>/dev/null || need_apt+=(python3-venv)
+for tool in podman runc slirp4netns podman-compose readelf:binutils openssl setpriv:util-linux psql:postgresql-client; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need_apt+=("${tool##*:}")
+done
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -35,6 +41,11 @@ if [ ! -f "$stamp" ]; then
     "flask-caching==2.3.1" rich "cachetools==6.2.1" psycopg2-binary \
     playwright pytest oidc-provider-mock requests
   touch "$stamp"
+fi
+# aiosmtpd: the real SMTP server the notification tests send to (added after the venv's stamp).
+if ! "$VENV/bin/python" -c "import aiosmtpd" 2>/dev/null; then
+  log "installing aiosmtpd into $VENV"
+  "$VENV/bin/pip" install -q "aiosmtpd==1.4.6"
 fi
 # schemathesis in a venv of its own (its pins would fight Superset's).
 ST_VENV="$FERRY_ROOT/.tools/st-venv"

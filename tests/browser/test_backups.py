@@ -6,7 +6,6 @@ listed, and retention collects the files the killed backup left behind."""
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -16,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import api
+from ports import free_port  # tests/harness, on the path through conftest.py
 
 ENV = "bk-dev"
 FINISHED = ("succeeded", "partial", "failed", "cancelled", "interrupted")
@@ -162,14 +162,6 @@ def test_back_up_browse_download_upload_compare_pin_and_delete(page, ferry_url, 
             api(ferry_url, "DELETE", f"/api/backups/{b['id']}")
         wait_for_sync(ferry_url, env["id"])
         api(ferry_url, "DELETE", f"/api/environments/{env['id']}")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_ferry(data_dir, storage, port):

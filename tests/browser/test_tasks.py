@@ -4,7 +4,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -12,6 +11,7 @@ import urllib.request
 from playwright.sync_api import expect
 
 from conftest import api
+from ports import free_port  # tests/harness, on the path through conftest.py
 
 
 def test_health_check_from_the_tasks_page(page, ferry_url, dev_superset):
@@ -29,14 +29,6 @@ def test_health_check_from_the_tasks_page(page, ferry_url, dev_superset):
     expect(page.get_by_test_id("task-log")).to_contain_text("counting dashboards")
     page.goto(f"{ferry_url}/tasks?status=succeeded")
     expect(page.get_by_test_id("tasks")).to_contain_text("environment.health_check")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_ferry(data_dir, port):

@@ -47,6 +47,9 @@ public struct FerryConfiguration: Sendable {
     /// Seconds an unreferenced blob or orphan manifest is left before collection removes it
     /// (`FERRY_BACKUP_COLLECT_GRACE`): longer than any backup takes to write its manifest.
     public var backupCollectGrace: Double = 6 * 3600
+    /// Dashboard checks: chromium, screenshot quota and retention (`FERRY_CHROMIUM`,
+    /// `FERRY_HEALTH_SCREENSHOT_QUOTA_MB`, `FERRY_HEALTH_RETENTION_DAYS`).
+    public var health = HealthConfiguration()
 
     public init() {}
 
@@ -69,6 +72,17 @@ public struct FerryConfiguration: Sendable {
                 throw ConfigurationError(variable: "DATABASE_URL", message: "must be a postgres:// URL")
             }
             c.databaseURL = v
+        }
+        if let password = env["FERRY_DATABASE_PASSWORD"], !password.isEmpty {
+            // The password apart from the URL, so one secret file can serve PostgreSQL and Ferry.
+            guard let url = c.databaseURL, var parts = URLComponents(string: url) else {
+                throw ConfigurationError(variable: "FERRY_DATABASE_PASSWORD", message: "needs DATABASE_URL (postgres://user@host/db) to add the password to")
+            }
+            guard parts.password == nil else {
+                throw ConfigurationError(variable: "FERRY_DATABASE_PASSWORD", message: "DATABASE_URL already has a password: keep one of the two")
+            }
+            parts.password = password
+            c.databaseURL = parts.string
         }
         if let v = env["FERRY_DATA_DIR"], !v.isEmpty { c.dataDirectory = v }
         if let v = env["FERRY_SECRET_KEY"], !v.isEmpty {
@@ -126,6 +140,13 @@ public struct FerryConfiguration: Sendable {
             }
             c.defaultLanguage = v
         }
+        if let v = env["FERRY_CHROMIUM"], !v.isEmpty {
+            guard v.hasPrefix("/") else { throw ConfigurationError(variable: "FERRY_CHROMIUM", message: "must be an absolute path to chromium, got '\(v)'") }
+            c.health.chromium = v
+        }
+        if let n = try positiveInt("FERRY_HEALTH_SCREENSHOT_QUOTA_MB") { c.health.screenshotQuotaBytes = Int64(min(n, 1 << 30)) << 20 }
+        if let n = try positiveInt("FERRY_HEALTH_RETENTION_DAYS") { c.health.retentionDays = min(n, 36500) }
+        if let n = try positiveInt("FERRY_HEALTH_RENDER_TIMEOUT") { c.health.chartsTimeout = Double(min(n, 3600)) }
         c.hardening = try HardeningConfiguration.from(environment: env)
         if let v = env["FERRY_STORAGE"], !v.isEmpty { c.storagePath = v }
         if let v = env["FERRY_MAX_UPLOAD_BYTES"], !v.isEmpty {
@@ -154,4 +175,20 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public var variable: String
     public var message: String
     public var description: String { "\(variable) \(message)" }
+}
+
+/// Dashboard checks' settings.
+public struct HealthConfiguration: Sendable {
+    /// The chromium the checks render with; a check without it says so and checks queries only.
+    public var chromium = "/usr/bin/chromium"
+    /// Screenshots kept at most, bytes: past it, the oldest go first (never a dashboard's last
+    /// passing one, which later checks compare with).
+    public var screenshotQuotaBytes: Int64 = 1 << 30
+    /// Days screenshots are kept (the check's row stays).
+    public var retentionDays = 30
+    /// Seconds for one DevTools command (navigation, screenshot), and for one tab's charts to
+    /// stop loading (`FERRY_HEALTH_RENDER_TIMEOUT`).
+    public var commandTimeout: Double = 30
+    public var chartsTimeout: Double = 45
+    public init() {}
 }

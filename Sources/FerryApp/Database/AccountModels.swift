@@ -108,7 +108,7 @@ final class AuditEventModel: Model, @unchecked Sendable {
     init() {}
 }
 
-/// A named JSON setting (the SSO configuration). Row of `settings`.
+/// A named JSON setting (the SSO configuration, the git remote). Row of `settings`.
 final class SettingModel: Model, @unchecked Sendable {
     static let schema = "settings"
     @ID(key: .id) var id: UUID?
@@ -116,6 +116,25 @@ final class SettingModel: Model, @unchecked Sendable {
     @Field(key: "value") var value: String
     @Field(key: "updated_at") var updatedAt: Date
     init() {}
+
+    /// The setting `key` decoded, or nil when it is absent or no longer decodes.
+    static func read<T: Decodable>(_ type: T.Type, key: String, on db: any Database) async throws -> T? {
+        guard let row = try await query(on: db).filter(\.$key == key).first() else { return nil }
+        return try? JSONDecoder().decode(type, from: Data(row.value.utf8))
+    }
+
+    /// Stores `value` as the setting `key`, creating the row the first time.
+    static func write<T: Encodable>(_ value: T, key: String, now: Date, newID: UUID, on db: any Database) async throws {
+        let json = String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+        let row = try await query(on: db).filter(\.$key == key).first() ?? SettingModel()
+        if row.id == nil {
+            row.id = newID
+            row.key = key
+        }
+        row.value = json
+        row.updatedAt = now
+        try await row.save(on: db)
+    }
 }
 
 /// A sign-in started at the identity provider and not yet back: state, nonce and PKCE verifier.

@@ -46,6 +46,9 @@ final class PromotionPlanModel: Model, @unchecked Sendable {
     /// Set for a restore: the backup the plan's bundle is read from (the source environment is
     /// then the backup's environment).
     @OptionalField(key: "source_backup_id") var sourceBackupID: UUID?
+    /// Set for a deploy of a revision (M0011): the commit of Ferry's git history the plan's
+    /// bundle is read from, out of the source environment's folder.
+    @OptionalField(key: "source_revision") var sourceRevision: String?
     init() {}
 }
 

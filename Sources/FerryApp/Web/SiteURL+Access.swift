@@ -70,6 +70,26 @@ extension SiteURL {
             return .permission(.backupRun)
         case .backupRestorePage:
             return .permission(.restoreRun)
+        case .gitPage, .gitHistoryPage, .gitDiffPage:
+            return .permission(.inventoryRead)
+        case .gitActionPage:
+            // Snapshot and drift need git:write on the environment, push and pull on all of them:
+            // the handler judges the action it is asked for.
+            return .permission(.gitWrite)
+        case .gitDeployPage:
+            return .permission(.promotePlan)
+        case .gitRemotePage:
+            return .permission(.settingsAdmin)
+        case .healthPage, .healthCheckPage:
+            return .permission(.inventoryRead)
+        case .healthRunPage:
+            return .permission(.healthRun)
+        case .healthPoliciesPage, .healthPolicyPage:
+            // Writes are judged on the environment named and the stored policy's
+            // (`HealthPoliciesAPI.authorizeSave`); naming channels needs settings:admin too.
+            return .permission(write ? .healthRun : .inventoryRead)
+        case .healthPolicyDeletePage, .healthPolicyRunPage:
+            return .permission(.healthRun)
         case .promotionsPage:
             return .permission(.tasksRead)
         case .usersPage, .userPage, .rolesPage, .rolePage, .roleDeletePage:
@@ -77,6 +97,8 @@ extension SiteURL {
         case .auditPage:
             return .permission(.auditRead)
         case .ssoSettingsPage, .ssoTestPage:
+            return .permission(.settingsAdmin)
+        case .channelsPage, .channelPage, .channelDeletePage:
             return .permission(.settingsAdmin)
         case .api(let api):
             return api.access(write: write)
@@ -87,7 +109,7 @@ extension SiteURL {
 extension SiteURL.API {
     func access(write: Bool) -> Access {
         switch self {
-        case .openapi:
+        case .openapi, .version:
             return .open
         case .me, .tokens, .token:
             return .signedIn
@@ -128,6 +150,25 @@ extension SiteURL.API {
             return .permission(write ? .backupRun : .inventoryRead)
         case .restores:
             return .permission(.restoreRun)
+        case .gitDashboards, .gitHistory, .gitDiff:
+            return .permission(.inventoryRead)
+        case .gitSnapshot, .gitDrift, .gitPush, .gitPull:
+            return .permission(.gitWrite)
+        case .gitDeploy:
+            return .permission(.promotePlan)
+        case .gitRemote:
+            return .permission(.settingsAdmin)
+        case .healthChecks:
+            return .permission(write ? .healthRun : .inventoryRead)
+        case .healthCheck, .healthScreenshot:
+            return .permission(.inventoryRead)
+        case .healthPolicies, .healthPolicy:
+            // Writes are judged on the environment named and the one stored (`HealthPoliciesAPI.save`).
+            return .permission(write ? .healthRun : .inventoryRead)
+        case .healthPolicyRun:
+            return .permission(.healthRun)
+        case .notificationChannels, .notificationChannel:
+            return .permission(.settingsAdmin)
         case .promotions, .promotion, .promotionHistory:
             return .permission(.tasksRead)
         case .users, .user, .roles, .role:

@@ -42,6 +42,19 @@ enum SiteURL: Sendable {
     case backupVerifyPage(Parameter<UUID>)
     case backupRestorePage(Parameter<UUID>)
     case backupDownloadPage(Parameter<UUID>)
+    case gitPage
+    case gitHistoryPage
+    case gitDiffPage
+    case gitActionPage
+    case gitDeployPage
+    case gitRemotePage
+    case healthPage
+    case healthRunPage
+    case healthCheckPage(Parameter<UUID>)
+    case healthPoliciesPage
+    case healthPolicyPage(Parameter<UUID>)
+    case healthPolicyDeletePage(Parameter<UUID>)
+    case healthPolicyRunPage(Parameter<UUID>)
     case wsTasks
     case wsTask(Parameter<UUID>)
     case login
@@ -60,6 +73,9 @@ enum SiteURL: Sendable {
     case auditPage
     case ssoSettingsPage
     case ssoTestPage
+    case channelsPage
+    case channelPage(Parameter<UUID>)
+    case channelDeletePage(Parameter<UUID>)
     case healthz
     case readyz
     case metrics
@@ -73,6 +89,7 @@ enum SiteURL: Sendable {
         case environmentSync(Parameter<UUID>)
         case inventory(String)  // dashboards, charts, datasets, databases
         case openapi
+        case version
         case plugins
         case tasks
         case task(Parameter<UUID>)
@@ -101,6 +118,23 @@ enum SiteURL: Sendable {
         case backupsVerify
         case backupPolicy
         case restores
+        case gitDashboards
+        case gitHistory
+        case gitDiff
+        case gitSnapshot
+        case gitDrift
+        case gitPush
+        case gitPull
+        case gitDeploy
+        case gitRemote
+        case healthChecks
+        case healthCheck(Parameter<UUID>)
+        case healthScreenshot(Parameter<UUID>)
+        case healthPolicies
+        case healthPolicy(Parameter<UUID>)
+        case healthPolicyRun(Parameter<UUID>)
+        case notificationChannels
+        case notificationChannel(Parameter<UUID>)
         case me
         case tokens
         case token(Parameter<UUID>)
@@ -155,6 +189,19 @@ enum SiteURL: Sendable {
         case .backupVerifyPage(let p): return ["backups", id(p), "verify"]
         case .backupRestorePage(let p): return ["backups", id(p), "restore"]
         case .backupDownloadPage(let p): return ["backups", id(p), "download"]
+        case .gitPage: return ["git"]
+        case .gitHistoryPage: return ["git", "history"]
+        case .gitDiffPage: return ["git", "diff"]
+        case .gitActionPage: return ["git", "action"]
+        case .gitDeployPage: return ["git", "deploy"]
+        case .gitRemotePage: return ["git", "remote"]
+        case .healthPage: return ["health"]
+        case .healthRunPage: return ["health", "run"]
+        case .healthCheckPage(let p): return ["health", "checks", id(p)]
+        case .healthPoliciesPage: return ["health", "policies"]
+        case .healthPolicyPage(let p): return ["health", "policies", id(p)]
+        case .healthPolicyDeletePage(let p): return ["health", "policies", id(p), "delete"]
+        case .healthPolicyRunPage(let p): return ["health", "policies", id(p), "run"]
         case .wsTasks: return ["ws", "tasks"]
         case .wsTask(let p): return ["ws", "tasks", id(p)]
         case .login: return ["login"]
@@ -173,6 +220,9 @@ enum SiteURL: Sendable {
         case .auditPage: return ["admin", "audit"]
         case .ssoSettingsPage: return ["admin", "sso"]
         case .ssoTestPage: return ["admin", "sso", "test"]
+        case .channelsPage: return ["admin", "channels"]
+        case .channelPage(let p): return ["admin", "channels", id(p)]
+        case .channelDeletePage(let p): return ["admin", "channels", id(p), "delete"]
         case .healthz: return ["healthz"]
         case .readyz: return ["readyz"]
         case .metrics: return ["metrics"]
@@ -185,6 +235,7 @@ enum SiteURL: Sendable {
             case .environmentSync(let p): return ["api", "environments", id(p), "sync"]
             case .inventory(let kind): return ["api", .constant(kind)]
             case .openapi: return ["api", "openapi.json"]
+            case .version: return ["api", "version"]
             case .plugins: return ["api", "plugins"]
             case .tasks: return ["api", "tasks"]
             case .task(let p): return ["api", "tasks", id(p)]
@@ -213,6 +264,23 @@ enum SiteURL: Sendable {
             case .backupsVerify: return ["api", "backups", "verify"]
             case .backupPolicy: return ["api", "backups", "policy"]
             case .restores: return ["api", "restores"]
+            case .gitDashboards: return ["api", "git", "dashboards"]
+            case .gitHistory: return ["api", "git", "history"]
+            case .gitDiff: return ["api", "git", "diff"]
+            case .gitSnapshot: return ["api", "git", "snapshot"]
+            case .gitDrift: return ["api", "git", "drift"]
+            case .gitPush: return ["api", "git", "push"]
+            case .gitPull: return ["api", "git", "pull"]
+            case .gitDeploy: return ["api", "git", "deploy"]
+            case .gitRemote: return ["api", "git", "remote"]
+            case .healthChecks: return ["api", "health", "checks"]
+            case .healthCheck(let p): return ["api", "health", "checks", id(p)]
+            case .healthScreenshot(let p): return ["api", "health", "checks", id(p), "screenshot"]
+            case .healthPolicies: return ["api", "health", "policies"]
+            case .healthPolicy(let p): return ["api", "health", "policies", id(p)]
+            case .healthPolicyRun(let p): return ["api", "health", "policies", id(p), "run"]
+            case .notificationChannels: return ["api", "notifications", "channels"]
+            case .notificationChannel(let p): return ["api", "notifications", "channels", id(p)]
             case .me: return ["api", "me"]
             case .tokens: return ["api", "tokens"]
             case .token(let p): return ["api", "tokens", id(p)]

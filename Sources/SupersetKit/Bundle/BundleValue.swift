@@ -17,7 +17,8 @@ public indirect enum BundleValue: Sendable, Hashable {
     public var intValue: Int? {
         switch self {
         case .int(let i): return i
-        case .double(let d) where d.rounded() == d: return Int(d)
+        // `exactly`: 1e300 is whole but no Int (a bare `Int(d)` traps, ending the process).
+        case .double(let d) where d.rounded() == d: return Int(exactly: d)
         default: return nil
         }
     }

@@ -101,6 +101,25 @@ extension SupersetClient {
         return response.body
     }
 
+    /// The export ZIPs of one batch, tolerating assets deleted in Superset since they were listed.
+    ///
+    /// Superset answers a whole export with 404 when any one id is gone. The batch is then split
+    /// in halves until each missing id stands alone, so a batch of n with k vanished ids costs
+    /// about k·log2(n) extra calls. Side effects: only GETs. Any error other than a 404 is thrown.
+    /// - Returns: the archives of what still exists, and the ids that no longer do.
+    public func exportArchivesSkippingVanished(_ kind: AssetKind, ids: [Int]) async throws -> (archives: [Data], vanished: [Int]) {
+        guard !ids.isEmpty else { return ([], []) }
+        do {
+            return ([try await exportArchive(kind, ids: ids)], [])
+        } catch SupersetError.notFound {
+            guard ids.count > 1 else { return ([], ids) }
+            let half = ids.count / 2
+            let left = try await exportArchivesSkippingVanished(kind, ids: Array(ids[..<half]))
+            let right = try await exportArchivesSkippingVanished(kind, ids: Array(ids[half...]))
+            return (left.archives + right.archives, left.vanished + right.vanished)
+        }
+    }
+
     /// Exports assets in batches of at most `exportBatchSize` ids and merges them into one bundle.
     ///
     /// At most `concurrency` exports are in flight, each on its own connection when that is above

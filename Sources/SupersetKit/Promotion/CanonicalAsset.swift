@@ -100,13 +100,26 @@ public enum CanonicalAsset {
 public enum DashboardMetadata {
     /// Maps every chart id reference through `transform`; references it returns nil for are dropped.
     public static func mapChartIDs(_ metadata: BundleValue, _ transform: (Int) -> BundleValue?) -> BundleValue {
-        withoutActuallyEscaping(transform) { transform in mapChartIDs(metadata, escaping: transform) }
+        withoutActuallyEscaping(transform) { transform in
+            mapChartRefs(metadata, dropOtherKeys: true, escaping: { ref in
+                guard let id = ref.intValue else { return ref }
+                return transform(id)
+            })
+        }
     }
 
-    private static func mapChartIDs(_ metadata: BundleValue, escaping transform: @escaping (Int) -> BundleValue?) -> BundleValue {
+    /// Maps every chart reference (an id, or the uuid a canonical form holds in its place)
+    /// through `transform`; references it returns nil for are dropped. `chart_configuration`'s
+    /// keys are passed as ints when they are numbers, as strings otherwise.
+    public static func mapChartRefs(_ metadata: BundleValue, _ transform: (BundleValue) -> BundleValue?) -> BundleValue {
+        withoutActuallyEscaping(transform) { transform in mapChartRefs(metadata, dropOtherKeys: false, escaping: transform) }
+    }
+
+    /// `dropOtherKeys`: a `chart_configuration` key that is no number is dropped (ids only).
+    private static func mapChartRefs(_ metadata: BundleValue, dropOtherKeys: Bool, escaping transform: @escaping (BundleValue) -> BundleValue?) -> BundleValue {
         let mapList: (BundleValue) -> BundleValue? = { v in
             guard let list = v.listValue else { return v }
-            return .list(list.compactMap { $0.intValue.flatMap(transform) ?? ($0.intValue == nil ? $0 : nil) })
+            return .list(list.compactMap(transform))
         }
         var m = metadata
         m.modify(["native_filter_configuration"]) { filters in
@@ -123,7 +136,8 @@ public enum DashboardMetadata {
         if let config = m["chart_configuration"]?.mapValue {
             var out: [String: BundleValue] = [:]
             for (key, entry) in config {
-                guard let id = Int(key), let mapped = transform(id) else { continue }
+                if dropOtherKeys && Int(key) == nil { continue }
+                guard let mapped = transform(Int(key).map(BundleValue.int) ?? .string(key)) else { continue }
                 var e = entry
                 if e["id"] != nil { e["id"] = mapped }
                 e.modify(["crossFilters", "chartsInScope"], mapList)

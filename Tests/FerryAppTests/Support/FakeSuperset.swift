@@ -130,7 +130,9 @@ final class FakeSuperset: @unchecked Sendable {
         let response = try await TestTransport.shared.send(SupersetKit.HTTPRequest(
             method: req.method.rawValue, url: URL(string: target)!,
             headers: req.headers.filter { !skip.contains($0.name.lowercased()) }.map { ($0.name, $0.value) }, body: body, timeout: 120))
-        if req.method == .GET, req.url.path.hasSuffix("/export/") {
+        // Successful exports only: a 404 (an asset another test deleted since the listing) makes
+        // the backup split its batch, and those calls must not use up the exports allowed.
+        if req.method == .GET, req.url.path.hasSuffix("/export/"), response.status == 200 {
             lock.withLock {
                 if let left = _exportsBeforeDeath {
                     _exportsBeforeDeath = left - 1

@@ -11,6 +11,8 @@ public enum Permission: String, CaseIterable, Codable, Sendable {
     case backupRun = "backup:run"
     case restoreRun = "restore:run"
     case gitWrite = "git:write"
+    /// Runs dashboard checks (`dashboard.check`); their results are read with `inventory:read`.
+    case healthRun = "health:run"
     case tasksRead = "tasks:read"
     case tasksRun = "tasks:run"
     case tasksCancel = "tasks:cancel"
@@ -113,7 +115,7 @@ public enum BuiltInRoles {
     public static let all: [(name: String, description: String, grants: [Grant])] = [
         (admin, "Everything, including users, roles, settings and the audit log.", Permission.allCases.map { Grant($0) }),
         (operator_, "Runs promotions, backups, restores and schedules.", [
-            .environmentsRead, .inventoryRead, .promotePlan, .promoteApply, .backupRun, .restoreRun, .gitWrite,
+            .environmentsRead, .inventoryRead, .promotePlan, .promoteApply, .backupRun, .restoreRun, .gitWrite, .healthRun,
             .tasksRead, .tasksRun, .tasksCancel, .schedulesWrite,
         ].map { Grant($0) }),
         (analyst, "Finds assets and plans promotions, without applying them.", [

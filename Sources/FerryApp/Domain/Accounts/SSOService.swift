@@ -15,8 +15,7 @@ enum SSOService {
     // MARK: Settings
 
     static func load(on db: any Database) async throws -> SSOSettings {
-        guard let row = try await SettingModel.query(on: db).filter(\.$key == settingsKey).first() else { return SSOSettings() }
-        return (try? JSONDecoder().decode(SSOSettings.self, from: Data(row.value.utf8))) ?? SSOSettings()
+        try await SettingModel.read(SSOSettings.self, key: settingsKey, on: db) ?? SSOSettings()
     }
 
     /// Validates and stores a change. 422 names every bad field; nothing is saved then. The issuer
@@ -63,19 +62,7 @@ enum SSOService {
             errors.append(FieldError(field: "groupRoles", code: "required", message: "map at least one group to a role, or no one can sign in"))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
-        let json = String(decoding: try JSONEncoder().encode(s), as: UTF8.self)
-        if let row = try await SettingModel.query(on: db).filter(\.$key == settingsKey).first() {
-            row.value = json
-            row.updatedAt = now
-            try await row.save(on: db)
-        } else {
-            let row = SettingModel()
-            row.id = newID
-            row.key = settingsKey
-            row.value = json
-            row.updatedAt = now
-            try await row.create(on: db)
-        }
+        try await SettingModel.write(s, key: settingsKey, now: now, newID: newID, on: db)
         return s
     }
 

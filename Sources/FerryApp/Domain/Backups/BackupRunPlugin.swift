@@ -29,8 +29,42 @@ struct BackupRunPlugin: Plugin {
     /// Collection's grace (`FERRY_BACKUP_COLLECT_GRACE`).
     var grace: TimeInterval = BackupRetention.defaultGrace
 
+    /// Commits each backup to the git history (nil: git isn't available).
+    var git: GitHistory?
+
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let env = try await context.environment("environment")
+        let (row, manifest, newAssets, toExport) = try await backUp(env, context)
+        var result: [String: BundleValue] = [
+            "backup": .string(row.id!.key), "environment": .string(env.id.key), "full": .bool(manifest.full),
+            "assets": .int(manifest.counts.total), "newAssets": .int(newAssets), "exported": .int(toExport),
+            "totalBytes": .int(Int(manifest.totalBytes)), "newBytes": .int(Int(manifest.newBytes)),
+        ]
+        if let commit = try await commitToGit(env, manifest: manifest, context, required: false) { result["git"] = commit }
+        try await context.step("backup stored", progress: 100)
+        return .succeeded(.map(result))
+    }
+
+    /// Backs `env` up (as `backup.run` does) and commits the result to the git history: what
+    /// a promotion, restore or rollback ends with, so the history shows the target's new state.
+    /// Never fails the caller: a problem is logged as a warning (the change itself is done).
+    func recordState(of env: EnvironmentRef, _ context: TaskContext) async -> BundleValue? {
+        do {
+            let (_, manifest, _, _) = try await backUp(env, context)
+            return try await commitToGit(env, manifest: manifest, context, required: false)
+        } catch is CancellationError {
+            return nil
+        } catch {
+            context.log(.warning, "couldn't record \(env.name)'s new state (backup and git history): \(TaskEngine.describe(error).0); the next backup will",
+                        source: "git")
+            return nil
+        }
+    }
+
+    /// Captures and stores a backup of `env`, then applies its retention.
+    func backUp(_ env: EnvironmentRef, _ context: TaskContext) async throws
+        -> (row: BackupModel, manifest: BackupManifest, newAssets: Int, exported: Int)
+    {
         do { try storage.prepare() } catch let f as BackupStorage.Failure { throw f.taskFailure }
         // Shared with other writers, exclusive of collection, until the row is in.
         let lock = try await storage.lock(exclusive: false, wait: true)
@@ -39,8 +73,6 @@ struct BackupRunPlugin: Plugin {
             defer { lock?.release() }
             captured = try await capture(env, context)
         }
-        let (row, manifest, newAssets, toExport) = captured
-        let newBytes = manifest.newBytes
 
         try await context.step("applying \(env.name)'s retention", progress: 95)
         do {
@@ -52,12 +84,51 @@ struct BackupRunPlugin: Plugin {
             // The backup is stored and listed; retention runs again daily.
             context.log(.warning, "retention failed: \(TaskEngine.describe(error).0); it runs again with the daily \"Backup retention\"", source: "storage")
         }
-        try await context.step("backup stored", progress: 100)
-        return .succeeded(.map([
-            "backup": .string(row.id!.key), "environment": .string(env.id.key), "full": .bool(manifest.full),
-            "assets": .int(manifest.counts.total), "newAssets": .int(newAssets), "exported": .int(toExport),
-            "totalBytes": .int(Int(manifest.totalBytes)), "newBytes": .int(Int(newBytes)),
-        ]))
+        return captured
+    }
+
+    /// Commits a backup's state to the git history and pushes when the remote asks for it.
+    /// `required`: a failure fails the task (a snapshot); otherwise it is a warning (a backup
+    /// is stored whatever git says).
+    func commitToGit(_ env: EnvironmentRef, manifest: BackupManifest, _ context: TaskContext, required: Bool) async throws -> BundleValue? {
+        guard let git else {
+            if required { throw TaskFailure("Ferry's git history is unavailable on this server (git is not installed).", next: "Install Debian's git package and restart Ferry.") }
+            return nil
+        }
+        try await context.step("committing \(env.name) to the git history", progress: 97)
+        do {
+            let commit = try await git.commit(environment: env, assets: manifest.assets, author: GitAuthor(startedBy: context.startedBy),
+                                              taskID: context.taskID, now: context.now(), on: context.db) { context.log(.info, $0, source: "git") }
+            var out: [String: BundleValue] = [
+                "commit": commit.sha.map(BundleValue.string) ?? .null, "changed": .int(commit.changed.count),
+                "added": .int(commit.added.count), "removed": .int(commit.removed.count),
+            ]
+            if commit.sha != nil, let remote = git.remote {
+                let settings = try await remote.load(on: context.db)
+                if settings.isConfigured && settings.pushAfterCommit {
+                    do {
+                        try await git.repository.exclusive { try await remote.push(git.repository, settings: settings) }
+                        context.log(.info, "pushed to \(settings.url) (\(settings.branch))", source: "git")
+                        out["pushed"] = .bool(true)
+                    } catch let f as GitFailure {
+                        context.log(.error, "push failed: \(f.message) \(f.next)", source: "git")
+                        out["pushed"] = .bool(false)
+                        out["pushError"] = .string(f.message)
+                    }
+                }
+            }
+            return .map(out)
+        } catch let f as GitFailure {
+            if required { throw f.taskFailure }
+            context.log(.error, "git history not updated: \(f.message) \(f.next)", source: "git")
+        } catch let f as BackupStorage.Failure {
+            if required { throw f.taskFailure }
+            context.log(.error, "git history not updated: \(f.message) \(f.next)", source: "git")
+        } catch {
+            if required { throw error }
+            context.log(.error, "git history not updated: \(TaskEngine.describe(error).0)", source: "git")
+        }
+        return nil
     }
 
     /// Reads, exports and stores; writes the manifest, then the row.
@@ -67,14 +138,7 @@ struct BackupRunPlugin: Plugin {
         try await context.step("reading \(env.name)'s assets", progress: 3)
         let client = try await context.superset(env.id)
         let version = (try? await client.probe().version) ?? "unknown"
-        var listed: [AssetKind: [(id: Int, uuid: String, changedOn: String?)]] = [:]
-        for kind in AssetKind.allCases {
-            let columns = kind == .database ? ["id", "uuid"] : ["id", "uuid", "changed_on_utc"]
-            listed[kind] = try await client.listRows(kind, columns: columns).compactMap { row in
-                guard let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue else { return nil }
-                return (id, uuid, row["changed_on_utc"]?.stringValue)
-            }
-        }
+        let listed = try await Self.list(client)
         context.log(.info, "\(env.name) has " + AssetKind.allCases.reversed().map { "\(listed[$0]?.count ?? 0) \($0.rawValue)s" }.joined(separator: ", "),
                     source: "superset_api", metadata: ["superset_version": version])
 
@@ -145,8 +209,14 @@ struct BackupRunPlugin: Plugin {
                 let slice = Array(batches[group..<min(group + parallel, batches.count)])
                 let first = group * batchSize + 1, last = min((group + slice.count) * batchSize, ids.count)
                 try await context.step("exporting \(kind.rawValue)s \(first)-\(last) of \(ids.count)", progress: progress(kind, done: first, of: ids.count))
-                let archives = try await SupersetClient.spreading(parallel) {
-                    try await slice.concurrentMap(limit: parallel) { batch in try await client.exportArchive(kind, ids: batch) }
+                let exported = try await SupersetClient.spreading(parallel) {
+                    try await slice.concurrentMap(limit: parallel) { batch in try await client.exportArchivesSkippingVanished(kind, ids: batch) }
+                }
+                let archives = exported.flatMap(\.archives)
+                let vanished = exported.flatMap(\.vanished)
+                if !vanished.isEmpty {
+                    context.log(.warning, "\(vanished.count) \(kind.rawValue)(s) deleted in Superset since they were listed, not in this backup (ids \(vanished.map(String.init).joined(separator: ", ")))",
+                                source: "superset")
                 }
                 try await collect()
                 storing = Task { [storage, full, changedOn] in
@@ -182,6 +252,20 @@ struct BackupRunPlugin: Plugin {
         context.log(.info, "backup \(row.id!.key) stored: \(manifest.counts.total) assets, \(manifest.totalBytes) bytes, \(newAssets) new asset file(s), \(newBytes) new bytes",
                     source: "storage", metadata: ["backup": row.id!.key])
         return (row, manifest, newAssets, toExport)
+    }
+
+    /// Every asset of the environment with its `changed_on` as Superset sends it (connections
+    /// have none): the listing a backup and a drift check compare.
+    static func list(_ client: SupersetClient) async throws -> [AssetKind: [(id: Int, uuid: String, changedOn: String?)]] {
+        var listed: [AssetKind: [(id: Int, uuid: String, changedOn: String?)]] = [:]
+        for kind in AssetKind.allCases {
+            let columns = kind == .database ? ["id", "uuid"] : ["id", "uuid", "changed_on_utc"]
+            listed[kind] = try await client.listRows(kind, columns: columns).compactMap { row in
+                guard let id = row["id"]?.intValue, let uuid = row["uuid"]?.stringValue else { return nil }
+                return (id, uuid, row["changed_on_utc"]?.stringValue)
+            }
+        }
+        return listed
     }
 
     private func progress(_ kind: AssetKind, done: Int, of total: Int) -> Int {

@@ -18,7 +18,7 @@ enum MappingService {
 
     /// The source and target environments an input names (by id or name), or a 422 naming
     /// each field that is missing, unknown, or the same as the other.
-    static func pair(source: String?, target: String?, on db: Database) async throws -> (source: EnvironmentRef, target: EnvironmentRef) {
+    static func pair(source: String?, target: String?, allowSame: Bool = false, on db: Database) async throws -> (source: EnvironmentRef, target: EnvironmentRef) {
         let directory = try await EnvironmentDirectory.load(on: db)
         var errors: [FieldError] = []
         func resolve(_ value: String?, _ field: String) -> EnvironmentRef? {
@@ -34,7 +34,7 @@ enum MappingService {
             return ref
         }
         let s = resolve(source, "source"), t = resolve(target, "target")
-        if let s, let t, s.id == t.id {
+        if let s, let t, s.id == t.id, !allowSame {
             errors.append(FieldError(field: "target", code: "same_environment", message: "the target must be another environment than the source"))
         }
         guard errors.isEmpty, let s, let t else { throw AppError.validation(errors) }

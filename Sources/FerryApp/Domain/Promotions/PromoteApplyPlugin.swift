@@ -29,6 +29,8 @@ struct PromoteApplyPlugin: Plugin {
         """#)
 
     var environmentParams: [String] { ["source", "target"] }
+    /// Records the target's new state (a backup, committed to the git history) once applied.
+    var recorder: BackupRunPlugin?
 
     /// Writes only to the stored promotion's target, but its log and report show the source's
     /// dashboards: it touches both (who may read it), and is judged on the target.
@@ -157,11 +159,16 @@ struct PromoteApplyPlugin: Plugin {
             promotion.finishedAt = now
             try await promotion.save(on: tx)
         }
-        try await context.step(report.passed ? "promotion verified" : "promotion done, verification failed", progress: 100)
-        let summary = BundleValue.map([
+        var fields: [String: BundleValue] = [
             "promotion": .string(promotion.id!.uuidString.lowercased()), "imported": .int(imported.count),
             "report": report.value,
-        ])
+        ]
+        if let recorder, let env = try await EnvironmentModel.find(plan.targetEnvID, on: context.db) {
+            try await context.step("recording \(targetName)'s new state in the git history", progress: 97)
+            if let git = await recorder.recordState(of: env.ref, context) { fields["git"] = git }
+        }
+        try await context.step(report.passed ? "promotion verified" : "promotion done, verification failed", progress: 100)
+        let summary = BundleValue.map(fields)
         return report.passed ? .succeeded(summary) : .partial(summary)
     }
 

@@ -25,6 +25,8 @@ struct PromotePlanPlugin: Plugin {
     var environmentParams: [String] { ["source", "target"] }
     /// Where a restore's backup is read from.
     var storage: BackupStorage?
+    /// Where a deploy's revision is read from.
+    var git: GitHistory?
 
     /// Touches both environments of the stored plan, and needs `promote:plan` on both; a
     /// restore's plan (its source a backup) needs `restore:run` on its target.
@@ -67,6 +69,8 @@ struct PromotePlanPlugin: Plugin {
         let exported: AssetBundle
         if let backupID = plan.sourceBackupID {
             exported = try await readBackup(backupID, selection: selection, context: context)
+        } else if let revision = plan.sourceRevision {
+            exported = try await readRevision(revision, environment: plan.sourceEnvID, name: sourceName, selection: selection, context: context)
         } else {
             try await context.step("resolving the selection on \(sourceName)", progress: 5)
             let source = try await context.superset(plan.sourceEnvID)
@@ -141,6 +145,23 @@ struct PromotePlanPlugin: Plugin {
             return bundle
         } catch let f as BackupStorage.Failure {
             throw TaskFailure(f.message, next: f.next)
+        }
+    }
+
+    /// A deploy's source: the selected dashboards as the revision holds them in the source
+    /// environment's folder of the git history, made importable again.
+    private func readRevision(_ sha: String, environment: UUID, name: String, selection: PlanSelection, context: TaskContext) async throws -> AssetBundle {
+        guard let git else { throw TaskFailure("Ferry's git history is unavailable on this server.", next: "Install git and restart Ferry.") }
+        try await context.step("reading revision \(sha.prefix(12)) of \(name)", progress: 10)
+        do {
+            let bundle = try await git.bundle(environment: environment, dashboards: selection.dashboards, at: sha, on: context.db)
+            context.log(.info, "read \(bundle.dashboards.count) dashboards, \(bundle.charts.count) charts, \(bundle.datasets.count) datasets, \(bundle.databases.count) databases from revision \(sha.prefix(12))",
+                        source: "git", metadata: ["revision": sha])
+            return bundle
+        } catch let f as GitHistory.ReadFailure {
+            throw TaskFailure(f.message, next: "Pick a revision from the dashboard's history, then deploy again.")
+        } catch let f as GitFailure {
+            throw f.taskFailure
         }
     }
 

@@ -11,6 +11,8 @@ struct PromoteRollbackPlugin: Plugin {
     let description = "Restores the target's assets as they were before a promotion, and optionally deletes what it created."
     let version = "1.0.0"
     let permission = "promote:apply"
+    /// Records the target's state after the rollback (a backup, committed to the git history).
+    var recorder: BackupRunPlugin?
     let paramsSchema = JSONSchema(json: #"""
         {"type": "object", "required": ["promotion"], "additionalProperties": false,
          "properties": {
@@ -69,6 +71,9 @@ struct PromoteRollbackPlugin: Plugin {
             }
             promotion.status = "rolled_back"
             try await promotion.save(on: context.db)
+            if let recorder, let env = try await EnvironmentModel.find(promotion.targetEnvID, on: context.db) {
+                _ = await recorder.recordState(of: env.ref, context)
+            }
             try await context.step("rolled back", progress: 100)
             return .succeeded(.map(["restored": .int(snapshot.count), "deleted": .int(deleted)]))
         } catch {

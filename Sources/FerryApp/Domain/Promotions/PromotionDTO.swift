@@ -128,6 +128,8 @@ public struct PlanDTO: Content, Sendable, Equatable {
     public var sourceBackupId: UUID? = nil
     public var charts: [String]? = nil
     public var datasets: [String]? = nil
+    /// Set for a deploy of a revision: the commit of Ferry's git history the plan reads from.
+    public var sourceRevision: String? = nil
 }
 
 extension PlanDTO {
@@ -141,7 +143,7 @@ extension PlanDTO {
             status: m.status, items: items, summary: PlanSummary(items),
             mappings: m.mappings.flatMap { try? JSONDecoder().decode([UsedMapping].self, from: Data($0.utf8)) } ?? [],
             bundleChecksum: m.bundleChecksum, error: m.error, taskId: m.taskID, createdBy: m.createdBy, createdAt: m.createdAt,
-            sourceBackupId: m.sourceBackupID, charts: selection.charts, datasets: selection.datasets)
+            sourceBackupId: m.sourceBackupID, charts: selection.charts, datasets: selection.datasets, sourceRevision: m.sourceRevision)
     }
 }
 

@@ -109,11 +109,18 @@ enum PromotionService {
         plan.status = "planning"
         plan.createdBy = user
         plan.createdAt = now
-        try await plan.create(on: db)
         // No "source" param: the backup's environment may have been deleted since (restoring its
         // backups elsewhere is what they are for); the task reads the stored plan.
+        try await recordAndQueue(plan, params: ["target": .string(target.id.key)], engine: engine, user: user, on: db)
+        return plan
+    }
+
+    /// Inserts `plan` and queues its `promote.plan` task (`params` beside the plan's id); a
+    /// plan whose task can't be queued is deleted again, so none is left waiting for nothing.
+    static func recordAndQueue(_ plan: PromotionPlanModel, params: [String: BundleValue], engine: TaskEngine, user: String, on db: Database) async throws {
+        try await plan.create(on: db)
         do {
-            let task = try await engine.submit(pluginID: "promote.plan", params: .map(["plan": .string(newID.key), "target": .string(target.id.key)]),
+            let task = try await engine.submit(pluginID: "promote.plan", params: .map(params.merging(["plan": .string(plan.id!.key)]) { _, new in new }),
                                                user: user, on: db)
             plan.taskID = task.id
             try await plan.save(on: db)
@@ -121,7 +128,6 @@ enum PromotionService {
             try? await plan.delete(on: db)
             throw error
         }
-        return plan
     }
 
     /// Queues the apply of a ready plan. A plan is applied at most once: the status moves from

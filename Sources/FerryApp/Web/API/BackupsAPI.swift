@@ -6,6 +6,13 @@ import Vapor
 extension Application {
     /// The backup storage (`FERRY_STORAGE`, by default `storage` in the data directory).
     var backupStorage: BackupStorage { BackupStorage(root: ferryConfiguration.storageDirectory, pool: threadPool) }
+    var healthScreenshots: HealthScreenshots { HealthScreenshots(storageRoot: ferryConfiguration.storageDirectory) }
+    /// The git history under the storage folder (`<FERRY_STORAGE>/git`).
+    var gitHistory: GitHistory {
+        let root = URL(fileURLWithPath: ferryConfiguration.storageDirectory)
+        return GitHistory(repository: GitRepository(root: root.appendingPathComponent("git")), storage: backupStorage,
+                          remote: GitRemoteStore(box: secretBox, credentialsDir: root.appendingPathComponent("git-credentials")))
+    }
 }
 
 extension BackupDTO: Content {}
@@ -50,10 +57,7 @@ enum BackupsAPI {
         try req.authorize(.backupRun, environment: env)
         var params: [String: BundleValue] = ["environment": .string(env.id.key)]
         if let full = input.full { params["full"] = .bool(full) }
-        let task = try await req.application.taskEngine.submit(pluginID: "backup.run", params: .map(params), user: req.userName, on: req.db)
-        let response = try await Queued(taskId: task.id!, status: task.status).encodeResponse(status: .accepted, for: req)
-        response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.task(.value(task.id!))).path)
-        return response
+        return try await req.queueTask("backup.run", params: params)
     }
 
     struct ListResponse: Content { var items: [BackupDTO] }

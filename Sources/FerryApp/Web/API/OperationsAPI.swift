@@ -5,13 +5,14 @@ import Prometheus
 import SQLKit
 import Vapor
 
-/// Health, readiness, metrics and the OpenAPI document.
+/// Health, readiness, metrics, the version and the OpenAPI document.
 enum OperationsAPI {
     static func register(_ routes: RoutesBuilder) {
         routes.get(.healthz) { _ in ["status": "ok"] }
         routes.get(.readyz, use: ready)
         routes.get(.metrics, use: metrics)
         routes.get(.api(.openapi), use: openapi)
+        routes.get(.api(.version)) { _ in FerryVersion.current }
     }
 
     @Sendable static func ready(req: Request) async throws -> Response {
@@ -60,3 +61,7 @@ enum FerryMetrics {
 
     static func bootstrap() { _ = once }
 }
+
+/// `GET /api/version`: the release number and the commit it was built from (open, like
+/// `/readyz`, so monitoring can read it without a token).
+extension FerryVersion: Content {}

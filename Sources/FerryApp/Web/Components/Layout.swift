@@ -10,7 +10,7 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments, promotions, backups, tasks, schedules, users, roles, audit, sso
+    case dashboards, environments, promotions, backups, git, health, tasks, schedules, users, roles, audit, sso, channels
 
     var url: SiteURL {
         switch self {
@@ -18,12 +18,15 @@ enum NavItem: String, CaseIterable {
         case .environments: return .environments
         case .promotions: return .promotionsPage
         case .backups: return .backupsPage
+        case .git: return .gitPage
+        case .health: return .healthPage
         case .tasks: return .tasksPage
         case .schedules: return .schedulesPage
         case .users: return .usersPage
         case .roles: return .rolesPage
         case .audit: return .auditPage
         case .sso: return .ssoSettingsPage
+        case .channels: return .channelsPage
         }
     }
 
@@ -60,7 +63,10 @@ enum Layout {
             .lang(Language(rawValue: l.language) ?? .english),
             .head(
                 .encoding(.utf8),
-                .title("\(page.title) · Ferry"),
+                // Plot copies the title into meta attributes unescaped; a title may carry a
+                // Superset name (a dashboard's history), so it is escaped here (the <title>
+                // text keeps the entities as they are).
+                .title(H.escape("\(page.title) · Ferry")),
                 .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
                 .stylesheet("/css/ferry.css"),
                 .link(.rel(.icon), .href("/favicon.svg"), .type("image/svg+xml")),
@@ -112,9 +118,15 @@ enum Layout {
 
 extension Request {
     var pageContext: PageContext {
+        // Form-encoded, as a GET form sends it: "+" is a space (URLComponents would keep it a
+        // plus, and the language links would then search for "a+b").
         var query: [String: String] = [:]
-        for item in URLComponents(string: url.string)?.queryItems ?? [] where item.name != "lang" {
-            query[item.name] = item.value ?? ""
+        for pair in (url.query ?? "").split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
+            let name = decode(parts[0])
+            guard name != "lang", !name.isEmpty else { continue }
+            query[name] = parts.count > 1 ? decode(parts[1]) : ""
         }
         var csrf = storage[FormTokenKey.self]
         if case .session(_, let token)? = principal?.credential { csrf = token }

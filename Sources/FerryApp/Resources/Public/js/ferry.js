@@ -18,8 +18,26 @@ function autosubmit(root) {
   });
 }
 
+/** A select with data-kind-switch (a notification channel's kind) shows, in its form, only the
+ *  [data-kind-section] of the kind picked. Without JavaScript every section shows, and the
+ *  server reads only the picked kind's fields. */
+function kindSections(root) {
+  root.querySelectorAll('select[data-kind-switch]').forEach((select) => {
+    const form = select.form;
+    if (!form) return;
+    const show = () => {
+      form.querySelectorAll('[data-kind-section]').forEach((section) => {
+        section.hidden = section.dataset.kindSection !== select.value;
+      });
+    };
+    select.addEventListener('change', show);
+    show();
+  });
+}
+
 confirmForms(document);
 autosubmit(document);
+kindSections(document);
 
 const LEVELS = ['debug', 'info', 'warning', 'error'];
 const FINISHED = ['succeeded', 'partial', 'failed', 'cancelled', 'interrupted'];

@@ -33,8 +33,19 @@ extension DashboardsPage {
                     H.el("option", [("value", o.value), ("selected", H.flag(o.value == model.environment))], text: o.label)
                 }),
                 mineBox(l),
+                H.el("label", [("for", "git"), ("class", "visually-hidden")], text: l.t("dashboards.git_filter")),
+                H.el("select", [("id", "git"), ("name", "git"), ("data-autosubmit", ""), ("data-testid", "git-filter")], gitOptions(l).map { o in
+                    H.el("option", [("value", o.value), ("selected", H.flag(o.value == model.git))], text: o.label)
+                }),
                 H.el("button", [("type", "submit"), ("class", "button primary")], text: l.t("dashboards.search")),
             ])
+        }
+
+        /// "git: any / in sync / changed / never committed".
+        func gitOptions(_ l: Localizer) -> [(value: String, label: String)] {
+            [(value: "", label: l.t("dashboards.git_any"))] + GitDriftStatus.allCases.map { status in
+                (value: status.rawValue, label: l.t("dashboards.git_is", ["status": GitComponents.driftLabel(status.rawValue, l)]))
+            }
         }
 
         /// "Only my dashboards": matches the owners' Superset usernames against the profile's.
@@ -70,7 +81,7 @@ extension DashboardsPage {
                     H.el("thead", [], [H.el("tr", [], [
                         H.el("th", text: l.t("dashboards.col.title")), H.el("th", text: l.t("dashboards.col.environment")),
                         H.el("th", text: l.t("dashboards.col.slug")), H.el("th", text: l.t("dashboards.col.owners")),
-                        H.el("th", text: l.t("dashboards.col.changed")),
+                        H.el("th", text: l.t("dashboards.col.changed")), H.el("th", text: l.t("dashboards.col.git")),
                     ])]),
                     H.el("tbody", [], model.items.map { item in
                         H.el("tr", [("data-uuid", item.uuid)], [
@@ -79,6 +90,7 @@ extension DashboardsPage {
                             H.el("td", [], [H.el("code", text: item.detail ?? "")]),
                             H.el("td", text: item.owners.joined(separator: ", ")),
                             H.el("td", [], [Components.time(item.changedOn, l)]),
+                            H.el("td", [], [gitBadge(item, l)]),
                         ])
                     }),
                 ]),
@@ -86,11 +98,18 @@ extension DashboardsPage {
             ])
         }
 
+        /// The dashboard's drift, linking to its history once it was committed.
+        func gitBadge(_ item: InventoryItemDTO, _ l: Localizer) -> HTMLNode {
+            let status = Model.gitStatus(item, in: model.gitDrift)
+            let link: String? = status == .uncommitted ? nil : item.uuid.map { GitComponents.historyPath(environment: item.environmentId, dashboard: $0.lowercased()) }
+            return GitComponents.drift(status.rawValue, link: link, l)
+        }
+
         func pager(_ l: Localizer) -> HTMLNode {
             guard model.pageCount > 1 else { return H.group([]) }
             func link(_ page: Int) -> String {
                 SiteURL.dashboards.path(query: ["search": model.search, "owner": model.owner, "environment": model.environment,
-                                                 "mine": model.mine ? "true" : "", "page": String(page)])
+                                                 "mine": model.mine ? "true" : "", "git": model.git, "page": String(page)])
             }
             return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
                 model.page > 1 ? H.a(link(model.page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),

@@ -1,0 +1,167 @@
+import Fluent
+import Foundation
+import SupersetKit
+
+/// The git history as the API, pages and CLI read it: dashboards with their drift, a
+/// dashboard's revisions, and comparisons. Callers have authorised the environments first.
+enum GitService {
+    /// An environment's dashboards with their drift: committed ones from `git_dashboards`,
+    /// the others (seen by the inventory, never committed) as `uncommitted`. Sorted by title.
+    static func dashboards(environment env: EnvironmentRef, drift: GitDriftStatus?, search: String?, on db: any Database) async throws -> [GitDashboardDTO] {
+        let rows = try await GitDashboardModel.query(on: db).filter(\.$environmentID == env.id).all()
+        var out = rows.map { GitDashboardDTO($0, environment: env.name) }
+        let committed = Set(rows.map(\.dashboardUUID))
+        let inventory = try await InventoryItemModel.query(on: db).filter(\.$environmentID == env.id).filter(\.$kind == "dashboard").all()
+        for item in inventory {
+            guard let uuid = item.uuid?.lowercased(), !committed.contains(uuid) else { continue }
+            out.append(GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: uuid, title: item.name, path: nil,
+                                       drift: GitDriftStatus.uncommitted.rawValue, lastCommit: nil, committedAt: nil, checkedAt: nil))
+        }
+        if let drift { out = out.filter { $0.drift == drift.rawValue } }
+        if let needle = search?.trimmingCharacters(in: .whitespaces).lowercased(), !needle.isEmpty {
+            out = out.filter { $0.title.lowercased().contains(needle) || $0.uuid.contains(needle) || ($0.path ?? "").contains(needle) }
+        }
+        return out.sorted { ($0.title.lowercased(), $0.uuid) < ($1.title.lowercased(), $1.uuid) }
+    }
+
+    /// Drift by dashboard uuid for the given environments, for the dashboards hub's badges.
+    static func driftByDashboard(environments: [UUID], on db: any Database) async throws -> [String: GitDriftStatus] {
+        guard !environments.isEmpty else { return [:] }
+        var out: [String: GitDriftStatus] = [:]
+        for row in try await GitDashboardModel.query(on: db).filter(\.$environmentID ~~ environments).all() {
+            out["\(row.environmentID.key) \(row.dashboardUUID)"] = GitDriftStatus(rawValue: row.drift) ?? .inSync
+        }
+        return out
+    }
+
+    /// The committed record of a dashboard, found by uuid, folder name (slug) or exact title;
+    /// 404 saying how to get one when it was never committed.
+    static func committed(_ dashboard: String, in env: EnvironmentRef, on db: any Database) async throws -> GitDashboardModel {
+        let d = dashboard.trimmingCharacters(in: .whitespaces)
+        guard !d.isEmpty, d.count <= 255 else {
+            throw AppError.validation([FieldError(field: "dashboard", code: "required", message: "name the dashboard by uuid, slug or title")])
+        }
+        let lower = d.lowercased()
+        if UUID(uuidString: d) != nil, let row = try await GitHistory.row(environment: env.id, dashboard: lower, on: db) { return row }
+        let rows = try await GitDashboardModel.query(on: db).filter(\.$environmentID == env.id).all()
+        if let row = rows.first(where: { $0.dir.split(separator: "/").last.map(String.init) == lower }) ?? rows.first(where: { $0.title == d }) {
+            return row
+        }
+        throw AppError(.notFound, code: "not_committed",
+                       detail: "\(env.name) has no dashboard '\(d)' in Ferry's git history. Run a backup or a snapshot of \(env.name) to commit its dashboards.")
+    }
+
+    /// A page of a dashboard's revisions, newest first.
+    static func history(_ row: GitDashboardModel, env: EnvironmentRef, git: GitHistory, paging: Paging) async throws -> GitHistoryDTO {
+        let revisions = try await git.history(of: row, limit: paging.range.count, skip: paging.range.lowerBound)
+        return GitHistoryDTO(dashboard: GitDashboardDTO(row, environment: env.name), revisions: revisions.map(GitRevisionDTO.init),
+                             page: paging.page, perPage: paging.perPage)
+    }
+
+    /// One side of a comparison: a revision (sha, `HEAD`, `HEAD~n`) or `live`.
+    enum Side: Sendable, Equatable {
+        case revision(String)
+        case live
+
+        /// Parses what a request says, or throws 422 naming `field`.
+        static func parse(_ text: String?, field: String, default fallback: Side) throws -> Side {
+            let t = text?.trimmingCharacters(in: .whitespaces) ?? ""
+            if t.isEmpty { return fallback }
+            if t.lowercased() == "live" { return .live }
+            guard GitRepository.isRevision(t) else {
+                throw AppError.validation([FieldError(field: field, code: "invalid", message: "a commit sha (4-64 hex digits), HEAD, HEAD~n or live")])
+            }
+            return .revision(t)
+        }
+    }
+
+    /// Compares a dashboard between two sides, each in an environment (the same one, or dev
+    /// against prod: a dashboard keeps its uuid across environments Ferry promotes between).
+    /// `client` gives a logged-in Superset client for a live side (one export of the dashboard).
+    static func diff(dashboard row: GitDashboardModel, from: (env: EnvironmentRef, side: Side), to: (env: EnvironmentRef, side: Side), git: GitHistory,
+                     client: @Sendable (UUID) async throws -> SupersetClient, on db: any Database) async throws -> GitDiffDTO {
+        let uuid = row.dashboardUUID
+        func load(_ env: EnvironmentRef, _ side: Side, field: String) async throws -> (files: [String: Data], side: GitSideDTO) {
+            switch side {
+            case .live:
+                let files: [String: Data]?
+                do { files = try await GitHistory.liveFiles(dashboard: uuid, client: try await client(env.id)) } catch let e as SupersetError {
+                    throw AppError.superset(e, environment: env.name)
+                }
+                guard let files else {
+                    throw AppError(.notFound, code: "not_in_superset", detail: "\(env.name) has no dashboard \(row.title) (\(uuid)) now.")
+                }
+                return (files, GitSideDTO(environmentId: env.id, environment: env.name, revision: nil, label: "\(env.name) (live)"))
+            case .revision(let rev):
+                let envRow = env.id == row.environmentID ? row : try await GitHistory.row(environment: env.id, dashboard: uuid, on: db)
+                // HEAD~n counts the dashboard's own revisions (its history page's rows), not the
+                // repository's commits (other dashboards' and environments' too).
+                let sha: String?
+                if rev.hasPrefix("HEAD~"), let n = Int(rev.dropFirst(5)), let envRow {
+                    sha = try await git.history(of: envRow, limit: 1, skip: n).first?.sha
+                } else {
+                    sha = try await git.repository.resolve(rev)
+                }
+                guard let sha else {
+                    throw AppError.validation([FieldError(field: field, code: "unknown",
+                                                          message: rev.hasPrefix("HEAD~") ? "the dashboard has fewer than \(rev.dropFirst(5).count > 0 ? String(rev.dropFirst(5)) : "0") earlier revisions in \(env.name)" : "no commit '\(rev)' in Ferry's history")])
+                }
+                let files = try await git.files(environment: env.id, dashboard: uuid, dir: envRow?.dir, at: sha, on: db)
+                guard !files.isEmpty else {
+                    throw AppError(.notFound, code: "not_in_revision",
+                                   detail: "Revision \(sha.prefix(12)) holds no dashboard \(row.title) for \(env.name). Pick a revision from its history.")
+                }
+                return (files, GitSideDTO(environmentId: env.id, environment: env.name, revision: sha, label: "\(env.name) @ \(sha.prefix(12))"))
+            }
+        }
+        if let fast = try await revisionsOfOneFolder(row: row, from: from, to: to, git: git) { return fast }
+        let old = try await load(from.env, from.side, field: "from")
+        let new = try await load(to.env, to.side, field: "to")
+        let diff = try await git.compare(old.files, new.files, oldLabel: label(old.side), newLabel: label(new.side))
+        return GitDiffDTO(dashboard: uuid, title: row.title, from: old.side, to: new.side, identical: diff.identical, files: diff.files,
+                          unified: String(diff.unified.prefix(2_000_000)))
+    }
+
+    /// Two revisions (full shas, as the pages and history give them) of a dashboard in its
+    /// current folder: one `git diff` of the folder and one `cat-file` of the files it names
+    /// (and `dashboard.yaml` on both sides, to check they are this dashboard's). Nil when that
+    /// doesn't apply (a short sha, `HEAD~n`, another environment, another folder then), and the
+    /// general comparison runs.
+    private static func revisionsOfOneFolder(row: GitDashboardModel, from: (env: EnvironmentRef, side: Side), to: (env: EnvironmentRef, side: Side),
+                                             git: GitHistory) async throws -> GitDiffDTO? {
+        guard from.env.id == row.environmentID, to.env.id == row.environmentID, case .revision(let a) = from.side, case .revision(let b) = to.side,
+              GitRepository.isFullSHA(a), GitRepository.isFullSHA(b) else { return nil }
+        let a40 = a.lowercased(), b40 = b.lowercased(), dir = row.dir
+        let out = try await git.repository.git(["diff", "--no-color", "--no-ext-diff", "--no-renames", "--end-of-options", a40, b40, "--", dir], allow: [128])
+        guard out.status == 0 else { return nil }  // an unknown commit: the general path names it
+        let unified = out.text
+        var changed: [String] = []
+        for line in unified.split(separator: "\n") where line.hasPrefix("diff --git a/") {
+            // "diff --git a/<path> b/<path>": Ferry's paths hold no spaces.
+            let parts = line.split(separator: " ")
+            if parts.count == 4 { changed.append(String(parts[2].dropFirst(2))) }
+        }
+        let inside = changed.filter { $0.hasPrefix(dir + "/") }
+        let dashboardPath = dir + "/" + GitLayout.dashboardFile
+        let paths = Array(Set(inside + [dashboardPath]))
+        let contents = try await git.repository.read(paths.flatMap { [(a40, $0), (b40, $0)] })
+        for sha in [a40, b40] {
+            guard let file = contents["\(sha):\(dashboardPath)"],
+                  (try? Asset(kind: .dashboard, file: file, path: GitLayout.dashboardFile))?.uuid.lowercased() == row.dashboardUUID else { return nil }
+        }
+        func side(_ sha: String) -> [String: Data] {
+            Dictionary(uniqueKeysWithValues: paths.compactMap { p in contents["\(sha):\(p)"].map { (String(p.dropFirst(dir.count + 1)), $0) } })
+        }
+        let files = GitHistory.structuredDiff(side(a40), side(b40))
+        let env = from.env
+        return GitDiffDTO(dashboard: row.dashboardUUID, title: row.title,
+                          from: GitSideDTO(environmentId: env.id, environment: env.name, revision: a40, label: "\(env.name) @ \(a40.prefix(12))"),
+                          to: GitSideDTO(environmentId: env.id, environment: env.name, revision: b40, label: "\(env.name) @ \(b40.prefix(12))"),
+                          identical: files.isEmpty, files: files, unified: String(unified.prefix(2_000_000)))
+    }
+
+    /// A path-safe prefix for the unified diff's file names.
+    private static func label(_ side: GitSideDTO) -> String {
+        GitLayout.slug(side.environment) + "@" + (side.revision.map { String($0.prefix(12)) } ?? "live")
+    }
+}
