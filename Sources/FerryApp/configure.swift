@@ -64,6 +64,8 @@ public func configure(
     app.migrations.add(M0010_CreateBackups())
     app.migrations.add(M0011_CreateGitHistory())
     app.migrations.add(M0012_CreateDashboardChecks())
+    app.migrations.add(M0013_CreateLLMProviders())
+    app.migrations.add(M0014_CreateReports())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()
@@ -107,9 +109,11 @@ public func configure(
     var backup = BackupRunPlugin(storage: storage, fullEveryDays: configuration.fullBackupEveryDays, grace: configuration.backupCollectGrace)
     backup.git = git
     let checker = DashboardCheckPlugin(screenshots: app.healthScreenshots, configuration: configuration.health,
-                                       scratch: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chromium"))
+                                       scratch: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chromium"),
+                                       llm: LLMReview(client: LLMClient(web: app.ferry.web), box: app.secretBox, timeout: configuration.health.llmTimeout))
     var registry = PluginRegistry([
-        HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now), SleepPlugin(), InventorySyncPlugin(onFinish: { index.invalidate() }),
+        HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now, healthRetentionDays: configuration.health.retentionDays,
+                                            reportsRetentionDays: configuration.reportsRetentionDays), SleepPlugin(), InventorySyncPlugin(onFinish: { index.invalidate() }),
         PromotePlanPlugin(storage: storage, git: git), PromoteApplyPlugin(recorder: backup), PromoteRollbackPlugin(recorder: backup),
         backup, BackupVerifyPlugin(storage: storage), BackupRetentionPlugin(storage: storage, grace: configuration.backupCollectGrace),
         GitSnapshotPlugin(backup: backup), GitDriftPlugin(), GitPushPlugin(git: git), GitPullPlugin(git: git),
@@ -143,6 +147,8 @@ public func configure(
         app.middleware.use(FileMiddleware(publicDirectory: publicDir.path + "/"))
     }
     app.middleware.use(AuthMiddleware())
+    app.healthFailureCount = HealthFailureCount(now: app.ferry.now)
+    app.middleware.use(NavCountsMiddleware())
 
     EnvironmentsAPI.register(app)
     InventoryAPI.register(app)
@@ -154,6 +160,8 @@ public func configure(
     GitAPI.register(app)
     HealthAPI.register(app)
     HealthPoliciesAPI.register(app)
+    LLMProvidersAPI.register(app)
+    ReportsAPI.register(app)
     TaskStreams.register(app)
     EnvironmentsPages.register(app)
     DashboardsPages.register(app)
@@ -165,6 +173,8 @@ public func configure(
     HealthPages.register(app)
     HealthPolicyPages.register(app)
     ChannelPages.register(app)
+    ReportPages.register(app)
+    LLMProviderPages.register(app)
     AccountsAPI.register(app)
     AuthPages.register(app)
     ProfilePages.register(app)

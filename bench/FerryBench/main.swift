@@ -101,6 +101,12 @@ func scenario(name: String, cacheSeconds: Double, useSession: Bool, requests: In
     }
 }
 
+if CommandLine.arguments.dropFirst().first == "reports-seed" {
+    let args = Array(CommandLine.arguments.dropFirst(2))
+    guard let dir = args.first else { fatalError("usage: FerryBench reports-seed DATA_DIR [reports]") }
+    try await reportsSeed(dataDirectory: dir, count: args.dropFirst().first.flatMap(Int.init) ?? 10_000)
+    exit(0)
+}
 if CommandLine.arguments.dropFirst().first == "git" {
     let args = CommandLine.arguments.dropFirst(2).compactMap(Int.init)
     try await gitBench(dashboards: args.first ?? 1000, commits: args.dropFirst().first ?? 1000)

@@ -50,6 +50,9 @@ public struct FerryConfiguration: Sendable {
     /// Dashboard checks: chromium, screenshot quota and retention (`FERRY_CHROMIUM`,
     /// `FERRY_HEALTH_SCREENSHOT_QUOTA_MB`, `FERRY_HEALTH_RETENTION_DAYS`).
     public var health = HealthConfiguration()
+    /// Days a task's report is kept after the task finished (`FERRY_REPORTS_RETENTION_DAYS`,
+    /// 1-3650): reports outlive the tasks themselves, which the daily prune deletes sooner.
+    public var reportsRetentionDays = 365
 
     public init() {}
 
@@ -147,6 +150,12 @@ public struct FerryConfiguration: Sendable {
         if let n = try positiveInt("FERRY_HEALTH_SCREENSHOT_QUOTA_MB") { c.health.screenshotQuotaBytes = Int64(min(n, 1 << 30)) << 20 }
         if let n = try positiveInt("FERRY_HEALTH_RETENTION_DAYS") { c.health.retentionDays = min(n, 36500) }
         if let n = try positiveInt("FERRY_HEALTH_RENDER_TIMEOUT") { c.health.chartsTimeout = Double(min(n, 3600)) }
+        if let v = env["FERRY_REPORTS_RETENTION_DAYS"], !v.isEmpty {
+            guard let n = Int(v), (1...3650).contains(n) else {
+                throw ConfigurationError(variable: "FERRY_REPORTS_RETENTION_DAYS", message: "must be 1-3650 days, got '\(v)'")
+            }
+            c.reportsRetentionDays = n
+        }
         c.hardening = try HardeningConfiguration.from(environment: env)
         if let v = env["FERRY_STORAGE"], !v.isEmpty { c.storagePath = v }
         if let v = env["FERRY_MAX_UPLOAD_BYTES"], !v.isEmpty {
@@ -190,5 +199,7 @@ public struct HealthConfiguration: Sendable {
     /// stop loading (`FERRY_HEALTH_RENDER_TIMEOUT`).
     public var commandTimeout: Double = 30
     public var chartsTimeout: Double = 45
+    /// Seconds one attempt of an LLM review may take (each review is tried three times).
+    public var llmTimeout: Double = 60
     public init() {}
 }

@@ -98,8 +98,12 @@ extension SiteURL {
             return .permission(.auditRead)
         case .ssoSettingsPage, .ssoTestPage:
             return .permission(.settingsAdmin)
-        case .channelsPage, .channelPage, .channelDeletePage:
+        case .channelsPage, .channelPage, .channelDeletePage, .llmProvidersPage, .llmProviderPage, .llmProviderDeletePage:
             return .permission(.settingsAdmin)
+        case .reportsPage, .reportPage:
+            // A report is shown only when the user may read every environment its task touched
+            // (the handler judges the stored report).
+            return .permission(.tasksRead)
         case .api(let api):
             return api.access(write: write)
         }
@@ -167,8 +171,12 @@ extension SiteURL.API {
             return .permission(write ? .healthRun : .inventoryRead)
         case .healthPolicyRun:
             return .permission(.healthRun)
-        case .notificationChannels, .notificationChannel:
+        case .notificationChannels, .notificationChannel, .llmProviders, .llmProvider:
             return .permission(.settingsAdmin)
+        case .reports, .report:
+            // Listed and shown only for the environments the caller may read (the handler
+            // judges each stored report).
+            return .permission(.tasksRead)
         case .promotions, .promotion, .promotionHistory:
             return .permission(.tasksRead)
         case .users, .user, .roles, .role:

@@ -76,6 +76,11 @@ enum SiteURL: Sendable {
     case channelsPage
     case channelPage(Parameter<UUID>)
     case channelDeletePage(Parameter<UUID>)
+    case llmProvidersPage
+    case llmProviderPage(Parameter<UUID>)
+    case llmProviderDeletePage(Parameter<UUID>)
+    case reportsPage
+    case reportPage(Parameter<UUID>)
     case healthz
     case readyz
     case metrics
@@ -135,6 +140,10 @@ enum SiteURL: Sendable {
         case healthPolicyRun(Parameter<UUID>)
         case notificationChannels
         case notificationChannel(Parameter<UUID>)
+        case llmProviders
+        case llmProvider(Parameter<UUID>)
+        case reports
+        case report(Parameter<UUID>)
         case me
         case tokens
         case token(Parameter<UUID>)
@@ -223,6 +232,11 @@ enum SiteURL: Sendable {
         case .channelsPage: return ["admin", "channels"]
         case .channelPage(let p): return ["admin", "channels", id(p)]
         case .channelDeletePage(let p): return ["admin", "channels", id(p), "delete"]
+        case .llmProvidersPage: return ["admin", "llm"]
+        case .llmProviderPage(let p): return ["admin", "llm", id(p)]
+        case .llmProviderDeletePage(let p): return ["admin", "llm", id(p), "delete"]
+        case .reportsPage: return ["reports"]
+        case .reportPage(let p): return ["reports", id(p)]
         case .healthz: return ["healthz"]
         case .readyz: return ["readyz"]
         case .metrics: return ["metrics"]
@@ -281,6 +295,10 @@ enum SiteURL: Sendable {
             case .healthPolicyRun(let p): return ["api", "health", "policies", id(p), "run"]
             case .notificationChannels: return ["api", "notifications", "channels"]
             case .notificationChannel(let p): return ["api", "notifications", "channels", id(p)]
+            case .llmProviders: return ["api", "llm", "providers"]
+            case .llmProvider(let p): return ["api", "llm", "providers", id(p)]
+            case .reports: return ["api", "reports"]
+            case .report(let p): return ["api", "reports", id(p)]
             case .me: return ["api", "me"]
             case .tokens: return ["api", "tokens"]
             case .token(let p): return ["api", "tokens", id(p)]

@@ -2,13 +2,15 @@ import Fluent
 import Foundation
 import SupersetKit
 
-/// What a check stores beside its issues: every chart's query, what each tab showed, and the
-/// console errors of the page.
+/// What a check stores beside its issues: every chart's query, what each tab showed, the
+/// console errors of the page, and its LLM review when one was asked for.
 struct DashboardCheckDetails: Codable, Sendable, Equatable {
     struct Tab: Codable, Sendable, Equatable { var name: String?; var charts: Int; var stillLoading: Int }
     var charts: [ChartProbe] = []
     var tabs: [Tab] = []
     var consoleErrors: [String] = []
+    /// The review by an LLM provider (its verdict, or why there was none); nil when none was asked.
+    var llmReview: LLMReviewRecord?
 }
 
 /// `dashboard.check`: checks an environment's dashboards (all, a list of ids, or those whose
@@ -18,10 +20,13 @@ struct DashboardCheckDetails: Codable, Sendable, Equatable {
 /// charts' datasets and databases, every chart's saved query with its time, and, unless
 /// `render` is false, what chromium shows (`DashboardRenderer`): error boxes, charts still
 /// loading, uncaught errors, a screenshot per tab and its change from the last passing one.
+/// With `llmProvider`, each checked dashboard's first screenshot and findings then go to that
+/// provider for a review (`LLMReview`), whose issues join the check's.
 ///
 /// Side effects: Superset reads and chart queries (each chart once per task), a chromium process
 /// group for the task's life (killed when it ends, fails or is cancelled), screenshot files
-/// (pruned to the quota and retention after each run), and rows of `dashboard_checks`.
+/// (pruned to the quota and retention after each run), rows of `dashboard_checks`, and, only
+/// when a provider is named, one call to it per dashboard.
 struct DashboardCheckPlugin: Plugin {
     static let pluginID = "dashboard.check"
     let id = DashboardCheckPlugin.pluginID
@@ -39,7 +44,8 @@ struct DashboardCheckPlugin: Plugin {
            "render": {"type": "boolean", "default": true, "description": "Render each dashboard in chromium (screenshots, error boxes)"},
            "slowMs": {"type": "integer", "minimum": 100, "maximum": 600000, "default": 10000, "description": "A chart query slower than this is a WARN"},
            "visualThreshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 30, "description": "Percent of changed pixels from the last passing screenshot that is a WARN"},
-           "parallel": {"type": "integer", "minimum": 1, "maximum": 4, "default": 2, "description": "Dashboards checked at once"}}}
+           "parallel": {"type": "integer", "minimum": 1, "maximum": 4, "default": 2, "description": "Dashboards checked at once"},
+           "llmProvider": {"type": "string", "pattern": "^[0-9A-Fa-f-]{36}$", "description": "An LLM provider's id: each dashboard's screenshot and findings go to it for a review (none when absent)"}}}
         """#)
     static let maxDashboardIDs = 1000
 
@@ -47,6 +53,8 @@ struct DashboardCheckPlugin: Plugin {
     let configuration: HealthConfiguration
     /// Where chromium's scratch profiles go (removed with each browser).
     let scratch: URL
+    /// Reviews by an LLM provider, for checks that name one.
+    let llm: LLMReview
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let env = try await context.environment("environment")
@@ -77,7 +85,8 @@ struct DashboardCheckPlugin: Plugin {
         }
 
         let rows = try await checks(of: selected, environment: env, client: client, inventory: inventory, render: params["render"]?.boolValue ?? true,
-                                    slow: slow, threshold: threshold, parallel: parallel, context: context)
+                                    slow: slow, threshold: threshold, parallel: parallel,
+                                    llmProvider: params["llmProvider"]?.stringValue.flatMap(UUID.init(uuidString:)), context: context)
         let results = rows.map { HealthStatus(rawValue: $0.status) ?? .fail }
         let rendered = rows.contains { $0.renderMilliseconds != nil }
         let counts = Dictionary(grouping: results, by: { $0 }).mapValues(\.count)
@@ -91,11 +100,21 @@ struct DashboardCheckPlugin: Plugin {
     }
 
     /// Checks `selected` dashboards of `env` (`parallel` at once, in one chromium when `render`)
-    /// and stores a row for each; returns the rows in `selected`'s order. Used by this plugin
-    /// and by policies (`HealthPolicyPlugin`).
+    /// and stores a row for each; returns the rows in `selected`'s order. With `llmProvider`
+    /// (active), each dashboard is reviewed by it too. Used by this plugin and by policies
+    /// (`HealthPolicyPlugin`).
     func checks(of selected: [HealthInventory.Dashboard], environment env: EnvironmentRef, client: SupersetClient, inventory: HealthInventory,
-                render: Bool, slow: Int, threshold: Double, parallel: Int, context: TaskContext) async throws -> [DashboardCheckModel] {
+                render: Bool, slow: Int, threshold: Double, parallel: Int, llmProvider: UUID? = nil,
+                context: TaskContext) async throws -> [DashboardCheckModel] {
         try Self.removeStaleProfiles(in: scratch)
+        var llmTarget: LLMTarget?
+        if let llmProvider {
+            llmTarget = try await llm.target(llmProvider, on: context.db) { context.log(.warning, $0, source: "llm") }
+            if case .ready(let e)? = llmTarget {
+                context.log(.info, "each dashboard goes to LLM provider '\(e.name)' (\(e.model)) for a review", source: "llm",
+                            metadata: ["provider": e.name, "model": e.model])
+            }
+        }
         var session: RenderSession?
         var renderProblem: String?
         if render {
@@ -114,7 +133,7 @@ struct DashboardCheckPlugin: Plugin {
                 context.log(.warning, "rendering is off for this check: \(error)", source: "chromium")
             }
         }
-        let renderer = session, problem = renderProblem, chosen = selected
+        let renderer = session, problem = renderProblem, chosen = selected, target = llmTarget
         defer { if let renderer { Task { await renderer.close() } } }
 
         try await context.step("checking \(selected.count) dashboard(s)", progress: 10)
@@ -123,7 +142,7 @@ struct DashboardCheckPlugin: Plugin {
         let rows = try await SupersetClient.spreading(parallel) {
             try await chosen.concurrentMap(limit: parallel) { dashboard -> DashboardCheckModel in
                 let row = try await check(dashboard, environment: env, inventory: inventory, probes: probes, renderer: renderer,
-                                          renderProblem: problem, slow: slow, threshold: threshold, context: context)
+                                          renderProblem: problem, slow: slow, threshold: threshold, llm: target, context: context)
                 let n = done.update { $0 += 1; return $0 }
                 try await context.step("checked \(n) of \(chosen.count)", progress: 10 + 85 * n / chosen.count)
                 return row
@@ -146,7 +165,8 @@ struct DashboardCheckPlugin: Plugin {
     }
 
     private func check(_ dashboard: HealthInventory.Dashboard, environment env: EnvironmentRef, inventory: HealthInventory, probes: ChartProbes,
-                       renderer: RenderSession?, renderProblem: String?, slow: Int, threshold: Double, context: TaskContext) async throws -> DashboardCheckModel {
+                       renderer: RenderSession?, renderProblem: String?, slow: Int, threshold: Double, llm target: LLMTarget?,
+                       context: TaskContext) async throws -> DashboardCheckModel {
         let meta = ["dashboard": String(dashboard.id)]
         var issues: [HealthIssue] = []
         var details = DashboardCheckDetails()
@@ -172,6 +192,8 @@ struct DashboardCheckPlugin: Plugin {
         var shots: [HealthScreenshotRef] = []
         var renderMilliseconds: Int?
         var visualChange: Double?
+        var firstScreenshot: Data?
+        var noScreenshot = "the dashboard was not rendered (rendering is off for this check)"
         if let renderer {
             do {
                 let rendering = try await renderer.render(dashboardID: dashboard.id)
@@ -182,7 +204,10 @@ struct DashboardCheckPlugin: Plugin {
                     shots.append(try screenshots.save(tab.png, check: checkID, index: i, tab: tab.name))
                 }
                 if let first = rendering.tabs.first?.png {
+                    firstScreenshot = first
                     visualChange = try await changeFromLastPass(first, environment: env.id, dashboard: dashboard.uuid, on: context.db)
+                } else {
+                    noScreenshot = "the rendering took no screenshot"
                 }
                 issues += DashboardChecker.renderingIssues(rendering, visualChange: visualChange, visualThreshold: threshold)
             } catch let error as CancellationError {
@@ -190,11 +215,23 @@ struct DashboardCheckPlugin: Plugin {
             } catch {
                 issues.append(HealthIssue(.warn, .renderFailed, "rendering failed: \(error)"))
                 context.log(.warning, "'\(dashboard.title)': rendering failed: \(error)", source: "chromium", metadata: meta)
+                noScreenshot = "the rendering failed"
             }
         } else if let renderProblem {
             issues.append(HealthIssue(.warn, .renderFailed, "not rendered: \(renderProblem)"))
+            noScreenshot = "the dashboard could not be rendered"
         }
-        let status = HealthIssue.verdict(issues)
+        // At most 200 issues are stored: the review's come after Ferry's own and are always kept.
+        var stored = Array(issues.prefix(200))
+        if let target {
+            let findings = LLMFindings(title: dashboard.title, status: HealthIssue.verdict(issues), issues: issues,
+                                       chartErrors: details.charts.filter { $0.error != nil }, noScreenshot: firstScreenshot == nil ? noScreenshot : nil)
+            let review = try await llm.review(findings, screenshot: firstScreenshot, target: target)
+            details.llmReview = review.record
+            stored = Array(issues.prefix(200 - review.issues.count)) + review.issues
+            Self.logReview(review.record, dashboard: dashboard, context: context)
+        }
+        let status = HealthIssue.verdict(stored)
         let row = DashboardCheckModel()
         row.id = checkID
         row.taskID = context.taskID
@@ -203,9 +240,9 @@ struct DashboardCheckPlugin: Plugin {
         row.dashboardUUID = dashboard.uuid
         row.title = String(dashboard.title.prefix(500))
         row.status = status.rawValue
-        row.issues = String(decoding: try JSONEncoder().encode(Array(issues.prefix(200))), as: UTF8.self)
+        row.issues = String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
         row.charts = chartIDs.count
-        row.chartsFailed = Set(issues.filter { $0.severity == .fail && $0.chartID != nil }.compactMap(\.chartID)).count
+        row.chartsFailed = Set(stored.filter { $0.severity == .fail && $0.chartID != nil }.compactMap(\.chartID)).count
         row.queryMilliseconds = queryMilliseconds
         row.renderMilliseconds = renderMilliseconds
         row.visualChange = visualChange
@@ -214,9 +251,27 @@ struct DashboardCheckPlugin: Plugin {
         row.checkedAt = context.now()
         try await row.create(on: context.db)
         let level: LogLevel = status == .fail ? .error : status == .warn ? .warning : .info
-        let summary = issues.prefix(3).map { ($0.chart.map { "'\($0)': " } ?? "") + $0.message }.joined(separator: "; ")
+        let summary = stored.prefix(3).map { ($0.chart.map { "'\($0)': " } ?? "") + $0.message }.joined(separator: "; ")
         context.log(level, "'\(dashboard.title)': \(status.rawValue.uppercased())\(summary.isEmpty ? "" : " - " + summary)", source: "health", metadata: meta)
         return row
+    }
+
+    /// Writes a review to the task's log: provider, model, duration, and the verdict or why there
+    /// was none (never the key), with the same as metadata.
+    static func logReview(_ r: LLMReviewRecord, dashboard: HealthInventory.Dashboard, context: TaskContext) {
+        var meta = ["dashboard": String(dashboard.id), "provider": r.provider, "model": r.model, "durationMs": String(r.milliseconds),
+                    "screenshot": String(r.screenshot)]
+        if let verdict = r.verdict {
+            meta["verdict"] = verdict.rawValue
+            context.log(verdict == .pass ? .info : .warning,
+                        "'\(dashboard.title)': LLM review by '\(r.provider)' (\(r.model)) in \(r.milliseconds) ms: \(verdict.rawValue.uppercased())"
+                            + (r.summary.map { $0.isEmpty ? "" : " - " + String($0.prefix(300)) } ?? ""),
+                        source: "llm", metadata: meta)
+        } else {
+            meta["error"] = r.error ?? ""
+            context.log(.warning, "'\(dashboard.title)': LLM review by '\(r.provider)' (\(r.model)) unavailable after \(r.milliseconds) ms: \(r.error ?? "")",
+                        source: "llm", metadata: meta)
+        }
     }
 
     /// Percent changed from the first screenshot of this dashboard's last passing check, or nil

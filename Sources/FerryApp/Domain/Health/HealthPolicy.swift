@@ -38,6 +38,8 @@ public struct HealthPolicyInput: Codable, Sendable, Equatable {
     public var channels: [UUID]?
     public var render: Bool?
     public var active: Bool?
+    /// The LLM provider that reviews each check (an active one); none when absent.
+    public var llmProvider: UUID?
 }
 
 public struct HealthPolicyDTO: Codable, Sendable, Equatable {
@@ -60,6 +62,8 @@ public struct HealthPolicyDTO: Codable, Sendable, Equatable {
     public var active: Bool
     public var scheduleId: UUID?
     public var cron: String
+    /// The LLM provider that reviews each check; none when absent.
+    public var llmProvider: UUID?
 }
 
 /// A health policy. Row of `health_policies`; its runs are a schedule of `health.policy`.
@@ -89,6 +93,8 @@ final class HealthPolicyModel: Model, @unchecked Sendable {
     @Field(key: "render") var render: Bool
     @Field(key: "active") var active: Bool
     @OptionalField(key: "schedule_id") var scheduleID: UUID?
+    /// The `llm_providers` row that reviews each check (M0013); nil: no review.
+    @OptionalField(key: "llm_provider_id") var llmProviderID: UUID?
     @Field(key: "created_by") var createdBy: String
     @Field(key: "updated_at") var updatedAt: Date
     init() {}
@@ -135,7 +141,7 @@ enum HealthPolicyService {
                         search: m.search, weekdays: m.weekdayList, windowStart: m.windowStart, windowEnd: m.windowEnd, timeZone: m.timeZone,
                         everyMinutes: m.everyMinutes, alert: HealthAlert(rawValue: m.alert) ?? .fail, notifyOwners: m.notifyOwners,
                         ownerChannel: m.ownerChannelID, channels: m.channelIDs, render: m.render, active: m.active, scheduleId: m.scheduleID,
-                        cron: cron(start: m.windowStart, end: m.windowEnd, every: m.everyMinutes, weekdays: m.weekdayList))
+                        cron: cron(start: m.windowStart, end: m.windowEnd, every: m.everyMinutes, weekdays: m.weekdayList), llmProvider: m.llmProviderID)
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> HealthPolicyModel {
@@ -146,7 +152,10 @@ enum HealthPolicyService {
     }
 
     /// Checks `input` (the environment already resolved) and names every wrong field (422).
-    static func validate(_ input: HealthPolicyInput, channels: [UUID: NotificationChannelModel]) throws -> TimeZone {
+    /// `providers`: the LLM providers by id; a provider named must be active, unless it is
+    /// `storedProvider` (the one the policy has now, kept while paused).
+    static func validate(_ input: HealthPolicyInput, channels: [UUID: NotificationChannelModel], providers: [UUID: LLMProviderModel] = [:],
+                         storedProvider: UUID? = nil) throws -> TimeZone {
         var errors: [FieldError] = []
         func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, code: "invalid", message: message)) }
         let name = input.name.trimmingCharacters(in: .whitespaces)
@@ -167,6 +176,13 @@ enum HealthPolicyService {
         let listed = input.channels ?? []
         if listed.count > maxChannels { fail("channels", "at most \(maxChannels) channels") }
         for id in listed where channels[id] == nil { fail("channels", "no channel \(id.key)") }
+        if let id = input.llmProvider {
+            if let p = providers[id] {
+                if !p.active && id != storedProvider { fail("llmProvider", "the LLM provider '\(p.name)' is paused; pick an active one") }
+            } else {
+                fail("llmProvider", "no LLM provider \(id.key); GET /api/llm/providers lists them")
+            }
+        }
         if input.notifyOwners == true {
             guard let id = input.ownerChannel, let c = channels[id] else {
                 fail("ownerChannel", "owners are mailed through an e-mail channel: pick one")
@@ -186,7 +202,8 @@ extension HealthPolicyService {
                      now: Date, newID: @Sendable () -> UUID, on db: any Database) async throws -> HealthPolicyModel {
         let existing = try await id.asyncMap { try await find($0, on: db) }
         let channels = Dictionary(try await NotificationChannelModel.query(on: db).all().map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
-        let zone = try validate(input, channels: channels)
+        let providers = Dictionary(try await LLMProviderModel.query(on: db).all().map { ($0.id!, $0) }, uniquingKeysWith: { a, _ in a })
+        let zone = try validate(input, channels: channels, providers: providers, storedProvider: existing?.llmProviderID)
         let name = input.name.trimmingCharacters(in: .whitespaces)
         if let clash = try await HealthPolicyModel.query(on: db).filter(\.$name == name).first(), clash.id != existing?.id {
             throw AppError(.conflict, code: "name_taken", detail: "A health policy named '\(name)' exists; pick another name.",
@@ -209,6 +226,7 @@ extension HealthPolicyService {
         m.channels = String(decoding: try JSONEncoder().encode(Array(Set(input.channels ?? [])).sorted { $0.uuidString < $1.uuidString }), as: UTF8.self)
         m.render = input.render ?? true
         m.active = input.active ?? true
+        m.llmProviderID = input.llmProvider
         m.updatedAt = now
         let schedule = ScheduleInput(name: "Health policy: \(name)", plugin: HealthPolicyPlugin.pluginID, params: .map(["policy": .string(m.id!.key)]),
                                      cron: cron(start: m.windowStart, end: m.windowEnd, every: m.everyMinutes, weekdays: m.weekdayList),

@@ -28,8 +28,9 @@ enum DeliveryStatus: String, Codable, Sendable { case sent, failed }
 /// the owners of the dashboards concerned, each once per run, in the channel's language.
 ///
 /// Access is decided on the stored policy: its environment is what the task touches.
-/// Side effects: those of `DashboardCheckPlugin.checks`, Superset reads of owners and users, and
-/// sends through `NotificationSender`, each recorded in `notification_deliveries`.
+/// Side effects: those of `DashboardCheckPlugin.checks` (a review by the policy's LLM provider,
+/// when it names one), Superset reads of owners and users, and sends through
+/// `NotificationSender`, each recorded in `notification_deliveries`.
 struct HealthPolicyPlugin: Plugin {
     static let pluginID = "health.policy"
     let id = HealthPolicyPlugin.pluginID
@@ -91,7 +92,7 @@ struct HealthPolicyPlugin: Plugin {
                     source: "health")
         guard !share.isEmpty else { return .succeeded(.map(["checked": .int(0)])) }
         let rows = try await checker.checks(of: share, environment: env, client: client, inventory: inventory, render: policy.render,
-                                            slow: 10000, threshold: 30, parallel: 2, context: context)
+                                            slow: 10000, threshold: 30, parallel: 2, llmProvider: policy.llmProviderID, context: context)
         let alert = HealthAlert(rawValue: policy.alert) ?? .fail
         let fired = rows.filter { alert.fires(HealthStatus(rawValue: $0.status) ?? .fail) }
         var sent = 0, failed = 0

@@ -33,10 +33,13 @@ public enum HealthIssueKind: String, Codable, Sendable, CaseIterable {
     case renderFailed = "render_failed"
     /// The screenshot differs from the last passing one by more than the threshold.
     case visualChange = "visual_change"
+    /// What an LLM provider found reviewing the check (its screenshot and findings), or why it
+    /// couldn't review it (always WARN).
+    case llmReview = "llm_review"
 }
 
 /// One finding of a dashboard check: its severity, what it is, the words for the operator, and
-/// where (a chart, a tab).
+/// where (a chart, a tab, or another place such as "LLM review", JSON `where`).
 public struct HealthIssue: Codable, Sendable, Equatable {
     public var severity: HealthStatus
     public var kind: HealthIssueKind
@@ -44,14 +47,23 @@ public struct HealthIssue: Codable, Sendable, Equatable {
     public var chartID: Int?
     public var chart: String?
     public var tab: String?
+    /// Where it was found when that is neither a chart nor a tab ("LLM review").
+    public var location: String?
 
-    public init(_ severity: HealthStatus, _ kind: HealthIssueKind, _ message: String, chartID: Int? = nil, chart: String? = nil, tab: String? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case severity, kind, message, chartID, chart, tab
+        case location = "where"
+    }
+
+    public init(_ severity: HealthStatus, _ kind: HealthIssueKind, _ message: String, chartID: Int? = nil, chart: String? = nil, tab: String? = nil,
+                location: String? = nil) {
         self.severity = severity
         self.kind = kind
         self.message = message
         self.chartID = chartID
         self.chart = chart
         self.tab = tab
+        self.location = location
     }
 
     /// The verdict for a list of issues: the worst severity, PASS when there is none.

@@ -5,8 +5,10 @@ import SupersetKit
 
 /// Built-in: deletes finished tasks (and their logs) older than `days`, and promotion plans
 /// that were never applied (with the bundles they hold). Applied plans, promotions, their
-/// snapshots and dashboard history are kept. Ferry schedules it daily ("Prune old tasks"); the
-/// schedule can be changed or disabled like any other.
+/// snapshots and dashboard history are kept. Dashboard checks and notification deliveries follow
+/// their own retention (`HealthRetention`), and so do task reports, which outlive their tasks
+/// (`reportsRetentionDays`). Ferry schedules it daily ("Prune old tasks"); the schedule can be
+/// changed or disabled like any other.
 struct PruneTasksPlugin: Plugin {
     let id = "maintenance.prune_tasks"
     let name = "Prune old tasks"
@@ -20,6 +22,12 @@ struct PruneTasksPlugin: Plugin {
         """#)
     /// The clock of the engine (injected).
     let now: @Sendable () -> Date
+    /// Dashboard checks and notification deliveries older than this are deleted too
+    /// (`FERRY_HEALTH_RETENTION_DAYS`; each dashboard's newest check stays).
+    var healthRetentionDays = 30
+    /// Reports of tasks that finished before this many days are deleted
+    /// (`FERRY_REPORTS_RETENTION_DAYS`); the `days` param doesn't touch them.
+    var reportsRetentionDays = 365
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let days = context.params["days"]?.intValue ?? 30
@@ -43,7 +51,15 @@ struct PruneTasksPlugin: Plugin {
             .filter(\.$createdAt < cutoff).all()
         for plan in plans { try await plan.delete(on: context.db) }
         context.log(.info, "deleted \(plans.count) promotion plans never applied, older than \(days) days", source: "storage")
-        return .succeeded(.map(["deleted": .int(ids.count), "plansDeleted": .int(plans.count), "days": .int(days)]))
+        try await context.step("deleting dashboard checks and notification deliveries older than \(healthRetentionDays) days", progress: 90)
+        let health = try await HealthRetention.prune(before: now().addingTimeInterval(-Double(healthRetentionDays) * 86_400), on: context.db)
+        context.log(.info, "deleted \(health.checks) dashboard checks (each dashboard's newest kept) and \(health.deliveries) notification deliveries older than \(healthRetentionDays) days", source: "storage")
+        try await context.step("deleting reports older than \(reportsRetentionDays) days", progress: 95)
+        let reports = try await ReportService.prune(before: now().addingTimeInterval(-Double(reportsRetentionDays) * 86_400), on: context.db)
+        context.log(.info, "deleted \(reports) reports of tasks finished more than \(reportsRetentionDays) days ago", source: "storage")
+        return .succeeded(.map(["deleted": .int(ids.count), "plansDeleted": .int(plans.count), "days": .int(days),
+                                "checksDeleted": .int(health.checks), "deliveriesDeleted": .int(health.deliveries),
+                                "reportsDeleted": .int(reports)]))
     }
 }
 

@@ -226,6 +226,7 @@ final class TaskEngine: @unchecked Sendable {
         switch status {
         case .pending:
             if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": "cancelled before it started"], on: db) {
+                await recordReport(id)
                 announce(TaskEvent(kind: .status, taskId: id, status: .cancelled))
             }
         case .running, .awaitingInput:
@@ -338,8 +339,11 @@ final class TaskEngine: @unchecked Sendable {
             ], on: db)
             guard moved else { continue }
             logger.warning("task interrupted", metadata: ["task_id": .string(id.uuidString), "plugin": .string(task.pluginID)])
+            // A task that stays interrupted has its report; one queued again gets it when it ends.
+            let resumes = registry.plugin(task.pluginID)?.resumable == true
+            if !resumes { await recordReport(id) }
             announce(TaskEvent(kind: .status, taskId: id, status: .interrupted))
-            if registry.plugin(task.pluginID)?.resumable == true,
+            if resumes,
                try await TaskStore.transition(id, from: [.interrupted], to: .pending, changes: [
                    "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": "resuming after a restart",
                    "finished_at": Optional<Date>.none, "error": Optional<String>.none, "next_action": Optional<String>.none,
@@ -347,6 +351,8 @@ final class TaskEngine: @unchecked Sendable {
             {
                 announce(TaskEvent(kind: .status, taskId: id, status: .pending))
                 signal.notify()
+            } else if resumes {
+                await recordReport(id)
             }
         }
     }
@@ -452,7 +458,11 @@ final class TaskEngine: @unchecked Sendable {
                 return moved
             }
             if let last = lines.last { hub.flushed(id, through: last.seq) }
-            if moved { announce(TaskEvent(kind: .status, taskId: id, status: status)) }
+            if moved {
+                // Written before anyone hears of the end, so whoever follows the task finds its report.
+                await recordReport(id)
+                announce(TaskEvent(kind: .status, taskId: id, status: status))
+            }
             if let next = claimedBox.value { handoff?.give(next) }
         } catch {
             logger.error("recording a task's end failed", metadata: ["task_id": .string(id.uuidString), "error": .string(String(reflecting: error))])

@@ -26,6 +26,8 @@ enum HealthAPI {
         var dashboards: [Int]?
         var search: String?
         var render: Bool?
+        /// An active LLM provider to review each dashboard (none when absent).
+        var llmProvider: UUID?
     }
 
     @Sendable static func list(req: Request) async throws -> ChecksResponse {
@@ -93,6 +95,12 @@ enum HealthAPI {
         }
         if let s = input.search { params["search"] = .string(s) }
         if let r = input.render { params["render"] = .bool(r) }
+        if let id = input.llmProvider {
+            guard let provider = try await LLMProviderModel.find(id, on: req.db), provider.active else {
+                throw AppError.validation([FieldError(field: "llmProvider", code: "invalid", message: "no active LLM provider \(id.key); GET /api/llm/providers lists them")])
+            }
+            params["llmProvider"] = .string(id.key)
+        }
         return try await req.queueTask(DashboardCheckPlugin.pluginID, params: params)
     }
 }

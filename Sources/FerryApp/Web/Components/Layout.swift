@@ -10,7 +10,7 @@ protocol PageView {
 }
 
 enum NavItem: String, CaseIterable {
-    case dashboards, environments, promotions, backups, git, health, tasks, schedules, users, roles, audit, sso, channels
+    case dashboards, environments, promotions, backups, git, health, reports, tasks, schedules, users, roles, audit, sso, channels, llm
 
     var url: SiteURL {
         switch self {
@@ -27,6 +27,8 @@ enum NavItem: String, CaseIterable {
         case .audit: return .auditPage
         case .sso: return .ssoSettingsPage
         case .channels: return .channelsPage
+        case .reports: return .reportsPage
+        case .llm: return .llmProvidersPage
         }
     }
 
@@ -41,6 +43,9 @@ enum NavItem: String, CaseIterable {
 struct PageUser: Sendable, Equatable {
     var name: String
     var permissions: Set<Permission>
+    /// Dashboards whose latest check FAILed in the environments the user may read: the red
+    /// count beside "Health".
+    var healthFailures: Int = 0
 }
 
 /// Where the page is shown: language, path (for the language switcher) and who is signed in.
@@ -85,8 +90,16 @@ enum Layout {
     static func header(_ page: PageView, context: PageContext) -> HTMLNode {
         let l = context.localizer
         let visible = NavItem.allCases.filter { item in item.permission.map { context.user?.permissions.contains($0) ?? false } ?? false }
-        let links = visible.map { item in
-            H.a(item.url.path, l.t("nav.\(item.rawValue)"), [("class", item == page.nav ? "active" : nil), ("aria-current", item == page.nav ? "page" : nil)])
+        let links = visible.map { item -> HTMLNode in
+            let attributes = [("class", item == page.nav ? "active" : nil), ("aria-current", item == page.nav ? "page" : nil)]
+            if item == .health, let failures = context.user?.healthFailures, failures > 0 {
+                let label = l.t("nav.health_failures", ["count": String(failures)])
+                return H.el("a", [("href", item.url.path)] + attributes + [("aria-label", "\(l.t("nav.health")), \(label)")], [
+                    .text(l.t("nav.health")),
+                    H.el("span", [("class", "nav-count"), ("data-testid", "nav-health-failures"), ("title", label)], text: String(failures)),
+                ])
+            }
+            return H.a(item.url.path, l.t("nav.\(item.rawValue)"), attributes)
         }
         let languages = Localizer.languages.map { lang -> HTMLNode in
             var query = context.query
@@ -130,7 +143,7 @@ extension Request {
         }
         var csrf = storage[FormTokenKey.self]
         if case .session(_, let token)? = principal?.credential { csrf = token }
-        let user = principal.map { PageUser(name: $0.displayName, permissions: Set($0.grants.map(\.permission))) }
+        let user = principal.map { PageUser(name: $0.displayName, permissions: Set($0.grants.map(\.permission)), healthFailures: storage[HealthFailuresKey.self] ?? 0) }
         return PageContext(localizer: localizer, path: url.path, query: query, user: user, csrf: csrf)
     }
 }

@@ -43,6 +43,9 @@ enum HealthPolicyPages {
             HealthPolicyForm.Channel(id: $0.id!, name: $0.name, kind: ChannelKind(rawValue: $0.kind) ?? .email, active: $0.active)
         }
         o.canNameChannels = req.principal?.can(.settingsAdmin) ?? false
+        o.llmProviders = try await LLMProviderService.list(on: req.db).map {
+            HealthPolicyForm.Provider(id: $0.id!, name: $0.name, model: $0.model, active: $0.active)
+        }
         return o
     }
 
@@ -64,7 +67,7 @@ enum HealthPolicyPages {
             name: m.name, environment: m.environmentID, environmentName: names.name(m.environmentID), dashboards: Set(m.dashboardIDs), search: m.search ?? "",
             weekdays: Set(m.weekdayList), windowStart: m.windowStart, windowEnd: m.windowEnd, timeZone: m.timeZone, everyMinutes: m.everyMinutes,
             alert: HealthAlert(rawValue: m.alert) ?? .fail, notifyOwners: m.notifyOwners, ownerChannel: m.ownerChannelID, channels: Set(m.channelIDs),
-            render: m.render, active: m.active)
+            render: m.render, active: m.active, llmProvider: m.llmProviderID)
     }
 
     /// The list page: the policies of readable environments, and the add form (`editor`, or a
@@ -143,6 +146,7 @@ enum HealthPolicyPages {
         var channels: [String]?
         var render: [String]?
         var active: [String]?
+        var llmProvider: String?
     }
 
     /// The policy `f` asks for, the form to show it again, and the values that aren't what
@@ -168,6 +172,11 @@ enum HealthPolicyPages {
             ownerChannel = UUID(uuidString: text)
             if ownerChannel == nil { fail("ownerChannel", "'\(text.prefix(40))' is not a channel") }
         }
+        var llmProvider: UUID?
+        if let text = f.llmProvider?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
+            llmProvider = UUID(uuidString: text)
+            if llmProvider == nil { fail("llmProvider", "'\(text.prefix(40))' is not an LLM provider") }
+        }
         var alert: HealthAlert?
         if let text = f.alert, !text.isEmpty {
             alert = HealthAlert(rawValue: text)
@@ -182,13 +191,14 @@ enum HealthPolicyPages {
         let input = HealthPolicyInput(
             name: f.name ?? "", environment: f.environment ?? "", dashboards: dashboards, search: f.search, weekdays: weekdays, windowStart: start,
             windowEnd: end, timeZone: zone, everyMinutes: every, alert: alert, notifyOwners: ticked(f.notifyOwners, default: false),
-            ownerChannel: ownerChannel, channels: channels, render: ticked(f.render, default: true), active: ticked(f.active, default: true))
+            ownerChannel: ownerChannel, channels: channels, render: ticked(f.render, default: true), active: ticked(f.active, default: true),
+            llmProvider: llmProvider)
         let env = f.environment.flatMap { names.resolve($0) }
         let typed = HealthPolicyForm.Model(
             name: input.name, environment: env?.id, environmentName: env?.name ?? "", dashboards: Set(dashboards), search: f.search ?? "",
             weekdays: Set(weekdays), windowStart: start, windowEnd: end, timeZone: zone, everyMinutes: every ?? 15, alert: alert ?? .fail,
             notifyOwners: input.notifyOwners ?? false, ownerChannel: ownerChannel, channels: Set(channels), render: input.render ?? true,
-            active: input.active ?? true)
+            active: input.active ?? true, llmProvider: llmProvider)
         return (input, typed, errors)
     }
 
@@ -225,7 +235,11 @@ enum HealthPolicyPages {
             return req.redirect(to: SiteURL.healthPoliciesPage.path(query: ["done": id == nil ? "created" : "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             var errors: [String: String] = [:]
-            for field in e.fields { errors[field.field] = [errors[field.field], field.message].compactMap { $0 }.joined(separator: "; ") }
+            for field in e.fields {
+                // The LLM provider's errors in the page's language (it is picked from a list: only a stale or tampered form is refused).
+                let text = field.field == "llmProvider" ? req.localizer.t("health_policies.llm_invalid") : field.message
+                errors[field.field] = [errors[field.field], text].compactMap { $0 }.joined(separator: "; ")
+            }
             return try await refused(req, id: id, form: typed, errors: errors, formError: e.fields.isEmpty ? e.detail : nil, status: e.status)
         }
     }

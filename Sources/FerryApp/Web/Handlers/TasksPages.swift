@@ -55,7 +55,8 @@ enum TasksPages {
         return TaskDetailPage.Model(task: shown, lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,
                                     flash: nil, inputError: inputError,
                                     canCancel: await req.permits(.tasksCancel, environmentIDs: task.environmentIDs),
-                                    canAnswer: await req.permits(plugin: task.pluginID, params: params))
+                                    canAnswer: await req.permits(plugin: task.pluginID, params: params),
+                                    reportID: try await ReportService.exists(taskID: task.id!, on: req.db) ? task.id : nil)
     }
 
     @Sendable static func show(req: Request) async throws -> Response {

@@ -3,19 +3,8 @@ import Foundation
 /// The pieces the storage browser's pages share: sizes, and a backup's origin, type,
 /// verification and pin as badges.
 enum BackupComponents {
-    /// A byte count for people: "812 B", "4.2 MB" ("4,2 МБ" in Russian).
-    static func size(_ bytes: Int64, _ l: Localizer) -> String {
-        let units = ["b", "kb", "mb", "gb", "tb"]
-        var value = Double(max(0, bytes))
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        var number = unit == 0 ? String(max(0, bytes)) : String(format: "%.1f", value)
-        if l.language == "ru" { number = number.replacingOccurrences(of: ".", with: ",") }
-        return l.t("backups.size.\(units[unit])", ["n": number])
-    }
+    /// A byte count for people (`Localizer.byteSize`).
+    static func size(_ bytes: Int64, _ l: Localizer) -> String { l.byteSize(bytes) }
 
     /// `task` (read from the environment) or `upload`.
     static func origin(_ origin: String, _ l: Localizer) -> HTMLNode {

@@ -15,6 +15,7 @@ extension HealthCheckPage {
                 facts(l),
                 H.el("h2", text: l.t("health_check.issues")),
                 issues(l),
+                llmReview(l),
                 H.el("h2", text: l.t("health_check.charts")),
                 charts(l),
                 H.el("h2", text: l.t("health_check.screenshots")),
@@ -71,10 +72,28 @@ extension HealthCheckPage {
                         H.el("td", [], [HealthComponents.badge(i.severity, l)]),
                         H.el("td", text: l.t("health.kind.\(i.kind.rawValue)")),
                         H.el("td", [], [chart(i.chart, id: i.chartID, l)]),
-                        H.el("td", [], [i.tab.map { H.text($0) } ?? dash]),
+                        H.el("td", [], [(i.tab ?? i.location).map { H.text($0) } ?? dash]),
                         H.el("td", text: i.message),
                     ])
                 }),
+            ])
+        }
+
+        /// The LLM provider's review (nothing when none was asked for): its verdict as a badge, or
+        /// "unavailable" with why; who reviewed, whether the screenshot was sent, how long it took.
+        func llmReview(_ l: Localizer) -> HTMLNode {
+            guard let r = model.check.details?.llmReview else { return H.group([]) }
+            let badge = r.verdict.map { HealthComponents.badge($0, l) }
+                ?? H.el("span", [("class", "badge health-warn"), ("data-testid", "health-llm-unavailable")], text: l.t("health_check.llm_unavailable"))
+            let who = l.t("health_check.llm_by", ["provider": r.provider, "model": r.model, "ms": String(r.milliseconds)])
+            let sent = l.t(r.screenshot ? "health_check.llm_with_screenshot" : "health_check.llm_findings_only")
+            return H.group([
+                H.el("h2", text: l.t("health_check.llm")),
+                H.el("div", [("class", "health-llm"), ("data-testid", "health-llm"), ("data-verdict", r.verdict?.rawValue ?? "unavailable")], [
+                    H.el("p", [], [badge, .text(" " + who + " · " + sent)]),
+                    r.error.map { H.el("p", [("class", "fail"), ("data-testid", "health-llm-error")], text: l.t("health_check.llm_error", ["reason": $0])) }
+                        ?? H.el("p", [("data-testid", "health-llm-summary")], text: (r.summary ?? "").isEmpty ? l.t("health_check.llm_no_summary") : r.summary ?? ""),
+                ]),
             ])
         }
 

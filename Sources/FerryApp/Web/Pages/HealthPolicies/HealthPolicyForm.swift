@@ -30,6 +30,8 @@ enum HealthPolicyForm {
         var channels: Set<UUID> = []
         var render = true
         var active = true
+        /// The LLM provider that reviews each check (nil: no review).
+        var llmProvider: UUID?
     }
 
     /// What the form offers.
@@ -43,6 +45,16 @@ enum HealthPolicyForm {
         /// `settings:admin`: the viewer may name channels (else they are shown, not changed).
         var canNameChannels = false
         var timeZones: [String] = HealthPolicyForm.commonTimeZones
+        /// Every LLM provider, by name (only active ones can be picked; the policy's own stays
+        /// shown while paused).
+        var llmProviders: [Provider] = []
+    }
+
+    struct Provider: Equatable {
+        var id: UUID
+        var name: String
+        var model: String
+        var active: Bool
     }
 
     struct Choice: Equatable {
@@ -187,6 +199,7 @@ enum HealthPolicyForm {
                 Components.checkbox("notifyOwners", label: l.t("health_policies.notify_owners"), checked: f.notifyOwners),
                 ownerChannelField(s, l),
                 Components.checkbox("render", label: l.t("health.render"), checked: f.render),
+                llmProviderField(s, l),
                 Components.checkbox("active", label: l.t("health_policies.active_label"), checked: f.active),
                 canSave
                     ? H.el("div", [("class", "form-actions")], [
@@ -299,6 +312,30 @@ enum HealthPolicyForm {
             }),
             H.el("small", text: l.t(admin ? "health_policies.channels_hint" : "health_policies.channels_admin_only")),
             admin ? H.el("small", [], [H.a(SiteURL.channelsPage.path, l.t("health_policies.manage_channels"), [("data-testid", "policy-manage-channels")])]) : H.group([]),
+            error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
+        ])
+    }
+
+    /// The LLM provider that reviews each check: "no LLM review" or an active provider (the
+    /// policy's own also when paused). Not shown while there is no provider to pick.
+    static func llmProviderField(_ s: State, _ l: Localizer) -> HTMLNode {
+        let picked = s.form.llmProvider
+        let offered = s.options.llmProviders.filter { $0.active || $0.id == picked }
+        guard !offered.isEmpty || picked != nil else { return H.group([]) }
+        let error = s.errors["llmProvider"]
+        var options: [HTMLNode] = [H.el("option", [("value", ""), ("selected", H.flag(picked == nil))], text: l.t("health_policies.llm_none"))]
+        for p in offered {
+            let key = p.active ? "health_policies.llm_option" : "health_policies.llm_option_paused"
+            options.append(H.el("option", [("value", p.id.key), ("selected", H.flag(p.id == picked))], text: l.t(key, ["name": p.name, "model": p.model])))
+        }
+        if let picked, !offered.contains(where: { $0.id == picked }) {
+            // Deleted since (deletes are refused while a policy uses it): kept until changed.
+            options.append(H.el("option", [("value", picked.key), ("selected", H.flag(true))], text: l.t("health_policies.llm_gone")))
+        }
+        return H.el("div", [("class", error == nil ? "field" : "field invalid"), ("data-testid", "policy-llm")], [
+            H.el("label", [("for", "f-llmProvider")], text: l.t("health_policies.llm_provider")),
+            H.el("select", [("id", "f-llmProvider"), ("name", "llmProvider"), ("data-testid", "policy-llm-provider")], options),
+            H.el("small", text: l.t("health_policies.llm_hint")),
             error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
         ])
     }

@@ -15,5 +15,7 @@ enum TaskDetailPage {
         var canCancel = false
         /// Whether the viewer may answer its input request (the plugin's permission).
         var canAnswer = false
+        /// The finished task's report (`/reports/<id>`), once it is written.
+        var reportID: UUID? = nil
     }
 }

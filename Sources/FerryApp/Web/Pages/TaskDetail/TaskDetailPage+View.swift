@@ -33,6 +33,8 @@ extension TaskDetailPage {
                     H.el("dt", text: l.t("tasks.col.created")), H.el("dd", [], [Components.time(t.createdAt, l)]),
                     H.el("dt", text: l.t("task.params")), H.el("dd", [], [H.el("code", text: t.params.jsonText())]),
                 ]),
+                model.reportID.map { H.el("p", [], [H.a(SiteURL.reportPage(.value($0)).path, l.t("task.open_report"), [("data-testid", "task-report")])]) }
+                    ?? H.group([]),
                 t.error.map { Components.notice("error", title: $0, detail: t.nextAction, testID: "task-error") } ?? H.group([]),
                 t.result.map { H.el("div", [("class", "notice success"), ("data-testid", "task-result")], [
                     H.el("strong", text: l.t("task.result")), H.el("pre", text: $0.jsonText()),
