@@ -19,6 +19,7 @@
 #   bench/reports.sh                     # 10,000 reports, 500 requests per scenario
 #   REPORTS=2000 REQUESTS=200 bench/reports.sh
 #   FERRY_BENCH_DEBUG=1 bench/reports.sh # a debug build (quicker to build, slower to run)
+#   FERRY_BENCH_DEBUG=1 FERRY_BIN=.build/release/ferry bench/reports.sh  # debug seeding, the release server
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -29,9 +30,9 @@ log() { printf '[reports bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 # The bench and the server from one build (the same flags, so neither rebuilds the other's).
 if [ "${FERRY_BENCH_DEBUG:-0}" = 1 ]; then
-  FLAGS=(-Xswiftc -enable-testing)
-  swift build "${FLAGS[@]}" --product FerryBench >&2
-  swift build "${FLAGS[@]}" --product ferry >&2
+  # The debug build the tests use (testable already): nothing rebuilt after scripts/test.
+  swift build --product FerryBench >&2
+  [ -n "${FERRY_BIN:-}" ] || swift build --product ferry >&2
   BIN_DIR=$(swift build --show-bin-path)
 else
   FLAGS=(-c release -Xswiftc -enable-testing)

@@ -127,9 +127,19 @@ extension ViewSnapshotTests {
             .init(id: LLMPageFixtures.visionID, name: "vision", model: "gpt-4o-mini", active: true),
             .init(id: LLMPageFixtures.localID, name: "local", model: "llava", active: false),
         ]
+        // Someone without settings:admin sees the provider, disabled; it travels hidden.
+        let reader = Layout.render(HealthPolicyPage.View(model: model, localizer: Localizer(language: "en")), context: context("en", path: "/health/policies"))
+        #expect(reader.contains(#"<select id="f-llmProvider" name="llmProvider" data-testid="policy-llm-provider" disabled>"#))
+        #expect(!reader.contains(#"type="hidden" name="llmProvider""#) && reader.contains("settings:admin"), "none picked: nothing to carry")
+        var readerPicked = model
+        readerPicked.editor.form.llmProvider = LLMPageFixtures.visionID
+        let carried = Layout.render(HealthPolicyPage.View(model: readerPicked, localizer: Localizer(language: "en")), context: context("en", path: "/"))
+        #expect(carried.contains("<input type=\"hidden\" name=\"llmProvider\" value=\"\(LLMPageFixtures.visionID.key)\"/>"))
+        model.editor.options.canNameChannels = true
         let html = Layout.render(HealthPolicyPage.View(model: model, localizer: Localizer(language: "en")), context: context("en", path: "/health/policies"))
         #expect(cspViolations(html).isEmpty)
         #expect(html.contains(#"<select id="f-llmProvider" name="llmProvider" data-testid="policy-llm-provider">"#))
+        #expect(!html.contains(#"type="hidden" name="llmProvider""#))
         #expect(html.contains(#"<option value selected>No LLM review</option>"#))
         #expect(html.contains("<option value=\"\(LLMPageFixtures.visionID.key)\">vision (gpt-4o-mini)</option>"))
         #expect(!html.contains(LLMPageFixtures.localID.key), "a paused provider is not offered")
@@ -217,6 +227,22 @@ extension ViewSnapshotTests {
             #expect(made.status == .created, "\(made.body.string)")
             let policyDTO = try made.content.decode(HealthPolicyDTO.self, using: JSONDecoder.ferry)
             #expect(policyDTO.llmProvider == dto.id)
+
+            // Where screenshots go is an administrator's choice: an operator (health:run, no
+            // settings:admin) may not name the provider in a check, a task or a new policy, but
+            // may save the policy that already has it.
+            let (_, operatorToken) = try await t.user("op-llm", roles: [BuiltInRoles.operator_])
+            let asOperator = bearer(operatorToken)
+            let opCheck = try await t.request(.POST, "/api/health/checks", json: HealthAPI.StartInput(environment: "dev", render: false, llmProvider: dto.id), headers: asOperator)
+            #expect(opCheck.status == .forbidden && opCheck.body.string.contains("settings:admin"), "\(opCheck.body.string)")
+            let opTask = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: DashboardCheckPlugin.pluginID, params: .map([
+                "environment": .string(env.id.key), "render": .bool(false), "llmProvider": .string(dto.id.key)])), headers: asOperator)
+            #expect(opTask.status == .forbidden, "\(opTask.body.string)")
+            var other = HealthPolicyInput(name: "Evening", environment: "dev", windowStart: 18, windowEnd: 20)
+            other.llmProvider = dto.id
+            #expect(try await t.request(.POST, "/api/health/policies", json: other, headers: asOperator).status == .forbidden)
+            #expect(try await t.request(.PUT, "/api/health/policies/\(policyDTO.id)", json: policy, headers: asOperator).status == .ok)
+            #expect(try await HealthPolicyModel.query(on: t.db).count() == 1)
 
             // Deleting it: refused while the policy uses it, naming the policy; then allowed.
             let inUse = try await t.request(.DELETE, "/api/llm/providers/\(dto.id)")

@@ -263,6 +263,26 @@ import Testing
         #expect(broken.issues.map(\.message) == ["LLM review unavailable: its API key can't be read"])
     }
 
+    @Test func aProviderThatKeepsFailingIsNotAskedAgainInTheSameCheck() async throws {
+        let box = SecretBox(key: SymmetricKey(size: .bits256))
+        let findings = LLMFindings(title: "Sales", status: .pass, issues: [], chartErrors: [], noScreenshot: nil)
+        let ok = Self.completion(#"{"verdict": "PASS", "summary": "Fine", "issues": []}"#)
+        // Down twice, up once (the count starts again), then down for good.
+        let provider = FakeProvider([.success((503, "busy")), .success((503, "busy")), .success((200, ok)),
+                                     .success((503, "busy")), .success((503, "busy")), .success((503, "busy"))])
+        let reviewer = LLMReview(client: LLMClient(web: provider.web, attempts: 1, sleep: { _ in }), box: box, timeout: 5)
+        let breaker = LLMBreaker(limit: 3)
+        var outcomes: [LLMReviewOutcome] = []
+        for _ in 0..<8 { outcomes.append(try await reviewer.review(findings, screenshot: nil, target: .ready(Self.endpoint), breaker: breaker)) }
+        #expect(provider.calls.value.count == 6, "the sixth failure in a row is the third: the last two dashboards send nothing")
+        #expect(outcomes[2].record.verdict == .pass && outcomes[5].record.error?.contains("HTTP 503") == true)
+        for skipped in outcomes.suffix(2) {
+            let message = try #require(skipped.issues.first?.message)
+            #expect(skipped.issues.count == 1 && skipped.issues[0].severity == .warn)
+            #expect(message.contains("after 3 reviews in a row in this check failed") && message.contains("HTTP 503"), "\(message)")
+        }
+    }
+
     /// The test command's fake provider, which answers its "slow" model after 10 s: a call
     /// with a 1 s timeout gives up and says so (the time itself is not asserted).
     @Test(.enabled(if: NotifyPeers.enabled, "needs the fake LLM provider of scripts/test"))

@@ -59,8 +59,8 @@ def test_reports_of_a_sync_and_a_canary(page, ferry_url, dev_superset):
         # Both are listed, newest first.
         page.goto(f"{ferry_url}/reports")
         expect(page.locator("h1")).to_have_text(re.compile("Reports"))
-        expect(page.locator(f"[data-testid=report-row][data-report='{canary['id']}']")).to_be_visible()
-        expect(page.locator(f"[data-testid=report-row][data-report='{sync['taskId']}']")).to_be_visible()
+        expect(page.locator(f"[data-testid=report-row][data-report='{canary['id'].lower()}']")).to_be_visible()
+        expect(page.locator(f"[data-testid=report-row][data-report='{sync['taskId'].lower()}']")).to_be_visible()
 
         # The type and the environment, picked from the lists: only syncs of reports-dev.
         page.select_option("[data-testid=filter-kind]", "sync")
@@ -71,18 +71,18 @@ def test_reports_of_a_sync_and_a_canary(page, ferry_url, dev_superset):
         expect(rows.first).to_be_visible()
         for kind in rows.evaluate_all("rs => rs.map(r => r.dataset.kind)"):
             assert kind == "sync"
-        expect(page.locator(f"[data-testid=report-row][data-report='{canary['id']}']")).to_have_count(0)
-        row = page.locator(f"[data-testid=report-row][data-report='{sync['taskId']}']")
+        expect(page.locator(f"[data-testid=report-row][data-report='{canary['id'].lower()}']")).to_have_count(0)
+        row = page.locator(f"[data-testid=report-row][data-report='{sync['taskId'].lower()}']")
         expect(row.locator("[data-testid=report-summary]")).to_contain_text("dashboards")
 
         # Its page: the summary, the sync's counts, and the task.
         row.locator("[data-testid=report-link]").click()
-        expect(page).to_have_url(re.compile(rf"/reports/{sync['taskId']}$"))
+        expect(page).to_have_url(re.compile(rf"/reports/{sync['taskId'].lower()}$"))
         expect(page.locator("[data-testid=report-summary]")).to_have_text(report["summary"])
         expect(page.locator("[data-testid=report-sync-counts] tbody tr")).to_have_count(1)
         expect(page.locator("[data-testid=report-cause]")).to_have_count(0)
         page.locator("[data-testid=report-task]").click()
-        expect(page).to_have_url(re.compile(rf"/tasks/{sync['taskId']}$"))
-        expect(page.get_by_test_id("task-report")).to_have_attribute("href", f"/reports/{sync['taskId']}")
+        expect(page).to_have_url(re.compile(rf"/tasks/{sync['taskId'].lower()}$"))
+        expect(page.get_by_test_id("task-report")).to_have_attribute("href", f"/reports/{sync['taskId'].lower()}")
     finally:
         api(ferry_url, "DELETE", f"/api/environments/{env['id']}")

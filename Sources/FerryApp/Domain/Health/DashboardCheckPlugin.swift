@@ -133,7 +133,7 @@ struct DashboardCheckPlugin: Plugin {
                 context.log(.warning, "rendering is off for this check: \(error)", source: "chromium")
             }
         }
-        let renderer = session, problem = renderProblem, chosen = selected, target = llmTarget
+        let renderer = session, problem = renderProblem, chosen = selected, target = llmTarget, breaker = LLMBreaker()
         defer { if let renderer { Task { await renderer.close() } } }
 
         try await context.step("checking \(selected.count) dashboard(s)", progress: 10)
@@ -142,7 +142,7 @@ struct DashboardCheckPlugin: Plugin {
         let rows = try await SupersetClient.spreading(parallel) {
             try await chosen.concurrentMap(limit: parallel) { dashboard -> DashboardCheckModel in
                 let row = try await check(dashboard, environment: env, inventory: inventory, probes: probes, renderer: renderer,
-                                          renderProblem: problem, slow: slow, threshold: threshold, llm: target, context: context)
+                                          renderProblem: problem, slow: slow, threshold: threshold, llm: target, breaker: breaker, context: context)
                 let n = done.update { $0 += 1; return $0 }
                 try await context.step("checked \(n) of \(chosen.count)", progress: 10 + 85 * n / chosen.count)
                 return row
@@ -165,7 +165,7 @@ struct DashboardCheckPlugin: Plugin {
     }
 
     private func check(_ dashboard: HealthInventory.Dashboard, environment env: EnvironmentRef, inventory: HealthInventory, probes: ChartProbes,
-                       renderer: RenderSession?, renderProblem: String?, slow: Int, threshold: Double, llm target: LLMTarget?,
+                       renderer: RenderSession?, renderProblem: String?, slow: Int, threshold: Double, llm target: LLMTarget?, breaker: LLMBreaker,
                        context: TaskContext) async throws -> DashboardCheckModel {
         let meta = ["dashboard": String(dashboard.id)]
         var issues: [HealthIssue] = []
@@ -226,7 +226,7 @@ struct DashboardCheckPlugin: Plugin {
         if let target {
             let findings = LLMFindings(title: dashboard.title, status: HealthIssue.verdict(issues), issues: issues,
                                        chartErrors: details.charts.filter { $0.error != nil }, noScreenshot: firstScreenshot == nil ? noScreenshot : nil)
-            let review = try await llm.review(findings, screenshot: firstScreenshot, target: target)
+            let review = try await llm.review(findings, screenshot: firstScreenshot, target: target, breaker: breaker)
             details.llmReview = review.record
             stored = Array(issues.prefix(200 - review.issues.count)) + review.issues
             Self.logReview(review.record, dashboard: dashboard, context: context)

@@ -76,6 +76,7 @@ struct DashboardRenderer: Sendable {
         let started = Date()
         try await page.resize(width: Self.width, height: Self.viewportHeight, timeout: commandTimeout)
         _ = page.takeConsoleErrors()
+        _ = try await page.send("Page.addScriptToEvaluateOnNewDocument", .map(["source": .string(Self.requestTrackerScript)]), timeout: commandTimeout)
         try await page.navigate(url("/superset/dashboard/\(dashboardID)/?standalone=1"), timeout: commandTimeout)
         var tabs: [RenderedTab] = []
         // Superset draws the layout (tabs included) only once its API calls answered.
@@ -121,7 +122,11 @@ struct DashboardRenderer: Sendable {
             try Task.checkCancellation()
             state = try await page.evaluate(Self.stateScript, timeout: commandTimeout)
             let signature = state.jsonText()
-            let settled = state["ready"]?.boolValue == true && state["loading"]?.intValue == 0
+            // No spinner, no request in flight, and, when charts show, their data asked for at
+            // least once: a page whose charts haven't started loading yet is not settled.
+            let charts = state["charts"]?.intValue ?? 0
+            let settled = state["ready"]?.boolValue == true && state["loading"]?.intValue == 0 && state["pending"]?.intValue == 0
+                && (charts == 0 || state["tracked"]?.boolValue != true || (state["chartData"]?.intValue ?? 0) > 0)
             stable = settled && signature == last ? stable + 1 : 0
             last = signature
             if stable >= 2 { break }
@@ -149,7 +154,32 @@ struct DashboardRenderer: Sendable {
         Array.from(document.querySelectorAll(\(jsString(tabSelector)))).map(t => (t.innerText || '').trim().slice(0, 200))
         """
 
-    /// The page's state: whether the dashboard is there, how many charts and spinners it shows,
+    /// Installed before the dashboard's page loads: counts the page's fetch and XHR requests in
+    /// flight, and the chart data requests answered, for `settle`.
+    static let requestTrackerScript = """
+        (() => {
+          if (window.__ferryRequests) return;
+          const s = window.__ferryRequests = {pending: 0, chartData: 0};
+          const isChartData = u => String(u || '').indexOf('/api/v1/chart/data') >= 0;
+          const originalFetch = window.fetch;
+          if (originalFetch) {
+            window.fetch = function (input, init) {
+              const u = typeof input === 'string' ? input : (input && input.url);
+              s.pending++;
+              return originalFetch.apply(this, arguments).finally(() => { s.pending--; if (isChartData(u)) s.chartData++; });
+            };
+          }
+          const open = XMLHttpRequest.prototype.open, send = XMLHttpRequest.prototype.send;
+          XMLHttpRequest.prototype.open = function (method, u) { this.__ferryURL = u; return open.apply(this, arguments); };
+          XMLHttpRequest.prototype.send = function () {
+            s.pending++;
+            this.addEventListener('loadend', () => { s.pending--; if (isChartData(this.__ferryURL)) s.chartData++; });
+            return send.apply(this, arguments);
+          };
+        })()
+        """
+
+    /// The page's state: whether the dashboard is there, the requests in flight, how many charts and spinners it shows,
     /// the error boxes in charts, and its height.
     static let stateScript = """
         (() => {
@@ -167,7 +197,9 @@ struct DashboardRenderer: Sendable {
             }
           }
           const ready = document.readyState === 'complete' && !!document.querySelector('[data-test="grid-container"], [data-test="grid-content"], .dashboard-content, .grid-container');
+          const tracker = window.__ferryRequests;
           return {ready, charts: charts.filter(visible).length, loading, errors,
+                  tracked: !!tracker, pending: tracker ? tracker.pending : 0, chartData: tracker ? tracker.chartData : 0,
                   height: Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0))};
         })()
         """

@@ -29,7 +29,7 @@ actor HealthFailureCount {
         let rows = try await sql.raw("""
             SELECT c.environment_id AS environment_id, COUNT(*) AS failing FROM dashboard_checks c
             WHERE c.status = \(bind: HealthStatus.fail.rawValue) AND NOT EXISTS (
-              SELECT 1 FROM dashboard_checks n WHERE n.environment_id = c.environment_id
+              SELECT 1 FROM dashboard_checks n WHERE n.environment_id = c.environment_id AND n.dashboard_id = c.dashboard_id
                 AND n.dashboard_uuid = c.dashboard_uuid AND n.checked_at > c.checked_at)
             GROUP BY c.environment_id
             """).all()

@@ -180,7 +180,7 @@ enum HealthPolicyService {
             if let p = providers[id] {
                 if !p.active && id != storedProvider { fail("llmProvider", "the LLM provider '\(p.name)' is paused; pick an active one") }
             } else {
-                fail("llmProvider", "no LLM provider \(id.key); GET /api/llm/providers lists them")
+                fail("llmProvider", "no LLM provider \(id.key); an administrator lists them under /admin/llm")
             }
         }
         if input.notifyOwners == true {

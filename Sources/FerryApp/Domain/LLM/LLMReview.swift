@@ -123,8 +123,9 @@ struct LLMReview: Sendable {
     }
 
     /// Reviews one check. Throws only `CancellationError`; every other failure is the outcome's
-    /// WARN issue and `record.error`.
-    func review(_ findings: LLMFindings, screenshot: Data?, target: LLMTarget) async throws -> LLMReviewOutcome {
+    /// WARN issue and `record.error`. With `breaker`, a provider that failed its last reviews in
+    /// a row is not called again in this task: the WARN comes at once.
+    func review(_ findings: LLMFindings, screenshot: Data?, target: LLMTarget, breaker: LLMBreaker? = nil) async throws -> LLMReviewOutcome {
         let endpoint: LLMEndpoint
         switch target {
         case .broken(let provider, let model, let reason):
@@ -132,6 +133,16 @@ struct LLMReview: Sendable {
         case .ready(let e):
             endpoint = e
         }
+        if let breaker, let reason = breaker.openReason {
+            return Self.unavailable("not asked, after \(breaker.limit) reviews in a row in this check failed (the last: \(reason))",
+                                    provider: endpoint.name, model: endpoint.model, screenshot: false, milliseconds: 0)
+        }
+        let outcome = try await call(findings, screenshot: screenshot, endpoint: endpoint)
+        breaker?.record(outcome)
+        return outcome
+    }
+
+    private func call(_ findings: LLMFindings, screenshot: Data?, endpoint: LLMEndpoint) async throws -> LLMReviewOutcome {
         var findings = findings
         var image = screenshot
         if let png = image, png.count > Self.maxImageBytes {
@@ -174,5 +185,31 @@ struct LLMReview: Sendable {
         LLMReviewOutcome(issues: [HealthIssue(.warn, .llmReview, "LLM review unavailable: \(reason)", location: location)],
                          record: LLMReviewRecord(provider: provider, model: model, verdict: nil, summary: nil, issues: 1, screenshot: screenshot,
                                                  milliseconds: milliseconds, error: reason))
+    }
+}
+
+/// Stops calling a provider that keeps failing within one check task: once `limit` reviews in
+/// a row came back unavailable, the task's remaining dashboards get their WARN at once instead
+/// of each waiting through the timeouts and retries. A valid answer closes it again.
+final class LLMBreaker: @unchecked Sendable {
+    let limit: Int
+    private let lock = NSLock()
+    private var failures = 0
+    private var last: String?
+
+    init(limit: Int = 3) { self.limit = limit }
+
+    /// The last failure's reason once `limit` failed in a row; nil while calls go ahead.
+    var openReason: String? { lock.withLock { failures >= limit ? last : nil } }
+
+    func record(_ outcome: LLMReviewOutcome) {
+        lock.withLock {
+            if let error = outcome.record.error {
+                failures += 1
+                last = error
+            } else {
+                failures = 0
+            }
+        }
     }
 }

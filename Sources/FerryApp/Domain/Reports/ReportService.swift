@@ -72,7 +72,8 @@ enum ReportService {
         var text: String?
         var limit = 50
         var offset = 0
-        /// Only reports whose every environment is in it (the caller's readable ones); nil: all.
+        /// Only reports that name an environment and whose every environment is in it (the
+        /// caller's readable ones); nil: all.
         var visible: Set<UUID>?
 
         static let maxLimit = 200
@@ -95,15 +96,13 @@ enum ReportService {
             q = q.where(touches)
         }
         if let visible = f.visible {
-            // Every environment of the report is visible: none of its rows names another.
-            let hidden: SQLQueryString
-            if visible.isEmpty {
-                hidden = "NOT EXISTS (SELECT 1 FROM report_environments v WHERE v.report_id = reports.id)"
-            } else {
-                let ids: [any Encodable & Sendable] = visible.sorted { $0.uuidString < $1.uuidString }
-                hidden = "NOT EXISTS (SELECT 1 FROM report_environments v WHERE v.report_id = reports.id AND v.environment_id NOT IN (\(binds: ids)))"
-            }
-            q = q.where(hidden)
+            // Every environment of the report is visible (none of its rows names another), and it
+            // has one: a report of a task that touched no environment (a verification of backups,
+            // a push) is only for those who may read every environment (`visible` nil).
+            guard !visible.isEmpty else { return ([], false) }
+            let ids: [any Encodable & Sendable] = visible.sorted { $0.uuidString < $1.uuidString }
+            q = q.where("EXISTS (SELECT 1 FROM report_environments o WHERE o.report_id = reports.id)" as SQLQueryString)
+            q = q.where("NOT EXISTS (SELECT 1 FROM report_environments v WHERE v.report_id = reports.id AND v.environment_id NOT IN (\(binds: ids)))" as SQLQueryString)
         }
         let limit = min(max(f.limit, 1), Filter.maxLimit)
         let rows = try await q.orderBy(SQLColumn("finished_at", table: "reports"), SQLDirection.descending)

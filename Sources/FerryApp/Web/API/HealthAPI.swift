@@ -96,8 +96,9 @@ enum HealthAPI {
         if let s = input.search { params["search"] = .string(s) }
         if let r = input.render { params["render"] = .bool(r) }
         if let id = input.llmProvider {
+            guard req.principal?.can(.settingsAdmin) == true else { throw HealthPoliciesAPI.llmNeedsAdmin }
             guard let provider = try await LLMProviderModel.find(id, on: req.db), provider.active else {
-                throw AppError.validation([FieldError(field: "llmProvider", code: "invalid", message: "no active LLM provider \(id.key); GET /api/llm/providers lists them")])
+                throw AppError.validation([FieldError(field: "llmProvider", code: "invalid", message: "no active LLM provider \(id.key); an administrator lists them under /admin/llm")])
             }
             params["llmProvider"] = .string(id.key)
         }
@@ -174,6 +175,9 @@ enum HealthPoliciesAPI {
         if namesNewChannels(input, stored: stored) && req.principal?.can(.settingsAdmin) != true {
             throw channelsNeedAdmin
         }
+        if let provider = input.llmProvider, provider != stored?.llmProviderID, req.principal?.can(.settingsAdmin) != true {
+            throw llmNeedsAdmin
+        }
         return try await storePolicy(req, input, environment: env, id: id)
     }
 
@@ -198,6 +202,11 @@ enum HealthPoliciesAPI {
         let after = Set(input.channels ?? []).union(input.notifyOwners == true ? input.ownerChannel.map { [$0] } ?? [] : [])
         return before != after && !after.isSubset(of: before)
     }
+
+    /// Where screenshots go is an administrator's choice, as where messages go: naming an LLM
+    /// provider in a check or a policy (or changing it) needs settings:admin; dropping it doesn't.
+    static let llmNeedsAdmin = AppError(.forbidden, code: "forbidden",
+                                        detail: "Sending dashboards to an LLM provider for review needs settings:admin; ask an administrator to choose the provider.")
 
     static let channelsNeedAdmin = AppError(.forbidden, code: "forbidden",
                                             detail: "Naming notification channels in a policy needs settings:admin; ask an administrator to add them.")

@@ -136,6 +136,9 @@ extension Request {
             throw AppError(.forbidden, code: "forbidden", detail: "Plugin '\(plugin.id)' needs '\(needed)', which no role can hold.")
         }
         try await authorize(permission, environmentIDs: scope.authorizedOn)
+        if id == DashboardCheckPlugin.pluginID, params["llmProvider"] != nil, principal?.can(.settingsAdmin) != true {
+            throw HealthPoliciesAPI.llmNeedsAdmin
+        }
         return resolved
     }
 }

@@ -32,7 +32,7 @@ enum ReportPages {
             // An environment given by name shows as picked in the list (whose values are ids).
             if let env = filter.environment { model.filter.environment = env.key }
         } catch let e as AppError where e.status == .badRequest {
-            model.error = e.detail
+            model.error = req.localizer.t("reports.filter_invalid", ["fields": e.fields.map(\.field).joined(separator: ", ")])
             status = .badRequest
         }
         let response = Layout.response(ReportsPage.View(model: model, localizer: req.localizer), request: req)

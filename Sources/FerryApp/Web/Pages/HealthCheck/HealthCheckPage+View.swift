@@ -72,7 +72,7 @@ extension HealthCheckPage {
                         H.el("td", [], [HealthComponents.badge(i.severity, l)]),
                         H.el("td", text: l.t("health.kind.\(i.kind.rawValue)")),
                         H.el("td", [], [chart(i.chart, id: i.chartID, l)]),
-                        H.el("td", [], [(i.tab ?? i.location).map { H.text($0) } ?? dash]),
+                        H.el("td", [], [(i.tab ?? (i.location == LLMReview.location ? l.t("health.kind.llm_review") : i.location)).map { H.text($0) } ?? dash]),
                         H.el("td", text: i.message),
                     ])
                 }),

@@ -332,10 +332,14 @@ enum HealthPolicyForm {
             // Deleted since (deletes are refused while a policy uses it): kept until changed.
             options.append(H.el("option", [("value", picked.key), ("selected", H.flag(true))], text: l.t("health_policies.llm_gone")))
         }
+        // Only settings:admin chooses where screenshots go: for others the select is disabled
+        // and the policy's provider travels as a hidden field, so a save keeps it.
+        let admin = s.options.canNameChannels
         return H.el("div", [("class", error == nil ? "field" : "field invalid"), ("data-testid", "policy-llm")], [
             H.el("label", [("for", "f-llmProvider")], text: l.t("health_policies.llm_provider")),
-            H.el("select", [("id", "f-llmProvider"), ("name", "llmProvider"), ("data-testid", "policy-llm-provider")], options),
-            H.el("small", text: l.t("health_policies.llm_hint")),
+            H.el("select", [("id", "f-llmProvider"), ("name", "llmProvider"), ("data-testid", "policy-llm-provider"), ("disabled", H.flag(!admin))], options),
+            admin ? H.group([]) : picked.map { H.void("input", [("type", "hidden"), ("name", "llmProvider"), ("value", $0.key)]) } ?? H.group([]),
+            H.el("small", text: l.t(admin ? "health_policies.llm_hint" : "health_policies.llm_admin_only")),
             error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
         ])
     }
