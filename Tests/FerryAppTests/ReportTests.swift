@@ -452,9 +452,9 @@ extension TestHarness {
             ]
             for (query, field) in cases {
                 let res = try await t.request(.GET, "/api/reports?" + query)
-                #expect(res.status == .badRequest, "\(query): \(res.status)")
+                #expect(res.status == .unprocessableEntity, "\(query): \(res.status)")
                 let body = try res.json()
-                #expect(body["code"]?.stringValue == "invalid_filter", "\(query)")
+                #expect(body["code"]?.stringValue == "validation", "\(query)")
                 #expect(body["errors"]?.listValue?.compactMap { $0["field"]?.stringValue } == [field], "\(query): \(res.body.string)")
             }
             #expect(try await t.request(.GET, "/api/reports?limit=200&offset=0&lang=ru").status == .ok)
@@ -522,7 +522,7 @@ extension TestHarness {
             #expect(none.contains(#"data-testid="no-reports""#))
 
             let bad = try await t.request(.GET, "/reports?limit=abc&kind=backup", headers: html)
-            #expect(bad.status == .badRequest)
+            #expect(bad.status == .unprocessableEntity)
             #expect(bad.body.string.contains(#"data-testid="reports-error""#) && bad.body.string.contains(#"<option value="backup" selected>"#))
 
             // The promotion: its section, the verification, the advice for a partial end.

@@ -120,8 +120,8 @@ public struct FerryConfiguration: Sendable {
             c.logLevel = v
         }
         if let v = env["FERRY_PUBLIC_URL"], !v.isEmpty {
-            guard let u = URL(string: v), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
-                throw ConfigurationError(variable: "FERRY_PUBLIC_URL", message: "must be an http(s) address such as https://ferry.example.com")
+            guard isHTTPAddress(v), v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                throw ConfigurationError(variable: "FERRY_PUBLIC_URL", message: "must be an http(s) address without credentials, such as https://ferry.example.com")
             }
             c.publicURL = v.hasSuffix("/") ? String(v.dropLast()) : v
         }

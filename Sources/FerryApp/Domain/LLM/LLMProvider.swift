@@ -81,7 +81,7 @@ enum LLMProviderService {
         }
         var base = input.baseURL.trimmingCharacters(in: .whitespaces)
         while base.hasSuffix("/") { base.removeLast() }
-        if !ChannelService.isHTTPURL(base) || base.rangeOfCharacter(from: .whitespacesAndNewlines) != nil || base.rangeOfCharacter(from: .controlCharacters) != nil
+        if !isHTTPAddress(base) || base.rangeOfCharacter(from: .whitespacesAndNewlines) != nil || base.rangeOfCharacter(from: .controlCharacters) != nil
             || base.contains("?") || base.contains("#") {
             fail("baseURL", "invalid", "the API's http(s) address with a host, /v1 included when the provider needs it (e.g. https://llm.example.com/v1)")
         }

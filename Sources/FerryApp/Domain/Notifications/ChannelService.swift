@@ -33,12 +33,6 @@ enum ChannelService {
         (try? SMTPFormat.checkAddress(text, role: "recipient")) != nil
     }
 
-    static func isHTTPURL(_ text: String) -> Bool {
-        guard text.count <= 2000, let u = URL(string: text), ["http", "https"].contains(u.scheme?.lowercased() ?? ""), let host = u.host, !host.isEmpty,
-              u.user == nil else { return false }
-        return true
-    }
-
     /// The settings and secret `input` gives, checked for its kind (`existing`: the secret kept
     /// when none is given). Throws a 422 naming every wrong field.
     static func validate(_ input: ChannelInput, existing: NotificationChannelModel?) throws -> (ChannelSettings, secret: String?) {
@@ -71,7 +65,7 @@ enum ChannelService {
             secret = input.password.flatMap { $0.isEmpty ? nil : $0 }
         case .slack:
             if let url = input.webhookURL, !url.isEmpty {
-                if !isHTTPURL(url) { fail("webhookURL", "the incoming webhook's http(s) address") }
+                if !isHTTPAddress(url) { fail("webhookURL", "the incoming webhook's http(s) address") }
                 secret = url
             } else if existing?.secretSealed == nil {
                 fail("webhookURL", "the incoming webhook's http(s) address")
@@ -88,7 +82,7 @@ enum ChannelService {
             // No default: Ferry contacts nothing an operator didn't name (air-gapped networks run
             // a local Bot API server, or none).
             let base = input.baseURL?.trimmingCharacters(in: .whitespaces) ?? ""
-            if !isHTTPURL(base) { fail("baseURL", "the Bot API's http(s) address: Telegram's own (api.telegram.org, over https) or a local Bot API server") }
+            if !isHTTPAddress(base) { fail("baseURL", "the Bot API's http(s) address: Telegram's own (api.telegram.org, over https) or a local Bot API server") }
             s = ChannelSettings(chatID: chat, baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
         }
         if !errors.isEmpty { throw AppError.validation(errors) }

@@ -56,14 +56,14 @@ extension ReportService.Filter {
     /// The query of a report list (API and page): `kind`, `status`, `outcome`, `environment`
     /// (id or name), `from` and `to` (ISO 8601 dates or times; a date alone as `to` takes in that
     /// whole day, UTC), `q` (title contains), `limit` (1-200, 50) and `offset` (0-1,000,000),
-    /// with the caller's readable environments. 400 naming each bad value.
+    /// with the caller's readable environments. 422 naming each bad value, as every list's filter.
     init(_ req: Request) async throws {
         struct Q: Decodable {
             var kind: String?, status: String?, outcome: String?, environment: String?, from: String?, to: String?, q: String?, limit: String?, offset: String?
         }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError(.badRequest, code: "invalid_filter", detail: "Each filter is given once, as text: kind, status, outcome, environment, from, to, q, limit, offset.")
+            throw AppError.validation([FieldError(field: "query", code: "invalid", message: "each filter is given once, as text: kind, status, outcome, environment, from, to, q, limit, offset")])
         }
         self.init()
         var errors: [FieldError] = []
@@ -112,7 +112,7 @@ extension ReportService.Filter {
             }
         }
         if !errors.isEmpty {
-            throw AppError(.badRequest, code: "invalid_filter", detail: errors.map { "\($0.field): \($0.message)" }.joined(separator: "; "), fields: errors)
+            throw AppError.validation(errors)
         }
         visible = try await req.visibleEnvironments(.tasksRead)
     }

@@ -130,6 +130,20 @@ enum Layout {
 }
 
 extension Request {
+    /// `view` as a complete HTML response with `status`.
+    func page(_ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
+        let response = Layout.response(view, request: self)
+        response.status = status
+        return response
+    }
+
+    /// `page` for forms that name where secrets go (channels, LLM providers): never cached.
+    func secretFormPage(_ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
+        let response = page(view, status: status)
+        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return response
+    }
+
     var pageContext: PageContext {
         // Form-encoded, as a GET form sends it: "+" is a space (URLComponents would keep it a
         // plus, and the language links would then search for "a+b").

@@ -25,12 +25,6 @@ enum AdminPages {
         (try? req.query.get(String.self, at: "done")).flatMap { ["saved", "deleted", "created"].contains($0) ? req.localizer.t("\(prefix).flash.\($0)") : nil }
     }
 
-    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
-        let response = Layout.response(view, request: req)
-        response.status = status
-        return response
-    }
-
     // MARK: Users
 
     struct UserForm: Decodable {
@@ -48,7 +42,7 @@ enum AdminPages {
     }
 
     @Sendable static func users(req: Request) async throws -> Response {
-        page(req, UsersPage.View(model: try await usersModel(req), localizer: req.localizer))
+        req.page(UsersPage.View(model: try await usersModel(req), localizer: req.localizer))
     }
 
     @Sendable static func createUser(req: Request) async throws -> Response {
@@ -62,14 +56,14 @@ enum AdminPages {
             return req.redirect(to: SiteURL.usersPage.path(query: ["done": "created"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let form = UsersPage.Model.Form(username: f.username ?? "", displayName: f.displayName ?? "", roles: f.roles ?? [])
-            return page(req, UsersPage.View(model: try await usersModel(req, form: form, error: e), localizer: req.localizer), status: e.status)
+            return req.page(UsersPage.View(model: try await usersModel(req, form: form, error: e), localizer: req.localizer), status: e.status)
         }
     }
 
     @Sendable static func user(req: Request) async throws -> Response {
         let u = try await AccountService.userDTO(try req.idParameter(), now: req.application.ferry.now(), on: req.db)
         let model = UserEditPage.Model(user: u, roles: try await RoleService.list(on: req.db).map(\.name), flash: flash(req, "users"))
-        return page(req, UserEditPage.View(model: model, localizer: req.localizer))
+        return req.page(UserEditPage.View(model: model, localizer: req.localizer))
     }
 
     @Sendable static func updateUser(req: Request) async throws -> Response {
@@ -87,7 +81,7 @@ enum AdminPages {
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let u = try await AccountService.userDTO(id, now: app.ferry.now(), on: req.db)
             let model = UserEditPage.Model(user: u, roles: try await RoleService.list(on: req.db).map(\.name), error: e.detail)
-            return page(req, UserEditPage.View(model: model, localizer: req.localizer), status: e.status)
+            return req.page(UserEditPage.View(model: model, localizer: req.localizer), status: e.status)
         }
     }
 
@@ -101,12 +95,12 @@ enum AdminPages {
     }
 
     @Sendable static func roles(req: Request) async throws -> Response {
-        page(req, RolesPage.View(model: try await rolesModel(req, editing: nil), localizer: req.localizer))
+        req.page(RolesPage.View(model: try await rolesModel(req, editing: nil), localizer: req.localizer))
     }
 
     @Sendable static func role(req: Request) async throws -> Response {
         let r = try await RoleService.find(try req.idParameter(), on: req.db)
-        return page(req, RolesPage.View(model: try await rolesModel(req, editing: r), localizer: req.localizer))
+        return req.page(RolesPage.View(model: try await rolesModel(req, editing: r), localizer: req.localizer))
     }
 
     @Sendable static func saveRole(req: Request) async throws -> Response {
@@ -125,7 +119,7 @@ enum AdminPages {
             var editing: RoleDTO?
             if let id { editing = try await RoleService.find(id, on: req.db) }
             let form = RolesPage.Model.Form(name: f.name ?? "", description: f.description ?? "", grants: f.grants ?? "")
-            return page(req, RolesPage.View(model: try await rolesModel(req, editing: editing, form: form, error: e), localizer: req.localizer), status: e.status)
+            return req.page(RolesPage.View(model: try await rolesModel(req, editing: editing, form: form, error: e), localizer: req.localizer), status: e.status)
         }
     }
 
@@ -141,7 +135,7 @@ enum AdminPages {
     @Sendable static func audit(req: Request) async throws -> Response {
         let (filter, shown) = try await AuditLog.Filter.parse(req)
         let (items, total) = try await AuditLog.list(filter, on: req.db)
-        return page(req, AuditPage.View(model: AuditPage.Model(events: items, total: total, filter: shown, exportQuery: shown), localizer: req.localizer))
+        return req.page(AuditPage.View(model: AuditPage.Model(events: items, total: total, filter: shown, exportQuery: shown), localizer: req.localizer))
     }
 
     // MARK: SSO
@@ -153,7 +147,7 @@ enum AdminPages {
     }
 
     @Sendable static func sso(req: Request) async throws -> Response {
-        page(req, SSOSettingsPage.View(model: try await ssoModel(req), localizer: req.localizer))
+        req.page(SSOSettingsPage.View(model: try await ssoModel(req), localizer: req.localizer))
     }
 
     /// Parses "Group = role1, role2" lines.
@@ -201,7 +195,7 @@ enum AdminPages {
                                           allowHTTP: app.ferryConfiguration.hardening.ssoAllowHTTP, on: req.db)
             return req.redirect(to: SiteURL.ssoSettingsPage.path(query: ["done": "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity {
-            return page(req, SSOSettingsPage.View(model: try await ssoModel(req, error: e), localizer: req.localizer), status: e.status)
+            return req.page(SSOSettingsPage.View(model: try await ssoModel(req, error: e), localizer: req.localizer), status: e.status)
         }
     }
 

@@ -15,14 +15,6 @@ enum ChannelPages {
         routes.post(.channelDeletePage(.key), use: delete)
     }
 
-    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
-        let response = Layout.response(view, request: req)
-        response.status = status
-        // The forms name where secrets go; nothing of them is cached.
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
-    }
-
     static func listModel(_ req: Request, editor: ChannelForm.State? = nil, flash: String? = nil, error: String? = nil) async throws -> ChannelsPage.Model {
         var fresh = ChannelForm.State()
         fresh.form.language = req.application.ferryConfiguration.defaultLanguage
@@ -38,12 +30,12 @@ enum ChannelPages {
     @Sendable static func list(req: Request) async throws -> Response {
         let done = try? req.query.get(String.self, at: "done")
         let flash = done.flatMap { ["created", "saved", "deleted"].contains($0) ? req.localizer.t("channels.flash.\($0)") : nil }
-        return page(req, ChannelsPage.View(model: try await listModel(req, flash: flash), localizer: req.localizer))
+        return req.secretFormPage(ChannelsPage.View(model: try await listModel(req, flash: flash), localizer: req.localizer))
     }
 
     @Sendable static func edit(req: Request) async throws -> Response {
         let m = try await ChannelService.find(try req.idParameter(), on: req.db)
-        return page(req, ChannelPage.View(model: try await channelModel(req, m), localizer: req.localizer))
+        return req.secretFormPage(ChannelPage.View(model: try await channelModel(req, m), localizer: req.localizer))
     }
 
     // MARK: - Saving
@@ -140,9 +132,9 @@ enum ChannelPages {
             shown.hasSecret = stored?.secretSealed != nil
             let editor = ChannelForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? e.detail : nil)
             if let stored {
-                return page(req, ChannelPage.View(model: try await channelModel(req, stored, editor: editor), localizer: req.localizer), status: e.status)
+                return req.secretFormPage(ChannelPage.View(model: try await channelModel(req, stored, editor: editor), localizer: req.localizer), status: e.status)
             }
-            return page(req, ChannelsPage.View(model: try await listModel(req, editor: editor), localizer: req.localizer), status: e.status)
+            return req.secretFormPage(ChannelsPage.View(model: try await listModel(req, editor: editor), localizer: req.localizer), status: e.status)
         }
     }
 
@@ -154,7 +146,7 @@ enum ChannelPages {
         do {
             try await HealthPoliciesAPI.removeChannel(m, on: req.db)
         } catch let e as AppError where e.status == .conflict {
-            return page(req, ChannelsPage.View(model: try await listModel(req, error: e.detail), localizer: req.localizer), status: e.status)
+            return req.secretFormPage(ChannelsPage.View(model: try await listModel(req, error: e.detail), localizer: req.localizer), status: e.status)
         }
         return req.redirect(to: SiteURL.channelsPage.path(query: ["done": "deleted"]), redirectType: .normal)
     }

@@ -18,12 +18,6 @@ enum GitPages {
         app.post(.gitRemotePage, use: saveRemote)
     }
 
-    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
-        let response = Layout.response(view, request: req)
-        response.status = status
-        return response
-    }
-
     // MARK: - Every environment
 
     /// The start page's model: counts by drift for every environment the viewer may read, the
@@ -60,7 +54,7 @@ enum GitPages {
         let paging = try Paging(page: q.page, perPage: GitPage.Model.perPage)
         let search = String((q.search ?? "").prefix(255))
         let model = try await overviewModel(req, environment: q.environment, drift: q.drift ?? "", search: search, page: paging.page)
-        return page(req, GitPage.View(model: model, localizer: req.localizer))
+        return req.page(GitPage.View(model: model, localizer: req.localizer))
     }
 
     /// Queues a snapshot or drift check of one environment (`git:write` on it), or a push or
@@ -91,7 +85,7 @@ enum GitPages {
             || e.status == .serviceUnavailable {
             var model = try await overviewModel(req, environment: env?.id.key, drift: "", search: "", page: 1)
             model.actionError = e.detail
-            return page(req, GitPage.View(model: model, localizer: req.localizer), status: e.status)
+            return req.page(GitPage.View(model: model, localizer: req.localizer), status: e.status)
         }
     }
 
@@ -127,7 +121,7 @@ enum GitPages {
         let row = try await GitService.committed(q.dashboard ?? "", in: env, on: req.db)
         var model = try await historyModel(req, env: env, row: row, page: paging.page)
         if let revision = q.revision?.trimmingCharacters(in: .whitespaces), GitRepository.isRevision(revision) { model.deploy.revision = revision }
-        return page(req, GitHistoryPage.View(model: model, localizer: req.localizer))
+        return req.page(GitHistoryPage.View(model: model, localizer: req.localizer))
     }
 
     /// Plans a promotion whose source is the picked revision of the dashboard (`promote:plan`
@@ -153,7 +147,7 @@ enum GitPages {
             let (errors, message) = BackupPages.fieldErrors(e, known: ["revision", "target"], req.localizer)
             model.deployErrors = errors
             model.deployError = message
-            return page(req, GitHistoryPage.View(model: model, localizer: req.localizer), status: e.status)
+            return req.page(GitHistoryPage.View(model: model, localizer: req.localizer), status: e.status)
         }
     }
 
@@ -181,7 +175,7 @@ enum GitPages {
             model.error = "\(f.message) \(f.next)"
             status = .internalServerError
         }
-        return page(req, GitDiffPage.View(model: model, localizer: req.localizer), status: status)
+        return req.page(GitDiffPage.View(model: model, localizer: req.localizer), status: status)
     }
 
     // MARK: - The remote
@@ -195,7 +189,7 @@ enum GitPages {
         var model = try await remoteModel(req)
         let done = try? req.query.get(String.self, at: "done")
         model.flash = done == "saved" ? req.localizer.t("git_remote.flash_saved") : done == "removed" ? req.localizer.t("git_remote.flash_removed") : nil
-        return page(req, GitRemotePage.View(model: model, localizer: req.localizer))
+        return req.page(GitRemotePage.View(model: model, localizer: req.localizer))
     }
 
     /// Saves the remote (an empty secret keeps the stored one; the token field or the key
@@ -241,7 +235,7 @@ enum GitPages {
             let (errors, message) = BackupPages.fieldErrors(e, known: ["url", "auth", "username", "secret", "branch"], l)
             model.errors = errors
             model.error = message
-            return page(req, GitRemotePage.View(model: model, localizer: l), status: e.status)
+            return req.page(GitRemotePage.View(model: model, localizer: l), status: e.status)
         }
     }
 }

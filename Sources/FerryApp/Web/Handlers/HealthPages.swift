@@ -15,12 +15,6 @@ enum HealthPages {
         routes.get(.healthCheckPage(.key), use: check)
     }
 
-    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
-        let response = Layout.response(view, request: req)
-        response.status = status
-        return response
-    }
-
     // MARK: - One environment's dashboards
 
     /// The matrix page's model: the environments the viewer may read, the dashboards of
@@ -42,7 +36,7 @@ enum HealthPages {
         struct Q: Decodable { var environment: String?; var status: String? }
         let q = try req.decodeQuery(Q.self)
         let model = try await overviewModel(req, environment: q.environment, status: q.status)
-        return page(req, HealthPage.View(model: model, localizer: req.localizer))
+        return req.page(HealthPage.View(model: model, localizer: req.localizer))
     }
 
     /// Queues `dashboard.check` of the form's environment (`health:run` on it): the dashboards
@@ -96,7 +90,7 @@ enum HealthPages {
         var model = try await overviewModel(req, environment: shown, status: nil)
         model.run = form
         model.runError = message
-        return page(req, HealthPage.View(model: model, localizer: req.localizer), status: status)
+        return req.page(HealthPage.View(model: model, localizer: req.localizer), status: status)
     }
 
     // MARK: - One check
@@ -112,6 +106,6 @@ enum HealthPages {
             HealthService.Filter(environments: [row.environmentID], dashboard: dashboard, limit: HealthCheckPage.Model.historyLimit), on: req.db)
         let history = recent.map { HealthMatrixRow.Run(id: $0.id!, status: HealthStatus(rawValue: $0.status) ?? .fail, checkedAt: $0.checkedAt) }
         let model = HealthCheckPage.Model(check: HealthService.dto(row, names: names, withDetails: true), history: history)
-        return page(req, HealthCheckPage.View(model: model, localizer: req.localizer))
+        return req.page(HealthCheckPage.View(model: model, localizer: req.localizer))
     }
 }

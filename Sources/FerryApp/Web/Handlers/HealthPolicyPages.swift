@@ -18,12 +18,6 @@ enum HealthPolicyPages {
         routes.post(.healthPolicyRunPage(.key), use: run)
     }
 
-    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
-        let response = Layout.response(view, request: req)
-        response.status = status
-        return response
-    }
-
     // MARK: - Models
 
     /// What the form offers for `environment`: the environments the viewer may run checks on,
@@ -105,7 +99,7 @@ enum HealthPolicyPages {
         struct Q: Decodable { var environment: String?; var done: String? }
         let q = try req.decodeQuery(Q.self)
         let flash = q.done.flatMap { ["created", "saved", "deleted"].contains($0) ? req.localizer.t("health_policies.flash.\($0)") : nil }
-        return page(req, HealthPoliciesPage.View(model: try await listModel(req, environment: q.environment, flash: flash), localizer: req.localizer))
+        return req.page(HealthPoliciesPage.View(model: try await listModel(req, environment: q.environment, flash: flash), localizer: req.localizer))
     }
 
     /// A policy's form: `inventory:read` on its environment to see it, `health:run` to change
@@ -123,7 +117,7 @@ enum HealthPolicyPages {
             state.form.environmentName = moved.name
         }
         state.options = try await options(req, environment: state.form.environment, names: names)
-        return page(req, HealthPolicyPage.View(model: .init(id: m.id!, name: m.name, editor: state, canSave: canSave), localizer: req.localizer))
+        return req.page(HealthPolicyPage.View(model: .init(id: m.id!, name: m.name, editor: state, canSave: canSave), localizer: req.localizer))
     }
 
     // MARK: - Saving
@@ -256,7 +250,7 @@ enum HealthPolicyPages {
             state.form.environmentName = ""
         }
         guard let id else {
-            return page(req, HealthPoliciesPage.View(model: try await listModel(req, editor: state), localizer: req.localizer), status: status)
+            return req.page(HealthPoliciesPage.View(model: try await listModel(req, editor: state), localizer: req.localizer), status: status)
         }
         let m = try await HealthPolicyService.find(id, on: req.db)
         if state.form.environment == nil {
@@ -265,7 +259,7 @@ enum HealthPolicyPages {
         }
         state.options = try await options(req, environment: state.form.environment, names: names)
         let canSave = await req.permits(.healthRun, environmentIDs: [m.environmentID])
-        return page(req, HealthPolicyPage.View(model: .init(id: id, name: m.name, editor: state, canSave: canSave), localizer: req.localizer), status: status)
+        return req.page(HealthPolicyPage.View(model: .init(id: id, name: m.name, editor: state, canSave: canSave), localizer: req.localizer), status: status)
     }
 
     // MARK: - Delete and run
@@ -293,7 +287,7 @@ enum HealthPolicyPages {
             return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .tooManyRequests
             || e.status == .serviceUnavailable {
-            return page(req, HealthPoliciesPage.View(model: try await listModel(req, error: e.detail), localizer: req.localizer), status: e.status)
+            return req.page(HealthPoliciesPage.View(model: try await listModel(req, error: e.detail), localizer: req.localizer), status: e.status)
         }
     }
 }

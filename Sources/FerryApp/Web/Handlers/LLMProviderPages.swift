@@ -16,14 +16,6 @@ enum LLMProviderPages {
         routes.post(.llmProviderDeletePage(.key), use: delete)
     }
 
-    static func page(_ req: Request, _ view: PageView, status: HTTPResponseStatus = .ok) -> Response {
-        let response = Layout.response(view, request: req)
-        response.status = status
-        // The forms name where a key goes; nothing of them is cached.
-        response.headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return response
-    }
-
     static func listModel(_ req: Request, editor: LLMProviderForm.State? = nil, flash: String? = nil, error: String? = nil) async throws -> LLMProvidersPage.Model {
         LLMProvidersPage.Model(providers: try await LLMProviderService.list(on: req.db).map(LLMProviderService.dto), editor: editor ?? LLMProviderForm.State(),
                                flash: flash, error: error)
@@ -38,12 +30,12 @@ enum LLMProviderPages {
     @Sendable static func list(req: Request) async throws -> Response {
         let done = try? req.query.get(String.self, at: "done")
         let flash = done.flatMap { ["created", "saved", "deleted"].contains($0) ? req.localizer.t("llm.flash.\($0)") : nil }
-        return page(req, LLMProvidersPage.View(model: try await listModel(req, flash: flash), localizer: req.localizer))
+        return req.secretFormPage(LLMProvidersPage.View(model: try await listModel(req, flash: flash), localizer: req.localizer))
     }
 
     @Sendable static func edit(req: Request) async throws -> Response {
         let m = try await LLMProviderService.find(try req.idParameter(), on: req.db)
-        return page(req, LLMProviderPage.View(model: try await providerModel(req, m), localizer: req.localizer))
+        return req.secretFormPage(LLMProviderPage.View(model: try await providerModel(req, m), localizer: req.localizer))
     }
 
     // MARK: - Saving
@@ -96,9 +88,9 @@ enum LLMProviderPages {
             shown.hasKey = stored.map { !$0.apiKeySealed.isEmpty } ?? false
             let editor = LLMProviderForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? e.detail : nil)
             if let stored {
-                return page(req, LLMProviderPage.View(model: try await providerModel(req, stored, editor: editor), localizer: l), status: e.status)
+                return req.secretFormPage(LLMProviderPage.View(model: try await providerModel(req, stored, editor: editor), localizer: l), status: e.status)
             }
-            return page(req, LLMProvidersPage.View(model: try await listModel(req, editor: editor), localizer: l), status: e.status)
+            return req.secretFormPage(LLMProvidersPage.View(model: try await listModel(req, editor: editor), localizer: l), status: e.status)
         }
     }
 
@@ -113,7 +105,7 @@ enum LLMProviderPages {
             let names = try await LLMProviderService.policies(using: m.id!, on: req.db).map(\.name)
             let l = req.localizer
             let why = names.isEmpty ? e.detail : l.t("llm.in_use", ["policies": names.joined(separator: ", ")])
-            return page(req, LLMProvidersPage.View(model: try await listModel(req, error: why), localizer: l), status: e.status)
+            return req.secretFormPage(LLMProvidersPage.View(model: try await listModel(req, error: why), localizer: l), status: e.status)
         }
         return req.redirect(to: SiteURL.llmProvidersPage.path(query: ["done": "deleted"]), redirectType: .normal)
     }

@@ -31,13 +31,11 @@ enum ReportPages {
             model.hasMore = hasMore
             // An environment given by name shows as picked in the list (whose values are ids).
             if let env = filter.environment { model.filter.environment = env.key }
-        } catch let e as AppError where e.status == .badRequest {
+        } catch let e as AppError where e.status == .unprocessableEntity {
             model.error = req.localizer.t("reports.filter_invalid", ["fields": e.fields.map(\.field).joined(separator: ", ")])
-            status = .badRequest
+            status = .unprocessableEntity
         }
-        let response = Layout.response(ReportsPage.View(model: model, localizer: req.localizer), request: req)
-        response.status = status
-        return response
+        return req.page(ReportsPage.View(model: model, localizer: req.localizer), status: status)
     }
 
     @Sendable static func show(req: Request) async throws -> Response {
