@@ -49,7 +49,7 @@ struct HealthLiveTests {
             #expect(Set(failedQueries.compactMap(\.chartID)) == probeCharts, "\(broken.issues)")
             #expect(failedQueries.allSatisfy { $0.chart?.hasPrefix("Probe chart") == true && $0.severity == .fail })
             let boxes = broken.issues.filter { $0.kind == .chartErrorBox }
-            #expect(!boxes.isEmpty, "Superset's error box is seen in the rendering: \(broken.issues)")
+            #expect(!boxes.isEmpty, "Superset's error box is seen in the rendering: \(broken.issues); tabs \(broken.details?.tabs ?? []), render \(broken.renderMs ?? -1) ms")
             #expect(boxes.allSatisfy { $0.chartID.map(probeCharts.contains) == true }, "\(boxes)")
             #expect(broken.chartsFailed == probeCharts.count)
 

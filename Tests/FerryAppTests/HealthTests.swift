@@ -137,5 +137,9 @@ import Testing
         #expect(issues.contains { $0.kind == .consoleError && $0.message.contains("1 uncaught") })
         #expect(issues.contains { $0.kind == .visualChange && $0.message.contains("42.5%") })
         #expect(DashboardChecker.renderingIssues(Rendering(tabs: [], consoleErrors: ["Failed to load resource"], milliseconds: 1), visualChange: 5, visualThreshold: 30).isEmpty)
+        // A page whose dashboard never appeared (a sign-in page) is a WARN naming what showed.
+        let away = RenderedTab(name: nil, png: Data(), chartErrors: [], stillLoading: 0, charts: 0, notShown: "/login/ (Superset)")
+        let missing = DashboardChecker.renderingIssues(Rendering(tabs: [away], consoleErrors: [], milliseconds: 1), visualChange: nil, visualThreshold: 30)
+        #expect(missing.map(\.kind) == [.renderFailed] && missing[0].severity == .warn && missing[0].message.contains("/login/ (Superset)"))
     }
 }

@@ -100,6 +100,11 @@ enum DashboardChecker {
     static func renderingIssues(_ rendering: Rendering, visualChange: Double?, visualThreshold: Double) -> [HealthIssue] {
         var out: [HealthIssue] = []
         for tab in rendering.tabs {
+            if let shown = tab.notShown {
+                // Nothing drawn is nothing found: say so, or a page that never came looks healthy.
+                out.append(HealthIssue(.warn, .renderFailed, "the dashboard did not appear in chromium; it showed \(shown)", tab: tab.name))
+                continue
+            }
             for e in tab.chartErrors {
                 out.append(HealthIssue(.fail, .chartErrorBox, "Superset shows an error in this chart: \(e.message)", chartID: e.chartID, chart: e.chart, tab: tab.name))
             }

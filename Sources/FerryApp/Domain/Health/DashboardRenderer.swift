@@ -11,6 +11,9 @@ struct RenderedTab: Sendable {
     /// Charts still showing a spinner when the wait ended.
     var stillLoading: Int
     var charts: Int
+    /// What chromium showed instead of the dashboard when its grid never appeared (the page's
+    /// path and title: a sign-in page, an error page); nil when the dashboard was there.
+    var notShown: String? = nil
 }
 
 /// What chromium showed of one dashboard.
@@ -108,7 +111,9 @@ struct DashboardRenderer: Sendable {
              message: String((e["message"]?.stringValue ?? "").prefix(500)))
         }
         return RenderedTab(name: tab, png: png, chartErrors: Array(errors), stillLoading: min(state["loading"]?.intValue ?? 0, 10_000),
-                           charts: min(state["charts"]?.intValue ?? 0, 10_000))
+                           charts: min(state["charts"]?.intValue ?? 0, 10_000),
+                           notShown: state["ready"]?.boolValue == true ? nil
+                               : "\(String((state["path"]?.stringValue ?? "?").prefix(200))) (\(String((state["title"]?.stringValue ?? "").prefix(200))))")
     }
 
     /// Polls the page until the dashboard is there and its charts stop loading (the same state
@@ -200,6 +205,7 @@ struct DashboardRenderer: Sendable {
           const tracker = window.__ferryRequests;
           return {ready, charts: charts.filter(visible).length, loading, errors,
                   tracked: !!tracker, pending: tracker ? tracker.pending : 0, chartData: tracker ? tracker.chartData : 0,
+                  path: location.pathname, title: document.title,
                   height: Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0))};
         })()
         """
