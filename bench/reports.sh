@@ -9,7 +9,7 @@
 #     token checked, the principal read), in the same run;
 #   - GET /api/reports as the administrator: no filter, each filter alone (kind, status, outcome,
 #     environment, a 30-day window, title words), two together, a deep page (offset 5000);
-#   - the same list as a viewer limited to the dev-staged environments (tasks:read@stage:dev),
+#   - the same list as a viewer limited to the dev-staged environments (tasks:read and inventory:read @stage:dev),
 #     alone and with an environment filter: the access rule in SQL;
 #   - GET /api/reports/{id} (one report with its details).
 # Prints a table (p50, p95, max in ms, and p95 less the /api/me baseline) and writes
@@ -44,12 +44,13 @@ BIN=${FERRY_BIN:-$BIN_DIR/ferry}
 
 rm -rf "$OUT"; mkdir -p "$OUT"
 DATA=$OUT/ferry
+# Set before seeding: the seed's start of Ferry creates the first administrator with it.
+export FERRY_ADMIN_PASSWORD="bench-admin-$(date +%s)-password"
 log "storing $REPORTS reports"
 SEEDED=$("$BIN_DIR/FerryBench" reports-seed "$DATA" "$REPORTS" | tail -n 1)
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
-export FERRY_ADMIN_PASSWORD="bench-admin-$(date +%s)-password"
 FERRY_DATA_DIR="$DATA" FERRY_PORT=$PORT FERRY_SYNC_INTERVAL=0 FERRY_LOG_LEVEL=warning \
   "$BIN" serve >"$OUT/ferry.log" 2>&1 &
 FERRY_PID=$!
@@ -61,7 +62,7 @@ curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null
 
 log "timing $REQUESTS requests per scenario"
 python3 - "http://127.0.0.1:$PORT" "$SEEDED" "$OUT" "$REQUESTS" "$REPORTS" <<'PY'
-import http.client, json, os, sys, time, urllib.parse, urllib.request
+import http.client, json, os, sys, time, urllib.error, urllib.parse, urllib.request
 sys.path.insert(0, os.path.join(os.getcwd(), "tests", "harness"))
 import ferry_auth
 
@@ -71,12 +72,15 @@ _, admin = ferry_auth.sign_in(base, "bench")
 def call(method, path, token, body=None):
     req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
                                  headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return json.loads(r.read() or b"null")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"{method} {path}: HTTP {e.code} {e.read()[:500]!r}")
 
 # A viewer of the dev-staged environments only (dev and qa).
 viewer_password = "bench viewer password 1"
-call("POST", "/api/roles", admin, {"name": "bench-dev-viewer", "grants": ["tasks:read@stage:dev"]})
+call("POST", "/api/roles", admin, {"name": "bench-dev-viewer", "grants": ["tasks:read@stage:dev", "inventory:read@stage:dev"]})
 call("POST", "/api/users", admin, {"username": "benchdev", "password": viewer_password, "roles": ["bench-dev-viewer"]})
 _, viewer = ferry_auth.sign_in(base, "bench", username="benchdev", password=viewer_password)
 
