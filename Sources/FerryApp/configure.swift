@@ -66,6 +66,7 @@ public func configure(
     app.migrations.add(M0012_CreateDashboardChecks())
     app.migrations.add(M0013_CreateLLMProviders())
     app.migrations.add(M0014_CreateReports())
+    app.migrations.add(M0015_AddPlanVersions())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()

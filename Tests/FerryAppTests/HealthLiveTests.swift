@@ -49,6 +49,11 @@ struct HealthLiveTests {
             #expect(Set(failedQueries.compactMap(\.chartID)) == probeCharts, "\(broken.issues)")
             #expect(failedQueries.allSatisfy { $0.chart?.hasPrefix("Probe chart") == true && $0.severity == .fail })
             let boxes = broken.issues.filter { $0.kind == .chartErrorBox }
+            if boxes.isEmpty, let dir = ProcessInfo.processInfo.environment["FERRY_TEST_DIR"] {
+                // Kept for whoever reads the failure: what chromium showed.
+                let shot = try await t.request(.GET, "/api/health/checks/\(broken.id)/screenshot")
+                try? Data(buffer: shot.body).write(to: URL(fileURLWithPath: dir).appendingPathComponent("health-live-\(store)-\(broken.id).png"))
+            }
             #expect(!boxes.isEmpty, "Superset's error box is seen in the rendering: \(broken.issues); tabs \(broken.details?.tabs ?? []), render \(broken.renderMs ?? -1) ms")
             #expect(boxes.allSatisfy { $0.chartID.map(probeCharts.contains) == true }, "\(boxes)")
             #expect(broken.chartsFailed == probeCharts.count)

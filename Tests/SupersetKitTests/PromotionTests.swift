@@ -201,10 +201,10 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         let shared = PlanItem(kind: .chart, uuid: "c", name: "C", action: .conflict, reasons: ["shared"])
         let blocking = PlanItem(kind: .dashboard, uuid: "d", name: "D", action: .conflict, reasons: ["slug"], blocking: true)
         let update = PlanItem(kind: .chart, uuid: "u", name: "U", action: .update)
-        #expect(PromotionPlanner.refusal([update], acceptShared: false) == nil)
-        #expect(PromotionPlanner.refusal([update, shared], acceptShared: false) == .sharedNotAccepted)
-        #expect(PromotionPlanner.refusal([update, shared], acceptShared: true) == nil)
-        #expect(PromotionPlanner.refusal([shared, blocking], acceptShared: true) == .blocking(blocking, count: 1))
+        #expect(PromotionPlanner.refusal([update], acceptShared: false, acceptLosses: false) == nil)
+        #expect(PromotionPlanner.refusal([update, shared], acceptShared: false, acceptLosses: false) == .sharedNotAccepted)
+        #expect(PromotionPlanner.refusal([update, shared], acceptShared: true, acceptLosses: false) == nil)
+        #expect(PromotionPlanner.refusal([shared, blocking], acceptShared: true, acceptLosses: false) == .blocking(blocking, count: 1))
         #expect(PromotionPlanner.Refusal.blocking(blocking, count: 1).message.contains("dashboard 'D': slug"))
     }
 }

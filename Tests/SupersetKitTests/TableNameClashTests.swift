@@ -25,7 +25,7 @@ import Testing
         #expect(reason.contains("sales_dev.revenue on connection 'Warehouse' (db-prod)"), "the promoted dataset: table, schema, connection")
         #expect(reason.contains("target dataset 31 (other-ds) reading main.revenue on connection 'Sales' (db-sales)"), "the target's: id, uuid, connection")
         #expect(reason.contains("SQLite"))
-        let refusal = try #require(PromotionPlanner.refusal(items, acceptShared: true))
+        let refusal = try #require(PromotionPlanner.refusal(items, acceptShared: true, acceptLosses: false))
         #expect(refusal.message.contains("dataset 'revenue'"))
         #expect(items.filter { $0.kind != .dataset }.allSatisfy { $0.action == .create }, "charts and the dashboard are unaffected")
     }
@@ -223,7 +223,7 @@ struct LiveTableNameClashTests {
             #expect(reason.contains("main.\(name) on connection 'Sales' (\(prodSales.uuid))"), "\(reason)")
             #expect(reason.contains("target dataset \(prodID) (\(prodUUID)) reading public.\(name) on connection 'Warehouse' (\(prodWarehouse.uuid))"),
                     "\(reason)")
-            #expect(PromotionPlanner.refusal(items, acceptShared: true) != nil, "the apply refuses it")
+            #expect(PromotionPlanner.refusal(items, acceptShared: true, acceptLosses: false) != nil, "the apply refuses it")
 
             // Imported anyway, SQLite metadata (scripts/test's default) answers HTTP 500 with no
             // reason; the read-back names the clash.

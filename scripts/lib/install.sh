@@ -5,7 +5,9 @@
 #   podman-compose (the release image's tests), binutils and openssl (the release and its gate).
 # - A Python venv under .tools/venv with Apache Superset 6.1.0 (+ the pins it needs), playwright
 #   (driving Debian's chromium, no browser download), oidc-provider-mock and aiosmtpd;
-# - schemathesis in .tools/st-venv (API fuzzing).
+# - schemathesis in .tools/st-venv (API fuzzing);
+# - Apache Superset 5.0.0 and 4.1.4, each in a venv of its own (.tools/venv-5.0.0, .tools/venv-4.1.4),
+#   for the cross-version promotion tests, with the pins each needs (../shared/superset-notes.md).
 set -euo pipefail
 
 FERRY_ROOT=${FERRY_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -55,4 +57,22 @@ if [ ! -f "$ST_VENV/.ferry-installed-schemathesis-4.32.5" ]; then
   "$ST_VENV/bin/pip" install -q "schemathesis==4.32.5"
   touch "$ST_VENV/.ferry-installed-schemathesis-4.32.5"
 fi
+# Older Supersets for the cross-version tests: each with the pins measured for it.
+old_superset() { # version pins...
+  local version=$1; shift
+  local venv="$FERRY_ROOT/.tools/venv-$version"
+  [ -f "$venv/.ferry-installed-$version-v2" ] && return 0
+  log "creating venv with apache-superset==$version at $venv"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --upgrade pip >/dev/null
+  "$venv/bin/pip" install -q "apache-superset==$version" "$@"
+  touch "$venv/.ferry-installed-$version-v2"
+}
+old_superset 5.0.0 "marshmallow==3.26.2" "marshmallow-sqlalchemy<1.5" rich "flask-caching==2.3.1" "cachetools==6.2.1" psycopg2-binary &
+old50=$!
+old_superset 4.1.4 "setuptools<81" rich "flask-caching==2.3.1" "cachetools==6.2.1" psycopg2-binary &
+old41=$!
+wait $old50 || { log "installing Superset 5.0.0 failed"; exit 1; }
+wait $old41 || { log "installing Superset 4.1.4 failed"; exit 1; }
 log "toolchain ready"

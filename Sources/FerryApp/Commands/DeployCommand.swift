@@ -23,10 +23,12 @@ struct DeployCommand: AsyncCommand {
         @Option(name: "server", help: "Ferry's URL (default: FERRY_URL or http://127.0.0.1:8080)") var server: String?
         @Option(name: "map", help: "Database mappings to store first, by name: SOURCE=TARGET[,SOURCE=TARGET...]") var map: String?
         @Flag(name: "accept-shared", help: "Accept updates of charts or datasets other target dashboards use") var acceptShared: Bool
+        @Flag(name: "accept-losses", help: "Accept the values a target on an older Superset can't import (the plan lists them)") var acceptLosses: Bool
+        @Flag(name: "accept-unknown-version", help: "Import as is into a Superset release Ferry doesn't know (older than 4.1 or newer than it knows)") var acceptUnknownVersion: Bool
     }
     var help: String { "Deploy dashboards as a revision of Ferry's git history holds them, into an environment (plan, then apply with --yes)." }
 
-    static let usage = "Usage: ferry deploy --revision REV --from ENV --to ENV --dashboard DASHBOARD [--dashboard ...] [--yes] [--accept-shared] [--map SOURCE=TARGET]"
+    static let usage = "Usage: ferry deploy --revision REV --from ENV --to ENV --dashboard DASHBOARD [--dashboard ...] [--yes] [--accept-shared] [--accept-losses] [--accept-unknown-version] [--map SOURCE=TARGET]"
 
     /// `--dashboard` may be repeated: ConsoleKit's `@Option` takes its first occurrence only, so
     /// every `--dashboard VALUE` pair is taken out before the signature reads the rest.
@@ -97,7 +99,7 @@ struct DeployCommand: AsyncCommand {
         }
         let body = BundleValue.map([
             "revision": .string(revision), "source": .string(from), "target": .string(to),
-            "dashboards": .list(dashboards.map(BundleValue.string)),
+            "dashboards": .list(dashboards.map(BundleValue.string)), "acceptUnknownVersion": .bool(signature.acceptUnknownVersion),
         ])
         let queued = try await api.send("POST", "/api/git/deploy", body, console: console)
         guard let planID = queued["id"]?.stringValue, let planTask = queued["taskId"]?.stringValue else {
@@ -107,7 +109,7 @@ struct DeployCommand: AsyncCommand {
         console.print("Planning the deploy of revision \(revision) of \(from) to \(to) (task \(planTask))...")
         let apply = console.confirmOverride == true
         try await PlanApplyFlow.run(planID: planID, planTask: planTask, noun: "Deploy", dryRun: !apply,
-                                    acceptShared: signature.acceptShared, api: api, console: console)
+                                    acceptShared: signature.acceptShared, acceptLosses: signature.acceptLosses, api: api, console: console)
         if !apply {
             console.print("Nothing is deployed without --yes: run again with --yes to apply, or apply this plan with POST /api/promotions/\(planID)/apply.")
         }

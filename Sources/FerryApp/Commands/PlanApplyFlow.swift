@@ -7,7 +7,7 @@ import Vapor
 /// Throws `ExitCode` 1 (failed), 2 (conflicts), 3 (verification failed), 4 (a database needs a
 /// mapping). With `noun` "Promotion" its output is `PromoteCommand`'s, line for line.
 enum PlanApplyFlow {
-    static func run(planID: String, planTask: String, noun: String, dryRun: Bool, acceptShared: Bool,
+    static func run(planID: String, planTask: String, noun: String, dryRun: Bool, acceptShared: Bool, acceptLosses: Bool,
                     api: FerryAPIClient, console: any Console) async throws {
         let planned = try await api.wait(task: planTask, console: console, bar: false)
         if planned["status"]?.stringValue == "awaiting_input" {
@@ -34,7 +34,11 @@ enum PlanApplyFlow {
             console.error(blocking > 0 ? "The plan has blocking conflicts; nothing was written." : "The plan updates shared charts or datasets; rerun with --accept-shared to accept.")
             throw ExitCode(2)
         }
-        let applied = try await api.send("POST", "/api/promotions/\(planID)/apply", .map(["acceptShared": .bool(acceptShared)]), console: console)
+        if (plan["summary"]?["lost"]?.intValue ?? 0) > 0 && !acceptLosses {
+            console.error("The target runs an older Superset: the values listed as lost above can't be imported there. Nothing was written; rerun with --accept-losses to accept.")
+            throw ExitCode(2)
+        }
+        let applied = try await api.send("POST", "/api/promotions/\(planID)/apply", .map(["acceptShared": .bool(acceptShared), "acceptLosses": .bool(acceptLosses)]), console: console)
         guard let promotionID = applied["id"]?.stringValue, let applyTask = applied["taskId"]?.stringValue else { throw ExitCode(1) }
         console.print("Applying (promotion \(promotionID), task \(applyTask))...")
         let done = try await api.wait(task: applyTask, console: console, bar: true)

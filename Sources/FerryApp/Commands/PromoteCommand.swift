@@ -20,6 +20,8 @@ struct PromoteCommand: AsyncCommand {
         @Option(name: "map", help: "Database mappings to store first, by name: SOURCE=TARGET[,SOURCE=TARGET...]") var map: String?
         @Flag(name: "dry-run", help: "Plan and print the plan; write nothing") var dryRun: Bool
         @Flag(name: "accept-shared", help: "Accept updates of charts or datasets other target dashboards use") var acceptShared: Bool
+        @Flag(name: "accept-losses", help: "Accept the values a target on an older Superset can't import (the plan lists them)") var acceptLosses: Bool
+        @Flag(name: "accept-unknown-version", help: "Import as is into a Superset release Ferry doesn't know (older than 4.1 or newer than it knows)") var acceptUnknownVersion: Bool
     }
     var help: String { "Promote dashboards from one environment to another (plan, apply, verify)." }
 
@@ -41,11 +43,12 @@ struct PromoteCommand: AsyncCommand {
         let queued = try await api.send("POST", "/api/promotions/plan", .map([
             "source": .string(from), "target": .string(to), "dashboards": .list(dashboards.map(BundleValue.string)),
             "search": signature.search.map(BundleValue.string) ?? .null, "scope": .string(signature.scope ?? "dashboards"),
+            "acceptUnknownVersion": .bool(signature.acceptUnknownVersion),
         ]), console: context.console)
         guard let planID = queued["id"]?.stringValue, let planTask = queued["taskId"]?.stringValue else { throw ExitCode(1) }
         context.console.print("Planning \(from) -> \(to) (task \(planTask))...")
         try await PlanApplyFlow.run(planID: planID, planTask: planTask, noun: "Promotion", dryRun: signature.dryRun,
-                                    acceptShared: signature.acceptShared, api: api, console: context.console)
+                                    acceptShared: signature.acceptShared, acceptLosses: signature.acceptLosses, api: api, console: context.console)
     }
 
     /// Stores `SOURCE=TARGET` mappings (connection names) through the suggestions endpoint,
@@ -71,8 +74,11 @@ struct PromoteCommand: AsyncCommand {
 
     static func printPlan(_ plan: BundleValue, console: any Console) {
         let rows = (plan["items"]?.listValue ?? []).map { item -> [String] in
-            [item["action"]?.stringValue ?? "", item["kind"]?.stringValue ?? "", item["name"]?.stringValue ?? "",
-             (item["reasons"]?.listValue ?? []).compactMap(\.stringValue).joined(separator: "; ")]
+            let losses = (item["losses"]?.listValue ?? []).map { "loses \($0["field"]?.stringValue ?? "") = \($0["value"]?.stringValue ?? "")" }
+            let defaulted = (item["defaulted"]?.listValue ?? []).compactMap(\.stringValue)
+            return [item["action"]?.stringValue ?? "", item["kind"]?.stringValue ?? "", item["name"]?.stringValue ?? "",
+                    ((item["reasons"]?.listValue ?? []).compactMap(\.stringValue) + losses
+                        + (defaulted.isEmpty ? [] : ["takes the target's defaults for " + defaulted.joined(separator: ", ")])).joined(separator: "; ")]
         }
         let header = ["ACTION", "KIND", "NAME", "WHY"]
         let widths = (0..<3).map { i in min(40, ([header] + rows).map { $0[i].count }.max() ?? 0) }
@@ -82,7 +88,10 @@ struct PromoteCommand: AsyncCommand {
         console.print(line(header))
         for r in rows { console.print(line(r)) }
         let s = plan["summary"]
-        console.print("\(s?["create"]?.intValue ?? 0) create, \(s?["update"]?.intValue ?? 0) update, \(s?["unchanged"]?.intValue ?? 0) unchanged, \(s?["conflict"]?.intValue ?? 0) conflict")
+        console.print("\(s?["create"]?.intValue ?? 0) create, \(s?["update"]?.intValue ?? 0) update, \(s?["unchanged"]?.intValue ?? 0) unchanged, \(s?["conflict"]?.intValue ?? 0) conflict, \(s?["lost"]?.intValue ?? 0) value(s) lost")
+        if let from = plan["sourceVersion"]?.stringValue, let to = plan["targetVersion"]?.stringValue {
+            console.print("Superset \(from) -> \(to)\(plan["acceptUnknownVersion"]?.boolValue == true ? " (unknown version: imported as is)" : "")")
+        }
     }
 }
 

@@ -20,10 +20,12 @@ struct RestoreCommand: AsyncCommand {
         @Option(name: "map", help: "Database mappings to store first, by name: SOURCE=TARGET[,SOURCE=TARGET...] (SOURCE on the backup's environment)") var map: String?
         @Flag(name: "dry-run", help: "Plan and print the plan; write nothing") var dryRun: Bool
         @Flag(name: "accept-shared", help: "Accept updates of charts or datasets other target dashboards use") var acceptShared: Bool
+        @Flag(name: "accept-losses", help: "Accept the values a target on an older Superset can't import (the plan lists them)") var acceptLosses: Bool
+        @Flag(name: "accept-unknown-version", help: "Import as is into a Superset release Ferry doesn't know (older than 4.1 or newer than it knows)") var acceptUnknownVersion: Bool
     }
     var help: String { "Restore a backup, whole or some of its assets, into an environment (plan, apply, verify)." }
 
-    static let usage = "Usage: ferry restore --backup ID --to ENV [--dashboard UUID[,UUID...]] [--chart ...] [--dataset ...] [--map SOURCE=TARGET] [--dry-run] [--accept-shared]"
+    static let usage = "Usage: ferry restore --backup ID --to ENV [--dashboard UUID[,UUID...]] [--chart ...] [--dataset ...] [--map SOURCE=TARGET] [--dry-run] [--accept-shared] [--accept-losses] [--accept-unknown-version]"
 
     func run(using context: CommandContext, signature: Signature) async throws {
         let console = context.console
@@ -31,7 +33,7 @@ struct RestoreCommand: AsyncCommand {
             console.error(Self.usage)
             throw ExitCode(64)
         }
-        var body: [String: BundleValue] = ["backup": .string(backup), "target": .string(to)]
+        var body: [String: BundleValue] = ["backup": .string(backup), "target": .string(to), "acceptUnknownVersion": .bool(signature.acceptUnknownVersion)]
         for (key, option, value) in [("dashboards", "dashboard", signature.dashboard), ("charts", "chart", signature.chart), ("datasets", "dataset", signature.dataset)] {
             guard let value else { continue }
             let uuids = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
@@ -62,6 +64,6 @@ struct RestoreCommand: AsyncCommand {
         }
         console.print("Planning the restore of backup \(backup) to \(to) (task \(planTask))...")
         try await PlanApplyFlow.run(planID: planID, planTask: planTask, noun: "Restore", dryRun: signature.dryRun,
-                                    acceptShared: signature.acceptShared, api: api, console: console)
+                                    acceptShared: signature.acceptShared, acceptLosses: signature.acceptLosses, api: api, console: console)
     }
 }

@@ -49,6 +49,11 @@ final class PromotionPlanModel: Model, @unchecked Sendable {
     /// Set for a deploy of a revision (M0011): the commit of Ferry's git history the plan's
     /// bundle is read from, out of the source environment's folder.
     @OptionalField(key: "source_revision") var sourceRevision: String?
+    /// The Superset releases the plan read (M0015): "6.1.0", or "unknown".
+    @OptionalField(key: "source_version") var sourceVersion: String?
+    @OptionalField(key: "target_version") var targetVersion: String?
+    /// Import into a release Ferry doesn't know, as is (M0015).
+    @OptionalField(key: "accept_unknown_version") var acceptUnknownVersion: Bool?
     init() {}
 }
 

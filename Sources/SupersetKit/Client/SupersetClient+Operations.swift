@@ -18,17 +18,38 @@ extension SupersetClient {
         let latency = Int(now().timeIntervalSince(started) * 1000)
         try await login()
         _ = try await ensureCSRF()
-        var version = "unknown"
-        let versionResponse = try await exchange(
-            method: "GET", path: "/version", body: nil, contentType: nil, authorized: false,
-            timeout: configuration.timeout, idempotent: true)
-        if versionResponse.status == 200, let v = (try? BundleValue.parseJSON(versionResponse.body))?["version_string"]?.stringValue {
-            version = v
-        }
+        let version = try await version()
         return SupersetProbe(
             version: version, loginOK: true, csrfOK: true,
             capabilities: ["dashboard_import", "chart_import", "dataset_import", "assets_import", "chart_data"],
             latencyMilliseconds: latency)
+    }
+
+    /// The release the server says it runs, at most 64 characters, or "unknown" when it doesn't
+    /// say. 6.x answers `GET /version`; 4.1 and 5.0 don't have it, and their sign-in page's
+    /// bootstrap data (`menu_data.navbar_right.version_string`) is read instead. Throws only when
+    /// the server can't be reached.
+    public func version() async throws -> String {
+        let response = try await exchange(
+            method: "GET", path: "/version", body: nil, contentType: nil, authorized: false,
+            timeout: configuration.timeout, idempotent: true)
+        if response.status == 200, let v = (try? BundleValue.parseJSON(response.body))?["version_string"]?.stringValue, !v.isEmpty {
+            return String(v.prefix(64))
+        }
+        let page = try await exchange(
+            method: "GET", path: "/login/", body: nil, contentType: nil, authorized: false,
+            timeout: configuration.timeout, idempotent: true)
+        guard page.status == 200 else { return "unknown" }
+        return Self.bootstrapVersion(in: page.body) ?? "unknown"
+    }
+
+    /// `version_string` out of a page's HTML-escaped `data-bootstrap` JSON; looks at the first
+    /// 1 MiB only.
+    static func bootstrapVersion(in html: Data) -> String? {
+        let text = String(decoding: html.prefix(1 << 20), as: UTF8.self)
+            .replacingOccurrences(of: "&#34;", with: "\"").replacingOccurrences(of: "&quot;", with: "\"")
+        guard let match = text.firstMatch(of: /"version_string"\s*:\s*"([^"<>]{1,64})"/) else { return nil }
+        return String(match.1)
     }
 
     /// Lists every asset of a kind (Superset's default list columns).

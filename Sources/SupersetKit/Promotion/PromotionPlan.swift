@@ -24,6 +24,11 @@ public struct PlanItem: Sendable, Equatable, Codable {
     public var blocking: Bool
     /// The asset's id on the target when it exists there.
     public var targetID: Int?
+    /// Values the translation to the target's Superset release removes (a downgrade): the
+    /// operator must accept them before the apply. Nil when nothing is lost.
+    public var losses: [FieldLoss]?
+    /// Fields the target's release adds that took its defaults (an upgrade). Nil when none.
+    public var defaulted: [String]?
 
     public init(kind: AssetKind, uuid: String, name: String, action: PlanAction, reasons: [String] = [], blocking: Bool = false, targetID: Int? = nil) {
         self.kind = kind
@@ -37,6 +42,17 @@ public struct PlanItem: Sendable, Equatable, Codable {
 
     /// Whether the apply writes this asset.
     public var writes: Bool { action == .create || action == .update || (action == .conflict && !blocking) }
+
+    /// Attaches what translating did to the assets this plan writes (an asset kept as the target
+    /// has it loses nothing).
+    public static func attach(_ translations: [AssetTranslation], to items: inout [PlanItem]) {
+        let byKey = Dictionary(translations.map { ("\($0.kind.rawValue) \($0.uuid)", $0) }, uniquingKeysWith: { a, _ in a })
+        for i in items.indices where items[i].writes {
+            guard let t = byKey["\(items[i].kind.rawValue) \(items[i].uuid)"] else { continue }
+            items[i].losses = t.losses.isEmpty ? nil : t.losses
+            items[i].defaulted = t.defaulted.isEmpty ? nil : t.defaulted
+        }
+    }
 }
 
 /// What Ferry knows of the target when planning: its assets by uuid and the facts conflicts
@@ -249,6 +265,8 @@ public enum PromotionPlanner {
     public enum Refusal: Equatable, Sendable {
         case blocking(PlanItem, count: Int)
         case sharedNotAccepted
+        /// Values a downgrade removes, not accepted: how many, over how many assets.
+        case lossesNotAccepted(values: Int, assets: Int)
 
         public var message: String {
             switch self {
@@ -256,14 +274,20 @@ public enum PromotionPlanner {
                 return "The plan has \(count) blocking conflict(s), e.g. \(item.kind.rawValue) '\(item.name)': \(item.reasons.joined(separator: "; "))."
             case .sharedNotAccepted:
                 return "The plan updates charts or datasets that other target dashboards use."
+            case .lossesNotAccepted(let values, let assets):
+                return "The target runs an older Superset: \(values) value(s) of \(assets) asset(s) can't be imported there and would be lost."
             }
         }
     }
 
-    public static func refusal(_ items: [PlanItem], acceptShared: Bool) -> Refusal? {
+    public static func refusal(_ items: [PlanItem], acceptShared: Bool, acceptLosses: Bool) -> Refusal? {
         let blocking = items.filter(\.blocking)
         if let first = blocking.first { return .blocking(first, count: blocking.count) }
         if !acceptShared, items.contains(where: { $0.action == .conflict }) { return .sharedNotAccepted }
+        let losing = items.filter { $0.writes && !($0.losses ?? []).isEmpty }
+        if !acceptLosses, !losing.isEmpty {
+            return .lossesNotAccepted(values: losing.reduce(0) { $0 + ($1.losses?.count ?? 0) }, assets: losing.count)
+        }
         return nil
     }
 

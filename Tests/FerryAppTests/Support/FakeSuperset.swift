@@ -36,6 +36,13 @@ final class FakeSuperset: @unchecked Sendable {
         get { lock.withLock { _exportsBeforeDeath } }
         set { lock.withLock { _exportsBeforeDeath = newValue } }
     }
+    private var _version = "6.1.0-fake"
+    /// What `GET /version` says, in every mode that answers it (a proxy too): a release Ferry
+    /// doesn't know, for the version tests.
+    var version: String {
+        get { lock.withLock { _version } }
+        set { lock.withLock { _version = newValue } }
+    }
     let app: Application
     private(set) var port = 0
 
@@ -80,6 +87,7 @@ final class FakeSuperset: @unchecked Sendable {
     private func answer(_ req: Request) async throws -> Response {
         lock.withLock { requestCount += 1 }
         let path = req.url.path
+        if path == "/version", case .proxy = mode { return json(.ok, BundleValue.map(["version_string": .string(version)]).jsonText()) }
         switch mode {
         case .proxy(let upstream, let dieAfter):
             return try await forward(req, to: upstream, dieAfter: dieAfter)
@@ -101,7 +109,7 @@ final class FakeSuperset: @unchecked Sendable {
         }
         switch path {
         case "/health": return Response(status: .ok, body: .init(string: "OK"))
-        case "/version": return json(.ok, #"{"version_string":"6.1.0-fake"}"#)
+        case "/version": return json(.ok, BundleValue.map(["version_string": .string(version)]).jsonText())
         case let p where p.hasPrefix("/api/v1/security/login"):
             return json(.ok, #"{"access_token":"fake-access","refresh_token":"fake-refresh"}"#)
         case let p where p.hasPrefix("/api/v1/security/csrf_token"):

@@ -15,6 +15,8 @@ struct DeployInput: Codable, Sendable {
     var dashboards: [String]?
     /// Source schema -> target schema.
     var schemaMapping: [String: String]?
+    /// As `PlanInput.acceptUnknownVersion`.
+    var acceptUnknownVersion: Bool?
 }
 
 extension PromotionService {
@@ -75,6 +77,7 @@ extension PromotionService {
         plan.scope = PromotionScope.cascade.rawValue
         plan.selection = String(decoding: try JSONEncoder().encode(PlanSelection(dashboards: uuids.filter { seen.insert($0).inserted }, search: nil)), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
+        plan.acceptUnknownVersion = input.acceptUnknownVersion ?? false
         plan.status = "planning"
         plan.createdBy = user
         plan.createdAt = now

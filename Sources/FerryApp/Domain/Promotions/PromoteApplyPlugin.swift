@@ -23,6 +23,7 @@ struct PromoteApplyPlugin: Plugin {
            "source": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The promotion's source environment (optional; must be the stored one)"},
            "target": {"type": "string", "minLength": 1, "maxLength": 200, "description": "The promotion's target environment (optional; must be the stored one)"},
            "acceptShared": {"type": "boolean", "default": false},
+           "acceptLosses": {"type": "boolean", "default": false, "description": "Confirms the values a downgrade to an older Superset removes"},
            "batchSize": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
            "concurrency": {"type": "integer", "minimum": 1, "maximum": 16,
                            "description": "Requests sent to the target at once (chart checks, filter remaps); at most, and by default, the target environment's parallel requests"}}}
@@ -71,12 +72,15 @@ struct PromoteApplyPlugin: Plugin {
         let items = try JSONDecoder().decode([PlanItem].self, from: Data(itemsText.utf8))
         let scope = PromotionScope(rawValue: plan.scope) ?? .dashboards
         let batchSize = context.params["batchSize"]?.intValue ?? 50
-        if let refusal = PromotionPlanner.refusal(items, acceptShared: context.params["acceptShared"]?.boolValue == true) {
+        if let refusal = PromotionPlanner.refusal(items, acceptShared: context.params["acceptShared"]?.boolValue == true,
+                                                  acceptLosses: context.params["acceptLosses"]?.boolValue == true) {
             switch refusal {
             case .blocking:
                 throw TaskFailure(refusal.message, next: "Resolve the conflict on the target (or in the source), then make a new plan.")
             case .sharedNotAccepted:
                 throw TaskFailure(refusal.message, next: "Review the conflicts, then apply again with acceptShared, or narrow the selection.")
+            case .lossesNotAccepted:
+                throw TaskFailure(refusal.message, next: "Review what the plan lists as lost, then apply again with acceptLosses, or upgrade the target.")
             }
         }
 

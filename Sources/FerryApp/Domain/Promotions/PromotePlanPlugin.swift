@@ -67,13 +67,17 @@ struct PromotePlanPlugin: Plugin {
         let names = try await EnvironmentDirectory.load(on: context.db)
         let sourceName = names.name(plan.sourceEnvID), targetName = names.name(plan.targetEnvID)
         let exported: AssetBundle
+        // The release that wrote the bundle: a backup's manifest says; a revision doesn't.
+        var sourceVersion = "unknown"
         if let backupID = plan.sourceBackupID {
             exported = try await readBackup(backupID, selection: selection, context: context)
+            if let row = try await BackupModel.find(backupID, on: context.db) { sourceVersion = row.supersetVersion }
         } else if let revision = plan.sourceRevision {
             exported = try await readRevision(revision, environment: plan.sourceEnvID, name: sourceName, selection: selection, context: context)
         } else {
             try await context.step("resolving the selection on \(sourceName)", progress: 5)
             let source = try await context.superset(plan.sourceEnvID)
+            sourceVersion = (try? await source.version()) ?? "unknown"
             let ids = try await Self.resolve(selection, on: source, environment: sourceName)
             context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
 
@@ -92,7 +96,13 @@ struct PromotePlanPlugin: Plugin {
         let mapping = try await Self.mapDatabases(of: exported, source: plan.sourceEnvID, target: (plan.targetEnvID, targetName), targetClient: target, context: context)
 
         try await context.step("rewriting the bundle for \(targetName)", progress: 40)
-        let rewritten = try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported)
+        let targetVersion = try await target.version()
+        let translation = try Self.translate(try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported),
+                                             sourceVersion: sourceVersion, targetVersion: targetVersion, targetName: targetName,
+                                             acceptUnknown: plan.acceptUnknownVersion == true, context: context)
+        context.log(.info, "Superset \(translation.summary) in \(translation.milliseconds) ms", source: "bundle",
+                    metadata: ["source_version": sourceVersion, "target_version": targetVersion, "translate_ms": String(translation.milliseconds)])
+        let rewritten = translation.bundle
         let unresolved = rewritten.unresolvedReferences()
         if !unresolved.isEmpty {
             for u in unresolved { context.log(.error, "unresolved reference: \(u)", source: "bundle") }
@@ -104,11 +114,20 @@ struct PromotePlanPlugin: Plugin {
         let state = try await PromotionTargetReader.read(target, bundle: rewritten, scope: scope, concurrency: target.parallelism(asked: context.params["concurrency"]?.intValue))
 
         try await context.step("diffing against \(targetName)", progress: 85)
-        let items = PromotionPlanner.plan(rewritten, target: state, scope: scope)
+        var items = PromotionPlanner.plan(rewritten, target: state, scope: scope)
+        PlanItem.attach(translation.assets, to: &items)
         for item in items {
             let level: LogLevel = item.action == .conflict ? .warning : .info
             context.log(level, "\(item.action.rawValue) \(item.kind.rawValue) '\(item.name)'\(item.reasons.isEmpty ? "" : ": " + item.reasons.joined(separator: "; "))",
                         source: "bundle", metadata: ["uuid": item.uuid])
+            if let losses = item.losses {
+                context.log(.warning, "\(item.kind.rawValue) '\(item.name)' loses on \(targetName)'s older Superset: " + losses.map { "\($0.field) = \($0.value)" }.joined(separator: "; "),
+                            source: "bundle", metadata: ["uuid": item.uuid])
+            }
+            if let defaulted = item.defaulted {
+                context.log(.info, "\(item.kind.rawValue) '\(item.name)' takes \(targetName)'s defaults for \(defaulted.joined(separator: ", "))",
+                            source: "bundle", metadata: ["uuid": item.uuid])
+            }
         }
         let used = BundleRewriter.sourceDatabases(of: exported).compactMap { src in mapping[src.uuid].map { UsedMapping(source: src, target: $0) } }
         plan.items = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
@@ -116,6 +135,8 @@ struct PromotePlanPlugin: Plugin {
         plan.bundle = try BundleWriter().write(rewritten)
         plan.bundleChecksum = checksum
         plan.targetFingerprint = PromotionPlanner.fingerprint(rewritten, target: state)
+        plan.sourceVersion = String(sourceVersion.prefix(64))
+        plan.targetVersion = String(targetVersion.prefix(64))
         plan.status = "ready"
         try await plan.save(on: context.db)
         let summary = PlanSummary(items)
@@ -123,6 +144,7 @@ struct PromotePlanPlugin: Plugin {
         return .succeeded(.map([
             "plan": .string(plan.id!.uuidString.lowercased()), "create": .int(summary.create), "update": .int(summary.update),
             "unchanged": .int(summary.unchanged), "conflict": .int(summary.conflict), "blocking": .int(summary.blocking),
+            "lost": .int(summary.lost), "versions": .string(translation.summary),
         ]))
     }
 

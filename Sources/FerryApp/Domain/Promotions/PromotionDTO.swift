@@ -17,9 +17,13 @@ public struct PlanInput: Content, Sendable {
     /// Export batches requested from the source at once: at most, and by default, the source
     /// environment's `parallelRequests`.
     public var concurrency: Int?
+    /// Import as is into a Superset release Ferry doesn't know (older than 4.1, newer than the
+    /// newest it knows), without translating the bundle. Refused otherwise.
+    public var acceptUnknownVersion: Bool?
 
     public init(source: String? = nil, target: String? = nil, dashboards: [String]? = nil, search: String? = nil, scope: String? = nil,
-                schemaMapping: [String: String]? = nil, concurrency: Int? = nil) {
+                schemaMapping: [String: String]? = nil, concurrency: Int? = nil, acceptUnknownVersion: Bool? = nil) {
+        self.acceptUnknownVersion = acceptUnknownVersion
         self.source = source
         self.target = target
         self.dashboards = dashboards
@@ -33,11 +37,14 @@ public struct PlanInput: Content, Sendable {
 public struct ApplyInput: Content, Sendable {
     /// Confirms updates of charts or datasets that target dashboards outside the selection use.
     public var acceptShared: Bool?
+    /// Confirms the values a downgrade removes (the plan items' `losses`).
+    public var acceptLosses: Bool?
     /// Requests sent to the target at once (chart checks, filter remaps): at most, and by
     /// default, the target environment's `parallelRequests`.
     public var concurrency: Int?
-    public init(acceptShared: Bool? = nil, concurrency: Int? = nil) {
+    public init(acceptShared: Bool? = nil, acceptLosses: Bool? = nil, concurrency: Int? = nil) {
         self.acceptShared = acceptShared
+        self.acceptLosses = acceptLosses
         self.concurrency = concurrency
     }
 }
@@ -69,9 +76,12 @@ public struct RestoreInput: Content, Sendable {
     public var datasets: [String]?
     /// Source schema -> target schema.
     public var schemaMapping: [String: String]?
+    /// As `PlanInput.acceptUnknownVersion`.
+    public var acceptUnknownVersion: Bool?
 
     public init(backup: String? = nil, target: String? = nil, dashboards: [String]? = nil, charts: [String]? = nil, datasets: [String]? = nil,
-                schemaMapping: [String: String]? = nil) {
+                schemaMapping: [String: String]? = nil, acceptUnknownVersion: Bool? = nil) {
+        self.acceptUnknownVersion = acceptUnknownVersion
         self.backup = backup
         self.target = target
         self.dashboards = dashboards
@@ -93,8 +103,11 @@ public struct PlanSummary: Content, Sendable, Equatable {
     public var unchanged: Int
     public var conflict: Int
     public var blocking: Int
+    /// Values a downgrade removes, over all the assets written: each must be accepted.
+    public var lost: Int
 
     init(_ items: [PlanItem]) {
+        lost = items.filter(\.writes).reduce(0) { $0 + ($1.losses?.count ?? 0) }
         create = items.filter { $0.action == .create }.count
         update = items.filter { $0.action == .update }.count
         unchanged = items.filter { $0.action == .unchanged }.count
@@ -130,6 +143,11 @@ public struct PlanDTO: Content, Sendable, Equatable {
     public var datasets: [String]? = nil
     /// Set for a deploy of a revision: the commit of Ferry's git history the plan reads from.
     public var sourceRevision: String? = nil
+    /// The Superset releases the plan read ("6.1.0", "unknown"); nil for plans made before Ferry read them.
+    public var sourceVersion: String? = nil
+    public var targetVersion: String? = nil
+    /// The plan imports into a release Ferry doesn't know, as is (asked for at planning).
+    public var acceptUnknownVersion: Bool = false
 }
 
 extension PlanDTO {
@@ -143,7 +161,8 @@ extension PlanDTO {
             status: m.status, items: items, summary: PlanSummary(items),
             mappings: m.mappings.flatMap { try? JSONDecoder().decode([UsedMapping].self, from: Data($0.utf8)) } ?? [],
             bundleChecksum: m.bundleChecksum, error: m.error, taskId: m.taskID, createdBy: m.createdBy, createdAt: m.createdAt,
-            sourceBackupId: m.sourceBackupID, charts: selection.charts, datasets: selection.datasets, sourceRevision: m.sourceRevision)
+            sourceBackupId: m.sourceBackupID, charts: selection.charts, datasets: selection.datasets, sourceRevision: m.sourceRevision,
+            sourceVersion: m.sourceVersion, targetVersion: m.targetVersion, acceptUnknownVersion: m.acceptUnknownVersion ?? false)
     }
 }
 

@@ -44,6 +44,7 @@ enum PromotionService {
         plan.scope = scope
         plan.selection = String(decoding: try JSONEncoder().encode(PlanSelection(dashboards: dashboards, search: search?.isEmpty == true ? nil : search)), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
+        plan.acceptUnknownVersion = input.acceptUnknownVersion ?? false
         plan.status = "planning"
         plan.createdBy = user
         plan.createdAt = now
@@ -106,6 +107,7 @@ enum PromotionService {
         plan.scope = PromotionScope.cascade.rawValue
         plan.selection = String(decoding: try JSONEncoder().encode(selection), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
+        plan.acceptUnknownVersion = input.acceptUnknownVersion ?? false
         plan.status = "planning"
         plan.createdBy = user
         plan.createdAt = now
@@ -144,13 +146,16 @@ enum PromotionService {
             throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status), not ready. \(advice)")
         }
         let items = plan.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
-        if let refusal = PromotionPlanner.refusal(items, acceptShared: input.acceptShared ?? false) {
+        if let refusal = PromotionPlanner.refusal(items, acceptShared: input.acceptShared ?? false, acceptLosses: input.acceptLosses ?? false) {
             switch refusal {
             case .blocking:
                 throw AppError(.conflict, code: "plan_conflict", detail: refusal.message + " Resolve them, then plan again.")
             case .sharedNotAccepted:
                 throw AppError(.conflict, code: "plan_shared",
                                detail: refusal.message + " Review them and apply with acceptShared: true, or narrow the selection.")
+            case .lossesNotAccepted:
+                throw AppError(.conflict, code: "plan_losses",
+                               detail: refusal.message + " Review them in the plan and apply with acceptLosses: true, or upgrade the target.")
             }
         }
         let promotion = PromotionModel()
@@ -173,6 +178,7 @@ enum PromotionService {
         do {
             var params: [String: BundleValue] = [
                 "promotion": .string(newID.key), "target": .string(plan.targetEnvID.key), "acceptShared": .bool(input.acceptShared ?? false),
+                "acceptLosses": .bool(input.acceptLosses ?? false),
             ]
             // A restore's source environment may be deleted; the task reads the stored promotion.
             if plan.sourceBackupID == nil { params["source"] = .string(plan.sourceEnvID.key) }

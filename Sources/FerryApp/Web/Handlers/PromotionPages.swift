@@ -28,10 +28,10 @@ enum PromotionPages {
     }
 
     @Sendable static func plan(req: Request) async throws -> Response {
-        struct Form: Decodable { var source: String?; var target: String?; var dashboards: String?; var search: String?; var scope: String?; var schemas: String? }
+        struct Form: Decodable { var source: String?; var target: String?; var dashboards: String?; var search: String?; var scope: String?; var schemas: String?; var acceptUnknownVersion: String? }
         let f = try req.content.decode(Form.self)
         let typed = PromotePage.Model.Form(source: f.source ?? "", target: f.target ?? "", dashboards: f.dashboards ?? "", search: f.search ?? "",
-                                           scope: f.scope ?? "dashboards", schemas: f.schemas ?? "")
+                                           scope: f.scope ?? "dashboards", schemas: f.schemas ?? "", acceptUnknownVersion: f.acceptUnknownVersion == "true")
         do {
             var schemas: [String: String] = [:]
             for pair in typed.schemas.split(separator: ",") {
@@ -44,7 +44,8 @@ enum PromotionPages {
             let input = PlanInput(
                 source: typed.source, target: typed.target,
                 dashboards: typed.dashboards.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                search: typed.search.isEmpty ? nil : typed.search, scope: typed.scope, schemaMapping: schemas)
+                search: typed.search.isEmpty ? nil : typed.search, scope: typed.scope, schemaMapping: schemas,
+                acceptUnknownVersion: typed.acceptUnknownVersion)
             let app = req.application
             let plan = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                        on: req.db, authorize: req.authorizePlan)
@@ -78,14 +79,14 @@ enum PromotionPages {
     }
 
     @Sendable static func apply(req: Request) async throws -> Response {
-        struct Form: Decodable { var acceptShared: String? }
+        struct Form: Decodable { var acceptShared: String?; var acceptLosses: String? }
         let f = (try? req.content.decode(Form.self)) ?? Form()
         let id = try req.idParameter()
         let app = req.application
         try await req.authorizeApply(plan: id)
         do {
             let promotion = try await PromotionService.apply(
-                planID: id, ApplyInput(acceptShared: f.acceptShared == "true"), user: req.userName, engine: app.taskEngine,
+                planID: id, ApplyInput(acceptShared: f.acceptShared == "true", acceptLosses: f.acceptLosses == "true"), user: req.userName, engine: app.taskEngine,
                 now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
             guard let task = promotion.taskID else { return req.redirect(to: SiteURL.promotionsPage.path, redirectType: .normal) }
             return req.redirect(to: SiteURL.taskPage(.value(task)).path, redirectType: .normal)

@@ -14,6 +14,8 @@ enum PlanPage {
 
         var blocking: Bool { plan.summary.blocking > 0 }
         var shared: Bool { plan.summary.conflict > plan.summary.blocking }
+        /// Values the downgrade removes from the assets the plan writes.
+        var lost: Bool { plan.summary.lost > 0 }
         var changes: Bool { plan.summary.create + plan.summary.update + plan.summary.conflict > 0 }
     }
 }

@@ -57,6 +57,7 @@ extension PlanPage {
                 H.el("p", [("data-testid", "plan-summary")], text: l.t("plan.summary", [
                     "create": String(s.create), "update": String(s.update), "unchanged": String(s.unchanged), "conflict": String(s.conflict),
                 ])),
+                versions(l),
                 H.el("h2", text: l.t("plan.mappings")),
                 H.el("table", [("class", "grid"), ("data-testid", "plan-mappings")], [
                     H.el("thead", [], [H.el("tr", [], [H.el("th", text: p.source), H.el("th", text: p.target)])]),
@@ -78,11 +79,54 @@ extension PlanPage {
                             H.el("td", [], [H.el("span", [("class", "badge action-\(item.action.rawValue)")], text: l.t("plan.action.\(item.action.rawValue)"))]),
                             H.el("td", text: l.t("plan.kind.\(item.kind.rawValue)")),
                             H.el("td", text: item.name),
-                            H.el("td", [], [H.el("small", text: item.reasons.joined(separator: "; "))]),
+                            H.el("td", [], [H.el("small", text: (item.reasons + (item.defaulted.map {
+                                [l.t("plan.defaulted", ["target": p.target, "fields": $0.joined(separator: ", ")])] } ?? [])).joined(separator: "; "))]),
                         ])
                     }),
                 ]),
+                losses(l),
                 p.status == "ready" ? apply(l) : H.group([]),
+            ])
+        }
+
+        /// "Superset 6.1.0 → 5.0.0" with a badge: a downgrade, an upgrade, or imported as is.
+        func versions(_ l: Localizer) -> HTMLNode {
+            let p = model.plan
+            guard let source = p.sourceVersion, let target = p.targetVersion else { return H.group([]) }
+            let from = SupersetVersion(source), to = SupersetVersion(target)
+            let direction: String
+            if p.acceptUnknownVersion { direction = "as_is" }
+            else if let from, let to { direction = from > to ? "downgrade" : from < to ? "upgrade" : "same" }
+            else { direction = "unknown_source" }
+            return H.el("p", [("data-testid", "plan-versions")], [
+                H.text(l.t("plan.versions", ["source": source, "target": target]) + " "),
+                H.el("span", [("class", "badge version-\(direction)"), ("data-direction", direction)], text: l.t("plan.version.\(direction)")),
+            ])
+        }
+
+        /// What the target's older release can't take: one row per removed value, per asset.
+        func losses(_ l: Localizer) -> HTMLNode {
+            let p = model.plan
+            let rows = p.items.filter(\.writes).flatMap { item in (item.losses ?? []).map { (item, $0) } }
+            guard !rows.isEmpty else { return H.group([]) }
+            return H.group([
+                H.el("h2", text: l.t("plan.losses", ["target": p.target])),
+                H.el("p", [("class", "muted")], text: l.t("plan.losses_intro", ["target": p.target])),
+                H.el("table", [("class", "grid"), ("data-testid", "plan-losses")], [
+                    H.el("thead", [], [H.el("tr", [], [
+                        H.el("th", text: l.t("plan.col.kind")), H.el("th", text: l.t("plan.col.name")),
+                        H.el("th", text: l.t("plan.loss.field")), H.el("th", text: l.t("plan.loss.value")), H.el("th", text: l.t("plan.col.why")),
+                    ])]),
+                    H.el("tbody", [], rows.map { item, loss in
+                        H.el("tr", [("data-field", loss.field), ("class", loss.reason == .value ? "level-warning" : "level-error")], [
+                            H.el("td", text: l.t("plan.kind.\(item.kind.rawValue)")),
+                            H.el("td", text: item.name),
+                            H.el("td", [], [H.el("code", text: loss.field)]),
+                            H.el("td", [], [H.el("code", text: loss.value)]),
+                            H.el("td", [], [H.el("small", text: l.t("plan.loss.reason.\(loss.reason.rawValue)", ["target": p.target]))]),
+                        ])
+                    }),
+                ]),
             ])
         }
 
@@ -98,6 +142,7 @@ extension PlanPage {
                 model.applyError.map { Components.notice("error", title: l.t("plan.not_applied"), detail: $0, testID: "apply-error") } ?? H.group([]),
                 model.changes ? H.group([]) : Components.notice("info", title: l.t("plan.nothing"), testID: "plan-nothing"),
                 model.shared ? Components.checkbox("acceptShared", label: l.t("plan.accept_shared"), checked: false) : H.group([]),
+                model.lost ? Components.checkbox("acceptLosses", label: l.t("plan.accept_losses", ["count": String(model.plan.summary.lost)]), checked: false) : H.group([]),
                 H.el("div", [("class", "form-actions")], [
                     H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "apply-plan")], text: l.t("plan.apply", ["target": model.plan.target])),
                 ]),

@@ -17,6 +17,8 @@ enum PromotePage {
             var scope = "dashboards"
             /// `src=dst` pairs, comma-separated.
             var schemas = ""
+            /// Import as is into a Superset release Ferry doesn't know.
+            var acceptUnknownVersion = false
         }
     }
 }

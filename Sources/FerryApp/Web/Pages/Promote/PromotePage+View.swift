@@ -27,6 +27,7 @@ extension PromotePage {
                     ], selected: f.scope, error: model.errors["scope"]),
                     Components.field("schemas", label: l.t("promote.schemas"), value: f.schemas, hint: l.t("promote.schemas_hint"),
                                      error: model.errors["schemaMapping"], placeholder: "analytics_dev=analytics"),
+                    Components.checkbox("acceptUnknownVersion", label: l.t("promote.accept_unknown_version"), checked: f.acceptUnknownVersion),
                     H.el("div", [("class", "form-actions")], [
                         H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "make-plan")], text: l.t("promote.make_plan")),
                         H.el("a", [("href", SiteURL.promotionsPage.path), ("class", "button")], text: l.t("promotions.title")),
