@@ -261,6 +261,49 @@ extension ViewSnapshotTests {
     }
 }
 
+extension ViewSnapshotTests {
+    /// A downgrade to 5.0: the versions with their badge, the values lost per asset (a hostile
+    /// one escaped), the fields an upgrade would default, and the acceptance box.
+    @Test func aDowngradePlanListsWhatIsLost() throws {
+        let id = UUID(uuidString: "00000000-0000-4000-8000-000000000004")!
+        var dataset = PlanItem(kind: .dataset, uuid: "ds", name: "orders", action: .create)
+        dataset.losses = [FieldLoss(field: "currency_code_column", value: "currency"),
+                          FieldLoss(field: "columns[<b>sold_at</b>].datetime_format", value: "<script>alert(1)</script>")]
+        var dashboard = PlanItem(kind: .dashboard, uuid: "d", name: "Sales", action: .update, reasons: ["changed: position"], targetID: 3)
+        dashboard.losses = [FieldLoss(field: "theme_uuid", value: "1b0c3f5e-0000-4000-8000-000000000001")]
+        var kept = PlanItem(kind: .chart, uuid: "c", name: "Kept", action: .unchanged)
+        kept.losses = [FieldLoss(field: "tags", value: "[\"finance\"]")]
+        let items = [dataset, kept, dashboard]
+        var plan = PlanDTO(
+            id: id, sourceId: UUID(uuidString: "00000000-0000-4000-8000-00000000000d")!, targetId: UUID(uuidString: "00000000-0000-4000-8000-00000000000e")!,
+            source: "dev", target: "legacy", scope: "dashboards", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
+            items: items, summary: PlanSummary(items), mappings: [], bundleChecksum: nil, error: nil, taskId: nil, createdBy: "anonymous", createdAt: Self.fixed)
+        plan.sourceVersion = "6.1.0"
+        plan.targetVersion = "5.0.0"
+        #expect(plan.summary.lost == 3, "only what the apply writes counts")
+        for lang in ["en", "ru"] {
+            let html = Layout.render(PlanPage.View(model: .init(plan: plan, task: nil, canApply: true), localizer: Localizer(language: lang)),
+                                     context: context(lang, path: "/promote/plans/\(id)"))
+            #expect(cspViolations(html).isEmpty)
+            #expect(!html.contains("<script>alert") && !html.contains("<b>sold_at"))
+            #expect(html.contains("data-direction=\"downgrade\"") && html.contains("data-testid=\"plan-losses\""))
+            #expect(html.contains("name=\"acceptLosses\""))
+            #expect(!html.contains("data-field=\"tags\""), "an unchanged chart loses nothing")
+            try assertSnapshot(html, named: "plan-downgrade-\(lang)")
+        }
+        var upgrade = plan
+        upgrade.sourceVersion = "4.1.4"
+        upgrade.targetVersion = "6.1.0"
+        var created = PlanItem(kind: .dataset, uuid: "ds", name: "orders", action: .create)
+        created.defaulted = ["folders", "columns[].datetime_format"]
+        upgrade.items = [created]
+        upgrade.summary = PlanSummary(upgrade.items)
+        let html = Layout.render(PlanPage.View(model: .init(plan: upgrade, task: nil, canApply: true), localizer: Localizer(language: "en")), context: context("en", path: "/"))
+        #expect(html.contains("data-direction=\"upgrade\"") && html.contains("folders, columns[].datetime_format"))
+        #expect(!html.contains("acceptLosses") && !html.contains("plan-losses"))
+    }
+}
+
 @Suite struct PromotePageTests {
     @Test(arguments: Store.available)
     func anInvalidPlanFormShowsEveryFieldsErrorAndKeepsWhatWasTyped(store: Store) async throws {

@@ -66,6 +66,16 @@ struct VersionLiveTests {
                 try await Self.mapSameNames(t, source: source, target: target)
             }
 
+            // 0. A restore plans through the same translation: a backup of v61 restored into 5.0
+            // is read as 6.1.0 (its manifest says so) and lists the same losses. Planned only.
+            let backup = try #require(try await t.backup("v61").backup)
+            #expect(backup.supersetVersion == "6.1.0")
+            let regionalUUID = try #require(promo["dashboards"]?["regional-orders"]?["uuid"]?.stringValue)
+            let restorePlan = try await t.finishedPlan(try await t.restore(RestoreInput(backup: backup.id.key, target: "v50", dashboards: [regionalUUID])))
+            #expect(restorePlan.status == "ready" && restorePlan.sourceVersion == "6.1.0" && restorePlan.targetVersion == "5.0.0", "\(restorePlan.error ?? "")")
+            #expect(Set(restorePlan.items.first { $0.kind == .dataset && $0.name == "orders" }?.losses?.map(\.field) ?? [])
+                == ["currency_code_column", "columns[region].datetime_format"])
+
             // 1-2. Downgrades: what 5.0 and 4.1 can't import is listed, and must be accepted.
             for (name, client) in [("v50", v50), ("v41", v41)] {
                 let plan = try await t.finishedPlan(try await t.plan(PlanInput(source: "v61", target: name, dashboards: ["regional-orders", "order-kpis"])))
@@ -87,7 +97,6 @@ struct VersionLiveTests {
             for slug in ["regional-orders", "order-kpis"] { try await v61.delete(.dashboard, id: try #require(promo["dashboards"]?[slug]?["id"]?.intValue)) }
             for (chart, entry) in promo["charts"]?.mapValue ?? [:] where chart != "Dev-only total" { try await v61.delete(.chart, id: try #require(entry["id"]?.intValue)) }
             for dataset in ["orders", "revenue"] { try await v61.delete(.dataset, id: try #require(promo["datasets"]?[dataset]?["id"]?.intValue)) }
-            let regionalUUID = try #require(promo["dashboards"]?["regional-orders"]?["uuid"]?.stringValue)
             #expect(try await v61.idsByUUID(.dashboard)[regionalUUID] == nil)
 
             for source in ["v50", "v41"] {
