@@ -73,6 +73,9 @@ old_superset 5.0.0 "marshmallow==3.26.2" "marshmallow-sqlalchemy<1.5" rich "flas
 old50=$!
 old_superset 4.1.4 "setuptools<81" rich "flask-caching==2.3.1" "cachetools==6.2.1" psycopg2-binary &
 old41=$!
-wait $old50 || { log "installing Superset 5.0.0 failed"; exit 1; }
-wait $old41 || { log "installing Superset 4.1.4 failed"; exit 1; }
+rc50=0; rc41=0
+wait $old50 || rc50=$?
+wait $old41 || rc41=$?
+[ "$rc50" = 0 ] || { log "installing Superset 5.0.0 failed"; exit 1; }
+[ "$rc41" = 0 ] || { log "installing Superset 4.1.4 failed"; exit 1; }
 log "toolchain ready"

@@ -30,7 +30,9 @@ versions_start() { # pg-server-url (postgresql://ferry:PASSWORD@127.0.0.1:PORT) 
       "$FERRY_ROOT/.tools/venv/bin/python" tests/harness/seed_superset.py --url "http://127.0.0.1:$port" --env "$seed_as" \
         --data-dir "$FERRY_TEST_DIR/superset-$name" --manifest "$FERRY_TEST_DIR/$name.json" \
         --pg-url "$pg/warehouse_$name" --pg-password warehouse-secret $([ "$seed_as" = dev ] && echo --promo-source)
-      "$venv/bin/python" scripts/lib/import_fields.py "$FERRY_TEST_DIR/import-fields-$version.json" >/dev/null 2>&1
+      "$venv/bin/python" scripts/lib/import_fields.py "$FERRY_TEST_DIR/import-fields-$version.json" 2>&1 | tail -5 \
+        || { echo "import_fields.py failed for Superset $version" >&2; exit 1; }
+      [ -s "$FERRY_TEST_DIR/import-fields-$version.json" ] || { echo "import_fields.py wrote nothing for Superset $version" >&2; exit 1; }
       echo "$name: Superset $version on $port, seeded"
     ) &
     pids+=($!)

@@ -4,8 +4,8 @@ import Vapor
 
 /// What `ferry promote` and `ferry restore` do once a plan is queued: wait for it, print it,
 /// stop at conflicts or on a dry run, apply with a progress bar, print PASS/FAIL per dashboard.
-/// Throws `ExitCode` 1 (failed), 2 (conflicts), 3 (verification failed), 4 (a database needs a
-/// mapping). With `noun` "Promotion" its output is `PromoteCommand`'s, line for line.
+/// Throws `ExitCode` 1 (failed), 2 (conflicts, or values a downgrade loses not accepted),
+/// 3 (verification failed), 4 (a database needs a mapping). With `noun` "Promotion" its output is `PromoteCommand`'s, line for line.
 enum PlanApplyFlow {
     static func run(planID: String, planTask: String, noun: String, dryRun: Bool, acceptShared: Bool, acceptLosses: Bool,
                     api: FerryAPIClient, console: any Console) async throws {
@@ -27,6 +27,9 @@ enum PlanApplyFlow {
         let blocking = plan["summary"]?["blocking"]?.intValue ?? 0
         if dryRun {
             console.print("Dry run: nothing was written. Plan \(planID).")
+            if (plan["summary"]?["lost"]?.intValue ?? 0) > 0 {
+                console.print("The target runs an older Superset: applying needs --accept-losses for the values listed as lost.")
+            }
             if conflicts > 0 { throw ExitCode(2) }
             return
         }

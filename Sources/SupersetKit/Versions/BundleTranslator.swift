@@ -102,14 +102,19 @@ public struct BundleTranslator: Sendable {
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             if target.accepts(key, in: part) { kept[key] = value; continue }
             guard !Self.descriptive.contains(key), Self.carries(value, field: key) else { continue }
-            let reason: FieldLoss.Reason = key == "impersonate_user" ? .securitySetting
-                : (key == "encrypted_extra" || key == "masked_encrypted_extra" || key == "password") ? .credentials : .value
+            let reason: FieldLoss.Reason = key == "impersonate_user" ? .securitySetting : Self.isSecret(key) ? .credentials : .value
             losses.append(FieldLoss(field: label + key, value: reason == .credentials ? "[redacted]" : Self.show(value), reason: reason))
         }
         if let source, let added = target.fields[part]?.subtracting(source.fields[part] ?? []) {
-            defaulted += added.filter { fields[$0] == nil }.sorted().map { label + $0 }
+            defaulted += added.filter { fields[$0] == nil && !Self.descriptive.contains($0) }.sorted().map { label + $0 }
         }
         return kept
+    }
+
+    /// Whether a field may hold a secret: its value is never shown ("[redacted]").
+    static func isSecret(_ field: String) -> Bool {
+        let f = field.lowercased()
+        return ["password", "secret", "token", "credential", "encrypted", "private_key", "api_key"].contains { f.contains($0) }
     }
 
     /// Whether a value says anything: not null, not empty, and not the setting's off position.

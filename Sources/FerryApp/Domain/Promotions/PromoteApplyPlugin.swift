@@ -89,6 +89,17 @@ struct PromoteApplyPlugin: Plugin {
         try await context.step("checking that \(targetName) has not changed since the plan", progress: 5)
         let target = try await context.superset(plan.targetEnvID)
         let concurrency = target.parallelism(asked: context.params["concurrency"]?.intValue)
+        // The bundle was translated for the release the plan read: an upgrade or downgrade since
+        // makes it wrong (losses accepted for nothing, or fields the importer now refuses).
+        if let planned = plan.targetVersion {
+            let current = try await target.version()
+            if ImportSchema.resolve(SupersetVersion(current)) != ImportSchema.resolve(SupersetVersion(planned)) {
+                plan.status = "stale"
+                try await plan.save(on: context.db)
+                throw TaskFailure("\(targetName) now runs Superset \(current); the plan was made for \(planned). Nothing was written.",
+                                  next: "Make a new plan, review what it translates, and apply that one.")
+            }
+        }
         let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope, concurrency: concurrency)
         guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
             plan.status = "stale"

@@ -66,6 +66,11 @@ struct PromotePlanPlugin: Plugin {
 
         let names = try await EnvironmentDirectory.load(on: context.db)
         let sourceName = names.name(plan.sourceEnvID), targetName = names.name(plan.targetEnvID)
+        // The target's release first: one Ferry can't translate for fails before any export.
+        try await context.step("reading \(targetName)'s Superset release", progress: 2)
+        let target = try await context.superset(plan.targetEnvID)
+        let targetVersion = try await target.version()
+        let schema = try Self.admit(targetVersion: targetVersion, targetName: targetName, acceptUnknown: plan.acceptUnknownVersion == true, context: context)
         let exported: AssetBundle
         // The release that wrote the bundle: a backup's manifest says; a revision doesn't.
         var sourceVersion = "unknown"
@@ -92,14 +97,11 @@ struct PromotePlanPlugin: Plugin {
         }.joined(separator: "\n"))
 
         try await context.step("mapping databases to \(targetName)", progress: 30)
-        let target = try await context.superset(plan.targetEnvID)
         let mapping = try await Self.mapDatabases(of: exported, source: plan.sourceEnvID, target: (plan.targetEnvID, targetName), targetClient: target, context: context)
 
         try await context.step("rewriting the bundle for \(targetName)", progress: 40)
-        let targetVersion = try await target.version()
-        let translation = try Self.translate(try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported),
-                                             sourceVersion: sourceVersion, targetVersion: targetVersion, targetName: targetName,
-                                             acceptUnknown: plan.acceptUnknownVersion == true, context: context)
+        let translation = Self.translate(try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported), to: schema,
+                                         sourceVersion: sourceVersion, targetVersion: targetVersion, context: context)
         context.log(.info, "Superset \(translation.summary) in \(translation.milliseconds) ms", source: "bundle",
                     metadata: ["source_version": sourceVersion, "target_version": targetVersion, "translate_ms": String(translation.milliseconds)])
         let rewritten = translation.bundle
@@ -121,7 +123,9 @@ struct PromotePlanPlugin: Plugin {
             context.log(level, "\(item.action.rawValue) \(item.kind.rawValue) '\(item.name)'\(item.reasons.isEmpty ? "" : ": " + item.reasons.joined(separator: "; "))",
                         source: "bundle", metadata: ["uuid": item.uuid])
             if let losses = item.losses {
-                context.log(.warning, "\(item.kind.rawValue) '\(item.name)' loses on \(targetName)'s older Superset: " + losses.map { "\($0.field) = \($0.value)" }.joined(separator: "; "),
+                let shown = losses.prefix(20).map { "\($0.field) = \($0.value)" }.joined(separator: "; ")
+                context.log(.warning, "\(item.kind.rawValue) '\(item.name)' loses on \(targetName)'s older Superset: " + shown
+                                + (losses.count > 20 ? "; and \(losses.count - 20) more (the plan lists them all)" : ""),
                             source: "bundle", metadata: ["uuid": item.uuid])
             }
             if let defaulted = item.defaulted {

@@ -312,11 +312,13 @@ enum BackupPages {
             var datasets: [String]?
             var search: String?
             var kind: String?
+            var acceptUnknownVersion: String?
         }
         let row = try await req.readableBackup(try req.idParameter())
         let f = try req.content.decode(Form.self)
         let app = req.application
-        let input = RestoreInput(backup: row.id!.key, target: f.target, dashboards: f.dashboards ?? [], charts: f.charts ?? [], datasets: f.datasets ?? [])
+        let input = RestoreInput(backup: row.id!.key, target: f.target, dashboards: f.dashboards ?? [], charts: f.charts ?? [], datasets: f.datasets ?? [],
+                                 acceptUnknownVersion: f.acceptUnknownVersion == "true")
         do {
             let plan = try await PromotionService.restore(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                           on: req.db, authorize: req.authorizeRestore)

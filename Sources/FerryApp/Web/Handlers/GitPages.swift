@@ -128,10 +128,11 @@ enum GitPages {
     /// on the source and the target) and opens the plan to review and apply. A refused form is
     /// shown again on the dashboard's history page with why.
     @Sendable static func deploy(req: Request) async throws -> Response {
-        struct Form: Decodable { var revision: String?; var source: String?; var target: String?; var dashboards: [String]? }
+        struct Form: Decodable { var revision: String?; var source: String?; var target: String?; var dashboards: [String]?; var acceptUnknownVersion: String? }
         let f = try req.content.decode(Form.self)
         let app = req.application
-        let input = DeployInput(revision: f.revision, source: f.source, target: f.target, dashboards: f.dashboards)
+        let input = DeployInput(revision: f.revision, source: f.source, target: f.target, dashboards: f.dashboards,
+                                acceptUnknownVersion: f.acceptUnknownVersion == "true")
         do {
             let plan = try await PromotionService.deploy(input, git: app.gitHistory, user: req.userName, engine: app.taskEngine, now: app.ferry.now(),
                                                          newID: app.ferry.uuid(), on: req.db, authorize: req.authorizePlan)

@@ -173,6 +173,7 @@ extension BackupDetailPage {
                     model.restoreError.map { Components.notice("error", title: l.t("backup.not_restored"), detail: $0, testID: "restore-error") } ?? H.group([]),
                     H.el("p", [("data-testid", "restore-hint")], text: l.t("backup.restore_hint")),
                     Components.select("target", label: l.t("backup.restore_target"), options: targets, selected: model.restore.target),
+                    Components.checkbox("acceptUnknownVersion", label: l.t("promote.accept_unknown_version"), checked: false),
                     H.el("div", [("class", "form-actions")], [
                         H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "restore")], text: l.t("backup.restore")),
                     ]),

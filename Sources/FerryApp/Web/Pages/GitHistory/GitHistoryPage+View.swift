@@ -151,6 +151,7 @@ extension GitHistoryPage {
                     H.void("input", [("type", "hidden"), ("name", "dashboards"), ("value", model.dashboard.uuid)]),
                     Components.select("revision", label: l.t("git_history.deploy_revision"), options: options, selected: selected, error: model.deployErrors["revision"]),
                     Components.select("target", label: l.t("git_history.deploy_target"), options: targets, selected: model.deploy.target, error: model.deployErrors["target"]),
+                    Components.checkbox("acceptUnknownVersion", label: l.t("promote.accept_unknown_version"), checked: false),
                     H.el("div", [("class", "form-actions")], [
                         H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "git-deploy-submit")], text: l.t("git_history.deploy")),
                     ]),

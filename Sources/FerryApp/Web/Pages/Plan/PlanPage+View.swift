@@ -95,7 +95,7 @@ extension PlanPage {
             guard let source = p.sourceVersion, let target = p.targetVersion else { return H.group([]) }
             let from = SupersetVersion(source), to = SupersetVersion(target)
             let direction: String
-            if p.acceptUnknownVersion { direction = "as_is" }
+            if p.acceptUnknownVersion, ImportSchema.resolve(to).schema == nil { direction = "as_is" }
             else if let from, let to { direction = from > to ? "downgrade" : from < to ? "upgrade" : "same" }
             else { direction = "unknown_source" }
             return H.el("p", [("data-testid", "plan-versions")], [
