@@ -129,7 +129,7 @@ struct VersionLiveTests {
             _ = try await t.createEnvironment(sample("dev", password: "admin", url: devURL))
             _ = try await t.createEnvironment(sample("old", password: "admin", url: proxy.url, stage: "prod"))
             try await Self.mapSameNames(t, source: "dev", target: "old")
-            for (version, words) in [("3.1.0", "older than 4.1"), ("7.0.0", "newer than 6.1"), ("nightly", "couldn't read")] {
+            for (version, words) in [("3.1.0", "older than 4.1"), ("7.0.0", "newer than 6.1"), ("nightly", "doesn't know the Superset release")] {
                 proxy.version = version
                 let queued = try await t.plan(PlanInput(source: "dev", target: "old", dashboards: ["order-kpis"]))
                 let task = try await t.waitFor(queued.taskId, [.succeeded, .failed, .awaitingInput])
