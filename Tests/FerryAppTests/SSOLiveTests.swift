@@ -110,7 +110,7 @@ struct SSOLiveTests {
             // Moved to another group: the next sign-in gives the new role, and only that.
             try await LiveOIDC.setUser("alice", ["upn": .string("alice@corp.example"), "groups": .list([.string("ferry-admins")])])
             let (second, _) = try await signIn("alice")
-            let cookie2 = try #require(second.headers.setCookie?[Authenticator.sessionCookie])
+            let cookie2 = try #require(second.headers.setCookie?[Authenticator.sessionCookie], "the second sign-in answered \(second.status): \(second.body.string.prefix(400))")
             let me2 = try await t.request(.GET, "/api/me", headers: ["Cookie": "\(Authenticator.sessionCookie)=\(cookie2.string)"], anonymous: true)
                 .content.decode(AccountsAPI.Me.self, using: JSONDecoder.ferry)
             #expect(me2.user.roles == ["admin"] && me2.user.id == me.user.id)
