@@ -196,9 +196,7 @@ struct DashboardCheckPlugin: Plugin {
         var noScreenshot = "the dashboard was not rendered (rendering is off for this check)"
         if let renderer {
             do {
-                // Charts whose query just failed: the page must show their error boxes.
-                let failing = Set(issues.filter { $0.kind == .queryFailed }.compactMap(\.chartID))
-                let rendering = try await renderer.render(dashboardID: dashboard.id, failing: failing)
+                let rendering = try await renderer.render(dashboardID: dashboard.id)
                 renderMilliseconds = rendering.milliseconds
                 details.tabs = rendering.tabs.map { .init(name: $0.name, charts: $0.charts, stillLoading: $0.stillLoading) }
                 details.consoleErrors = rendering.consoleErrors

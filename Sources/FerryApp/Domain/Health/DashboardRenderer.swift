@@ -75,8 +75,7 @@ struct DashboardRenderer: Sendable {
         throw DevToolsError(description: "chromium couldn't sign in to Superset as \(username) (the sign-in form answered \(last.post == 0 ? "a redirect" : String(last.post)), the session check \(last.me)); check the environment's credentials")
     }
 
-    /// `failing`: charts whose query failed just before; their error boxes are waited for (see `settle`).
-    func render(dashboardID: Int, failing: Set<Int> = [], on page: BrowserPage) async throws -> Rendering {
+    func render(dashboardID: Int, on page: BrowserPage) async throws -> Rendering {
         let started = Date()
         try await page.resize(width: Self.width, height: Self.viewportHeight, timeout: commandTimeout)
         _ = page.takeConsoleErrors()
@@ -84,24 +83,24 @@ struct DashboardRenderer: Sendable {
         try await page.navigate(url("/superset/dashboard/\(dashboardID)/?standalone=1"), timeout: commandTimeout)
         var tabs: [RenderedTab] = []
         // Superset draws the layout (tabs included) only once its API calls answered.
-        _ = try await settle(on: page, failing: failing)
+        _ = try await settle(on: page)
         let labels = (try await page.evaluate(Self.tabLabelsScript, timeout: commandTimeout).listValue ?? []).prefix(Self.maxTabs)
             .map { String(($0.stringValue ?? "").prefix(200)) }
         if labels.isEmpty {
-            tabs.append(try await capture(tab: nil, failing: failing, on: page))
+            tabs.append(try await capture(tab: nil, on: page))
         } else {
             for (index, label) in labels.enumerated() {
                 _ = try await page.evaluate("(() => { const t = document.querySelectorAll(\(jsString(Self.tabSelector)))[\(index)]; if (t) t.click(); return !!t })()",
                                             timeout: commandTimeout)
-                tabs.append(try await capture(tab: label, failing: failing, on: page))
+                tabs.append(try await capture(tab: label, on: page))
             }
         }
         return Rendering(tabs: tabs, consoleErrors: page.takeConsoleErrors(), milliseconds: Int(Date().timeIntervalSince(started) * 1000))
     }
 
     /// Waits for the visible charts, then photographs the page.
-    private func capture(tab: String?, failing: Set<Int>, on page: BrowserPage) async throws -> RenderedTab {
-        let state = try await settle(on: page, failing: failing)
+    private func capture(tab: String?, on page: BrowserPage) async throws -> RenderedTab {
+        let state = try await settle(on: page)
         let height = min(max(state["height"]?.intValue ?? Self.viewportHeight, 200), Self.maxScreenshotHeight)
         try await page.resize(width: Self.width, height: height, timeout: commandTimeout)
         let png = try await page.screenshot(timeout: commandTimeout)
@@ -119,14 +118,8 @@ struct DashboardRenderer: Sendable {
 
     /// Polls the page until the dashboard is there and its charts stop loading (the same state
     /// twice in a row), or `chartsTimeout` passes; returns the last state.
-    ///
-    /// A quiet page can still be drawing: a chart whose data request failed shows its error box
-    /// only once the frontend has loaded the code that draws it. So while a visible chart of
-    /// `failing` (its query failed just before) shows no error box, a settled page is polled on,
-    /// for at most `failingGrace` seconds, then taken as it is.
-    private func settle(on page: BrowserPage, failing: Set<Int> = []) async throws -> BundleValue {
+    private func settle(on page: BrowserPage) async throws -> BundleValue {
         let deadline = Date().addingTimeInterval(chartsTimeout)
-        var graceEnds: Date?
         var state = BundleValue.null
         var stable = 0
         var last = ""
@@ -141,15 +134,7 @@ struct DashboardRenderer: Sendable {
                 && (charts == 0 || state["tracked"]?.boolValue != true || (state["chartData"]?.intValue ?? 0) > 0)
             stable = settled && signature == last ? stable + 1 : 0
             last = signature
-            if stable >= 2 {
-                let visible = Set((state["ids"]?.listValue ?? []).compactMap { $0.stringValue.flatMap { Int($0.prefix(12)) } })
-                let boxed = Set((state["errors"]?.listValue ?? []).compactMap { $0["chartId"]?.stringValue.flatMap { Int($0.prefix(12)) } })
-                let waiting = failing.intersection(visible).subtracting(boxed)
-                if waiting.isEmpty { break }
-                let ends = graceEnds ?? Date().addingTimeInterval(Self.failingGrace)
-                graceEnds = ends
-                if Date() >= ends { break }
-            }
+            if stable >= 2 { break }
             try await Task.sleep(nanoseconds: 300_000_000)
         }
         return state
@@ -167,9 +152,6 @@ struct DashboardRenderer: Sendable {
     private func url(_ path: String) -> String {
         baseURL.absoluteString.hasSuffix("/") ? String(baseURL.absoluteString.dropLast()) + path : baseURL.absoluteString + path
     }
-
-    /// How long a settled page is watched for the error boxes of charts whose query failed.
-    static let failingGrace: TimeInterval = 10
 
     static let tabSelector = "[data-test=\"top-level-tabs\"] [role=\"tab\"]"
 
@@ -222,7 +204,6 @@ struct DashboardRenderer: Sendable {
           const ready = document.readyState === 'complete' && !!document.querySelector('[data-test="grid-container"], [data-test="grid-content"], .dashboard-content, .grid-container');
           const tracker = window.__ferryRequests;
           return {ready, charts: charts.filter(visible).length, loading, errors,
-                  ids: charts.filter(visible).slice(0, 500).map(c => c.getAttribute('data-test-chart-id')),
                   tracked: !!tracker, pending: tracker ? tracker.pending : 0, chartData: tracker ? tracker.chartData : 0,
                   path: location.pathname, title: document.title,
                   height: Math.ceil(Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0))};

@@ -78,14 +78,14 @@ actor RenderSession {
     /// Renders one dashboard on a page of its own, within a deadline of every tab's wait plus
     /// a minute. Past it the page is closed (chromium itself only if it doesn't answer that), so
     /// a hung dashboard costs itself, not the others rendering beside it.
-    func render(dashboardID: Int, failing: Set<Int> = []) async throws -> Rendering {
+    func render(dashboardID: Int) async throws -> Rendering {
         let b = try await alive()
         let deadline = chartsTimeout * Double(DashboardRenderer.maxTabs) + 60
         let r = renderer(b)
         let timeout = commandTimeout
         let page = try await b.newPage(width: DashboardRenderer.width, height: DashboardRenderer.viewportHeight, timeout: timeout)
         return try await withThrowingTaskGroup(of: Rendering?.self) { group in
-            group.addTask { try await r.render(dashboardID: dashboardID, failing: failing, on: page) }
+            group.addTask { try await r.render(dashboardID: dashboardID, on: page) }
             group.addTask {
                 try await Task.sleep(nanoseconds: UInt64(deadline * 1_000_000_000))
                 return nil
