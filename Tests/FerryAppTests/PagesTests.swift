@@ -280,6 +280,8 @@ extension ViewSnapshotTests {
             items: items, summary: PlanSummary(items), mappings: [], bundleChecksum: nil, error: nil, taskId: nil, createdBy: "anonymous", createdAt: Self.fixed)
         plan.sourceVersion = "6.1.0"
         plan.targetVersion = "5.0.0"
+        plan.versionChange = PlanDTO.versionChange(from: "6.1.0", to: "5.0.0", acceptUnknown: false)
+        #expect(plan.versionChange == "downgrade")
         #expect(plan.summary.lost == 3, "only what the apply writes counts")
         for lang in ["en", "ru"] {
             let html = Layout.render(PlanPage.View(model: .init(plan: plan, task: nil, canApply: true), localizer: Localizer(language: lang)),
@@ -294,6 +296,10 @@ extension ViewSnapshotTests {
         var upgrade = plan
         upgrade.sourceVersion = "4.1.4"
         upgrade.targetVersion = "6.1.0"
+        upgrade.versionChange = PlanDTO.versionChange(from: "4.1.4", to: "6.1.0", acceptUnknown: true)
+        #expect(upgrade.versionChange == "upgrade", "a known release is translated even when importing as is was allowed")
+        #expect(PlanDTO.versionChange(from: "6.1.0", to: "7.0.0", acceptUnknown: true) == "as_is")
+        #expect(PlanDTO.versionChange(from: "unknown (uploaded)", to: "6.1.0", acceptUnknown: false) == "unknown_source")
         var created = PlanItem(kind: .dataset, uuid: "ds", name: "orders", action: .create)
         created.defaulted = ["folders", "columns[].datetime_format"]
         upgrade.items = [created]

@@ -90,8 +90,7 @@ struct PromoteCommand: AsyncCommand {
         let s = plan["summary"]
         console.print("\(s?["create"]?.intValue ?? 0) create, \(s?["update"]?.intValue ?? 0) update, \(s?["unchanged"]?.intValue ?? 0) unchanged, \(s?["conflict"]?.intValue ?? 0) conflict, \(s?["lost"]?.intValue ?? 0) value(s) lost")
         if let from = plan["sourceVersion"]?.stringValue, let to = plan["targetVersion"]?.stringValue {
-            let asIs = plan["acceptUnknownVersion"]?.boolValue == true && ImportSchema.resolve(SupersetVersion(to)).schema == nil
-            console.print("Superset \(from) -> \(to)\(asIs ? " (unknown version: imported as is)" : "")")
+            console.print("Superset \(from) -> \(to)" + (plan["versionChange"]?.stringValue.map { " (\($0.replacingOccurrences(of: "_", with: " ")))" } ?? ""))
         }
     }
 }

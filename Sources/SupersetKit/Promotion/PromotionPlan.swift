@@ -43,6 +43,10 @@ public struct PlanItem: Sendable, Equatable, Codable {
     /// Whether the apply writes this asset.
     public var writes: Bool { action == .create || action == .update || (action == .conflict && !blocking) }
 
+    /// The losses that happen: an asset the apply doesn't write keeps the target's version and
+    /// loses nothing. What the summary counts, the apply refuses on, and the plan page lists.
+    public var writtenLosses: [FieldLoss] { writes ? losses ?? [] : [] }
+
     /// Attaches what translating did to the assets this plan writes (an asset kept as the target
     /// has it loses nothing).
     public static func attach(_ translations: [AssetTranslation], to items: inout [PlanItem]) {
@@ -284,9 +288,9 @@ public enum PromotionPlanner {
         let blocking = items.filter(\.blocking)
         if let first = blocking.first { return .blocking(first, count: blocking.count) }
         if !acceptShared, items.contains(where: { $0.action == .conflict }) { return .sharedNotAccepted }
-        let losing = items.filter { $0.writes && !($0.losses ?? []).isEmpty }
+        let losing = items.filter { !$0.writtenLosses.isEmpty }
         if !acceptLosses, !losing.isEmpty {
-            return .lossesNotAccepted(values: losing.reduce(0) { $0 + ($1.losses?.count ?? 0) }, assets: losing.count)
+            return .lossesNotAccepted(values: losing.reduce(0) { $0 + $1.writtenLosses.count }, assets: losing.count)
         }
         return nil
     }

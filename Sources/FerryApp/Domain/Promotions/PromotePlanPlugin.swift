@@ -75,8 +75,7 @@ struct PromotePlanPlugin: Plugin {
         // The release that wrote the bundle: a backup's manifest says; a revision doesn't.
         var sourceVersion = "unknown"
         if let backupID = plan.sourceBackupID {
-            exported = try await readBackup(backupID, selection: selection, context: context)
-            if let row = try await BackupModel.find(backupID, on: context.db) { sourceVersion = row.supersetVersion }
+            (exported, sourceVersion) = try await readBackup(backupID, selection: selection, context: context)
         } else if let revision = plan.sourceRevision {
             exported = try await readRevision(revision, environment: plan.sourceEnvID, name: sourceName, selection: selection, context: context)
         } else {
@@ -153,8 +152,9 @@ struct PromotePlanPlugin: Plugin {
     }
 
     /// A restore's source: the selection's closure read from the backup, every blob checked
-    /// against its hash (a missing or corrupt one fails the plan, naming the asset).
-    private func readBackup(_ id: UUID, selection: PlanSelection, context: TaskContext) async throws -> AssetBundle {
+    /// against its hash (a missing or corrupt one fails the plan, naming the asset), and the
+    /// Superset release the backup was taken of.
+    private func readBackup(_ id: UUID, selection: PlanSelection, context: TaskContext) async throws -> (AssetBundle, version: String) {
         guard let storage, let row = try await BackupModel.find(id, on: context.db) else {
             throw TaskFailure("The backup this restore was planned from no longer exists.", next: "Pick another backup and restore again.")
         }
@@ -168,7 +168,7 @@ struct PromotePlanPlugin: Plugin {
             let bundle = try storage.bundle(entries)
             context.log(.info, "read \(bundle.dashboards.count) dashboards, \(bundle.charts.count) charts, \(bundle.datasets.count) datasets, \(bundle.databases.count) databases from the backup",
                         source: "storage", metadata: ["backup": id.key])
-            return bundle
+            return (bundle, row.supersetVersion)
         } catch let f as BackupStorage.Failure {
             throw TaskFailure(f.message, next: f.next)
         }

@@ -107,7 +107,7 @@ public struct PlanSummary: Content, Sendable, Equatable {
     public var lost: Int
 
     init(_ items: [PlanItem]) {
-        lost = items.filter(\.writes).reduce(0) { $0 + ($1.losses?.count ?? 0) }
+        lost = items.reduce(0) { $0 + $1.writtenLosses.count }
         create = items.filter { $0.action == .create }.count
         update = items.filter { $0.action == .update }.count
         unchanged = items.filter { $0.action == .unchanged }.count
@@ -148,6 +148,10 @@ public struct PlanDTO: Content, Sendable, Equatable {
     public var targetVersion: String? = nil
     /// The plan imports into a release Ferry doesn't know, as is (asked for at planning).
     public var acceptUnknownVersion: Bool = false
+    /// What the plan does across releases: downgrade, upgrade, same, unknown_source (a backup
+    /// or revision that doesn't say), or as_is (an unknown target release, accepted); nil for
+    /// plans made before Ferry read releases.
+    public var versionChange: String? = nil
 }
 
 extension PlanDTO {
@@ -162,7 +166,16 @@ extension PlanDTO {
             mappings: m.mappings.flatMap { try? JSONDecoder().decode([UsedMapping].self, from: Data($0.utf8)) } ?? [],
             bundleChecksum: m.bundleChecksum, error: m.error, taskId: m.taskID, createdBy: m.createdBy, createdAt: m.createdAt,
             sourceBackupId: m.sourceBackupID, charts: selection.charts, datasets: selection.datasets, sourceRevision: m.sourceRevision,
-            sourceVersion: m.sourceVersion, targetVersion: m.targetVersion, acceptUnknownVersion: m.acceptUnknownVersion ?? false)
+            sourceVersion: m.sourceVersion, targetVersion: m.targetVersion, acceptUnknownVersion: m.acceptUnknownVersion ?? false,
+            versionChange: Self.versionChange(from: m.sourceVersion, to: m.targetVersion, acceptUnknown: m.acceptUnknownVersion ?? false))
+    }
+
+    static func versionChange(from source: String?, to target: String?, acceptUnknown: Bool) -> String? {
+        guard let source, let target else { return nil }
+        let to = SupersetVersion(target)
+        if acceptUnknown, ImportSchema.resolve(to).schema == nil { return "as_is" }
+        guard let from = SupersetVersion(source), let to else { return "unknown_source" }
+        return from > to ? "downgrade" : from < to ? "upgrade" : "same"
     }
 }
 

@@ -92,12 +92,7 @@ extension PlanPage {
         /// "Superset 6.1.0 → 5.0.0" with a badge: a downgrade, an upgrade, or imported as is.
         func versions(_ l: Localizer) -> HTMLNode {
             let p = model.plan
-            guard let source = p.sourceVersion, let target = p.targetVersion else { return H.group([]) }
-            let from = SupersetVersion(source), to = SupersetVersion(target)
-            let direction: String
-            if p.acceptUnknownVersion, ImportSchema.resolve(to).schema == nil { direction = "as_is" }
-            else if let from, let to { direction = from > to ? "downgrade" : from < to ? "upgrade" : "same" }
-            else { direction = "unknown_source" }
+            guard let source = p.sourceVersion, let target = p.targetVersion, let direction = p.versionChange else { return H.group([]) }
             return H.el("p", [("data-testid", "plan-versions")], [
                 H.text(l.t("plan.versions", ["source": source, "target": target]) + " "),
                 H.el("span", [("class", "badge version-\(direction)"), ("data-direction", direction)], text: l.t("plan.version.\(direction)")),
@@ -107,7 +102,7 @@ extension PlanPage {
         /// What the target's older release can't take: one row per removed value, per asset.
         func losses(_ l: Localizer) -> HTMLNode {
             let p = model.plan
-            let rows = p.items.filter(\.writes).flatMap { item in (item.losses ?? []).map { (item, $0) } }
+            let rows = p.items.flatMap { item in item.writtenLosses.map { (item, $0) } }
             guard !rows.isEmpty else { return H.group([]) }
             return H.group([
                 H.el("h2", text: l.t("plan.losses", ["target": p.target])),
