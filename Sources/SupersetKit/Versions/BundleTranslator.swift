@@ -71,19 +71,20 @@ public struct BundleTranslator: Sendable {
                 var losses: [FieldLoss] = []
                 var defaulted: [String] = []
                 translated.fields = strip(asset.fields, part: ImportPart(kind), label: "", losses: &losses, defaulted: &defaulted)
+                // Columns and metrics: each loss names its column or metric; a default is named
+                // once per field ("columns[].datetime_format"), however many entries take it.
                 if kind == .dataset {
                     for (key, part, nameField) in [("columns", ImportPart.column, "column_name"), ("metrics", .metric, "metric_name")] {
                         guard let list = translated[key]?.listValue else { continue }
                         var nestedDefaults = Set<String>()
                         translated[key] = .list(list.map { entry in
                             guard let map = entry.mapValue else { return entry }
-                            let label = "\(key)[\(map[nameField]?.stringValue ?? "?")]."
                             var d: [String] = []
-                            let stripped = BundleValue.map(strip(map, part: part, label: label, losses: &losses, defaulted: &d))
-                            nestedDefaults.formUnion(d.map { "\(key)[].\($0.split(separator: ".").last.map(String.init) ?? $0)" })
-                            return stripped
+                            let stripped = strip(map, part: part, label: "\(key)[\(map[nameField]?.stringValue ?? "?")].", losses: &losses, defaulted: &d)
+                            nestedDefaults.formUnion(d)
+                            return .map(stripped)
                         })
-                        defaulted += nestedDefaults.sorted()
+                        defaulted += nestedDefaults.sorted().map { "\(key)[].\($0)" }
                     }
                 }
                 out.insert(translated)
@@ -96,7 +97,8 @@ public struct BundleTranslator: Sendable {
     }
 
     /// `fields` without the keys `part` doesn't accept; a removed value that carries something
-    /// is a loss, labelled with `label` (a column's or metric's prefix).
+    /// is a loss, labelled with `label` (a column's or metric's prefix). Appends to `defaulted`
+    /// the unlabelled names of the fields the target adds that `fields` lacks.
     private func strip(_ fields: [String: BundleValue], part: ImportPart, label: String, losses: inout [FieldLoss], defaulted: inout [String]) -> [String: BundleValue] {
         var kept: [String: BundleValue] = [:]
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
@@ -106,7 +108,7 @@ public struct BundleTranslator: Sendable {
             losses.append(FieldLoss(field: label + key, value: reason == .credentials ? "[redacted]" : Self.show(value), reason: reason))
         }
         if let source, let added = target.fields[part]?.subtracting(source.fields[part] ?? []) {
-            defaulted += added.filter { fields[$0] == nil && !Self.descriptive.contains($0) }.sorted().map { label + $0 }
+            defaulted += added.filter { fields[$0] == nil && !Self.descriptive.contains($0) }.sorted()
         }
         return kept
     }
