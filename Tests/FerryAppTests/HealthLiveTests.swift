@@ -65,6 +65,34 @@ struct HealthLiveTests {
             #expect(matrix.first { $0.dashboardUUID == probe.dashboard }?.runs.map(\.status) == [.fail, .pass])
         }
     }
+
+    /// A session Superset no longer honours (here: chromium's cookies cleared after it signed in)
+    /// shows the sign-in page; the session signs in once more and the dashboard is rendered.
+    @Test func aDashboardThatShowsTheSignInPageIsRenderedAfterSigningInAgain() async throws {
+        let devURL = try LiveSuperset.url("dev")
+        let dev = PromotionLiveTests.client(devURL)
+        let dashboardID = try #require(try await dev.idsByUUID(.dashboard).values.min())
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("render-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let session = RenderSession(executable: HealthConfiguration().chromium, scratch: scratch, baseURL: try #require(URL(string: devURL)),
+                                    username: "admin", password: "admin", ignoreCertificateErrors: false, commandTimeout: 30, chartsTimeout: 60)
+        try await session.start()
+        do {
+            try await session.clearCookies()
+            let rendering = try await session.render(dashboardID: dashboardID)
+            #expect(!RenderSession.landedOnSignIn(rendering), "\(rendering.tabs.map(\.notShown))")
+            #expect(rendering.tabs.allSatisfy { $0.notShown == nil && $0.charts > 0 }, "\(rendering.tabs.map(\.notShown))")
+            #expect(await session.signIns == 1)
+            // Signed in again, the next dashboard needs no further sign-in.
+            _ = try await session.render(dashboardID: dashboardID)
+            #expect(await session.signIns == 1)
+        } catch {
+            await session.close()
+            throw error
+        }
+        await session.close()
+    }
 }
 
 /// Chromium missing, or hanging: the check says which within its timeout, still checks every

@@ -64,7 +64,7 @@ superset_start() { # name port template-dir
   fi
   ( cd "$dir" && SUPERSET_CONFIG_PATH="$dir/superset_config.py" exec "$SUPERSET_VENV/bin/gunicorn" \
       --bind "127.0.0.1:$port" --worker-class gthread --workers "${SUPERSET_WORKERS:-1}" --threads 4 --timeout 120 \
-      --control-socket "$dir/gunicorn.ctl" --pid "$dir/gunicorn.pid" \
+      --control-socket "$dir/gunicorn.ctl" --pid "$dir/gunicorn.pid" --access-logfile "$dir/access.log" \
       "superset.app:create_app()" >"$dir/server.log" 2>&1 ) &
   echo $! > "$dir/launcher.pid"
   for _ in $(seq 1 120); do

@@ -132,7 +132,10 @@ struct DashboardRenderer: Sendable {
             let charts = state["charts"]?.intValue ?? 0
             let settled = state["ready"]?.boolValue == true && state["loading"]?.intValue == 0 && state["pending"]?.intValue == 0
                 && (charts == 0 || state["tracked"]?.boolValue != true || (state["chartData"]?.intValue ?? 0) > 0)
-            stable = settled && signature == last ? stable + 1 : 0
+            // Superset's sign-in page instead of the dashboard won't turn into it: no wait.
+            let path = state["path"]?.stringValue ?? ""
+            let signIn = state["ready"]?.boolValue != true && (path.hasSuffix("/login/") || path.hasSuffix("/login"))
+            stable = (settled || signIn) && signature == last ? stable + 1 : 0
             last = signature
             if stable >= 2 { break }
             try await Task.sleep(nanoseconds: 300_000_000)

@@ -78,7 +78,38 @@ actor RenderSession {
     /// Renders one dashboard on a page of its own, within a deadline of every tab's wait plus
     /// a minute. Past it the page is closed (chromium itself only if it doesn't answer that), so
     /// a hung dashboard costs itself, not the others rendering beside it.
+    ///
+    /// When Superset shows its sign-in page instead (the session chromium signed in with has
+    /// ended: it expired, was revoked, or Superset dropped it), chromium signs in once more and
+    /// the dashboard is rendered again. A second sign-in page is the result: it is reported.
     func render(dashboardID: Int) async throws -> Rendering {
+        let first = try await renderOnce(dashboardID: dashboardID)
+        guard Self.landedOnSignIn(first) else { return first }
+        let b = try await alive()
+        let page = try await b.newPage(width: DashboardRenderer.width, height: 1080, timeout: commandTimeout)
+        do {
+            try await renderer(b).signIn(username: username, password: password, on: page)
+        } catch {
+            await page.close(timeout: commandTimeout)
+            throw error
+        }
+        await page.close(timeout: commandTimeout)
+        signIns += 1
+        return try await renderOnce(dashboardID: dashboardID)
+    }
+
+    /// How many times chromium signed in again because a dashboard showed the sign-in page.
+    private(set) var signIns = 0
+
+    /// Whether the dashboard's page was Superset's sign-in page (its path is `/login/`).
+    static func landedOnSignIn(_ rendering: Rendering) -> Bool {
+        rendering.tabs.contains { tab in
+            guard let path = tab.notShown?.split(separator: " ").first else { return false }
+            return path.hasSuffix("/login/") || path.hasSuffix("/login")
+        }
+    }
+
+    private func renderOnce(dashboardID: Int) async throws -> Rendering {
         let b = try await alive()
         let deadline = chartsTimeout * Double(DashboardRenderer.maxTabs) + 60
         let r = renderer(b)
@@ -103,6 +134,12 @@ actor RenderSession {
                 throw error
             }
         }
+    }
+
+    /// Forgets every cookie chromium holds (Superset's session among them). For tests, which
+    /// end a session the way Superset would.
+    func clearCookies() async throws {
+        _ = try await alive().connection.send("Storage.clearCookies", .map([:]), timeout: commandTimeout)
     }
 
     /// Kills chromium for good.
