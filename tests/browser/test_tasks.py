@@ -25,10 +25,17 @@ def test_health_check_from_the_tasks_page(page, ferry_url, dev_superset):
     expect(page).to_have_url(re.compile(r"/tasks/[0-9a-f-]{36}$"))
     # The page follows the task over the WebSocket and reloads when it ends.
     expect(page.get_by_test_id("task-status")).to_contain_text("succeeded", timeout=60000)
-    expect(page.get_by_test_id("task-result")).to_contain_text('"version":"6.1.0"')
+    # The result reads as a table of named values; the JSON itself is one click away.
+    result = page.get_by_test_id("task-result")
+    expect(result.locator("th", has_text="Version")).to_be_visible()
+    expect(result).to_contain_text("6.1.0")
+    raw = page.locator("section.task-result details.raw-json")
+    expect(raw.locator("pre")).not_to_be_visible()
+    raw.locator("summary").click()
+    expect(raw.locator("pre")).to_contain_text('"version":"6.1.0"')
     expect(page.get_by_test_id("task-log")).to_contain_text("counting dashboards")
     page.goto(f"{ferry_url}/tasks?status=succeeded")
-    expect(page.get_by_test_id("tasks")).to_contain_text("environment.health_check")
+    expect(page.get_by_test_id("tasks")).to_contain_text("Environment health check")
 
 
 def start_ferry(data_dir, port):

@@ -83,7 +83,7 @@ extension ReportPage {
                 (l.t("report.started_at"), r.startedAt.map { Components.time($0, l) } ?? dash),
                 (l.t("reports.col.finished"), Components.time(r.finishedAt, l)),
                 (l.t("report.started_by"), H.text(r.createdBy)),
-                (l.t("report.plugin"), H.el("code", text: r.plugin)),
+                (l.t("report.plugin"), .text(l.pluginName(r.plugin))),
                 (l.t("report.task"), task),
             ])
         }

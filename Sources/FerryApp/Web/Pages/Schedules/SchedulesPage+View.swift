@@ -26,7 +26,7 @@ extension SchedulesPage {
                 H.el("tbody", [], model.schedules.map { s in
                     H.el("tr", [("data-schedule", s.name)], [
                         H.el("td", [], [H.el("strong", text: s.name), s.enabled ? H.group([]) : H.el("span", [("class", "badge")], text: l.t("schedules.disabled"))]),
-                        H.el("td", [], [H.el("code", text: s.plugin), H.void("br", []), H.el("small", text: s.params.jsonText())]),
+                        H.el("td", [], [.text(l.pluginName(s.plugin)), H.void("br", []), H.el("small", text: s.params.jsonText())]),
                         H.el("td", [], [H.el("code", text: s.cron), .text(" (\(s.timeZone))")]),
                         H.el("td", [("data-testid", "next-run")], [Components.time(s.enabled ? s.nextRunAt : nil, l)]),
                         H.el("td", [], [Components.time(s.lastRunAt, l)]),
@@ -49,7 +49,7 @@ extension SchedulesPage {
             return H.el("form", [("method", "post"), ("action", SiteURL.schedulesPage.path), ("class", "stacked"), ("data-testid", "schedule-form")], [
                 model.formError.map { Components.notice("error", title: l.t("schedules.not_saved"), detail: $0, testID: "form-error") } ?? H.group([]),
                 Components.field("name", label: l.t("schedules.col.name"), value: f.name, required: true, error: model.errors["name"]),
-                Components.select("plugin", label: l.t("schedules.col.plugin"), options: model.plugins.map { (value: $0, label: $0) },
+                Components.select("plugin", label: l.t("schedules.col.plugin"), options: model.plugins.map { (value: $0, label: l.pluginName($0)) },
                                   selected: f.plugin, error: model.errors["plugin"]),
                 Components.field("params", label: l.t("schedules.params"), value: f.params, hint: l.t("schedules.params_hint"),
                                  error: model.errors["params"]),

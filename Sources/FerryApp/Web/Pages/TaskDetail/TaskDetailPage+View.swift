@@ -5,7 +5,7 @@ extension TaskDetailPage {
     struct View: PageView {
         let model: Model
         let localizer: Localizer
-        var title: String { localizer.t("task.title", ["plugin": model.task.plugin]) }
+        var title: String { localizer.t("task.title", ["plugin": localizer.pluginName(model.task.plugin)]) }
         var nav: NavItem? { .tasks }
 
         func content(_ l: Localizer) -> HTMLNode {
@@ -13,7 +13,7 @@ extension TaskDetailPage {
             return H.el("div", [("data-task", t.id.uuidString.lowercased()), ("data-from", String(model.lines.last.map { $0.seq + 1 } ?? 0)),
                                 ("data-level", model.level), ("data-source", model.source), ("data-live-stopped", l.t("task.live_stopped"))], [
                 H.el("div", [("class", "page-head")], [
-                    H.el("h1", text: l.t("task.title", ["plugin": t.plugin])),
+                    H.el("h1", text: l.t("task.title", ["plugin": l.pluginName(t.plugin)])),
                     t.status.isFinished || !model.canCancel ? H.group([]) :
                         H.el("form", [("method", "post"), ("action", SiteURL.taskCancelPage(.value(t.id)).path), ("class", "inline"),
                                       ("data-confirm", l.t("task.cancel_confirm"))], [
@@ -31,14 +31,16 @@ extension TaskDetailPage {
                     H.el("dt", text: l.t("tasks.col.environments")), H.el("dd", text: t.environments.joined(separator: ", ")),
                     H.el("dt", text: l.t("tasks.col.user")), H.el("dd", text: t.createdBy),
                     H.el("dt", text: l.t("tasks.col.created")), H.el("dd", [], [Components.time(t.createdAt, l)]),
-                    H.el("dt", text: l.t("task.params")), H.el("dd", [], [H.el("code", text: t.params.jsonText())]),
                 ]),
                 model.reportID.map { H.el("p", [], [H.a(SiteURL.reportPage(.value($0)).path, l.t("task.open_report"), [("data-testid", "task-report")])]) }
                     ?? H.group([]),
                 t.error.map { Components.notice("error", title: $0, detail: t.nextAction, testID: "task-error") } ?? H.group([]),
-                t.result.map { H.el("div", [("class", "notice success"), ("data-testid", "task-result")], [
-                    H.el("strong", text: l.t("task.result")), H.el("pre", text: $0.jsonText()),
+                t.result.map { H.el("section", [("class", "task-result")], [
+                    H.el("h2", text: l.t("task.result")), Components.readable($0, testID: "task-result", l),
                 ]) } ?? H.group([]),
+                H.el("section", [("class", "task-params")], [
+                    H.el("h2", text: l.t("task.params")), Components.readable(t.params, testID: "task-params", l),
+                ]),
                 inputForm(l),
                 logs(l),
             ])

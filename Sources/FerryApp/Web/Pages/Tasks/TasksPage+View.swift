@@ -39,7 +39,7 @@ extension TasksPage {
             let statuses = TaskStatus.allCases.map { ($0.rawValue, l.t("task.status.\($0.rawValue)")) }
             return H.el("form", [("method", "get"), ("action", SiteURL.tasksPage.path), ("class", "search"), ("data-testid", "task-filters")], [
                 select("status", l.t("tasks.filter.status"), statuses, model.status),
-                select("plugin", l.t("tasks.filter.plugin"), model.plugins.map { ($0, $0) }, model.plugin),
+                select("plugin", l.t("tasks.filter.plugin"), model.plugins.map { ($0, l.pluginName($0)) }, model.plugin),
                 select("environment", l.t("tasks.filter.environment"), model.environments.map { ($0, $0) }, model.environment),
                 H.el("label", [("for", "f-user"), ("class", "visually-hidden")], text: l.t("tasks.filter.user")),
                 H.void("input", [("id", "f-user"), ("type", "search"), ("name", "user"), ("value", model.user), ("placeholder", l.t("tasks.filter.user"))]),
@@ -55,7 +55,7 @@ extension TasksPage {
                 ])]),
                 H.el("tbody", [], model.tasks.map { t in
                     H.el("tr", [("data-task-id", t.id.uuidString.lowercased())], [
-                        H.el("td", [], [H.a(SiteURL.taskPage(.value(t.id)).path, t.plugin)]),
+                        H.el("td", [], [H.a(SiteURL.taskPage(.value(t.id)).path, l.pluginName(t.plugin))]),
                         H.el("td", [], [Components.taskStatus(t.status, l)]),
                         H.el("td", [], [H.el("progress", [("max", "100"), ("value", String(t.progress)), ("data-field", "progress")], text: "\(t.progress)%")]),
                         H.el("td", text: t.environments.joined(separator: ", ")),
