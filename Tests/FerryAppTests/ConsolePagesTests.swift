@@ -66,3 +66,75 @@ extension ViewSnapshotTests {
         }
     }
 }
+
+/// The promotion wizard picks, never types: environments from lists, dashboards ticked in the
+/// source's inventory.
+@Suite struct PromoteWizardTests {
+    @Test func theWizardListsTheSourcesDashboardsKeepsThePicksAndPlansThem() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 75))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
+            let prod = try await t.createEnvironment(sample("prod", url: fake.url))
+            await t.app.syncCoordinator.wait(dev.id)
+            await t.app.syncCoordinator.wait(prod.id)
+            // No source yet: nothing to pick from, and no id to type anywhere.
+            let empty = try await t.request(.GET, "/promote").body.string
+            #expect(empty.contains(#"data-testid="pick-source-first""#) && !empty.contains(#"name="dashboards" type="text""#))
+            #expect(empty.contains("<option value=\"\(dev.id.uuidString.lowercased())\">dev</option>"), "environments by id, named")
+
+            // From the hub: the source and two dashboards picked.
+            let linked = try await t.request(.GET, "/promote?source=\(dev.id)&dashboards=3&dashboards=70&dashboards=99999").body.string
+            #expect(rows("picked", in: linked) == ["3", "70"])
+            #expect(linked.contains(#"data-testid="unknown-picks""#) && linked.contains("99999"))
+            let results = rows("results", in: linked)
+            #expect(results.count == 50 && !results.contains("3") && !results.contains("70"), "a page of 50, the picked ones apart")
+            #expect(linked.contains("Showing 50 of 73"))
+            #expect(cspViolations(linked).isEmpty)
+
+            // Searching keeps what was picked.
+            let searched = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString), ("target", prod.id.uuidString), ("dashboards", "3"), ("dashboards", "70"),
+                ("q", "dashboard 7"), ("action", "list"),
+            ]))
+            #expect(searched.status == .ok)
+            let html = searched.body.string
+            #expect(rows("picked", in: html) == ["3", "70"])
+            #expect(Set(rows("results", in: html)) == ["7", "17", "27", "37", "47", "57", "67", "71", "72", "73", "74", "75"])
+            #expect(html.contains("<option value=\"\(prod.id.uuidString.lowercased())\" selected"))
+            #expect(try await PromotionPlanModel.query(on: t.db).count() == 0, "listing plans nothing")
+
+            // Planning: the ticked ids become the plan's selection.
+            let planned = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString), ("target", prod.id.uuidString), ("dashboards", "3"), ("dashboards", "70"), ("dashboards", "3"),
+                ("q", ""), ("scope", "dashboards"), ("schemas", ""), ("action", "plan"),
+            ]))
+            #expect(planned.status == .seeOther, "\(planned.body.string.prefix(400))")
+            let plan = try #require(try await PromotionPlanModel.query(on: t.db).first())
+            #expect(plan.sourceEnvID == dev.id && plan.targetEnvID == prod.id)
+            #expect(plan.selection.contains(#""3""#) && plan.selection.contains(#""70""#), "\(plan.selection)")
+        }
+    }
+
+    @Test func aUserWhoMayNotReadTheInventoryPicksNothingFromIt() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 5))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
+            await t.app.syncCoordinator.wait(dev.id)
+            #expect(try await t.request(.POST, "/api/roles", json: RoleInput(name: "planner", grants: ["promote:plan"])).status == .created)
+            let (_, token) = try await t.user("planner", roles: ["planner"])
+            let page = try await t.request(.GET, "/promote?source=\(dev.id)", headers: bearer(token))
+            #expect(page.status == .ok)
+            #expect(rows("results", in: page.body.string).isEmpty && page.body.string.contains(#"data-testid="no-results""#))
+        }
+    }
+
+    /// The dashboard ids of a wizard table's rows, in order.
+    func rows(_ table: String, in html: String) -> [String] {
+        guard let start = html.range(of: "data-testid=\"\(table)\"") else { return [] }
+        let rest = html[start.upperBound...]
+        let body = rest[..<(rest.range(of: "</table>")?.lowerBound ?? rest.endIndex)]
+        return body.components(separatedBy: "data-dashboard=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+    }
+}

@@ -329,7 +329,7 @@ extension ViewSnapshotTests {
             #expect(bad2.status == .unprocessableEntity)
             let html = bad2.body.string
             #expect(html.contains("the target must be another environment than the source"))
-            #expect(html.contains("name dashboards (id, uuid or slug) or give a search"))
+            #expect(html.contains("Tick at least one dashboard."), "on the page dashboards are ticked, not named")
             #expect(html.contains("<option value=\"cascade\" selected"))
             #expect(try await PromotionPlanModel.query(on: t.db).count() == 0)
             let history = try await t.request(.GET, "/promotions")

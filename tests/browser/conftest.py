@@ -94,3 +94,23 @@ def promo_envs(ferry_url, dev_superset):
 def pytest_collection_modifyitems(items):
     """Promotion flows add environments; run them after the flows that start from an empty store."""
     items.sort(key=lambda item: "promote" in item.nodeid)
+
+
+def pick_dashboards(page, source, target, *titles):
+    """The promotion wizard as a person uses it: the target, then the source (which lists its
+    dashboards), then each dashboard searched for by title and ticked."""
+    page.select_option("#f-target", target)
+    with page.expect_navigation():
+        page.select_option("#f-source", source)
+    for title in titles:
+        page.fill("[data-testid=dashboard-search]", title)
+        with page.expect_navigation():
+            page.click("[data-testid=search-dashboards]")
+        row = page.locator("[data-testid=results] tbody tr", has=page.locator("label", has_text=title)).first
+        for _ in range(60):  # a source added a moment ago may still be syncing its inventory
+            if row.count() > 0:
+                break
+            page.wait_for_timeout(1000)
+            with page.expect_navigation():
+                page.click("[data-testid=search-dashboards]")
+        row.locator("input[type=checkbox]").check()

@@ -1,5 +1,5 @@
 """The promotion wizard in a real browser: pick, plan, review, apply, follow the log, see history."""
-from conftest import api
+from conftest import api, pick_dashboards
 
 
 def map_same_names(ferry_url, src, dst):
@@ -15,9 +15,7 @@ def test_wizard_plans_applies_and_records_history(page, ferry_url, promo_envs):
     map_same_names(ferry_url, src, dst)
     page.on("dialog", lambda d: d.accept())
     page.goto(f"{ferry_url}/promote")
-    page.select_option("#f-source", src)
-    page.select_option("#f-target", dst)
-    page.fill("#f-dashboards", "order-kpis")
+    pick_dashboards(page, src, dst, "Order KPIs")
     page.click("[data-testid=make-plan]")
     page.wait_for_url("**/promote/plans/*")
     # The page follows the plan task and reloads when it ends.
@@ -36,8 +34,7 @@ def test_wizard_plans_applies_and_records_history(page, ferry_url, promo_envs):
 def test_an_invalid_plan_shows_the_reasons(page, ferry_url, promo_envs):
     src, _ = promo_envs
     page.goto(f"{ferry_url}/promote")
-    page.select_option("#f-source", src)
-    page.select_option("#f-target", src)
+    pick_dashboards(page, src, src)
     page.click("[data-testid=make-plan]")
     assert page.locator("[data-testid=form-error]").is_visible()
     assert "another environment than the source" in page.content()

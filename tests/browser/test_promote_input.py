@@ -1,7 +1,7 @@
 """A plan that meets unmapped databases waits; the operator picks the connections on the task page."""
 import os
 
-from conftest import api
+from conftest import api, pick_dashboards
 
 
 def test_unmapped_databases_are_chosen_on_the_task_page(page, ferry_url, dev_superset):
@@ -16,9 +16,7 @@ def test_unmapped_databases_are_chosen_on_the_task_page(page, ferry_url, dev_sup
         api(ferry_url, "DELETE", f"/api/mappings/{m['id']}")
     page.on("dialog", lambda d: d.accept())
     page.goto(f"{ferry_url}/promote")
-    page.select_option("#f-source", "map-dev")
-    page.select_option("#f-target", "map-prod")
-    page.fill("#f-dashboards", "order-kpis")
+    pick_dashboards(page, "map-dev", "map-prod", "Order KPIs")
     page.click("[data-testid=make-plan]")
     page.wait_for_selector("[data-testid=needs-input]", timeout=60000)
     page.click("[data-testid=plan-task]")

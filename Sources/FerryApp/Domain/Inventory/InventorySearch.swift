@@ -18,6 +18,8 @@ public struct InventoryQuery: Sendable, Equatable {
     /// The `inventory:read` grants of the caller when some are limited to environments: only
     /// environments they cover are searched and listed. nil: every environment.
     public var scope: [Grant]?
+    /// Only these Superset ids (with `environment`: a picked selection shown again).
+    public var ids: Set<Int>?
 
     public init(kind: AssetKind, environment: String? = nil, search: String? = nil, owner: String? = nil, page: Int = 1, perPage: Int = 50,
                 ownerUsername: String? = nil, scope: [Grant]? = nil) {
@@ -110,6 +112,7 @@ enum InventorySearch {
         for entry in snapshot.byKind[q.kind.rawValue] ?? [] {
             if let environmentID, entry.environmentID != environmentID { continue }
             if let visible, !visible.contains(entry.environmentID) { continue }
+            if let ids = q.ids, !ids.contains(entry.item.id) { continue }
             if !owner.isEmpty, !contains(entry.owners, owner) { continue }
             if let username, !contains(entry.ownerUsernames, username) { continue }
             if !words.allSatisfy({ contains(entry.text, $0) }) { continue }

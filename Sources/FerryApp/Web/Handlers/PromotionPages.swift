@@ -14,24 +14,96 @@ enum PromotionPages {
         routes.post(.promotionRollbackPage(.key), use: rollback)
     }
 
-    /// The environments the caller may plan from or to (`promote:plan`), by name.
-    static func environments(_ req: Request) async throws -> [String] {
-        try await EnvironmentModel.query(on: req.db).sort(\.$name).all().filter { req.permits(.promotePlan, environment: $0.ref) }.map(\.name)
+    /// The wizard with its lists: the environments the caller may plan from or to
+    /// (`promote:plan`), the picked dashboards and one page of the source's others matching the
+    /// search, from the inventory as the caller may read it (`inventory:read`).
+    static func wizardModel(_ req: Request, form: PromotePage.Model.Form, errors: [String: String] = [:], formError: String? = nil) async throws -> PromotePage.Model {
+        let envs = try await EnvironmentModel.query(on: req.db).sort(\.$name).all().filter { req.permits(.promotePlan, environment: $0.ref) }
+        var model = PromotePage.Model(environments: envs.compactMap { e in e.id.map { .init(id: $0, name: e.name, stage: e.stage) } },
+                                      form: form, errors: errors, formError: formError)
+        guard let source = model.sourceEnvironment, let principal = req.principal else { return model }
+        let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
+        let app = req.application
+        func run(_ q: InventoryQuery) async throws -> InventoryPage? {
+            do {
+                return try await InventorySearch.run(q, index: app.inventoryIndex, on: req.db, now: app.ferry.now())
+            } catch let e as AppError where e.status == .forbidden {
+                return nil  // planning allowed, reading the inventory not: nothing to pick from here
+            }
+        }
+        let environment = source.id.uuidString
+        let picked = Set(form.dashboards)
+        if !picked.isEmpty {
+            var q = InventoryQuery(kind: .dashboard, environment: environment, page: 1, perPage: PromotePage.Model.maxPicked, scope: scope)
+            q.ids = picked
+            let found = Dictionary((try await run(q))?.items.map { ($0.id, $0) } ?? [], uniquingKeysWith: { a, _ in a })
+            model.picked = form.dashboards.compactMap { found[$0].map(Self.pickable) }
+            model.unknownPicks = form.dashboards.filter { found[$0] == nil }
+        }
+        let words = form.search.isEmpty ? nil : form.search
+        let q = InventoryQuery(kind: .dashboard, environment: environment, search: words, page: 1,
+                               perPage: PromotePage.Model.pageSize + picked.count, scope: scope)
+        if let page = try await run(q) {
+            model.results = Array(page.items.filter { !picked.contains($0.id) }.prefix(PromotePage.Model.pageSize)).map(Self.pickable)
+            var pickedMatching = q
+            pickedMatching.ids = picked
+            pickedMatching.perPage = 1
+            let alsoPicked = picked.isEmpty ? 0 : (try await run(pickedMatching))?.total ?? 0
+            model.resultsTotal = max(0, page.total - alsoPicked)
+        }
+        return model
+    }
+
+    static func pickable(_ item: InventoryItemDTO) -> PromotePage.Model.Dashboard {
+        .init(id: item.id, title: item.name, slug: item.detail, owners: item.owners, changedOn: item.changedOn)
+    }
+
+    /// The wizard's form as sent (by the page, or by a link from the dashboards hub).
+    struct WizardForm: Decodable {
+        var source: String?
+        var target: String?
+        /// Superset ids of the source's dashboards, ticked.
+        var dashboards: [String]?
+        var q: String?
+        var scope: String?
+        var schemas: String?
+        var acceptUnknownVersion: String?
+        /// `list` shows the source's dashboards again (search, another source); else plan.
+        var action: String?
+
+        /// The ids picked (whole, positive, unique, in order; at most `maxPicked`), and those that aren't ids.
+        func picked() -> (ids: [Int], invalid: [String]) {
+            var ids: [Int] = [], seen = Set<Int>(), invalid: [String] = []
+            for text in (dashboards ?? []).prefix(PromotePage.Model.maxPicked * 2) {
+                guard let id = Int(text.trimmingCharacters(in: .whitespaces)), id >= 1, id <= Int(Int32.max) else {
+                    invalid.append(String(text.prefix(20)))
+                    continue
+                }
+                if seen.insert(id).inserted, ids.count < PromotePage.Model.maxPicked { ids.append(id) }
+            }
+            return (ids, invalid)
+        }
+
+        var typed: PromotePage.Model.Form {
+            .init(source: String((source ?? "").prefix(200)), target: String((target ?? "").prefix(200)), dashboards: picked().ids,
+                  search: String((q ?? "").prefix(200)), scope: scope ?? "dashboards", schemas: schemas ?? "",
+                  acceptUnknownVersion: acceptUnknownVersion == "true")
+        }
     }
 
     @Sendable static func wizard(req: Request) async throws -> Response {
-        struct Q: Decodable { var source: String?; var target: String?; var dashboards: String? }
-        let q = try req.query.decode(Q.self)
-        let form = PromotePage.Model.Form(source: q.source ?? "", target: q.target ?? "", dashboards: q.dashboards ?? "")
-        let model = PromotePage.Model(environments: try await environments(req), form: form, errors: [:])
+        let q = (try? req.query.decode(WizardForm.self)) ?? WizardForm()
+        let model = try await wizardModel(req, form: q.typed)
         return Layout.response(PromotePage.View(model: model, localizer: req.localizer), request: req)
     }
 
     @Sendable static func plan(req: Request) async throws -> Response {
-        struct Form: Decodable { var source: String?; var target: String?; var dashboards: String?; var search: String?; var scope: String?; var schemas: String?; var acceptUnknownVersion: String? }
-        let f = try req.content.decode(Form.self)
-        let typed = PromotePage.Model.Form(source: f.source ?? "", target: f.target ?? "", dashboards: f.dashboards ?? "", search: f.search ?? "",
-                                           scope: f.scope ?? "dashboards", schemas: f.schemas ?? "", acceptUnknownVersion: f.acceptUnknownVersion == "true")
+        let f = try req.content.decode(WizardForm.self)
+        let typed = f.typed
+        let l = req.localizer
+        if f.action == "list" {
+            return Layout.response(PromotePage.View(model: try await wizardModel(req, form: typed), localizer: l), request: req)
+        }
         do {
             var schemas: [String: String] = [:]
             for pair in typed.schemas.split(separator: ",") {
@@ -42,10 +114,8 @@ enum PromotionPages {
                 schemas[parts[0]] = parts[1]
             }
             let input = PlanInput(
-                source: typed.source, target: typed.target,
-                dashboards: typed.dashboards.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
-                search: typed.search.isEmpty ? nil : typed.search, scope: typed.scope, schemaMapping: schemas,
-                acceptUnknownVersion: typed.acceptUnknownVersion)
+                source: typed.source, target: typed.target, dashboards: typed.dashboards.map(String.init),
+                search: nil, scope: typed.scope, schemaMapping: schemas, acceptUnknownVersion: typed.acceptUnknownVersion)
             let app = req.application
             let plan = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                        on: req.db, authorize: req.authorizePlan)
@@ -53,9 +123,13 @@ enum PromotionPages {
         } catch let e as AppError where e.status == .unprocessableEntity {
             var errors: [String: String] = [:]
             for field in e.fields { errors[field.field] = [errors[field.field], field.message].compactMap { $0 }.joined(separator: "; ") }
-            let model = PromotePage.Model(environments: try await environments(req), form: typed, errors: errors,
-                                          formError: req.localizer.t("environment_form.fix_fields"))
-            let response = Layout.response(PromotePage.View(model: model, localizer: req.localizer), request: req)
+            // On the page dashboards are ticked, not named.
+            if typed.dashboards.isEmpty, errors["dashboards"] != nil || errors["search"] != nil {
+                errors["dashboards"] = l.t("promote.pick_one")
+                errors["search"] = nil
+            }
+            let model = try await wizardModel(req, form: typed, errors: errors, formError: l.t("environment_form.fix_fields"))
+            let response = Layout.response(PromotePage.View(model: model, localizer: l), request: req)
             response.status = e.status
             return response
         }

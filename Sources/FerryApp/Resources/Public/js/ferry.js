@@ -35,9 +35,45 @@ function kindSections(root) {
   });
 }
 
+/** A "select all shown" checkbox (data-select-all) in a table's head ticks or clears every
+ *  checkbox of that table's body, and shows "some" when only some are ticked. */
+function selectAll(root) {
+  root.querySelectorAll('input[data-select-all]').forEach((all) => {
+    const table = all.closest('table');
+    if (!table) return;
+    const boxes = () => Array.from(table.querySelectorAll('tbody input[type=checkbox]'));
+    const sync = () => {
+      const ticked = boxes().filter((b) => b.checked).length;
+      all.checked = ticked > 0 && ticked === boxes().length;
+      all.indeterminate = ticked > 0 && ticked < boxes().length;
+      const bar = document.querySelector(`[data-bulk-count="${table.id}"]`);
+      if (bar) bar.textContent = String(ticked);
+    };
+    all.addEventListener('change', () => {
+      boxes().forEach((b) => { b.checked = all.checked; });
+      sync();
+    });
+    table.addEventListener('change', (event) => { if (event.target !== all) sync(); });
+    sync();
+  });
+}
+
+/** A select with data-relist (the wizard's source) lists that environment's dashboards again
+ *  when it changes, through its form's "list" button. */
+function relist(root) {
+  root.querySelectorAll('select[data-relist]').forEach((select) => {
+    select.addEventListener('change', () => {
+      const button = select.form && select.form.querySelector('button[name=action][value=list]');
+      if (button) select.form.requestSubmit(button);
+    });
+  });
+}
+
 confirmForms(document);
 autosubmit(document);
 kindSections(document);
+selectAll(document);
+relist(document);
 
 const LEVELS = ['debug', 'info', 'warning', 'error'];
 const FINISHED = ['succeeded', 'partial', 'failed', 'cancelled', 'interrupted'];

@@ -1,24 +1,61 @@
 import Foundation
 
 /// The promotion wizard's first step: pick the environments, the dashboards and the scope.
-/// Submitting makes a plan (a dry run); the plan page follows it.
+/// Nothing is typed that could be picked: environments from those the user may plan with,
+/// dashboards from the source's inventory (searched, ticked). Submitting makes a plan (a dry
+/// run); the plan page follows it.
 enum PromotePage {
     struct Model: Equatable {
-        var environments: [String]
+        /// The environments the user may plan from or to, by name (value: the id).
+        var environments: [Environment]
         var form: Form
+        /// The picked dashboards found in the source's inventory, in the order picked.
+        var picked: [Dashboard] = []
+        /// Picked ids the source's inventory doesn't have (deleted since, or never synced).
+        var unknownPicks: [Int] = []
+        /// The source's dashboards matching `form.search`, not yet picked (one page).
+        var results: [Dashboard] = []
+        /// How many dashboards match in all (more than shown: search narrower).
+        var resultsTotal = 0
         var errors: [String: String]
         var formError: String?
 
+        struct Environment: Equatable {
+            var id: UUID
+            var name: String
+            var stage: String
+        }
+
+        struct Dashboard: Equatable {
+            var id: Int
+            var title: String
+            var slug: String?
+            var owners: [String]
+            var changedOn: Date?
+        }
+
         struct Form: Equatable {
+            /// Environment ids (names are accepted from links and old bookmarks).
             var source = ""
             var target = ""
-            var dashboards = ""
+            /// Superset ids of the source's dashboards, as picked.
+            var dashboards: [Int] = []
+            /// Words the source's dashboards are searched for, to pick from.
             var search = ""
             var scope = "dashboards"
             /// `src=dst` pairs, comma-separated.
             var schemas = ""
             /// Import as is into a Superset release Ferry doesn't know.
             var acceptUnknownVersion = false
+        }
+
+        /// How many results the wizard lists at once.
+        static let pageSize = 50
+        /// At most this many dashboards are picked for one plan.
+        static let maxPicked = 500
+
+        var sourceEnvironment: Environment? {
+            environments.first { $0.id.uuidString.lowercased() == form.source.lowercased() || $0.name == form.source }
         }
     }
 }

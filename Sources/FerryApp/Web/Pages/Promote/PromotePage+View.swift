@@ -9,7 +9,9 @@ extension PromotePage {
 
         func content(_ l: Localizer) -> HTMLNode {
             let f = model.form
-            let envs = [(value: "", label: l.t("promote.pick"))] + model.environments.map { (value: $0, label: $0) }
+            let source = model.sourceEnvironment
+            let target = model.environments.first { $0.id.uuidString.lowercased() == f.target.lowercased() || $0.name == f.target }
+            let envs = [(value: "", label: l.t("promote.pick"))] + model.environments.map { (value: $0.id.uuidString.lowercased(), label: $0.name) }
             return H.group([
                 H.el("h1", text: l.t("promote.title")),
                 H.el("p", [("class", "lead")], text: l.t("promote.lead")),
@@ -17,11 +19,13 @@ extension PromotePage {
                     ? Components.notice("info", title: l.t("promote.need_two"), testID: "need-two") : H.group([]),
                 H.el("form", [("method", "post"), ("action", SiteURL.promotePage.path), ("class", "stacked"), ("data-testid", "promote-form")], [
                     model.formError.map { Components.notice("error", title: l.t("promote.not_planned"), detail: $0, testID: "form-error") } ?? H.group([]),
-                    Components.select("source", label: l.t("promote.source"), options: envs, selected: f.source, error: model.errors["source"]),
-                    Components.select("target", label: l.t("promote.target"), options: envs, selected: f.target, error: model.errors["target"]),
-                    Components.field("dashboards", label: l.t("promote.dashboards"), value: f.dashboards, hint: l.t("promote.dashboards_hint"),
-                                     error: model.errors["dashboards"], placeholder: "sales-overview, 42"),
-                    Components.field("search", label: l.t("promote.search"), value: f.search, hint: l.t("promote.search_hint")),
+                    H.el("div", [("class", "pair")], [
+                        envSelect("source", label: l.t("promote.source"), options: envs, selected: source?.id.uuidString.lowercased() ?? f.source, error: model.errors["source"]),
+                        envSelect("target", label: l.t("promote.target"), options: envs, selected: target?.id.uuidString.lowercased() ?? f.target, error: model.errors["target"]),
+                    ]),
+                    H.el("button", [("type", "submit"), ("name", "action"), ("value", "list"), ("class", "button"), ("formnovalidate", ""),
+                                    ("data-testid", "list-dashboards")], text: l.t("promote.list")),
+                    dashboards(source, l),
                     Components.select("scope", label: l.t("promote.scope"), options: [
                         (value: "dashboards", label: l.t("promote.scope.dashboards")), (value: "cascade", label: l.t("promote.scope.cascade")),
                     ], selected: f.scope, error: model.errors["scope"]),
@@ -29,10 +33,83 @@ extension PromotePage {
                                      error: model.errors["schemaMapping"], placeholder: "analytics_dev=analytics"),
                     Components.checkbox("acceptUnknownVersion", label: l.t("promote.accept_unknown_version"), checked: f.acceptUnknownVersion),
                     H.el("div", [("class", "form-actions")], [
-                        H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "make-plan")], text: l.t("promote.make_plan")),
+                        H.el("button", [("type", "submit"), ("name", "action"), ("value", "plan"), ("class", "button primary"), ("data-testid", "make-plan")],
+                             text: l.t("promote.make_plan")),
                         H.el("a", [("href", SiteURL.promotionsPage.path), ("class", "button")], text: l.t("promotions.title")),
                     ]),
                 ]),
+            ])
+        }
+
+        /// A select that lists the source's dashboards again when it changes (ferry.js).
+        func envSelect(_ name: String, label: String, options: [(value: String, label: String)], selected: String, error: String?) -> HTMLNode {
+            H.el("div", [("class", error == nil ? "field" : "field invalid")], [
+                H.el("label", [("for", "f-\(name)")], text: label),
+                H.el("select", [("id", "f-\(name)"), ("name", name), ("data-relist", name == "source" ? "" : nil)], options.map { option in
+                    H.el("option", [("value", option.value), ("selected", H.flag(option.value == selected))], text: option.label)
+                }),
+                error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
+            ])
+        }
+
+        /// The picked dashboards, then the source's dashboards to pick from.
+        func dashboards(_ source: Model.Environment?, _ l: Localizer) -> HTMLNode {
+            let error = model.errors["dashboards"]
+            return H.el("fieldset", [("class", error == nil ? "picker" : "picker invalid"), ("data-testid", "dashboard-picker")], [
+                H.el("legend", text: l.t("promote.dashboards")),
+                error.map { H.el("p", [("class", "field-error"), ("data-testid", "dashboards-error")], text: $0) } ?? H.group([]),
+                source == nil ? H.el("p", [("class", "muted"), ("data-testid", "pick-source-first")], text: l.t("promote.pick_source_first")) : H.group([
+                    model.picked.isEmpty ? H.group([]) : H.group([
+                        H.el("h3", text: l.t("promote.picked", ["count": String(model.picked.count)])),
+                        table(model.picked, checked: true, testID: "picked", l),
+                    ]),
+                    model.unknownPicks.isEmpty ? H.group([]) :
+                        Components.notice("info", title: l.t("promote.unknown_picks", ["ids": model.unknownPicks.prefix(10).map(String.init).joined(separator: ", ")]),
+                                          testID: "unknown-picks"),
+                    H.el("div", [("class", "search")], [
+                        H.el("label", [("for", "f-q"), ("class", "visually-hidden")], text: l.t("promote.search_dashboards")),
+                        H.void("input", [("id", "f-q"), ("type", "search"), ("name", "q"), ("value", model.form.search),
+                                         ("placeholder", l.t("promote.search_dashboards")), ("data-testid", "dashboard-search")]),
+                        H.el("button", [("type", "submit"), ("name", "action"), ("value", "list"), ("class", "button"), ("formnovalidate", ""),
+                                        ("data-testid", "search-dashboards")], text: l.t("dashboards.search")),
+                    ]),
+                    model.results.isEmpty
+                        ? H.el("p", [("class", "empty"), ("data-testid", "no-results")], text: l.t("promote.none_match"))
+                        : H.group([
+                            table(model.results, checked: false, testID: "results", l),
+                            H.el("p", [("class", "muted"), ("data-testid", "results-count")],
+                                 text: l.t(model.resultsTotal > model.results.count ? "promote.results_more" : "promote.results_all",
+                                           ["shown": String(model.results.count), "total": String(model.resultsTotal)])),
+                        ]),
+                ]),
+            ])
+        }
+
+        func table(_ rows: [Model.Dashboard], checked: Bool, testID: String, _ l: Localizer) -> HTMLNode {
+            H.el("table", [("class", "grid pick"), ("data-testid", testID)], [
+                H.el("thead", [], [H.el("tr", [], [
+                    H.el("th", [("class", "check")], [
+                        checked ? H.el("span", [("class", "visually-hidden")], text: l.t("promote.picked_column"))
+                            : H.el("label", [("class", "checkbox")], [
+                                H.void("input", [("type", "checkbox"), ("data-select-all", ""), ("data-testid", "select-all-shown")]),
+                                H.el("span", [("class", "visually-hidden")], text: l.t("hub.select_all_shown")),
+                            ]),
+                    ]),
+                    H.el("th", text: l.t("dashboards.col.title")), H.el("th", text: l.t("dashboards.col.slug")),
+                    H.el("th", text: l.t("dashboards.col.owners")), H.el("th", text: l.t("dashboards.col.changed")),
+                ])]),
+                H.el("tbody", [], rows.map { d in
+                    H.el("tr", [("data-dashboard", String(d.id))], [
+                        H.el("td", [("class", "check")], [
+                            H.void("input", [("type", "checkbox"), ("id", "pick-\(testID)-\(d.id)"), ("name", "dashboards"), ("value", String(d.id)),
+                                             ("checked", H.flag(checked))]),
+                        ]),
+                        H.el("td", [], [H.el("label", [("for", "pick-\(testID)-\(d.id)")], text: d.title)]),
+                        H.el("td", [], [H.el("code", text: d.slug ?? "")]),
+                        H.el("td", text: d.owners.joined(separator: ", ")),
+                        H.el("td", [], [Components.time(d.changedOn, l)]),
+                    ])
+                }),
             ])
         }
     }
