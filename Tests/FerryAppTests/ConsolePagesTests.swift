@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import SupersetKit
 import Testing
@@ -136,5 +137,89 @@ extension ViewSnapshotTests {
         let rest = html[start.upperBound...]
         let body = rest[..<(rest.range(of: "</table>")?.lowerBound ?? rest.endIndex)]
         return body.components(separatedBy: "data-dashboard=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+    }
+}
+
+/// The dashboards hub: health per row and as a filter, row actions and a bulk bar offered only
+/// as the viewer's grants allow, each bulk action one plan or one task for the selection.
+@Suite struct DashboardsHubTests {
+    @Test func theBulkBarPromotesAndChecksTheTickedDashboardsOfOneEnvironment() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 60))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
+            let prod = try await t.createEnvironment(sample("prod", url: fake.url))
+            await t.app.syncCoordinator.wait(dev.id)
+            await t.app.syncCoordinator.wait(prod.id)
+            let now = t.app.ferry.now()
+            try await HealthPagesTests.saveCheck(UUID(), environment: dev.id, dashboard: 3, uuid: "", title: "Fake dashboard 3", status: .pass,
+                                                 at: now.addingTimeInterval(-60), on: t.db)
+            try await HealthPagesTests.saveCheck(UUID(), environment: dev.id, dashboard: 3, uuid: "", title: "Fake dashboard 3", status: .fail,
+                                                 at: now, on: t.db)
+            try await HealthPagesTests.saveCheck(UUID(), environment: dev.id, dashboard: 4, uuid: "", title: "Fake dashboard 4", status: .warn,
+                                                 at: now, on: t.db)
+
+            // Across environments: row actions, no bulk bar (a selection has one source).
+            let all = try await t.request(.GET, "/dashboards").body.string
+            #expect(all.contains(#"data-testid="bulk-hint""#) && !all.contains(#"data-testid="bulk-bar""#))
+            #expect(all.contains(#"data-testid="row-promote""#))
+
+            // One environment: the bulk bar, a checkbox per row, pages of 50 in the URL.
+            let hub = try await t.request(.GET, "/dashboards?environment=dev").body.string
+            #expect(hub.contains(#"data-testid="bulk-bar""#) && hub.contains(#"data-testid="bulk-promote""#) && hub.contains(#"data-testid="bulk-check""#))
+            #expect(HealthPagesTests.occurrences(#"data-testid="select-row""#, in: hub) == 50)
+            #expect(hub.contains("page=2") && hub.contains("environment=dev"))
+            #expect(cspViolations(hub).isEmpty)
+
+            // Health: the latest check counts (dashboard 3 failed after it passed).
+            let failing = try await t.request(.GET, "/dashboards?environment=dev&health=fail").body.string
+            #expect(failing.contains("Dashboards found: 1") && failing.contains("Fake dashboard 3"))
+            let warn = try await t.request(.GET, "/dashboards?environment=dev&health=warn").body.string
+            #expect(warn.contains("Dashboards found: 1") && warn.contains("Fake dashboard 4"))
+            let unchecked = try await t.request(.GET, "/dashboards?environment=dev&health=unchecked").body.string
+            #expect(unchecked.contains("Dashboards found: 58"))
+            #expect(unchecked.contains("health=unchecked"), "the filter stays in the pager's links")
+            let passing = try await t.request(.GET, "/dashboards?environment=dev&health=pass").body.string
+            #expect(passing.contains("Dashboards found: 0"))
+
+            // Bulk promote: the wizard, source and ticked dashboards picked, nothing planned yet.
+            let wizard = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString.lowercased()), ("environment", dev.id.uuidString.lowercased()), ("selection", "required"),
+                ("dashboards", "5"), ("dashboards", "6"), ("dashboards", "7"), ("action", "list"),
+            ]))
+            #expect(wizard.status == .ok)
+            #expect(PromoteWizardTests().rows("picked", in: wizard.body.string) == ["5", "6", "7"])
+            #expect(try await PromotionPlanModel.query(on: t.db).count() == 0)
+
+            // Bulk check: one task for the ticked dashboards; none ticked is refused, not "all".
+            let none = try await t.request(.POST, "/health/run", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString), ("environment", dev.id.uuidString), ("selection", "required"),
+            ]))
+            #expect(none.status == .unprocessableEntity && none.body.string.contains("Tick at least one dashboard to check."))
+            let checked = try await t.request(.POST, "/health/run", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString), ("environment", dev.id.uuidString), ("selection", "required"),
+                ("dashboards", "5"), ("dashboards", "6"), ("dashboards", "7"),
+            ]))
+            #expect(checked.status == .seeOther)
+            let task = try #require(try await TaskModel.query(on: t.db).filter(\.$pluginID == DashboardCheckPlugin.pluginID).first())
+            let params = try BundleValue.parseJSON(task.params)
+            #expect(params["dashboards"] == .list([.int(5), .int(6), .int(7)]) && params["environment"] == .string(dev.id.uuidString))
+        }
+    }
+
+    @Test func aViewerSeesNoActionTheyMayNotTake() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 5))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
+            await t.app.syncCoordinator.wait(dev.id)
+            let (_, viewer) = try await t.user("vera", roles: ["viewer"])
+            let hub = try await t.request(.GET, "/dashboards?environment=dev", headers: bearer(viewer))
+            #expect(hub.status == .ok)
+            let html = hub.body.string
+            #expect(html.contains("Fake dashboard 1"))
+            #expect(!html.contains(#"data-testid="bulk-bar""#) && !html.contains(#"data-testid="select-row""#) && !html.contains(#"data-testid="row-promote""#))
+            #expect(!html.contains(#"data-testid="bulk-hint""#))
+        }
     }
 }

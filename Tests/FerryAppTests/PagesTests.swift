@@ -217,11 +217,22 @@ func formBody(_ fields: [(String, String)]) -> String {
                           detail: "x\" onmouseover=\"alert(1)", parent: nil, owners: ["Ada Admin"], changedOn: Self.fixed,
                           url: "http://127.0.0.1:8088/superset/dashboard/7/")],
             page: 1, perPage: 50, total: 1)
-        let html = Layout.render(DashboardsPage.View(model: model, localizer: Localizer(language: "en")), context: context("en", path: "/dashboards"))
-        #expect(!html.contains("<script>alert"))
-        #expect(!html.contains("<img src=x"))
-        #expect(cspViolations(html).isEmpty)
-        try assertSnapshot(html, named: "dashboards-hostile")
+        var hub = model
+        hub.promotable = [envID]
+        hub.checkable = [envID]
+        hub.latestCheck = ["\(envID.uuidString.lowercased()) 7": .init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000003")!, status: .fail, checkedAt: Self.fixed)]
+        for (model, lang, name) in [(model, "en", "dashboards-hostile"), (hub, "en", "dashboards-hub-en"), (hub, "ru", "dashboards-hub-ru")] {
+            let html = Layout.render(DashboardsPage.View(model: model, localizer: Localizer(language: lang)), context: context(lang, path: "/dashboards"))
+            #expect(!html.contains("<script>alert"))
+            #expect(!html.contains("<img src=x"))
+            #expect(html.range(of: #"<[^>]*\sonmouseover="#, options: .regularExpression) == nil)
+            #expect(cspViolations(html).isEmpty)
+            try assertSnapshot(html, named: name)
+        }
+        let html = Layout.render(DashboardsPage.View(model: hub, localizer: Localizer(language: "en")), context: context("en", path: "/dashboards"))
+        #expect(html.contains(#"aria-label="Select &lt;img src=x onerror=alert(1)&gt;""#), "each checkbox is labelled with its dashboard")
+        #expect(html.contains(#"href="/health/checks/00000000-0000-4000-8000-000000000003""#) && html.contains(#"data-status="fail""#))
+        #expect(html.contains(#"href="/promote?dashboards=7&amp;source=00000000-0000-4000-8000-000000000002""#))
     }
 }
 

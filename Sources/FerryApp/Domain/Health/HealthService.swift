@@ -78,6 +78,23 @@ enum HealthService {
         return (rows, total)
     }
 
+    /// The latest check of each dashboard of `environments` (from the newest `scan` checks of
+    /// each), keyed `"<environment id> <dashboard id>"` (the id in lower case).
+    static func latestByDashboard(environments: [UUID], scan: Int = 5000, on db: any Database) async throws -> [String: HealthMatrixRow.Run] {
+        var latest: [String: HealthMatrixRow.Run] = [:]
+        for environment in Set(environments) {
+            let rows = try await DashboardCheckModel.query(on: db).filter(\.$environmentID == environment)
+                .sort(\.$checkedAt, .descending).range(0..<scan).all()
+            for r in rows {
+                let key = "\(environment.uuidString.lowercased()) \(r.dashboardID)"
+                if latest[key] == nil, let id = r.id {
+                    latest[key] = .init(id: id, status: HealthStatus(rawValue: r.status) ?? .fail, checkedAt: r.checkedAt)
+                }
+            }
+        }
+        return latest
+    }
+
     /// Each dashboard checked in `environment` with its latest `runs` checks (from the newest
     /// `scan` checks of the environment), worst latest status first, then by title.
     static func matrix(environment: UUID, runs: Int = 8, scan: Int = 5000, on db: any Database) async throws -> [HealthMatrixRow] {

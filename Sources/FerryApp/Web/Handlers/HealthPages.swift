@@ -42,7 +42,8 @@ enum HealthPages {
     /// Queues `dashboard.check` of the form's environment (`health:run` on it): the dashboards
     /// ticked (none: every one), rendered in chromium unless the box is cleared; opens its task.
     @Sendable static func run(req: Request) async throws -> Response {
-        struct Form: Decodable { var environment: String?; var render: [String]?; var dashboards: [String]? }
+        /// `selection=required` (the dashboards hub's bulk bar): no dashboard ticked is an error, not "all of them".
+        struct Form: Decodable { var environment: String?; var render: [String]?; var dashboards: [String]?; var selection: String? }
         let f = (try? req.content.decode(Form.self)) ?? Form()
         let l = req.localizer
         // `Components.checkbox` sends "false" always and "true" when ticked; no field at all is the default (render).
@@ -66,6 +67,9 @@ enum HealthPages {
         if !invalid.isEmpty {
             return try await refused(req, environment: env, form: typed, message: l.t("health.dashboards_invalid", ["ids": invalid.prefix(5).joined(separator: ", ")]),
                                      status: .unprocessableEntity)
+        }
+        if f.selection == "required", typed.dashboards.isEmpty {
+            return try await refused(req, environment: env, form: typed, message: l.t("health.pick_one"), status: .unprocessableEntity)
         }
         if typed.dashboards.count > DashboardCheckPlugin.maxDashboardIDs {
             return try await refused(req, environment: env, form: typed, message: l.t("health.too_many", ["max": String(DashboardCheckPlugin.maxDashboardIDs)]),

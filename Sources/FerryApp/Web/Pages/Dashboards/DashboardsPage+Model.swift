@@ -24,7 +24,31 @@ enum DashboardsPage {
         /// a dashboard absent from it was never committed.
         var gitDrift: [String: GitDriftStatus] = [:]
 
+        /// The health filter: a `HealthStatus` raw value, `unchecked`, or "" for any.
+        var health = ""
+        /// The latest check of the dashboards shown, by "<environment id> <dashboard id>"
+        /// (`HealthService.latestByDashboard`); a dashboard absent from it was never checked.
+        var latestCheck: [String: HealthMatrixRow.Run] = [:]
+        /// The environments whose dashboards the viewer may promote (`promote:plan`), check
+        /// (`health:run`): row actions and the bulk bar offer only those.
+        var promotable: Set<UUID> = []
+        var checkable: Set<UUID> = []
+
         var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
+
+        /// The one environment the hub is narrowed to: the bulk bar acts on its dashboards.
+        var selectedEnvironment: InventoryEnvironmentDTO? {
+            environment.isEmpty ? nil : environments.first { $0.name == environment || $0.id.uuidString.lowercased() == environment.lowercased() }
+        }
+
+        static func checkKey(_ item: InventoryItemDTO) -> String { "\(item.environmentId.uuidString.lowercased()) \(item.id)" }
+
+        /// Whether a dashboard's latest check (or none: `unchecked`) passes the health filter.
+        static func healthMatches(_ item: InventoryItemDTO, filter: String, in latest: [String: HealthMatrixRow.Run]) -> Bool {
+            guard !filter.isEmpty else { return true }
+            let status = latest[checkKey(item)]?.status.rawValue ?? "unchecked"
+            return status == filter
+        }
 
         /// A dashboard's place in the git history: its drift, or `uncommitted`.
         static func gitStatus(_ item: InventoryItemDTO, in drift: [String: GitDriftStatus]) -> GitDriftStatus {

@@ -37,8 +37,19 @@ extension DashboardsPage {
                 H.el("select", [("id", "git"), ("name", "git"), ("data-autosubmit", ""), ("data-testid", "git-filter")], gitOptions(l).map { o in
                     H.el("option", [("value", o.value), ("selected", H.flag(o.value == model.git))], text: o.label)
                 }),
+                H.el("label", [("for", "health"), ("class", "visually-hidden")], text: l.t("dashboards.health_filter")),
+                H.el("select", [("id", "health"), ("name", "health"), ("data-autosubmit", ""), ("data-testid", "health-filter")], healthOptions(l).map { o in
+                    H.el("option", [("value", o.value), ("selected", H.flag(o.value == model.health))], text: o.label)
+                }),
                 H.el("button", [("type", "submit"), ("class", "button primary")], text: l.t("dashboards.search")),
             ])
+        }
+
+        /// "health: any / PASS / WARN / FAIL / never checked".
+        func healthOptions(_ l: Localizer) -> [(value: String, label: String)] {
+            [(value: "", label: l.t("dashboards.health_any"))]
+                + HealthStatus.allCases.map { (value: $0.rawValue, label: l.t("dashboards.health_is", ["status": HealthComponents.label($0, l)])) }
+                + [(value: "unchecked", label: l.t("dashboards.health_is", ["status": l.t("dashboards.health_unchecked")]))]
         }
 
         /// "git: any / in sync / changed / never committed".
@@ -74,27 +85,90 @@ extension DashboardsPage {
         }
 
         func results(_ l: Localizer) -> HTMLNode {
-            H.group([
+            let bulk = model.selectedEnvironment.flatMap { env in
+                model.promotable.contains(env.id) || model.checkable.contains(env.id) ? env : nil
+            }
+            let table = H.el("table", [("class", "grid"), ("id", "dashboards"), ("data-testid", "dashboards")], [
+                H.el("thead", [], [H.el("tr", [], [
+                    bulk == nil ? H.group([]) : H.el("th", [("class", "check")], [
+                        H.el("label", [("class", "checkbox")], [
+                            H.void("input", [("type", "checkbox"), ("data-select-all", ""), ("data-testid", "select-all-shown")]),
+                            H.el("span", [("class", "visually-hidden")], text: l.t("hub.select_all_shown")),
+                        ]),
+                    ]),
+                    H.el("th", text: l.t("dashboards.col.title")), H.el("th", text: l.t("dashboards.col.environment")),
+                    H.el("th", text: l.t("dashboards.col.slug")), H.el("th", text: l.t("dashboards.col.owners")),
+                    H.el("th", text: l.t("dashboards.col.changed")), H.el("th", text: l.t("dashboards.col.git")),
+                    H.el("th", text: l.t("dashboards.col.health")), H.el("th", [], [H.el("span", [("class", "visually-hidden")], text: l.t("hub.actions"))]),
+                ])]),
+                H.el("tbody", [], model.items.map { item in
+                    H.el("tr", [("data-uuid", item.uuid), ("data-dashboard", String(item.id))], [
+                        bulk == nil ? H.group([]) : H.el("td", [("class", "check")], [
+                            H.void("input", [("type", "checkbox"), ("name", "dashboards"), ("value", String(item.id)),
+                                             ("aria-label", l.t("hub.select_row", ["title": item.name])), ("data-testid", "select-row")]),
+                        ]),
+                        H.el("td", [], [H.a(item.url, item.name, [("rel", "noopener")])]),
+                        H.el("td", text: item.environment),
+                        H.el("td", [], [H.el("code", text: item.detail ?? "")]),
+                        H.el("td", text: item.owners.joined(separator: ", ")),
+                        H.el("td", [], [Components.time(item.changedOn, l)]),
+                        H.el("td", [], [gitBadge(item, l)]),
+                        H.el("td", [], [healthBadge(item, l)]),
+                        H.el("td", [("class", "row-actions")], [rowActions(item, l)]),
+                    ])
+                }),
+            ])
+            return H.group([
                 H.el("p", [("class", "muted"), ("data-testid", "result-count")], text: l.t("dashboards.count", ["count": String(model.total)])),
-                model.items.isEmpty ? H.el("p", [("class", "empty")], text: l.t("dashboards.none")) :
-                H.el("table", [("class", "grid"), ("data-testid", "dashboards")], [
-                    H.el("thead", [], [H.el("tr", [], [
-                        H.el("th", text: l.t("dashboards.col.title")), H.el("th", text: l.t("dashboards.col.environment")),
-                        H.el("th", text: l.t("dashboards.col.slug")), H.el("th", text: l.t("dashboards.col.owners")),
-                        H.el("th", text: l.t("dashboards.col.changed")), H.el("th", text: l.t("dashboards.col.git")),
-                    ])]),
-                    H.el("tbody", [], model.items.map { item in
-                        H.el("tr", [("data-uuid", item.uuid)], [
-                            H.el("td", [], [H.a(item.url, item.name, [("rel", "noopener")])]),
-                            H.el("td", text: item.environment),
-                            H.el("td", [], [H.el("code", text: item.detail ?? "")]),
-                            H.el("td", text: item.owners.joined(separator: ", ")),
-                            H.el("td", [], [Components.time(item.changedOn, l)]),
-                            H.el("td", [], [gitBadge(item, l)]),
+                model.items.isEmpty ? H.el("p", [("class", "empty")], text: l.t("dashboards.none")) : H.group([
+                    bulk.map { env in
+                        H.el("form", [("method", "post"), ("action", SiteURL.promotePage.path), ("data-testid", "bulk-form")], [
+                            H.void("input", [("type", "hidden"), ("name", "source"), ("value", env.id.uuidString.lowercased())]),
+                            H.void("input", [("type", "hidden"), ("name", "environment"), ("value", env.id.uuidString.lowercased())]),
+                            H.void("input", [("type", "hidden"), ("name", "selection"), ("value", "required")]),
+                            bulkBar(env, l),
+                            table,
                         ])
-                    }),
+                    } ?? H.group([
+                        model.environments.count > 1 && !(model.promotable.isEmpty && model.checkable.isEmpty)
+                            ? H.el("p", [("class", "muted"), ("data-testid", "bulk-hint")], text: l.t("hub.pick_environment_for_bulk")) : H.group([]),
+                        table,
+                    ]),
                 ]),
                 pager(l),
+            ])
+        }
+
+        /// What can be done with the ticked dashboards of `env`: each button one task (or one
+        /// plan) for the whole selection.
+        func bulkBar(_ env: InventoryEnvironmentDTO, _ l: Localizer) -> HTMLNode {
+            H.el("div", [("class", "bulk-bar"), ("role", "group"), ("aria-label", l.t("hub.bulk_label")), ("data-testid", "bulk-bar")], [
+                H.el("span", [], [H.el("strong", [("data-bulk-count", "dashboards")], text: "0"), .text(" " + l.t("hub.selected"))]),
+                model.promotable.contains(env.id)
+                    ? H.el("button", [("type", "submit"), ("name", "action"), ("value", "list"), ("class", "button"), ("formaction", SiteURL.promotePage.path),
+                                      ("data-testid", "bulk-promote")], text: l.t("hub.promote_selected")) : H.group([]),
+                model.checkable.contains(env.id)
+                    ? H.el("button", [("type", "submit"), ("class", "button"), ("formaction", SiteURL.healthRunPage.path),
+                                      ("data-testid", "bulk-check")], text: l.t("hub.check_selected")) : H.group([]),
+            ])
+        }
+
+        /// The dashboard's latest check as a badge linking to it, or "never checked".
+        func healthBadge(_ item: InventoryItemDTO, _ l: Localizer) -> HTMLNode {
+            guard let run = model.latestCheck[Model.checkKey(item)] else {
+                return H.el("span", [("class", "muted"), ("data-testid", "health-none")], text: l.t("dashboards.health_unchecked"))
+            }
+            return H.el("a", [("href", HealthComponents.checkPath(run.id)), ("class", "badge-link")], [HealthComponents.badge(run.status, l)])
+        }
+
+        /// The actions on one dashboard the viewer may take.
+        func rowActions(_ item: InventoryItemDTO, _ l: Localizer) -> HTMLNode {
+            H.group([
+                model.promotable.contains(item.environmentId)
+                    ? H.a(SiteURL.promotePage.path(query: ["source": item.environmentId.uuidString.lowercased(), "dashboards": String(item.id)]),
+                          l.t("hub.promote_one"), [("class", "button small"), ("data-testid", "row-promote"),
+                                                   ("aria-label", l.t("hub.promote_row", ["title": item.name]))])
+                    : H.group([]),
             ])
         }
 
@@ -109,7 +183,8 @@ extension DashboardsPage {
             guard model.pageCount > 1 else { return H.group([]) }
             func link(_ page: Int) -> String {
                 SiteURL.dashboards.path(query: ["search": model.search, "owner": model.owner, "environment": model.environment,
-                                                 "mine": model.mine ? "true" : "", "git": model.git, "page": String(page)])
+                                                 "mine": model.mine ? "true" : "", "git": model.git, "health": model.health,
+                                                 "page": String(page)])
             }
             return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
                 model.page > 1 ? H.a(link(model.page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),
