@@ -9,7 +9,7 @@ import SupersetKit
 /// result of any size renders in bounded time and space (the raw JSON shows the rest).
 extension Components {
     static let valueTableMaxRows = 100
-    static let valueTableMaxDepth = 3
+    static let valueTableMaxDepth = 4
 
     /// The value as a table (a map), a list, or a single value, followed by its raw JSON.
     static func readable(_ value: BundleValue, testID: String, _ l: Localizer) -> HTMLNode {
