@@ -112,10 +112,12 @@ public func configure(
     let checker = DashboardCheckPlugin(screenshots: app.healthScreenshots, configuration: configuration.health,
                                        scratch: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("chromium"),
                                        llm: LLMReview(client: LLMClient(web: app.ferry.web), box: app.secretBox, timeout: configuration.health.llmTimeout))
+    // A promotion, restore or rollback wrote to an environment: its inventory is synced again.
+    let resync: @Sendable (UUID) async -> Void = { [app] environment in await app.syncCoordinator.trigger(environment) }
     var registry = PluginRegistry([
         HealthCheckPlugin(), PruneTasksPlugin(now: app.ferry.now, healthRetentionDays: configuration.health.retentionDays,
                                             reportsRetentionDays: configuration.reportsRetentionDays), SleepPlugin(), InventorySyncPlugin(onFinish: { index.invalidate() }),
-        PromotePlanPlugin(storage: storage, git: git), PromoteApplyPlugin(recorder: backup), PromoteRollbackPlugin(recorder: backup),
+        PromotePlanPlugin(storage: storage, git: git), PromoteApplyPlugin(recorder: backup, afterWrite: resync), PromoteRollbackPlugin(recorder: backup, afterWrite: resync),
         backup, BackupVerifyPlugin(storage: storage), BackupRetentionPlugin(storage: storage, grace: configuration.backupCollectGrace),
         GitSnapshotPlugin(backup: backup), GitDriftPlugin(), GitPushPlugin(git: git), GitPullPlugin(git: git),
         checker,

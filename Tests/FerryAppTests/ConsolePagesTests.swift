@@ -31,7 +31,7 @@ extension ViewSnapshotTests {
             let html = Layout.render(TaskDetailPage.View(model: model, localizer: Localizer(language: lang)), context: context(lang, path: "/tasks"))
             #expect(cspViolations(html).isEmpty, "\(cspViolations(html))")
             // Hostile text stays text: no tag, and no attribute (an attribute would sit inside a tag).
-            #expect(!html.contains("<script>alert") && html.range(of: #"<[^>]*\sonmouseover="#, options: .regularExpression) == nil)
+            #expect(!html.contains("<script>alert") && html.range(of: ##"<[^>]*\sonmouseover=""##, options: .regularExpression) == nil)
             try assertSnapshot(html, named: "task-promotion-\(lang)")
         }
         let html = Layout.render(TaskDetailPage.View(model: model, localizer: Localizer(language: "en")), context: context("en", path: "/tasks"))
@@ -221,5 +221,94 @@ extension ViewSnapshotTests {
             #expect(!html.contains(#"data-testid="bulk-bar""#) && !html.contains(#"data-testid="select-row""#) && !html.contains(#"data-testid="row-promote""#))
             #expect(!html.contains(#"data-testid="bulk-hint""#))
         }
+    }
+}
+
+/// A page per dashboard: the same uuid in every environment the viewer may read, with its checks
+/// and the actions the viewer's grants allow there.
+@Suite struct DashboardPageTests {
+    @Test func aDashboardsPageShowsItInEveryReadableEnvironmentWithItsActions() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 5))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            // Two environments on one Superset: the same dashboards (same uuids) in both.
+            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
+            let prod = try await t.createEnvironment(sample("prod", url: fake.url))
+            await t.app.syncCoordinator.wait(dev.id)
+            await t.app.syncCoordinator.wait(prod.id)
+            let item = try #require(try await t.search("dashboards", "environment=dev&search=dashboard%203").items.first)
+            let uuid = try #require(item.uuid?.lowercased())
+            let checkID = UUID()
+            try await HealthPagesTests.saveCheck(checkID, environment: prod.id, dashboard: item.id, uuid: uuid, title: item.name, status: .warn,
+                                                 at: t.app.ferry.now(), on: t.db)
+
+            // The hub links each row to it.
+            let hub = try await t.request(.GET, "/dashboards?environment=dev&search=dashboard%203").body.string
+            #expect(hub.contains("href=\"/dashboards/\(uuid)\" data-testid=\"dashboard-link\""))
+
+            let page = try await t.request(.GET, "/dashboards/\(uuid)")
+            #expect(page.status == .ok)
+            let html = page.body.string
+            #expect(html.contains("<h1 data-testid=\"dashboard-title\">\(item.name)</h1>"))
+            #expect(html.contains(#"<tr data-environment="dev">"#) && html.contains(#"<tr data-environment="prod">"#))
+            #expect(html.contains("href=\"/health/checks/\(checkID.uuidString.lowercased())\""), "prod's latest check, linked")
+            #expect(html.contains(#"data-testid="dashboard-checks""#) && html.contains(#"data-testid="dashboard-promotions-none""#))
+            // The administrator may do everything in both; not yet committed to git, so no deploy.
+            for action in ["action-promote", "action-backup", "action-restore", "action-check", "action-open"] {
+                #expect(HealthPagesTests.occurrences("data-testid=\"\(action)\"", in: html) == 2, "\(action)")
+            }
+            #expect(!html.contains(#"data-testid="action-deploy""#))
+            #expect(html.contains("href=\"/promote?dashboards=\(item.id)&amp;source=\(dev.id.uuidString.lowercased())\""))
+            #expect(cspViolations(html).isEmpty)
+
+            // A viewer of dev only: dev alone, and nothing to do there but open it in Superset.
+            #expect(try await t.request(.POST, "/api/roles", json: RoleInput(name: "dev-viewer", grants: ["inventory:read@name:dev"])).status == .created)
+            let (_, token) = try await t.user("dora", roles: ["dev-viewer"])
+            let limited = try await t.request(.GET, "/dashboards/\(uuid)", headers: bearer(token)).body.string
+            #expect(limited.contains(#"<tr data-environment="dev">"#) && !limited.contains(#"<tr data-environment="prod">"#))
+            #expect(!limited.contains(checkID.uuidString.lowercased()), "prod's check is not dev's to see")
+            #expect(!limited.contains(#"data-testid="action-promote""#) && !limited.contains(#"data-testid="action-check""#)
+                && !limited.contains(#"data-testid="action-backup""#) && limited.contains(#"data-testid="action-open""#))
+
+            // A uuid no readable environment has, or not a uuid at all: not found, saying why.
+            let missing = try await t.request(.GET, "/dashboards/\(UUID())")
+            #expect(missing.status == .notFound && missing.body.string.contains("No dashboard with this uuid"))
+            #expect(try await t.request(.GET, "/dashboards/not-a-uuid").status == .notFound)
+        }
+    }
+}
+
+extension ViewSnapshotTests {
+    @Test func aDashboardsOwnPage() throws {
+        let dev = UUID(uuidString: "00000000-0000-4000-8000-000000000181")!, prod = UUID(uuidString: "00000000-0000-4000-8000-000000000182")!
+        let hostile = "<script>alert(1)</script>\" onmouseover=\"alert(1)"
+        let model = DashboardPage.Model(
+            uuid: "00000000-0000-4000-8000-000000000180", title: hostile,
+            presences: [
+                .init(environmentID: dev, environment: "dev", stage: "dev", dashboardID: 7, title: hostile, owners: ["Ada Admin"], changedOn: Self.fixed,
+                      supersetURL: "http://127.0.0.1:8088/superset/dashboard/7/", drift: .inSync,
+                      latestCheck: .init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000183")!, status: .pass, checkedAt: Self.fixed),
+                      canPromote: true, canBackUp: true, canRestore: true, canCheck: true, canDeploy: true),
+                .init(environmentID: prod, environment: "prod", stage: "prod", dashboardID: 12, title: hostile, owners: [], changedOn: nil,
+                      supersetURL: "http://127.0.0.1:8089/superset/dashboard/12/", drift: .uncommitted, latestCheck: nil),
+            ],
+            promotions: [.init(promotionID: UUID(uuidString: "00000000-0000-4000-8000-000000000184")!, taskID: UUID(uuidString: "00000000-0000-4000-8000-000000000185")!,
+                               source: "dev", target: "prod", status: "succeeded", by: "ada", at: Self.fixed)],
+            checks: [.init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000183")!, environment: "dev", status: .pass, checkedAt: Self.fixed)],
+            backups: [.init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000186")!, environment: "dev", createdAt: Self.fixed, full: true, dashboards: 40, taskID: nil)],
+            revisions: [.init(environmentID: dev, environment: "dev", sha: String(repeating: "a1", count: 20), shortSha: String(repeating: "a1", count: 6),
+                              summary: "backup of dev <b>by</b> ada", author: "Ferry", date: Self.fixed, taskID: nil)])
+        for lang in ["en", "ru"] {
+            let html = Layout.render(DashboardPage.View(model: model, localizer: Localizer(language: lang)), context: context(lang, path: "/dashboards"))
+            #expect(!html.contains("<script>alert") && !html.contains("<b>by</b>"))
+            let attribute = html.range(of: ##"<[^>]*\sonmouseover=""##, options: .regularExpression)
+            #expect(attribute == nil, "\(attribute.map { html[$0] } ?? "")")
+            #expect(cspViolations(html).isEmpty)
+            try assertSnapshot(html, named: "dashboard-\(lang)")
+        }
+        let html = Layout.render(DashboardPage.View(model: model, localizer: Localizer(language: "en")), context: context("en", path: "/dashboards"))
+        #expect(HealthPagesTests.occurrences(#"data-testid="action-deploy""#, in: html) == 1, "only where it was committed")
+        #expect(html.contains(#"href="/tasks/00000000-0000-4000-8000-000000000185""#) && html.contains("dev → prod"))
+        #expect(html.contains(#"href="/backups/00000000-0000-4000-8000-000000000186""#))
     }
 }

@@ -225,7 +225,7 @@ func formBody(_ fields: [(String, String)]) -> String {
             let html = Layout.render(DashboardsPage.View(model: model, localizer: Localizer(language: lang)), context: context(lang, path: "/dashboards"))
             #expect(!html.contains("<script>alert"))
             #expect(!html.contains("<img src=x"))
-            #expect(html.range(of: #"<[^>]*\sonmouseover="#, options: .regularExpression) == nil)
+            #expect(html.range(of: ##"<[^>]*\sonmouseover=""##, options: .regularExpression) == nil)
             #expect(cspViolations(html).isEmpty)
             try assertSnapshot(html, named: name)
         }

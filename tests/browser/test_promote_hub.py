@@ -64,3 +64,19 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
         expect(row).to_contain_text(title)
     promotions = api(ferry_url, "GET", "/api/promotions")["items"]
     assert promotions and promotions[0]["status"] == "succeeded", promotions[0]
+
+    # The dashboard's own page: in both environments now, with the promotion, linked from the hub.
+    page.goto(f"{ferry_url}/dashboards?environment={src}&search=Order+KPIs")
+    page.get_by_test_id("dashboards").locator("[data-testid=dashboard-link]", has_text="Order KPIs").first.click()
+    page.wait_for_url(re.compile(r"/dashboards/[0-9a-f-]{36}$"))
+    expect(page.get_by_test_id("dashboard-title")).to_have_text("Order KPIs")
+    presences = page.get_by_test_id("dashboard-presences")
+    for _ in range(30):  # the apply queued a sync of the target's inventory; it may still run
+        if presences.locator(f"tr[data-environment={dst}]").count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    expect(presences.locator(f"tr[data-environment={src}]")).to_have_count(1)
+    expect(presences.locator(f"tr[data-environment={dst}]")).to_have_count(1)
+    expect(page.get_by_test_id("dashboard-promotions")).to_contain_text(f"{src} → {dst}")
+    expect(presences.locator(f"tr[data-environment={dst}] [data-testid=action-check]")).to_be_visible()

@@ -36,7 +36,7 @@ extension SiteURL {
             return .permission(.metricsRead)
         case .home, .logout, .profile, .profilePassword, .profileTokens, .profileTokenRevoke:
             return .signedIn
-        case .dashboards:
+        case .dashboards, .dashboardPage:
             return .permission(.inventoryRead)
         case .environments:
             return .permission(write ? .environmentsWrite : .environmentsRead)

@@ -11,6 +11,7 @@ enum Parameter<T: Sendable>: Sendable {
 enum SiteURL: Sendable {
     case home
     case dashboards
+    case dashboardPage(Parameter<UUID>)
     case environments
     case environmentNew
     case environmentEdit(Parameter<UUID>)
@@ -167,6 +168,7 @@ enum SiteURL: Sendable {
         switch self {
         case .home: return []
         case .dashboards: return ["dashboards"]
+        case .dashboardPage(let p): return ["dashboards", id(p)]
         case .environments: return ["environments"]
         case .environmentNew: return ["environments", "new"]
         case .environmentEdit(let p): return ["environments", id(p), "edit"]

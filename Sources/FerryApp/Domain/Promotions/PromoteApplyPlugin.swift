@@ -32,6 +32,10 @@ struct PromoteApplyPlugin: Plugin {
     var environmentParams: [String] { ["source", "target"] }
     /// Records the target's new state (a backup, committed to the git history) once applied.
     var recorder: BackupRunPlugin?
+    /// Told the target's id once anything was written to it (Ferry queues an inventory sync, so
+    /// the hub and the dashboard pages show the promoted dashboards without waiting for the next
+    /// periodic sync).
+    var afterWrite: (@Sendable (UUID) async -> Void)?
 
     /// Writes only to the stored promotion's target, but its log and report show the source's
     /// dashboards: it touches both (who may read it), and is judged on the target.
@@ -178,6 +182,7 @@ struct PromoteApplyPlugin: Plugin {
             "promotion": .string(promotion.id!.uuidString.lowercased()), "imported": .int(imported.count),
             "report": report.value,
         ]
+        await afterWrite?(plan.targetEnvID)
         if let recorder, let env = try await EnvironmentModel.find(plan.targetEnvID, on: context.db) {
             try await context.step("recording \(targetName)'s new state in the git history", progress: 97)
             if let git = await recorder.recordState(of: env.ref, context) { fields["git"] = git }

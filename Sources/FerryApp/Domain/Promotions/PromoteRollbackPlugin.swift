@@ -13,6 +13,8 @@ struct PromoteRollbackPlugin: Plugin {
     let permission = "promote:apply"
     /// Records the target's state after the rollback (a backup, committed to the git history).
     var recorder: BackupRunPlugin?
+    /// Told the target's id once the rollback wrote to it (an inventory sync is queued).
+    var afterWrite: (@Sendable (UUID) async -> Void)?
     let paramsSchema = JSONSchema(json: #"""
         {"type": "object", "required": ["promotion"], "additionalProperties": false,
          "properties": {
@@ -71,6 +73,7 @@ struct PromoteRollbackPlugin: Plugin {
             }
             promotion.status = "rolled_back"
             try await promotion.save(on: context.db)
+            await afterWrite?(promotion.targetEnvID)
             if let recorder, let env = try await EnvironmentModel.find(promotion.targetEnvID, on: context.db) {
                 _ = await recorder.recordState(of: env.ref, context)
             }

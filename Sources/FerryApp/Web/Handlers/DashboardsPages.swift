@@ -1,3 +1,4 @@
+import Fluent
 import Foundation
 import SupersetKit
 import Vapor
@@ -6,6 +7,7 @@ import Vapor
 enum DashboardsPages {
     static func register(_ routes: RoutesBuilder) {
         routes.get(.dashboards, use: search)
+        routes.get(.dashboardPage(.key), use: dashboard)
     }
 
     @Sendable static func search(req: Request) async throws -> Response {
@@ -51,5 +53,67 @@ enum DashboardsPages {
         model.promotable = Set(refs.filter { req.permits(.promotePlan, environment: $0) }.map(\.id))
         model.checkable = Set(refs.filter { req.permits(.healthRun, environment: $0) }.map(\.id))
         return Layout.response(DashboardsPage.View(model: model, localizer: req.localizer), request: req)
+    }
+
+    /// One dashboard (by uuid) in every environment the viewer may read, with its story there.
+    @Sendable static func dashboard(req: Request) async throws -> Response {
+        let uuid = try req.idParameter().uuidString.lowercased()
+        let principal = try req.requirePrincipal()
+        let app = req.application
+        let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
+        let found = try await InventorySearch.run(InventoryQuery(kind: .dashboard, search: uuid, page: 1, perPage: 100, scope: scope),
+                                                  index: app.inventoryIndex, on: req.db, now: app.ferry.now())
+        let items = found.items.filter { $0.uuid?.lowercased() == uuid }
+        guard !items.isEmpty else { throw AppError(.notFound, code: "not_found", detail: req.localizer.t("dashboard.not_found")) }
+        let directory = try await EnvironmentDirectory.load(on: req.db)
+        let environments = items.map(\.environmentId)
+        let drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
+        let latest = try await HealthService.latestByDashboard(environments: environments, on: req.db)
+        let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).all()
+            .filter { environments.contains($0.environmentID) }
+        let stages = Dictionary(found.environments.map { ($0.id, $0.stage) }, uniquingKeysWith: { a, _ in a })
+        let presences = items.sorted { $0.environment < $1.environment }.map { item -> DashboardPage.Model.Presence in
+            let ref = directory.byID[item.environmentId]
+            let may = { (p: Permission) in ref.map { req.permits(p, environment: $0) } ?? false }
+            return .init(environmentID: item.environmentId, environment: item.environment, stage: stages[item.environmentId] ?? "",
+                         dashboardID: item.id, title: item.name, owners: item.owners, changedOn: item.changedOn, supersetURL: item.url,
+                         drift: DashboardsPage.Model.gitStatus(item, in: drift), latestCheck: latest[DashboardsPage.Model.checkKey(item)],
+                         canPromote: may(.promotePlan), canBackUp: may(.backupRun), canRestore: may(.restoreRun), canCheck: may(.healthRun),
+                         canDeploy: may(.promotePlan) && committed.contains { $0.environmentID == item.environmentId })
+        }
+        var model = DashboardPage.Model(uuid: uuid, title: items.first?.name ?? uuid, presences: presences)
+        let limit = DashboardPage.Model.listLimit
+
+        // Promotions of it into or out of an environment the viewer may follow (tasks:read on both ends).
+        var promotions: [DashboardPage.Model.PromotionRow] = []
+        for h in try await PromotionService.history(target: nil, dashboard: uuid, on: req.db) where promotions.count < limit {
+            guard await req.permits(.tasksRead, environmentIDs: [h.sourceEnvID, h.targetEnvID]),
+                  let promotion = try await PromotionModel.find(h.promotionID, on: req.db) else { continue }
+            promotions.append(.init(promotionID: h.promotionID, taskID: promotion.taskID, source: directory.name(h.sourceEnvID),
+                                    target: directory.name(h.targetEnvID), status: promotion.status, by: h.promotedBy, at: h.promotedAt))
+        }
+        model.promotions = promotions
+
+        let (checks, _) = try await HealthService.checks(HealthService.Filter(environments: environments, dashboard: uuid, limit: limit), on: req.db)
+        model.checks = checks.compactMap { c in
+            c.id.map { .init(id: $0, environment: directory.name(c.environmentID), status: HealthStatus(rawValue: c.status) ?? .fail, checkedAt: c.checkedAt) }
+        }
+        model.backups = try await BackupModel.query(on: req.db).filter(\.$environmentID ~~ environments).sort(\.$createdAt, .descending)
+            .limit(limit).all().compactMap { b in
+                b.id.map { .init(id: $0, environment: directory.name(b.environmentID), createdAt: b.createdAt, full: b.full, dashboards: b.dashboards, taskID: b.taskID) }
+            }
+        var revisions: [DashboardPage.Model.RevisionRow] = []
+        for row in committed {
+            do {
+                for r in try await app.gitHistory.history(of: row, limit: limit, skip: 0) {
+                    revisions.append(.init(environmentID: row.environmentID, environment: directory.name(row.environmentID), sha: r.sha,
+                                           shortSha: String(r.sha.prefix(12)), summary: r.summary, author: r.author, date: r.date, taskID: r.taskID.flatMap(UUID.init(uuidString:))))
+                }
+            } catch let f as GitFailure {
+                model.revisionsError = "\(f.message) \(f.next)"
+            }
+        }
+        model.revisions = Array(revisions.sorted { $0.date > $1.date }.prefix(limit))
+        return Layout.response(DashboardPage.View(model: model, localizer: req.localizer), request: req)
     }
 }

@@ -41,6 +41,11 @@ enum DashboardsPage {
             environment.isEmpty ? nil : environments.first { $0.name == environment || $0.id.uuidString.lowercased() == environment.lowercased() }
         }
 
+        /// The dashboard's own page (`/dashboards/<uuid>`), when it has a uuid.
+        static func pagePath(_ item: InventoryItemDTO) -> String? {
+            item.uuid.flatMap(UUID.init(uuidString:)).map { SiteURL.dashboardPage(.value($0)).path }
+        }
+
         static func checkKey(_ item: InventoryItemDTO) -> String { "\(item.environmentId.uuidString.lowercased()) \(item.id)" }
 
         /// Whether a dashboard's latest check (or none: `unchecked`) passes the health filter.

@@ -107,7 +107,8 @@ extension DashboardsPage {
                             H.void("input", [("type", "checkbox"), ("name", "dashboards"), ("value", String(item.id)),
                                              ("aria-label", l.t("hub.select_row", ["title": item.name])), ("data-testid", "select-row")]),
                         ]),
-                        H.el("td", [], [H.a(item.url, item.name, [("rel", "noopener")])]),
+                        H.el("td", [], [Model.pagePath(item).map { H.a($0, item.name, [("data-testid", "dashboard-link")]) }
+                            ?? H.a(item.url, item.name, [("rel", "noopener")])]),
                         H.el("td", text: item.environment),
                         H.el("td", [], [H.el("code", text: item.detail ?? "")]),
                         H.el("td", text: item.owners.joined(separator: ", ")),
@@ -169,6 +170,7 @@ extension DashboardsPage {
                           l.t("hub.promote_one"), [("class", "button small"), ("data-testid", "row-promote"),
                                                    ("aria-label", l.t("hub.promote_row", ["title": item.name]))])
                     : H.group([]),
+                H.a(item.url, l.t("dashboard.open_in_superset"), [("class", "button small"), ("rel", "noopener"), ("data-testid", "row-open")]),
             ])
         }
 
