@@ -2,6 +2,7 @@ import Fluent
 import Foundation
 import SupersetKit
 import Testing
+import Vapor
 
 @testable import FerryApp
 
@@ -310,5 +311,53 @@ extension ViewSnapshotTests {
         #expect(HealthPagesTests.occurrences(#"data-testid="action-deploy""#, in: html) == 1, "only where it was committed")
         #expect(html.contains(#"href="/tasks/00000000-0000-4000-8000-000000000185""#) && html.contains("dev → prod"))
         #expect(html.contains(#"href="/backups/00000000-0000-4000-8000-000000000186""#))
+    }
+}
+
+/// The activity count and drawer: the user's own unfinished tasks, those waiting for input
+/// flagged, nobody else's.
+@Suite struct ActivityTests {
+    @Test(arguments: Store.available)
+    func theCountAndTheDrawerListTheUsersUnfinishedTasks(store: Store) async throws {
+        try await withFerry(store) { t in
+            // Queued (no workers run here): two of the administrator's, one of another operator's.
+            for seconds in [1, 2] {
+                let res = try await t.request(.POST, "/api/tasks", json: BundleValue.map(["plugin": .string("diagnostics.sleep"), "params": .map(["seconds": .int(seconds)])]))
+                #expect(res.status == .accepted || res.status == .created, "\(res.body.string)")
+            }
+            let (_, op) = try await t.user("otto", roles: ["operator"])
+            #expect(try await t.request(.POST, "/api/tasks", json: BundleValue.map(["plugin": .string("diagnostics.sleep"), "params": .map(["seconds": .int(3)])]),
+                                        headers: bearer(op)).status.code < 300)
+            let html: HTTPHeaders = ["Accept": "text/html"]
+            var page = try await t.request(.GET, "/dashboards", headers: html).body.string
+            #expect(page.contains(#"<span class="nav-count" data-testid="activity-count">2</span>"#), "the administrator's two")
+
+            // One waits for input: flagged in the count and in the drawer, with the way to answer.
+            let mine = try await TaskModel.query(on: t.db).filter(\.$createdBy == TestAdmin.username).sort(\.$createdAt).all()
+            #expect(mine.count == 2)
+            mine[0].status = TaskStatus.awaitingInput.rawValue
+            try await mine[0].save(on: t.db)
+            page = try await t.request(.GET, "/dashboards", headers: html).body.string
+            #expect(page.contains(#"<span class="nav-count awaiting" data-testid="activity-count">2</span>"#))
+
+            let drawer = try await t.request(.GET, "/activity", headers: html)
+            #expect(drawer.status == .ok && drawer.headers.first(name: .cacheControl) == "no-store")
+            let body = drawer.body.string
+            #expect(body.hasPrefix(#"<div data-activity-count="2" data-activity-awaiting="1">"#), "a fragment, no layout")
+            #expect(HealthPagesTests.occurrences("data-activity-task=", in: body) == 2)
+            #expect(body.contains(">Canary (sleep)<") && !body.contains("diagnostics.sleep"))
+            #expect(body.contains("href=\"/tasks/\(mine[0].id!.uuidString.lowercased())#input\" class=\"button small primary\" data-testid=\"activity-answer\""))
+            #expect(HealthPagesTests.occurrences(#"data-testid="activity-answer""#, in: body) == 1)
+
+            // The operator sees only their own.
+            let theirs = try await t.request(.GET, "/activity", headers: bearer(op)).body.string
+            #expect(theirs.hasPrefix(#"<div data-activity-count="1" data-activity-awaiting="0">"#))
+
+            // Finished: gone from the count, and the drawer says so.
+            for task in mine { task.status = TaskStatus.cancelled.rawValue; try await task.save(on: t.db) }
+            page = try await t.request(.GET, "/dashboards", headers: html).body.string
+            #expect(page.contains(#"data-testid="activity-count" hidden>0</span>"#))
+            #expect(try await t.request(.GET, "/activity").body.string.contains(#"data-testid="activity-none""#))
+        }
     }
 }

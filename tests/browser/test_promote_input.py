@@ -1,5 +1,8 @@
 """A plan that meets unmapped databases waits; the operator picks the connections on the task page."""
 import os
+import re
+
+from playwright.sync_api import expect
 
 from conftest import api, pick_dashboards
 
@@ -19,7 +22,14 @@ def test_unmapped_databases_are_chosen_on_the_task_page(page, ferry_url, dev_sup
     pick_dashboards(page, "map-dev", "map-prod", "Order KPIs")
     page.click("[data-testid=make-plan]")
     page.wait_for_selector("[data-testid=needs-input]", timeout=60000)
-    page.click("[data-testid=plan-task]")
+    # The activity drawer flags the plan waiting for its answer and leads to the question.
+    page.reload()
+    expect(page.get_by_test_id("activity-count")).to_have_class(re.compile(r"awaiting"))
+    page.get_by_test_id("activity-toggle").click()
+    waiting = page.get_by_test_id("activity-drawer").locator("li.awaiting", has_text="Plan a promotion")
+    expect(waiting).to_have_count(1)
+    waiting.get_by_test_id("activity-answer").click()
+    page.wait_for_url(re.compile(r"/tasks/[0-9a-f-]{36}#input$"))
     answered = []
     for _ in range(2):  # Sales and Warehouse, in the bundle's order
         page.wait_for_function(

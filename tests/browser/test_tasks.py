@@ -92,3 +92,24 @@ def test_kill_9_during_a_task_then_restart(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_the_activity_drawer_follows_a_running_task(page, ferry_url):
+    task = api(ferry_url, "POST", "/api/tasks", {"plugin": "diagnostics.sleep", "params": {"seconds": 4}})
+    page.goto(f"{ferry_url}/dashboards")
+    count = page.get_by_test_id("activity-count")
+    expect(count).to_be_visible()
+    assert int(count.inner_text()) >= 1
+    page.get_by_test_id("activity-toggle").click()
+    drawer = page.get_by_test_id("activity-drawer")
+    expect(drawer).to_be_visible()
+    expect(page.get_by_test_id("activity-toggle")).to_have_attribute("aria-expanded", "true")
+    row = drawer.locator(f'[data-activity-task="{task["id"].lower()}"]')
+    expect(row).to_contain_text("Canary (sleep)")
+    # Live over /ws/tasks: the step moves on, and when the task ends it leaves the drawer.
+    expect(row.locator("[data-field=progress]")).not_to_have_attribute("value", "0", timeout=10000)
+    expect(row).to_have_count(0, timeout=30000)
+    # Escape closes it and gives the focus back.
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    expect(page.get_by_test_id("activity-toggle")).to_be_focused()

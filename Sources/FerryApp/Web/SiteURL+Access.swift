@@ -48,7 +48,7 @@ extension SiteURL {
             return .permission(.tasksRun)
         case .tasksPage:
             return write ? .signedIn : .permission(.tasksRead)
-        case .taskPage, .wsTasks, .wsTask:
+        case .taskPage, .wsTasks, .wsTask, .activityPage:
             return .permission(.tasksRead)
         case .taskCancelPage:
             return .permission(.tasksCancel)

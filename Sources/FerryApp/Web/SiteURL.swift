@@ -20,6 +20,7 @@ enum SiteURL: Sendable {
     case environmentTest(Parameter<UUID>)
     case environmentSync(Parameter<UUID>)
     case tasksPage
+    case activityPage
     case taskPage(Parameter<UUID>)
     case schedulesPage
     case scheduleTogglePage(Parameter<UUID>)
@@ -177,6 +178,7 @@ enum SiteURL: Sendable {
         case .environmentTest(let p): return ["environments", id(p), "test"]
         case .environmentSync(let p): return ["environments", id(p), "sync"]
         case .tasksPage: return ["tasks"]
+        case .activityPage: return ["activity"]
         case .taskPage(let p): return ["tasks", id(p)]
         case .schedulesPage: return ["schedules"]
         case .scheduleTogglePage(let p): return ["schedules", id(p), "toggle"]

@@ -46,6 +46,9 @@ struct PageUser: Sendable, Equatable {
     /// Dashboards whose latest check FAILed in the environments the user may read: the red
     /// count beside "Health".
     var healthFailures: Int = 0
+    /// The user's unfinished tasks, and those of them waiting for input: the activity count.
+    var activeTasks: Int = 0
+    var awaitingInput: Int = 0
 }
 
 /// Where the page is shown: language, path (for the language switcher) and who is signed in.
@@ -111,12 +114,37 @@ enum Layout {
             H.a("/", "Ferry", [("class", "brand")]),
             H.el("nav", [("aria-label", l.t("nav.label"))], links),
             H.el("div", [("class", "user"), ("data-testid", "user")], context.user.map { user in [
+                activity(user, l),
                 H.a(SiteURL.profile.path, user.name, [("data-testid", "profile-link")]),
                 H.el("form", [("method", "post"), ("action", SiteURL.logout.path), ("class", "inline")], [
                     H.el("button", [("type", "submit"), ("class", "link"), ("data-testid", "logout")], text: l.t("auth.sign_out")),
                 ]),
             ] } ?? [H.a(SiteURL.login.path, l.t("auth.sign_in"))]),
             H.el("div", [("class", "languages"), ("aria-label", l.t("language.label"))], languages),
+        ])
+    }
+
+    /// The activity button (the count of the user's unfinished tasks, amber when one waits for
+    /// input) and its drawer, filled by ferry.js from `/activity`. Without JavaScript the button
+    /// is a link to the tasks page.
+    static func activity(_ user: PageUser, _ l: Localizer) -> HTMLNode {
+        guard user.permissions.contains(.tasksRead) else { return H.group([]) }
+        let label = l.t("activity.label", ["count": String(user.activeTasks)])
+        return H.group([
+            H.el("a", [("href", SiteURL.tasksPage.path), ("class", "activity-toggle"), ("data-activity-toggle", SiteURL.activityPage.path),
+                       ("aria-controls", "activity-drawer"), ("aria-expanded", "false"), ("aria-label", label), ("data-testid", "activity-toggle")], [
+                .text(l.t("activity.title")),
+                H.el("span", [("class", user.awaitingInput > 0 ? "nav-count awaiting" : "nav-count"), ("data-testid", "activity-count"),
+                              ("hidden", user.activeTasks > 0 ? nil : "")], text: String(user.activeTasks)),
+            ]),
+            H.el("aside", [("id", "activity-drawer"), ("class", "drawer"), ("hidden", ""), ("aria-label", l.t("activity.title")),
+                           ("data-testid", "activity-drawer")], [
+                H.el("div", [("class", "drawer-head")], [
+                    H.el("h2", text: l.t("activity.title")),
+                    H.el("button", [("type", "button"), ("class", "link"), ("data-activity-close", ""), ("data-testid", "activity-close")], text: l.t("activity.close")),
+                ]),
+                H.el("div", [("data-activity-body", ""), ("aria-live", "polite")], [H.el("p", [("class", "muted")], text: l.t("activity.loading"))]),
+            ]),
         ])
     }
 
@@ -157,7 +185,8 @@ extension Request {
         }
         var csrf = storage[FormTokenKey.self]
         if case .session(_, let token)? = principal?.credential { csrf = token }
-        let user = principal.map { PageUser(name: $0.displayName, permissions: Set($0.grants.map(\.permission)), healthFailures: storage[HealthFailuresKey.self] ?? 0) }
+        let user = principal.map { PageUser(name: $0.displayName, permissions: Set($0.grants.map(\.permission)), healthFailures: storage[HealthFailuresKey.self] ?? 0,
+                                              activeTasks: storage[ActiveTasksKey.self]?.active ?? 0, awaitingInput: storage[ActiveTasksKey.self]?.awaiting ?? 0) }
         return PageContext(localizer: localizer, path: url.path, query: query, user: user, csrf: csrf)
     }
 }

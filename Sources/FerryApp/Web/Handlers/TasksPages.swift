@@ -12,6 +12,24 @@ enum TasksPages {
         routes.get(.taskPage(.key), use: show)
         routes.post(.taskCancelPage(.key), use: cancel)
         routes.post(.taskInputPage(.key), use: input)
+        routes.get(.activityPage, use: activity)
+    }
+
+    /// The activity drawer's content (a fragment): the caller's unfinished tasks they may still
+    /// read, never cached.
+    @Sendable static func activity(req: Request) async throws -> Response {
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        var rows: [ActivityPanel.Model.Row] = []
+        for task in try await TaskActivity.active(user: req.userName, on: req.db) where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
+            guard let id = task.id, let status = TaskStatus(rawValue: task.status) else { continue }
+            rows.append(.init(id: id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
+                              environments: task.environmentIDs.map(names.name)))
+        }
+        let body = ActivityPanel.View(model: .init(tasks: rows), localizer: req.localizer).content().render()
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        return Response(status: .ok, headers: headers, body: .init(string: body))
     }
 
     @Sendable static func list(req: Request) async throws -> Response {

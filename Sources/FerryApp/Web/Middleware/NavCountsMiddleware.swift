@@ -21,9 +21,26 @@ struct NavCountsMiddleware: AsyncMiddleware {
                 req.logger.warning("could not count failing dashboards for the navigation", metadata: ["error": .string(String(describing: error))])
             }
         }
+        if req.method == .GET, req.route != nil, let principal = req.principal, principal.can(.tasksRead),
+           !req.url.path.hasPrefix("/api"), !req.url.path.hasPrefix("/ws"), ProblemMiddleware.acceptsHTML(req) {
+            do {
+                let active = try await TaskActivity.active(user: principal.username, on: req.db)
+                var count = 0, awaiting = 0
+                for task in active where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
+                    count += 1
+                    if task.status == TaskStatus.awaitingInput.rawValue { awaiting += 1 }
+                }
+                req.storage[ActiveTasksKey.self] = (count, awaiting)
+            } catch {
+                req.logger.warning("could not count the user's running tasks for the navigation", metadata: ["error": .string(String(describing: error))])
+            }
+        }
         return try await next.respond(to: req)
     }
 }
+
+/// The user's unfinished tasks and those waiting for input, read by `Request.pageContext`.
+struct ActiveTasksKey: StorageKey { typealias Value = (active: Int, awaiting: Int) }
 
 /// The red count of `NavCountsMiddleware`, read by `Request.pageContext`.
 struct HealthFailuresKey: StorageKey { typealias Value = Int }

@@ -155,3 +155,66 @@ function liveTaskList(root) {
 
 liveTask(document);
 liveTaskList(document);
+
+/** The activity drawer: the button in the top bar shows the count of the user's unfinished
+ *  tasks; it opens a drawer listing them (fetched from /activity, our own escaped markup) whose
+ *  progress follows /ws/tasks. The socket is opened only while something runs or the drawer is
+ *  open. Escape closes it and gives focus back to the button. */
+function activity() {
+  const toggle = document.querySelector('[data-activity-toggle]');
+  const drawer = document.getElementById('activity-drawer');
+  if (!toggle || !drawer) return;
+  const body = drawer.querySelector('[data-activity-body]');
+  const count = toggle.querySelector('[data-testid=activity-count]');
+  const close = drawer.querySelector('[data-activity-close]');
+  let ws = null;
+  let timer = null;
+  const load = async () => {
+    const r = await fetch(toggle.dataset.activityToggle, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
+    if (!r.ok) return;
+    const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
+    const content = doc.body.firstElementChild;
+    if (!content) return;
+    body.replaceChildren(document.importNode(content, true));
+    const n = Number(content.dataset.activityCount || 0);
+    count.textContent = String(n);
+    count.hidden = n === 0;
+    count.classList.toggle('awaiting', Number(content.dataset.activityAwaiting || 0) > 0);
+    follow(n > 0 || !drawer.hidden);
+  };
+  const follow = (on) => {
+    if (on && !ws) {
+      ws = socket('/ws/tasks');
+      ws.onmessage = (message) => {
+        let event;
+        try { event = JSON.parse(message.data); } catch (e) { return; }
+        if (!event || !event.taskId) return;
+        const row = body.querySelector(`[data-activity-task="${String(event.taskId).toLowerCase()}"]`);
+        if (row && event.kind === 'progress') {
+          const bar = row.querySelector('[data-field=progress]');
+          if (bar && typeof event.progress === 'number') { bar.value = event.progress; bar.textContent = `${event.progress}%`; }
+          const step = row.querySelector('[data-field=step]');
+          if (step && typeof event.step === 'string') step.textContent = event.step;
+        }
+        if (event.kind === 'status') { clearTimeout(timer); timer = setTimeout(load, 250); }
+      };
+      ws.onclose = () => { ws = null; };
+    } else if (!on && ws) {
+      ws.close();
+      ws = null;
+    }
+  };
+  const show = (open) => {
+    drawer.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) { load(); close.focus(); } else { follow(!count.hidden); }
+  };
+  toggle.addEventListener('click', (event) => { event.preventDefault(); show(drawer.hidden); });
+  close.addEventListener('click', () => { show(false); toggle.focus(); });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && !drawer.hidden) { show(false); toggle.focus(); }
+  });
+  follow(!count.hidden);
+}
+
+activity();

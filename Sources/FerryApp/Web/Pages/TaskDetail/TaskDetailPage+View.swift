@@ -78,7 +78,7 @@ extension TaskDetailPage {
                                         required: required.contains(name), hint: prop["description"]?.stringValue)
             }
             return H.el("form", [("method", "post"), ("action", SiteURL.taskInputPage(.value(model.task.id)).path), ("class", "stacked"),
-                                 ("data-testid", "input-form")], [
+                                 ("id", "input"), ("data-testid", "input-form")], [
                 H.el("strong", text: request["prompt"]?.stringValue ?? l.t("task.input")),
                 model.inputError.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
                 H.group(fields),
