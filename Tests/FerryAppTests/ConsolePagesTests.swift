@@ -361,3 +361,69 @@ extension ViewSnapshotTests {
         }
     }
 }
+
+/// Roles as a matrix: a checkbox per permission with its scope picked from lists; the same role
+/// as the text form (and the API) would make it.
+@Suite struct RoleMatrixTests {
+    static func index(_ p: Permission) -> Int { Permission.allCases.firstIndex(of: p)! }
+
+    @Test(arguments: Store.available)
+    func aRoleTickedInTheMatrixIsTheRoleTheTextFormMakes(store: Store) async throws {
+        try await withFerry(store) { t in
+            let dev = try await t.createEnvironment(sample("dev"))
+            let plan = Self.index(.promotePlan), read = Self.index(.environmentsRead), audit = Self.index(.auditRead), users = Self.index(.usersAdmin)
+            let matrix = try await t.request(.POST, "/admin/roles", headers: formHeaders(), body: formBody([
+                ("name", "by-matrix"), ("description", ""), ("matrix", "1"), ("source", "matrix"),
+                ("g\(read)", "on"), ("g\(plan)", "on"), ("s\(plan)", "stage"), ("e\(plan)", dev.id.uuidString), ("g\(audit)", "on"),
+                ("grants", "ignored: the matrix was saved"),
+            ]))
+            #expect(matrix.status == .seeOther, "\(matrix.body.string.prefix(300))")
+            let text = try await t.request(.POST, "/admin/roles", headers: formHeaders(), body: formBody([
+                ("name", "by-text"), ("description", ""), ("grants", "environments:read\npromote:plan@stage:stage,name:dev\naudit:read"), ("source", "text"),
+            ]))
+            #expect(text.status == .seeOther, "\(text.body.string.prefix(300))")
+            let roles = try await t.request(.GET, "/api/roles").content.decode(AccountsAPI.Items<RoleDTO>.self, using: JSONDecoder.ferry).items
+            let byMatrix = try #require(roles.first { $0.name == "by-matrix" }), byText = try #require(roles.first { $0.name == "by-text" })
+            #expect(Set(byMatrix.grants) == Set(byText.grants) && byMatrix.grants.count == 3, "\(byMatrix.grants) vs \(byText.grants)")
+
+            // Editing shows the matrix ticked as stored.
+            let edit = try await t.request(.GET, "/admin/roles/\(byText.id)").body.string
+            #expect(edit.contains(#"name="g\#(plan)" value="on" checked data-testid="grant-promote:plan""#))
+            #expect(edit.contains(#"name="s\#(plan)" value="stage" checked"#) && !edit.contains(#"name="s\#(plan)" value="prod" checked"#))
+            #expect(edit.contains("name=\"e\(plan)\" value=\"\(dev.id.uuidString.lowercased())\" checked"))
+            #expect(!edit.contains(#"name="s\#(audit)""#), "a global permission offers no scope")
+            #expect(cspViolations(edit).isEmpty)
+
+            // A limit on a global permission (no page offers it) is refused, nothing saved.
+            let refused = try await t.request(.POST, "/admin/roles", headers: formHeaders(), body: formBody([
+                ("name", "sneaky"), ("matrix", "1"), ("source", "matrix"), ("g\(users)", "on"), ("s\(users)", "dev"),
+            ]))
+            #expect(refused.status == .unprocessableEntity)
+            #expect(refused.body.string.contains(#"data-testid="form-error""#))
+            let after = try await t.request(.GET, "/api/roles").content.decode(AccountsAPI.Items<RoleDTO>.self, using: JSONDecoder.ferry).items
+            #expect(!after.contains { $0.name == "sneaky" })
+        }
+    }
+}
+
+extension ViewSnapshotTests {
+    @Test func theRolesMatrix() throws {
+        let dev = UUID(uuidString: "00000000-0000-4000-8000-000000000191")!
+        let role = RoleDTO(id: UUID(uuidString: "00000000-0000-4000-8000-000000000190")!, name: "stage-ops", description: "<b>ops</b>", builtin: false,
+                           grants: ["environments:read", "promote:plan@stage:stage,name:<dev>", "audit:read"])
+        let model = RolesPage.Model(roles: [role], editing: role,
+                                    form: .init(name: role.name, description: role.description, grants: role.grants.joined(separator: "\n")),
+                                    permissions: Permission.allCases.map(\.rawValue),
+                                    environments: [.init(id: dev, name: "<dev>", stage: "dev"), .init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000192")!, name: "qa", stage: "qa")])
+        for lang in ["en", "ru"] {
+            let html = Layout.render(RolesPage.View(model: model, localizer: Localizer(language: lang)), context: context(lang, path: "/admin/roles"))
+            #expect(!html.contains("<b>ops</b>") && !html.contains("<dev>"))
+            #expect(cspViolations(html).isEmpty)
+            try assertSnapshot(html, named: "roles-matrix-\(lang)")
+        }
+        let rows = model.matrix
+        #expect(rows.filter(\.granted).map(\.permission) == [.environmentsRead, .promotePlan, .auditRead])
+        #expect(rows.first { $0.permission == .promotePlan }?.stages == ["stage"] && rows.first { $0.permission == .promotePlan }?.environments == [dev])
+        #expect(model.stages == ["dev", "stage", "prod", "qa"], "the usual stages and any an environment has")
+    }
+}

@@ -93,3 +93,27 @@ def test_only_my_dashboards_follows_the_profiles_superset_username(browser, ferr
         req = urllib.request.Request(f"{ferry_url}/api/environments/{env['id']}", method="DELETE",
                                      headers={"Authorization": "Bearer " + credentials(ferry_url)[1]})
         urllib.request.urlopen(req).read()
+
+
+def test_a_role_ticked_in_the_matrix_is_the_role_the_text_form_makes(page, ferry_url):
+    page.goto(f"{ferry_url}/admin/roles")
+    page.fill("#f-name", "matrix-ops")
+    page.get_by_test_id("grant-environments:read").check()
+    page.get_by_test_id("grant-promote:plan").check()
+    page.get_by_test_id("stage-promote:plan-stage").check()
+    page.get_by_test_id("stage-promote:plan-prod").check()
+    page.get_by_test_id("grant-audit:read").check()
+    # Keyboard: the save button is reachable and shows where the focus is.
+    page.get_by_test_id("save-matrix").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("flash")).to_be_visible()
+    api(ferry_url, "POST", "/api/roles", {"name": "text-ops", "grants": ["environments:read", "promote:plan@stage:stage,stage:prod", "audit:read"]})
+    roles = {r["name"]: sorted(r["grants"]) for r in api(ferry_url, "GET", "/api/roles")["items"]}
+    assert roles["matrix-ops"] == roles["text-ops"], roles
+    # Editing it again shows it ticked; unticking a stage saves the narrower grant.
+    page.locator("[data-role=matrix-ops] a.button").click()
+    expect(page.get_by_test_id("stage-promote:plan-prod")).to_be_checked()
+    page.get_by_test_id("stage-promote:plan-prod").uncheck()
+    page.get_by_test_id("save-matrix").click()
+    roles = {r["name"]: r["grants"] for r in api(ferry_url, "GET", "/api/roles")["items"]}
+    assert "promote:plan@stage:stage" in roles["matrix-ops"], roles["matrix-ops"]

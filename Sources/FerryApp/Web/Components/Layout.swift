@@ -81,6 +81,7 @@ enum Layout {
                 .element(named: "script", nodes: [.attribute(named: "type", value: "module"), .attribute(named: "src", value: "/js/ferry.js")])
             ),
             .body(
+                H.a("#main", l.t("layout.skip"), [("class", "skip-link")]),
                 header(page, context: context),
                 H.el("main", [("id", "main")], [page.content(l)]),
                 H.el("footer", [], [.text(l.t("layout.footer"))])

@@ -90,8 +90,10 @@ enum AdminPages {
     static func rolesModel(_ req: Request, editing: RoleDTO?, form: RolesPage.Model.Form? = nil, error: AppError? = nil) async throws -> RolesPage.Model {
         let filled = form ?? editing.map { RolesPage.Model.Form(name: $0.name, description: $0.description, grants: $0.grants.joined(separator: "\n")) }
             ?? .init()
+        let environments = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
+            .compactMap { e in e.id.map { RolesPage.Model.Environment(id: $0, name: e.name, stage: e.stage) } }
         return RolesPage.Model(roles: try await RoleService.list(on: req.db), editing: editing, form: filled,
-                               permissions: Permission.allCases.map(\.rawValue), error: error?.detail, flash: flash(req, "roles"))
+                               permissions: Permission.allCases.map(\.rawValue), environments: environments, error: error?.detail, flash: flash(req, "roles"))
     }
 
     @Sendable static func roles(req: Request) async throws -> Response {
@@ -104,10 +106,13 @@ enum AdminPages {
     }
 
     @Sendable static func saveRole(req: Request) async throws -> Response {
-        struct Form: Decodable { var name: String?; var description: String?; var grants: String? }
+        struct Form: Decodable { var name: String?; var description: String?; var grants: String?; var source: String?; var matrix: String? }
         let f = try req.content.decode(Form.self)
         let id = req.parameters.get("id").flatMap(UUID.init(uuidString:))
-        let grants = (f.grants ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // The matrix (checkboxes) unless the text form's own button sent it, or no matrix came.
+        let fromMatrix = f.source == "matrix" || (f.source == nil && f.matrix == "1")
+        let grants = fromMatrix ? RolesPage.Model.grants(fromMatrix: req.formFields())
+            : (f.grants ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let app = req.application
         req.audit.action = id == nil ? "role.create" : "role.update"
         do {
@@ -118,7 +123,7 @@ enum AdminPages {
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             var editing: RoleDTO?
             if let id { editing = try await RoleService.find(id, on: req.db) }
-            let form = RolesPage.Model.Form(name: f.name ?? "", description: f.description ?? "", grants: f.grants ?? "")
+            let form = RolesPage.Model.Form(name: f.name ?? "", description: f.description ?? "", grants: fromMatrix ? grants.joined(separator: "\n") : f.grants ?? "")
             return req.page(RolesPage.View(model: try await rolesModel(req, editing: editing, form: form, error: e), localizer: req.localizer), status: e.status)
         }
     }

@@ -35,13 +35,74 @@ extension RolesPage {
                     model.error.map { Components.notice("error", title: l.t("roles.not_saved"), detail: $0, testID: "form-error") } ?? H.group([]),
                     Components.field("name", label: l.t("roles.name"), value: model.form.name, required: true),
                     Components.field("description", label: l.t("roles.description"), value: model.form.description),
-                    H.el("div", [("class", "field")], [
-                        H.el("label", [("for", "f-grants")], text: l.t("roles.grants")),
-                        H.el("textarea", [("id", "f-grants"), ("name", "grants"), ("rows", "8")], text: model.form.grants),
-                        H.el("small", text: l.t("roles.grants_hint", ["all": model.permissions.joined(separator: " ")])),
+                    H.void("input", [("type", "hidden"), ("name", "matrix"), ("value", "1")]),
+                    matrix(l),
+                    H.el("div", [("class", "form-actions")], [
+                        H.el("button", [("type", "submit"), ("name", "source"), ("value", "matrix"), ("class", "button primary"), ("data-testid", "save-matrix")],
+                             text: l.t("profile.save")),
                     ]),
-                    H.el("div", [("class", "form-actions")], [H.el("button", [("type", "submit"), ("class", "button primary")], text: l.t("profile.save"))]),
+                    H.el("details", [("class", "grants-text"), ("data-testid", "grants-text")], [
+                        H.el("summary", text: l.t("roles.as_text")),
+                        H.el("div", [("class", "field")], [
+                            H.el("label", [("for", "f-grants")], text: l.t("roles.grants")),
+                            H.el("textarea", [("id", "f-grants"), ("name", "grants"), ("rows", "8")], text: model.form.grants),
+                            H.el("small", text: l.t("roles.grants_hint", ["all": model.permissions.joined(separator: " ")])),
+                        ]),
+                        H.el("button", [("type", "submit"), ("name", "source"), ("value", "text"), ("class", "button"), ("data-testid", "save-text")],
+                             text: l.t("roles.save_text")),
+                    ]),
                 ]),
+            ])
+        }
+
+        /// A checkbox per permission; beside each one that may be limited, its scope: stages
+        /// and environments picked from lists (none picked: every environment).
+        func matrix(_ l: Localizer) -> HTMLNode {
+            let stages = model.stages
+            return H.el("table", [("class", "grid matrix"), ("data-testid", "role-matrix")], [
+                H.el("caption", [("class", "muted")], text: l.t("roles.matrix_caption")),
+                H.el("thead", [], [H.el("tr", [], [
+                    H.el("th", [("scope", "col")], text: l.t("roles.permission")), H.el("th", [("scope", "col")], text: l.t("roles.scope")),
+                ])]),
+                H.el("tbody", [], model.matrix.enumerated().map { i, row in
+                    let p = row.permission.rawValue
+                    return H.el("tr", [("data-permission", p)], [
+                        H.el("th", [("scope", "row")], [
+                            H.el("label", [("class", "checkbox")], [
+                                H.void("input", [("type", "checkbox"), ("name", "g\(i)"), ("value", "on"), ("checked", H.flag(row.granted)),
+                                                 ("data-testid", "grant-\(p)")]),
+                                .text(" "), H.el("code", text: p),
+                            ]),
+                            H.el("small", [("class", "muted")], text: l.t("permission.\(p)")),
+                        ]),
+                        H.el("td", [], row.permission.isGlobal
+                            ? [H.el("span", [("class", "muted")], text: l.t("roles.scope_global"))]
+                            : [
+                                H.el("fieldset", [("class", "scope")], [
+                                    H.el("legend", [("class", "visually-hidden")], text: l.t("roles.scope_of", ["permission": p])),
+                                    H.el("span", [("class", "muted")], text: l.t("roles.scope_stages") + " "),
+                                    H.group(stages.map { stage in
+                                        H.el("label", [("class", "checkbox")], [
+                                            H.void("input", [("type", "checkbox"), ("name", "s\(i)"), ("value", stage), ("checked", H.flag(row.stages.contains(stage))),
+                                                             ("data-testid", "stage-\(p)-\(stage)")]),
+                                            .text(" " + stage),
+                                        ])
+                                    }),
+                                    model.environments.isEmpty ? H.group([]) : H.group([
+                                        H.el("span", [("class", "muted")], text: " " + l.t("roles.scope_environments") + " "),
+                                        H.group(model.environments.map { env in
+                                            H.el("label", [("class", "checkbox")], [
+                                                H.void("input", [("type", "checkbox"), ("name", "e\(i)"), ("value", env.id.uuidString.lowercased()),
+                                                                 ("checked", H.flag(row.environments.contains(env.id))), ("data-testid", "env-\(p)-\(env.name)")]),
+                                                .text(" " + env.name),
+                                            ])
+                                        }),
+                                    ]),
+                                    row.granted && !row.limited ? H.el("small", [("class", "muted")], text: " " + l.t("roles.scope_all")) : H.group([]),
+                                ]),
+                            ]),
+                    ])
+                }),
             ])
         }
     }
