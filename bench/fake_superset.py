@@ -14,11 +14,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 WORDS = ["sales", "revenue", "churn", "marketing", "finance", "ops", "growth", "support", "retention", "pipeline"]
 
 
-def make_rows(env, kind, n):
+KINDS = ["dashboard", "chart", "dataset", "database"]
+
+
+def make_rows(env, kind, n, shared=False):
+    """`shared`: the same uuid for the same row in every environment (as if promoted), valid
+    UUIDs; otherwise each environment's assets are its own."""
     rows = []
     for i in range(1, n + 1):
         owner = [{"first_name": f"Owner{i % 25}", "last_name": env.capitalize()}]
-        common = {"id": i, "uuid": f"{abs(hash((env, kind, i))) % 10**12:012d}-0000-4000-8000-{i:012d}",
+        uuid = (f"{KINDS.index(kind) + 1:08x}-0000-4000-8000-{i:012d}" if shared
+                else f"{abs(hash((env, kind, i))) % 10**12:012d}-0000-4000-8000-{i:012d}")
+        common = {"id": i, "uuid": uuid,
                   "owners": owner, "changed_on_utc": "2026-11-01T10:00:00.000000+0000"}
         w = WORDS[i % len(WORDS)]
         if kind == "dashboard":
@@ -77,9 +84,10 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     port, env, dashboards = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+    shared = len(sys.argv) > 4 and sys.argv[4] == "shared"
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    server.rows = {"dashboard": make_rows(env, "dashboard", dashboards), "chart": make_rows(env, "chart", dashboards // 2),
-                   "dataset": make_rows(env, "dataset", 50), "database": make_rows(env, "database", 3)}
+    server.rows = {kind: make_rows(env, kind, n, shared)
+                   for kind, n in [("dashboard", dashboards), ("chart", dashboards // 2), ("dataset", 50), ("database", 3)]}
     server.serve_forever()
 
 

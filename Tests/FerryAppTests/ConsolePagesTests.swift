@@ -76,10 +76,7 @@ extension ViewSnapshotTests {
         let fake = try await FakeSuperset.start(.healthy(dashboards: 75))
         defer { Task { await fake.stop() } }
         try await withFerry(.sqlite) { t in
-            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
-            let prod = try await t.createEnvironment(sample("prod", url: fake.url))
-            await t.app.syncCoordinator.wait(dev.id)
-            await t.app.syncCoordinator.wait(prod.id)
+            let (dev, prod) = try await t.devAndProd(on: fake)
             // No source yet: nothing to pick from, and no id to type anywhere.
             let empty = try await t.request(.GET, "/promote").body.string
             #expect(empty.contains(#"data-testid="pick-source-first""#) && !empty.contains(#"name="dashboards" type="text""#))
@@ -148,10 +145,7 @@ extension ViewSnapshotTests {
         let fake = try await FakeSuperset.start(.healthy(dashboards: 60))
         defer { Task { await fake.stop() } }
         try await withFerry(.sqlite) { t in
-            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
-            let prod = try await t.createEnvironment(sample("prod", url: fake.url))
-            await t.app.syncCoordinator.wait(dev.id)
-            await t.app.syncCoordinator.wait(prod.id)
+            let (dev, _) = try await t.devAndProd(on: fake)
             let now = t.app.ferry.now()
             try await HealthPagesTests.saveCheck(UUID(), environment: dev.id, dashboard: 3, uuid: "", title: "Fake dashboard 3", status: .pass,
                                                  at: now.addingTimeInterval(-60), on: t.db)
@@ -233,10 +227,7 @@ extension ViewSnapshotTests {
         defer { Task { await fake.stop() } }
         try await withFerry(.sqlite) { t in
             // Two environments on one Superset: the same dashboards (same uuids) in both.
-            let dev = try await t.createEnvironment(sample("dev", url: fake.url))
-            let prod = try await t.createEnvironment(sample("prod", url: fake.url))
-            await t.app.syncCoordinator.wait(dev.id)
-            await t.app.syncCoordinator.wait(prod.id)
+            let (dev, prod) = try await t.devAndProd(on: fake)
             let item = try #require(try await t.search("dashboards", "environment=dev&search=dashboard%203").items.first)
             let uuid = try #require(item.uuid?.lowercased())
             let checkID = UUID()
@@ -343,7 +334,7 @@ extension ViewSnapshotTests {
             let drawer = try await t.request(.GET, "/activity", headers: html)
             #expect(drawer.status == .ok && drawer.headers.first(name: .cacheControl) == "no-store")
             let body = drawer.body.string
-            #expect(body.hasPrefix(#"<div data-activity-count="2" data-activity-awaiting="1">"#), "a fragment, no layout")
+            #expect(body.hasPrefix(#"<div data-activity-count="2" data-activity-awaiting="1" data-activity-label="Activity: 2 of your tasks running">"#), "a fragment, no layout")
             #expect(HealthPagesTests.occurrences("data-activity-task=", in: body) == 2)
             #expect(body.contains(">Canary (sleep)<") && !body.contains("diagnostics.sleep"))
             #expect(body.contains("href=\"/tasks/\(mine[0].id!.uuidString.lowercased())#input\" class=\"button small primary\" data-testid=\"activity-answer\""))
@@ -351,7 +342,7 @@ extension ViewSnapshotTests {
 
             // The operator sees only their own.
             let theirs = try await t.request(.GET, "/activity", headers: bearer(op)).body.string
-            #expect(theirs.hasPrefix(#"<div data-activity-count="1" data-activity-awaiting="0">"#))
+            #expect(theirs.hasPrefix(#"<div data-activity-count="1" data-activity-awaiting="0" data-activity-label="Activity: 1 of your tasks running">"#))
 
             // Finished: gone from the count, and the drawer says so.
             for task in mine { task.status = TaskStatus.cancelled.rawValue; try await task.save(on: t.db) }
@@ -425,5 +416,177 @@ extension ViewSnapshotTests {
         #expect(rows.filter(\.granted).map(\.permission) == [.environmentsRead, .promotePlan, .auditRead])
         #expect(rows.first { $0.permission == .promotePlan }?.stages == ["stage"] && rows.first { $0.permission == .promotePlan }?.environments == [dev])
         #expect(model.stages == ["dev", "stage", "prod", "qa"], "the usual stages and any an environment has")
+    }
+}
+
+@Suite struct AssetsHubTests {
+    @Test func theChartsHubSearchesPagesAndKeepsEachViewerToTheirEnvironments() async throws {
+        let fake = try await FakeSuperset.start(.healthyWithCharts(dashboards: 3, charts: 55))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let (dev, _) = try await t.devAndProd(on: fake)
+
+            let all = try await t.request(.GET, "/charts")
+            #expect(all.status == .ok)
+            let html = all.body.string
+            #expect(html.contains("Charts found: 110"))
+            #expect(HealthPagesTests.occurrences(#"data-testid="row-open""#, in: html) == 50, "pages of 50")
+            #expect(html.contains(#"href="/charts?page=2""#))
+            #expect(html.contains(#"aria-current="page">Charts</a>"#), "the Charts tab is the current one")
+            #expect(!html.contains("<script>alert") && html.contains("&lt;script&gt;alert"), "a chart's name is text, never markup")
+            #expect(cspViolations(html).isEmpty)
+
+            // One environment and a search, kept in the pager's links: the even charts are tables.
+            let tables = try await t.request(.GET, "/charts?environment=\(dev.id.uuidString.lowercased())&search=table").body.string
+            #expect(tables.contains("Charts found: 27"))
+            #expect(!tables.contains("<td>prod</td>"))
+            let last = try await t.request(.GET, "/charts?environment=dev&page=3").body.string
+            #expect(HealthPagesTests.occurrences(#"data-testid="row-open""#, in: last) == 0 && last.contains("Charts found: 55"))
+            let second = try await t.request(.GET, "/charts?environment=dev&page=2").body.string
+            #expect(HealthPagesTests.occurrences(#"data-testid="row-open""#, in: second) == 5)
+            #expect(second.contains("environment=dev") && second.contains(#"rel="prev""#))
+
+            // Datasets: their own hub, empty here.
+            let datasets = try await t.request(.GET, "/datasets").body.string
+            #expect(datasets.contains("Datasets found: 0") && datasets.contains(#"aria-current="page">Datasets</a>"#))
+
+            // Bad input is refused, saying what is wrong.
+            let bad = try await t.request(.GET, "/charts?page=many")
+            #expect(bad.status == .unprocessableEntity && bad.body.string.contains("page and per_page must be whole numbers"))
+            let unknown = try await t.request(.GET, "/charts?environment=nowhere")
+            #expect(unknown.status == .unprocessableEntity && unknown.body.string.contains("no environment"))
+
+            // A viewer of dev alone sees dev's charts and nothing of prod's.
+            #expect(try await t.request(.POST, "/api/roles", json: RoleInput(name: "dev-viewer", grants: ["inventory:read@name:dev"])).status == .created)
+            let (_, token) = try await t.user("dora", roles: ["dev-viewer"])
+            let limited = try await t.request(.GET, "/charts", headers: bearer(token)).body.string
+            #expect(limited.contains("Charts found: 55") && !limited.contains("<td>prod</td>"))
+            let (_, nobody) = try await t.user("nina", roles: [])
+            #expect(try await t.request(.GET, "/charts", headers: bearer(nobody)).status == .forbidden)
+        }
+    }
+}
+
+extension RoleMatrixTests {
+    /// The fields a browser sends for the matrix as rendered: every ticked checkbox.
+    static func ticked(in html: String) -> [String: [String]] {
+        var fields: [String: [String]] = [:]
+        let pattern = try! NSRegularExpression(pattern: #"<input type="checkbox" name="([a-z]\d+)" value="([^"]*)" checked"#)
+        for m in pattern.matches(in: html, range: NSRange(html.startIndex..., in: html)) {
+            let name = String(html[Range(m.range(at: 1), in: html)!]), value = String(html[Range(m.range(at: 2), in: html)!])
+            fields[name, default: []].append(value)
+        }
+        return fields
+    }
+
+    /// Saving a role from the matrix as shown keeps every grant as it was: a scope naming an
+    /// environment Ferry no longer has, or a stage no environment has, stays limited (it was
+    /// widened to every environment before), and an unlimited grant stays unlimited beside a
+    /// limited line of the same permission.
+    @Test func theMatrixAsShownSavesTheSameGrants() throws {
+        let dev = UUID(uuidString: "00000000-0000-4000-8000-0000000001a1")!, gone = UUID(uuidString: "00000000-0000-4000-8000-0000000001a2")!
+        let grants = ["promote:apply@id:\(gone.uuidString.lowercased())", "restore:run@stage:qa", "backup:run", "backup:run@stage:dev",
+                      "promote:plan@name:dev", "audit:read"]
+        let model = RolesPage.Model(roles: [], editing: nil, form: .init(name: "r", description: "", grants: grants.joined(separator: "\n")),
+                                    permissions: Permission.allCases.map(\.rawValue), environments: [.init(id: dev, name: "dev", stage: "dev")])
+        #expect(model.scopeEnvironments.map(\.id) == [dev, gone] && model.scopeEnvironments.last?.missing == true)
+        #expect(model.stages.contains("qa"))
+        let html = Layout.render(RolesPage.View(model: model, localizer: Localizer(language: "en")), context: ViewSnapshotTests().context("en", path: "/admin/roles"))
+        #expect(html.contains("deleted environment 00000000"))
+        let saved = Set(RolesPage.Model.grants(fromMatrix: Self.ticked(in: html)))
+        #expect(saved == ["promote:apply@id:\(gone.uuidString.lowercased())", "restore:run@stage:qa", "backup:run",
+                          "promote:plan@id:\(dev.uuidString.lowercased())", "audit:read"])
+    }
+
+    /// The matrix's Save sends both editors: a change in the text form alone is what is saved;
+    /// a change in both is refused (nil), never half-applied.
+    @Test func theEditorThatChangedIsTheOneSaved() throws {
+        let original = "audit:read\npromote:plan@stage:dev"
+        let environments: [RolesPage.Model.Environment] = []
+        let audit = "g\(Self.index(.auditRead))", plan = "g\(Self.index(.promotePlan))", users = "g\(Self.index(.usersAdmin))"
+        let unchanged: [String: [String]] = [audit: ["on"], plan: ["on"], "s\(Self.index(.promotePlan))": ["dev"]]
+        var ticked = unchanged
+        ticked[users] = ["on"]
+        // Nothing changed in the text: the matrix.
+        #expect(RolesPage.Model.grants(fields: ticked, text: original, original: original, fromMatrix: true, environments: environments)
+            .map(Set.init) == ["audit:read", "promote:plan@stage:dev", "users:admin"])
+        // Only the text changed: the text.
+        #expect(RolesPage.Model.grants(fields: unchanged, text: "audit:read", original: original, fromMatrix: true, environments: environments) == ["audit:read"])
+        // Both changed: neither.
+        #expect(RolesPage.Model.grants(fields: ticked, text: "audit:read", original: original, fromMatrix: true, environments: environments) == nil)
+        // The text form's own button: the text, whatever the matrix says.
+        #expect(RolesPage.Model.grants(fields: ticked, text: "audit:read", original: original, fromMatrix: false, environments: environments) == ["audit:read"])
+        // A stage value that isn't a tag is never written into the grammar; the save is refused.
+        let hostile: [String: [String]] = [plan: ["on"], "s\(Self.index(.promotePlan))": ["dev,id:00000000-0000-4000-8000-000000000001", "prod\nusers:admin", "qa"]]
+        #expect(RolesPage.Model.invalidStages(hostile) == ["dev,id:00000000-0000-4000-8000-000000000001", "prod\nusers:admin"])
+        #expect(RolesPage.Model.grants(fromMatrix: hostile) == ["promote:plan@stage:qa"])
+        #expect(RolesPage.Model.invalidStages(unchanged).isEmpty)
+    }
+}
+
+/// The plan's database mapping, shown with its confidence and changed in place: the pick is
+/// stored as the mapping and the plan made again with the same selection.
+@Suite struct PlanRemapTests {
+    @Test func aPickedConnectionIsRememberedAndThePlanMadeAgain() async throws {
+        let fake = try await FakeSuperset.start(.healthyWithCharts(dashboards: 2, charts: 1))
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let (dev, prod) = try await t.devAndProd(on: fake)
+            let source = DatabaseRef(uuid: "00000009-0000-4000-8000-000000000001", name: "Sales warehouse (dev)", backend: "postgresql", uri: "")
+            let current = DatabaseRef(uuid: "00000003-0000-4000-8000-000000000002", name: "Marketing", backend: "postgresql", uri: "")
+            let plan = PromotionPlanModel()
+            plan.id = UUID()
+            (plan.sourceEnvID, plan.targetEnvID, plan.scope, plan.selection, plan.schemaMapping) = (dev.id, prod.id, "cascade", #"{"dashboards":["1","2"]}"#, #"{"main":"public"}"#)
+            (plan.status, plan.createdBy, plan.createdAt) = ("ready", "root", t.clock.now())
+            plan.items = String(decoding: try JSONEncoder().encode([PlanItem(kind: .dashboard, uuid: "d", name: "Fake dashboard 1", action: .create)]), as: UTF8.self)
+            plan.mappings = String(decoding: try JSONEncoder().encode([UsedMapping(source: source, target: current)]), as: UTF8.self)
+            try await plan.create(on: t.db)
+
+            // The page: the target's connections best first, the one used selected, its match.
+            let page = try await t.request(.GET, "/promote/plans/\(plan.id!)").body.string
+            #expect(page.contains(#"data-testid="remap-form""#))
+            let warehouse = try #require(page.range(of: "Sales warehouse (postgresql)")), marketing = try #require(page.range(of: "Marketing (postgresql)"))
+            #expect(warehouse.lowerBound < marketing.lowerBound, "the better match first")
+            #expect(page.contains(#"<option value="00000003-0000-4000-8000-000000000002" selected>"#))
+            #expect(cspViolations(page).isEmpty)
+
+            // A connection the target doesn't have is refused, nothing stored, no plan made.
+            let field = "map-" + source.uuid
+            let bad = try await t.request(.POST, "/promote/plans/\(plan.id!)/remap", headers: formHeaders(), body: formBody([(field, "nope")]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(try await PromotionPlanModel.query(on: t.db).count() == 1)
+            #expect(try await MappingService.stored(source: dev.id, target: prod.id, on: t.db).isEmpty)
+
+            // The better match: stored, and a new plan of the same dashboards, scope and schemas.
+            let done = try await t.request(.POST, "/promote/plans/\(plan.id!)/remap", headers: formHeaders(),
+                                           body: formBody([(field, "00000003-0000-4000-8000-000000000001")]))
+            #expect(done.status == .seeOther)
+            let stored = try await MappingService.stored(source: dev.id, target: prod.id, on: t.db)
+            #expect(stored[source.uuid]?.targetDatabaseName == "Sales warehouse")
+            let again = try #require(try await PromotionPlanModel.query(on: t.db).filter(\.$id != plan.id!).first())
+            #expect(done.headers.first(name: .location) == "/promote/plans/\(again.id!.uuidString.lowercased())")
+            #expect(again.selection.contains(#""1""#) && again.selection.contains(#""2""#) && again.scope == "cascade")
+            #expect(again.schemaMapping.contains("public"))
+
+            // Who may only read plans between them can't change the mapping.
+            #expect(try await t.request(.POST, "/api/roles", json: RoleInput(name: "reader", grants: ["inventory:read", "tasks:read"])).status == .created)
+            let (_, token) = try await t.user("rita", roles: ["reader"])
+            var headers = formHeaders()
+            headers.bearerAuthorization = BearerAuthorization(token: token)
+            let refused = try await t.request(.POST, "/promote/plans/\(plan.id!)/remap", headers: headers, body: formBody([(field, "00000003-0000-4000-8000-000000000002")]))
+            #expect(refused.status == .forbidden)
+            #expect(try await MappingService.stored(source: dev.id, target: prod.id, on: t.db)[source.uuid]?.targetDatabaseName == "Sales warehouse")
+        }
+    }
+}
+
+extension TestHarness {
+    /// Environments "dev" and "prod", both on `fake`, their first inventory sync done.
+    func devAndProd(on fake: FakeSuperset) async throws -> (dev: EnvironmentDTO, prod: EnvironmentDTO) {
+        let dev = try await createEnvironment(sample("dev", url: fake.url))
+        let prod = try await createEnvironment(sample("prod", url: fake.url))
+        await app.syncCoordinator.wait(dev.id)
+        await app.syncCoordinator.wait(prod.id)
+        return (dev, prod)
     }
 }

@@ -239,12 +239,16 @@ func formBody(_ fields: [(String, String)]) -> String {
 extension ViewSnapshotTests {
     @Test func aPlanWithConflictsAndASharedUpdate() throws {
         let id = UUID(uuidString: "00000000-0000-4000-8000-000000000003")!
-        let items = [
+        var items = [
             PlanItem(kind: .dataset, uuid: "ds", name: "sales", action: .conflict, reasons: ["same table: target dataset 1 already reads main.sales"], blocking: true),
             PlanItem(kind: .chart, uuid: "c1", name: "Total <sales>", action: .update, reasons: ["changed: params"], targetID: 4),
             PlanItem(kind: .chart, uuid: "c2", name: "By region", action: .conflict, reasons: ["changed: params", "shared: 1 dashboard(s) outside this promotion show it on the target"]),
             PlanItem(kind: .dashboard, uuid: "d", name: "Sales", action: .create),
         ]
+        // The update's field-level diff, a hostile value in it.
+        items[1].changes = [FieldChange(field: "params.metrics[0]", before: "count", after: "<script>alert(1)</script>"),
+                            FieldChange(field: "description", before: nil, after: "Total")]
+        items[1].moreChanges = true
         let plan = PlanDTO(
             id: id, sourceId: UUID(uuidString: "00000000-0000-4000-8000-00000000000d")!, targetId: UUID(uuidString: "00000000-0000-4000-8000-00000000000e")!,
             source: "dev", target: "prod", scope: "cascade", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
@@ -252,11 +256,20 @@ extension ViewSnapshotTests {
             mappings: [UsedMapping(source: DatabaseRef(uuid: "s", name: "Sales", uri: "sqlite:///dev.db"),
                                    target: DatabaseRef(uuid: "t", name: "Sales", uri: "sqlite:///prod.db"))],
             bundleChecksum: nil, error: nil, taskId: nil, createdBy: "anonymous", createdAt: Self.fixed)
+        // The mapping, editable: the target's connections ranked, one of them named with markup.
+        var model = PlanPage.Model(plan: plan, task: nil, canApply: true)
+        let prodSales = DatabaseRef(uuid: "t", name: "Sales", uri: "")
+        model.mappings = [.init(source: DatabaseRef(uuid: "s", name: "Sales", uri: "sqlite:///dev.db"), target: prodSales, confidence: 100,
+                                options: [DatabaseSuggestion(target: prodSales, confidence: 100),
+                                          DatabaseSuggestion(target: DatabaseRef(uuid: "u", name: "<b>Other</b>", uri: ""), confidence: 32)])]
+        model.canRemap = true
         for lang in ["en", "ru"] {
-            let html = Layout.render(PlanPage.View(model: .init(plan: plan, task: nil, canApply: true), localizer: Localizer(language: lang)),
+            let html = Layout.render(PlanPage.View(model: model, localizer: Localizer(language: lang)),
                                      context: context(lang, path: "/promote/plans/\(id)"))
             #expect(cspViolations(html).isEmpty)
-            #expect(!html.contains("Total <sales>"))
+            #expect(!html.contains("Total <sales>") && !html.contains("<script>alert") && !html.contains("<b>Other</b>"))
+            #expect(html.contains(#"data-testid="remap-form""#) && html.contains(#"<option value="t" selected>"#))
+            #expect(html.contains(#"data-testid="item-diff""#) && html.contains(#"<tr data-field="params.metrics[0]">"#))
             #expect(!html.contains("data-testid=\"apply-form\""), "a blocking conflict leaves no apply button")
             try assertSnapshot(html, named: "plan-\(lang)")
         }

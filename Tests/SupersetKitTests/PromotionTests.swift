@@ -130,6 +130,34 @@ let prodWarehouse = DatabaseRef(id: 7, uuid: "db-prod", name: "Warehouse", uri: 
         #expect(CanonicalAsset.changedFields(source.asset(.chart, uuid: "chart-a")!, chart) == ["params"])
     }
 
+    /// The field-level diff: leaves with their paths, records by name, ids never counted, a
+    /// long value cut, and at most the limit listed.
+    @Test func anUpdateIsDiffedValueByValue() {
+        let source = promotionBundle(chartIDs: (11, 12), datasetID: 5)
+        let target = promotionBundle(chartIDs: (402, 77), datasetID: 9)
+        var chart = source.asset(.chart, uuid: "chart-a")!
+        chart["params"]?["viz_type"] = .string("bar")
+        chart["description"] = .string(String(repeating: "x", count: 500))
+        let diff = CanonicalAsset.fieldChanges(chart, from: target.asset(.chart, uuid: "chart-a")!)
+        #expect(diff.changes.map(\.field) == ["description", "params.viz_type"], "the other ids differ, and are not changes")
+        #expect(diff.changes[0].before == nil && diff.changes[0].after?.count == CanonicalAsset.valueLimit + 1)
+        #expect(diff.changes[1].after == "bar" && !diff.more)
+
+        var dataset = source.asset(.dataset, uuid: "ds-1")!
+        var current = target.asset(.dataset, uuid: "ds-1")!
+        current["columns"] = .list([.map(["column_name": .string("amount"), "type": .string("INT")]), .map(["column_name": .string("sold_at"), "type": .string("DATE")])])
+        dataset["columns"] = .list([.map(["column_name": .string("sold_at"), "type": .string("TIMESTAMP")]), .map(["column_name": .string("region"), "type": .string("TEXT")])])
+        let columns = CanonicalAsset.fieldChanges(dataset, from: current).changes
+        #expect(columns.contains(FieldChange(field: "columns[sold_at].type", before: "DATE", after: "TIMESTAMP")))
+        #expect(columns.contains(FieldChange(field: "columns[amount]", before: #"{"column_name":"amount","type":"INT"}"#, after: nil)))
+        #expect(columns.contains { $0.field == "columns[region]" && $0.before == nil })
+
+        var many = chart
+        many["params"] = .map(Dictionary(uniqueKeysWithValues: (0..<100).map { ("k\($0)", BundleValue.int($0)) }))
+        let cut = CanonicalAsset.fieldChanges(many, from: target.asset(.chart, uuid: "chart-a")!, limit: 10)
+        #expect(cut.changes.count == 10 && cut.more)
+    }
+
     @Test func importDefaultsDoNotCountAsChanges() {
         let source = promotionBundle()
         var target = source

@@ -68,6 +68,18 @@ def page(browser, ferry_url):
     assert not problems, f"browser console errors: {problems}"
 
 
+SCREENSHOTS = os.environ.get("FERRY_SCREENSHOTS_DIR") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "var", "test", "screenshots")
+
+
+def screenshot(page, name):
+    """Saves the whole page as it is now as <name>.png: in var/test/screenshots, or where
+    FERRY_SCREENSHOTS_DIR says (the README's pictures: FERRY_SCREENSHOTS_DIR=$PWD/docs/screenshots
+    scripts/test --browser -k hub)."""
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    page.screenshot(path=os.path.join(SCREENSHOTS, name + ".png"), full_page=True)
+
+
 def api(ferry_url, method, path, body=None):
     headers = {"Content-Type": "application/json"}
     if not path.startswith("/readyz"):

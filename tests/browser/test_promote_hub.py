@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import api
+from conftest import api, screenshot
 from test_promote import map_same_names
 
 
@@ -24,6 +24,7 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(page.get_by_test_id("bulk-bar")).to_be_visible()
     page.get_by_test_id("select-all-shown").check()
     expect(page.locator("[data-bulk-count=dashboards]")).to_have_text("2")
+    screenshot(page, "hub")
     page.get_by_test_id("bulk-promote").click()
 
     # The wizard: the source and both dashboards picked; one more searched for and ticked.
@@ -37,6 +38,7 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(page.get_by_test_id("picked").locator("tbody tr")).to_have_count(2)
     page.get_by_test_id("results").locator("tbody tr", has=page.locator("label", has_text="filler 001")).first \
         .locator("input[type=checkbox]").check()
+    screenshot(page, "wizard")
     page.get_by_test_id("make-plan").click()
 
     # The plan: all three, then the apply and its task.
@@ -45,6 +47,7 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(items).to_be_visible(timeout=90000)
     for title in ["Order KPIs", "Regional orders", "filler 001"]:
         expect(items).to_contain_text(title)
+    screenshot(page, "plan")
     shared = page.locator("#f-acceptShared")
     if shared.count():
         shared.check()
@@ -80,3 +83,4 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(presences.locator(f"tr[data-environment={dst}]")).to_have_count(1)
     expect(page.get_by_test_id("dashboard-promotions")).to_contain_text(f"{src} → {dst}")
     expect(presences.locator(f"tr[data-environment={dst}] [data-testid=action-check]")).to_be_visible()
+    screenshot(page, "dashboard")

@@ -36,7 +36,7 @@ extension SiteURL {
             return .permission(.metricsRead)
         case .home, .logout, .profile, .profilePassword, .profileTokens, .profileTokenRevoke:
             return .signedIn
-        case .dashboards, .dashboardPage:
+        case .dashboards, .dashboardPage, .charts, .datasets:
             return .permission(.inventoryRead)
         case .environments:
             return .permission(write ? .environmentsWrite : .environmentsRead)
@@ -58,7 +58,7 @@ extension SiteURL {
             return .permission(write ? .schedulesWrite : .tasksRead)
         case .scheduleTogglePage, .scheduleDeletePage:
             return .permission(.schedulesWrite)
-        case .promotePage:
+        case .promotePage, .planRemapPage:
             return .permission(.promotePlan)
         case .planPage, .planApplyPage, .promotionRollbackPage:
             // A plan may be a promotion's or a restore's: the handler judges the stored plan

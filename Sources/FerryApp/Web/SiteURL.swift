@@ -12,6 +12,9 @@ enum SiteURL: Sendable {
     case home
     case dashboards
     case dashboardPage(Parameter<UUID>)
+    /// The charts and datasets hubs.
+    case charts
+    case datasets
     case environments
     case environmentNew
     case environmentEdit(Parameter<UUID>)
@@ -30,6 +33,8 @@ enum SiteURL: Sendable {
     case promotePage
     case planPage(Parameter<UUID>)
     case planApplyPage(Parameter<UUID>)
+    /// Another database mapping for a plan's connections: saved, and the plan made again.
+    case planRemapPage(Parameter<UUID>)
     case promotionsPage
     case promotionRollbackPage(Parameter<UUID>)
     case backupsPage
@@ -170,6 +175,8 @@ enum SiteURL: Sendable {
         case .home: return []
         case .dashboards: return ["dashboards"]
         case .dashboardPage(let p): return ["dashboards", id(p)]
+        case .charts: return ["charts"]
+        case .datasets: return ["datasets"]
         case .environments: return ["environments"]
         case .environmentNew: return ["environments", "new"]
         case .environmentEdit(let p): return ["environments", id(p), "edit"]
@@ -188,6 +195,7 @@ enum SiteURL: Sendable {
         case .promotePage: return ["promote"]
         case .planPage(let p): return ["promote", "plans", id(p)]
         case .planApplyPage(let p): return ["promote", "plans", id(p), "apply"]
+        case .planRemapPage(let p): return ["promote", "plans", id(p), "remap"]
         case .promotionsPage: return ["promotions"]
         case .promotionRollbackPage(let p): return ["promotions", id(p), "rollback"]
         case .backupsPage: return ["backups"]

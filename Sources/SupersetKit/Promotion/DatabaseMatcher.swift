@@ -51,6 +51,11 @@ public struct DatabaseSuggestion: Sendable, Equatable, Codable {
     public var target: DatabaseRef
     /// 0-100.
     public var confidence: Int
+
+    public init(target: DatabaseRef, confidence: Int) {
+        self.target = target
+        self.confidence = confidence
+    }
 }
 
 /// Ranks target connections for a source database by name similarity and backend.

@@ -29,6 +29,11 @@ public struct PlanItem: Sendable, Equatable, Codable {
     public var losses: [FieldLoss]?
     /// Fields the target's release adds that took its defaults (an upgrade). Nil when none.
     public var defaulted: [String]?
+    /// What differs from the target's version, value by value (`CanonicalAsset.fieldChanges`):
+    /// what an update writes, or what a kept version differs on. Nil when nothing differs.
+    public var changes: [FieldChange]?
+    /// More changes than `changes` lists were found.
+    public var moreChanges: Bool?
 
     public init(kind: AssetKind, uuid: String, name: String, action: PlanAction, reasons: [String] = [], blocking: Bool = false, targetID: Int? = nil) {
         self.kind = kind
@@ -186,6 +191,9 @@ public enum PromotionPlanner {
         guard let current = target.current.asset(asset.kind, uuid: asset.uuid) else { return }
         let changed = CanonicalAsset.changedFields(asset, current)
         guard !changed.isEmpty else { return }
+        let diff = CanonicalAsset.fieldChanges(asset, from: current)
+        item.changes = diff.changes.isEmpty ? nil : diff.changes
+        item.moreChanges = diff.more ? true : nil
         guard scope == .cascade else {
             item.reasons = ["differs on the target (\(changed.joined(separator: ", "))); the target's version is kept: scope is dashboards"]
             return

@@ -10,6 +10,9 @@ final class FakeSuperset: @unchecked Sendable {
     enum Mode: Sendable {
         /// Answers like a healthy Superset with `dashboards` dashboards.
         case healthy(dashboards: Int)
+        /// As `.healthy`, with `charts` charts too (the first named with HTML in it) and two
+        /// database connections.
+        case healthyWithCharts(dashboards: Int, charts: Int)
         /// Every call answers HTTP `status`.
         case status(Int)
         /// Health is fine, but the list endpoints send a body that isn't JSON.
@@ -104,7 +107,7 @@ final class FakeSuperset: @unchecked Sendable {
             return json(.unauthorized, #"{"message":"Invalid login. Please try again."}"#)
         case .badJSON where path.hasPrefix("/api/v1/dashboard"):
             return json(.ok, #"{"count": 3, "result": [{"id": 1, "dashboard_ti"#)
-        case .healthy, .badJSON, .badCredentials, .proxy:
+        case .healthy, .healthyWithCharts, .badJSON, .badCredentials, .proxy:
             break
         }
         switch path {
@@ -115,7 +118,11 @@ final class FakeSuperset: @unchecked Sendable {
         case let p where p.hasPrefix("/api/v1/security/csrf_token"):
             return json(.ok, #"{"result":"fake-csrf"}"#)
         case let p where p.hasPrefix("/api/v1/dashboard"):
-            guard case .healthy(let count) = mode else { return json(.ok, #"{"count":0,"result":[]}"#) }
+            let count: Int
+            switch mode {
+            case .healthy(let n), .healthyWithCharts(let n, _): count = n
+            default: return json(.ok, #"{"count":0,"result":[]}"#)
+            }
             let page = Self.risonInt(req.url.query ?? "", "page") ?? 0
             let size = Self.risonInt(req.url.query ?? "", "page_size") ?? 100
             let ids = Array(stride(from: page * size + 1, through: min(count, (page + 1) * size), by: 1))
@@ -123,6 +130,19 @@ final class FakeSuperset: @unchecked Sendable {
                 #"{"id":\#(id),"uuid":"00000000-0000-4000-8000-\#(String(format: "%012d", id))","dashboard_title":"Fake dashboard \#(id)","slug":"fake-\#(id)","owners":[{"first_name":"Fay","last_name":"Fake"}],"changed_on_utc":"2026-01-02T03:04:05.000000+0000"}"#
             }
             return json(.ok, #"{"count":\#(count),"result":[\#(rows.joined(separator: ","))]}"#)
+        case let p where p.hasPrefix("/api/v1/chart/"):
+            guard case .healthyWithCharts(_, let count) = mode else { return json(.ok, #"{"count":0,"result":[]}"#) }
+            let page = Self.risonInt(req.url.query ?? "", "page") ?? 0
+            let size = Self.risonInt(req.url.query ?? "", "page_size") ?? 100
+            let rows = Array(stride(from: page * size + 1, through: min(count, (page + 1) * size), by: 1)).map { id -> String in
+                let name = id == 1 ? #"<script>alert(\"chart\")</script> & co"# : "Fake chart \(id)"
+                return #"{"id":\#(id),"uuid":"00000002-0000-4000-8000-\#(String(format: "%012d", id))","slice_name":"\#(name)","viz_type":"\#(id % 2 == 0 ? "table" : "big_number")","datasource_name_text":"main.sales","owners":[{"first_name":"Fay","last_name":"Fake"}],"changed_on_utc":"2026-01-02T03:04:05.000000+0000"}"#
+            }
+            return json(.ok, #"{"count":\#(count),"result":[\#(rows.joined(separator: ","))]}"#)
+        case let p where p.hasPrefix("/api/v1/database/"):
+            guard case .healthyWithCharts = mode else { return json(.ok, #"{"count":0,"result":[]}"#) }
+            // Two connections: "Sales warehouse" and "Marketing".
+            return json(.ok, #"{"count":2,"result":[{"id":1,"uuid":"00000003-0000-4000-8000-000000000001","database_name":"Sales warehouse","backend":"postgresql"},{"id":2,"uuid":"00000003-0000-4000-8000-000000000002","database_name":"Marketing","backend":"postgresql"}]}"#)
         case let p where p.hasPrefix("/api/v1/"):
             return json(.ok, #"{"count":0,"result":[]}"#)
         default:

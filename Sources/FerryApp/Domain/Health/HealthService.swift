@@ -79,12 +79,19 @@ enum HealthService {
     }
 
     /// The latest check of each dashboard of `environments` (from the newest `scan` checks of
-    /// each), keyed `"<environment id> <dashboard id>"` (the id in lower case).
-    static func latestByDashboard(environments: [UUID], scan: Int = 5000, on db: any Database) async throws -> [String: HealthMatrixRow.Run] {
+    /// each), keyed `"<environment id> <dashboard id>"` (the id in lower case). `only`, when
+    /// given, narrows each environment to those dashboard ids (a page of a hub: one small read).
+    static func latestByDashboard(environments: [UUID], only: [UUID: [Int]]? = nil, scan: Int = 5000,
+                                  on db: any Database) async throws -> [String: HealthMatrixRow.Run] {
         var latest: [String: HealthMatrixRow.Run] = [:]
         for environment in Set(environments) {
-            let rows = try await DashboardCheckModel.query(on: db).filter(\.$environmentID == environment)
-                .sort(\.$checkedAt, .descending).range(0..<scan).all()
+            let query = DashboardCheckModel.query(on: db).filter(\.$environmentID == environment)
+            if let only {
+                let ids = Array(Set(only[environment] ?? []))
+                if ids.isEmpty { continue }
+                query.filter(\.$dashboardID ~~ ids)
+            }
+            let rows = try await query.sort(\.$checkedAt, .descending).range(0..<scan).all()
             for r in rows {
                 let key = "\(environment.uuidString.lowercased()) \(r.dashboardID)"
                 if latest[key] == nil, let id = r.id {

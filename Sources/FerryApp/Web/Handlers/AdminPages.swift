@@ -106,16 +106,26 @@ enum AdminPages {
     }
 
     @Sendable static func saveRole(req: Request) async throws -> Response {
-        struct Form: Decodable { var name: String?; var description: String?; var grants: String?; var source: String?; var matrix: String? }
+        struct Form: Decodable {
+            var name: String?; var description: String?; var grants: String?; var source: String?; var matrix: String?; var original: String?
+        }
         let f = try req.content.decode(Form.self)
         let id = req.parameters.get("id").flatMap(UUID.init(uuidString:))
         // The matrix (checkboxes) unless the text form's own button sent it, or no matrix came.
         let fromMatrix = f.source == "matrix" || (f.source == nil && f.matrix == "1")
-        let grants = fromMatrix ? RolesPage.Model.grants(fromMatrix: req.formFields())
-            : (f.grants ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let environments = try await EnvironmentModel.query(on: req.db).all()
+            .compactMap { e in e.id.map { RolesPage.Model.Environment(id: $0, name: e.name, stage: e.stage) } }
+        let chosen = RolesPage.Model.grants(fields: req.formFields(), text: f.grants, original: f.original, fromMatrix: fromMatrix, environments: environments)
+        let grants = chosen ?? []
         let app = req.application
         req.audit.action = id == nil ? "role.create" : "role.update"
         do {
+            guard chosen != nil else {
+                throw AppError(.unprocessableEntity, code: "validation", detail: req.localizer.t("roles.both_changed"))
+            }
+            if fromMatrix, let bad = RolesPage.Model.invalidStages(req.formFields()).first {
+                throw AppError(.unprocessableEntity, code: "validation", detail: req.localizer.t("roles.invalid_stage", ["stage": String(bad.prefix(64))]))
+            }
             let r = try await RoleService.save(RoleInput(name: f.name, description: f.description, grants: grants), id: id, newID: app.ferry.uuid, on: req.db)
             req.audit.target = r.name
             app.authenticator.invalidate()
@@ -123,7 +133,8 @@ enum AdminPages {
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             var editing: RoleDTO?
             if let id { editing = try await RoleService.find(id, on: req.db) }
-            let form = RolesPage.Model.Form(name: f.name ?? "", description: f.description ?? "", grants: fromMatrix ? grants.joined(separator: "\n") : f.grants ?? "")
+            let form = RolesPage.Model.Form(name: f.name ?? "", description: f.description ?? "",
+                                            grants: chosen == nil || !fromMatrix ? f.grants ?? "" : grants.joined(separator: "\n"))
             return req.page(RolesPage.View(model: try await rolesModel(req, editing: editing, form: form, error: e), localizer: req.localizer), status: e.status)
         }
     }

@@ -8,6 +8,18 @@ enum DashboardsPages {
     static func register(_ routes: RoutesBuilder) {
         routes.get(.dashboards, use: search)
         routes.get(.dashboardPage(.key), use: dashboard)
+        routes.get(.charts) { req in try await assets(req: req, kind: .chart) }
+        routes.get(.datasets) { req in try await assets(req: req, kind: .dataset) }
+    }
+
+    /// The charts or datasets hub: one page of the inventory's search, as the API answers it.
+    @Sendable static func assets(req: Request, kind: AssetKind) async throws -> Response {
+        let query = try InventoryAPI.query(req, kind: kind)
+        let result = try await InventorySearch.run(query, index: req.application.inventoryIndex, on: req.db, now: req.application.ferry.now())
+        let model = AssetsPage.Model(
+            kind: kind, search: query.search ?? "", owner: query.owner ?? "", environment: query.environment ?? "",
+            environments: result.environments, items: result.items, page: result.page, perPage: result.perPage, total: result.total)
+        return Layout.response(AssetsPage.View(model: model, localizer: req.localizer), request: req)
     }
 
     @Sendable static func search(req: Request) async throws -> Response {
@@ -40,7 +52,8 @@ enum DashboardsPages {
             result = try await InventorySearch.run(query, index: app.inventoryIndex, on: req.db, now: app.ferry.now())
             let environments = Array(Set(result.items.map(\.environmentId)))
             drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
-            latest = try await HealthService.latestByDashboard(environments: environments, on: req.db)
+            latest = try await HealthService.latestByDashboard(
+                environments: environments, only: Dictionary(grouping: result.items, by: \.environmentId).mapValues { $0.map(\.id) }, on: req.db)
         }
         let directory = try await EnvironmentDirectory.load(on: req.db)
         let refs = result.environments.compactMap { directory.byID[$0.id] }
@@ -68,7 +81,8 @@ enum DashboardsPages {
         let directory = try await EnvironmentDirectory.load(on: req.db)
         let environments = items.map(\.environmentId)
         let drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
-        let latest = try await HealthService.latestByDashboard(environments: environments, on: req.db)
+        let latest = try await HealthService.latestByDashboard(
+            environments: environments, only: Dictionary(grouping: items, by: \.environmentId).mapValues { $0.map(\.id) }, on: req.db)
         let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).all()
             .filter { environments.contains($0.environmentID) }
         let stages = Dictionary(found.environments.map { ($0.id, $0.stage) }, uniquingKeysWith: { a, _ in a })

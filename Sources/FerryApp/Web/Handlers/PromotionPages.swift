@@ -10,6 +10,7 @@ enum PromotionPages {
         routes.post(.promotePage, use: plan)
         routes.get(.planPage(.key), use: showPlan)
         routes.post(.planApplyPage(.key), use: apply)
+        routes.post(.planRemapPage(.key), use: remap)
         routes.get(.promotionsPage, use: history)
         routes.post(.promotionRollbackPage(.key), use: rollback)
     }
@@ -144,8 +145,77 @@ enum PromotionPages {
         if let id = plan.taskId, let model = try await TaskModel.find(id, on: req.db), await req.permits(.tasksRead, environmentIDs: model.environmentIDs) {
             task = TaskDTO(model, names: names)
         }
-        return PlanPage.Model(plan: plan, task: task, applyError: applyError,
-                              canApply: await req.permits(Request.writePermission(stored), environmentIDs: [plan.targetId]))
+        var model = PlanPage.Model(plan: plan, task: task, applyError: applyError,
+                                   canApply: await req.permits(Request.writePermission(stored), environmentIDs: [plan.targetId]))
+        let targets = plan.mappings.isEmpty ? [] : try await targetDatabases(req, environment: plan.targetId)
+        model.mappings = plan.mappings.map { m in
+            var options = DatabaseMatcher.suggestions(for: m.source, among: targets)
+            if !options.contains(where: { $0.target.uuid == m.target.uuid }) {
+                options.insert(contentsOf: DatabaseMatcher.suggestions(for: m.source, among: [m.target]), at: 0)
+            }
+            return .init(source: m.source, target: m.target, confidence: options.first { $0.target.uuid == m.target.uuid }?.confidence, options: options)
+        }
+        // `readablePlan` judged promote:plan on both ends for a plan that isn't a restore.
+        model.canRemap = Self.remappable(stored) && !model.mappings.isEmpty
+        return model
+    }
+
+    /// A promotion's plan (not a restore's or a deploy's, whose connections map to themselves or
+    /// through their own pages), once made.
+    static func remappable(_ plan: PromotionPlanModel) -> Bool {
+        plan.sourceBackupID == nil && plan.sourceRevision == nil && plan.sourceEnvID != plan.targetEnvID && ["ready", "stale"].contains(plan.status)
+    }
+
+    /// The target's connections as its inventory knows them (name and backend; no URI).
+    static func targetDatabases(_ req: Request, environment: UUID) async throws -> [DatabaseRef] {
+        let app = req.application
+        let page = try await InventorySearch.run(InventoryQuery(kind: .database, environment: environment.uuidString.lowercased(), page: 1, perPage: Paging.maxPerPage),
+                                                 index: app.inventoryIndex, on: req.db, now: app.ferry.now())
+        return page.items.compactMap { item in item.uuid.map { DatabaseRef(id: item.id, uuid: $0, name: item.name, backend: item.detail, uri: "") } }
+    }
+
+    /// Saves the connections picked on a plan's page as the mappings between its environments
+    /// and makes the plan again with the same selection: a new plan, the old one left as it was.
+    @Sendable static func remap(req: Request) async throws -> Response {
+        let id = try req.idParameter()
+        let stored = try await req.readablePlan(id)
+        let l = req.localizer
+        guard Self.remappable(stored) else {
+            throw AppError(.conflict, code: "not_remappable", detail: l.t("plan.mapping.not_promotion"))
+        }
+        let names = try await EnvironmentDirectory.load(on: req.db)
+        let plan = PlanDTO(stored, names: names)
+        guard let source = names.byID[plan.sourceId], let target = names.byID[plan.targetId] else {
+            throw AppError(.conflict, code: "environment_gone", detail: l.t("plan.status.stale"))
+        }
+        try await req.authorizePlan(source: source, target: target)
+        let fields = req.formFields()
+        let targets = try await targetDatabases(req, environment: plan.targetId)
+        var chosen: [(DatabaseRef, DatabaseRef)] = []
+        var errors: [FieldError] = []
+        for m in plan.mappings {
+            let field = PlanPage.Model.remapField(m.source)
+            guard let uuid = fields[field]?.first, uuid != m.target.uuid else { continue }
+            guard let pick = targets.first(where: { $0.uuid == uuid }) else {
+                errors.append(FieldError(field: field, code: "unknown", message: l.t("plan.mapping.unknown_target", ["name": m.source.name])))
+                continue
+            }
+            chosen.append((m.source, pick))
+        }
+        guard errors.isEmpty else { throw AppError.validation(errors) }
+        let app = req.application
+        for (from, to) in chosen {
+            _ = try await MappingService.record(source: plan.sourceId, target: plan.targetId, sourceDB: from, targetDB: to,
+                                                now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db)
+        }
+        req.audit.action = "promotion.remap"
+        req.audit.environment = target
+        let input = PlanInput(
+            source: plan.sourceId.uuidString.lowercased(), target: plan.targetId.uuidString.lowercased(), dashboards: plan.dashboards,
+            search: plan.search, scope: plan.scope, schemaMapping: plan.schemaMapping, acceptUnknownVersion: plan.acceptUnknownVersion)
+        let again = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
+                                                    on: req.db, authorize: req.authorizePlan)
+        return req.redirect(to: SiteURL.planPage(.value(again.id!)).path, redirectType: .normal)
     }
 
     @Sendable static func showPlan(req: Request) async throws -> Response {

@@ -174,11 +174,13 @@ function activity() {
     if (!r.ok) return;
     const doc = new DOMParser().parseFromString(await r.text(), 'text/html');
     const content = doc.body.firstElementChild;
-    if (!content) return;
+    // The session ended (the answer is the sign-in page): say so the way the server does.
+    if (r.redirected || !content || content.dataset.activityCount === undefined) { window.location.reload(); return; }
     body.replaceChildren(document.importNode(content, true));
     const n = Number(content.dataset.activityCount || 0);
     count.textContent = String(n);
     count.hidden = n === 0;
+    if (content.dataset.activityLabel) toggle.setAttribute('aria-label', content.dataset.activityLabel);
     count.classList.toggle('awaiting', Number(content.dataset.activityAwaiting || 0) > 0);
     follow(n > 0 || !drawer.hidden);
   };

@@ -9,12 +9,14 @@ extension ActivityPanel {
         func content() -> HTMLNode {
             let l = localizer
             guard !model.tasks.isEmpty else {
-                return H.el("div", [("data-activity-count", "0"), ("data-activity-awaiting", "0")], [
+                return H.el("div", [("data-activity-count", "0"), ("data-activity-awaiting", "0"),
+                                    ("data-activity-label", localizer.t("activity.label", ["count": "0"]))], [
                     H.el("p", [("class", "empty"), ("data-testid", "activity-none")], text: l.t("activity.none")),
                     H.el("p", [], [H.a(SiteURL.tasksPage.path, l.t("activity.all_tasks"))]),
                 ])
             }
-            return H.el("div", [("data-activity-count", String(model.tasks.count)), ("data-activity-awaiting", String(model.awaitingInput))], [
+            return H.el("div", [("data-activity-count", String(model.tasks.count)), ("data-activity-awaiting", String(model.awaitingInput)),
+                                ("data-activity-label", localizer.t("activity.label", ["count": String(model.tasks.count)]))], [
                 H.el("ul", [("class", "activity-list"), ("data-testid", "activity-list")], model.tasks.map { t in
                     let id = t.id.uuidString.lowercased()
                     return H.el("li", [("data-activity-task", id), ("class", t.status == .awaitingInput ? "awaiting" : nil)], [

@@ -10,6 +10,7 @@ extension DashboardsPage {
         func content(_ l: Localizer) -> HTMLNode {
             H.group([
                 H.el("h1", text: l.t("dashboards.title")),
+                HubTabs.view(current: .dashboards, l),
                 searchForm(l),
                 syncStatus(l),
                 model.environments.isEmpty

@@ -11,6 +11,29 @@ enum PlanPage {
         var applyError: String?
         /// Whether the viewer may apply it (`promote:apply` on the target).
         var canApply = false
+        /// The connections the plan mapped, each with the target's connections ranked for it
+        /// (from the inventory): the mapping shown with its confidence.
+        var mappings: [Mapping] = []
+        /// Whether the mapping may be changed here (a promotion, not a restore or a deploy; its
+        /// plan made; the viewer may plan between its environments): then each is a list.
+        var canRemap = false
+
+        struct Mapping: Equatable {
+            var source: DatabaseRef
+            var target: DatabaseRef
+            /// How well the target matches the source, 0-100 (`DatabaseMatcher`).
+            var confidence: Int?
+            /// The target's connections, best match first.
+            var options: [DatabaseSuggestion]
+        }
+
+        /// The mappings to show: `mappings`, or the plan's own without a ranking.
+        var mappingRows: [Mapping] {
+            mappings.isEmpty ? plan.mappings.map { Mapping(source: $0.source, target: $0.target, confidence: nil, options: []) } : mappings
+        }
+
+        /// The source connection's field in the remap form.
+        static func remapField(_ source: DatabaseRef) -> String { "map-" + source.uuid }
 
         var blocking: Bool { plan.summary.blocking > 0 }
         var shared: Bool { plan.summary.conflict > plan.summary.blocking }

@@ -59,15 +59,7 @@ extension PlanPage {
                 ])),
                 versions(l),
                 H.el("h2", text: l.t("plan.mappings")),
-                H.el("table", [("class", "grid"), ("data-testid", "plan-mappings")], [
-                    H.el("thead", [], [H.el("tr", [], [H.el("th", text: p.source), H.el("th", text: p.target)])]),
-                    H.el("tbody", [], p.mappings.map { m in
-                        H.el("tr", [], [
-                            H.el("td", [], [H.el("strong", text: m.source.name), H.void("br", []), H.el("small", text: m.source.backend)]),
-                            H.el("td", [], [H.el("strong", text: m.target.name), H.void("br", []), H.el("small", text: m.target.uri)]),
-                        ])
-                    }),
-                ]),
+                mappings(l),
                 H.el("h2", text: l.t("plan.items")),
                 H.el("table", [("class", "grid"), ("data-testid", "plan-items")], [
                     H.el("thead", [], [H.el("tr", [], [
@@ -79,13 +71,81 @@ extension PlanPage {
                             H.el("td", [], [H.el("span", [("class", "badge action-\(item.action.rawValue)")], text: l.t("plan.action.\(item.action.rawValue)"))]),
                             H.el("td", text: l.t("plan.kind.\(item.kind.rawValue)")),
                             H.el("td", text: item.name),
-                            H.el("td", [], [H.el("small", text: (item.reasons + (item.defaulted.map {
-                                [l.t("plan.defaulted", ["target": p.target, "fields": $0.joined(separator: ", ")])] } ?? [])).joined(separator: "; "))]),
+                            H.el("td", [], [
+                                H.el("small", text: (item.reasons + (item.defaulted.map {
+                                    [l.t("plan.defaulted", ["target": p.target, "fields": $0.joined(separator: ", ")])] } ?? [])).joined(separator: "; ")),
+                                changes(item, l),
+                            ]),
                         ])
                     }),
                 ]),
                 losses(l),
                 p.status == "ready" ? apply(l) : H.group([]),
+            ])
+        }
+
+        /// Each source connection and the target's it maps to, with the match's confidence;
+        /// when the viewer may change it, a list of the target's connections (best first) and a
+        /// button that saves the choice and makes the plan again.
+        func mappings(_ l: Localizer) -> HTMLNode {
+            let p = model.plan
+            let rows = model.mappingRows
+            guard !rows.isEmpty else { return H.el("p", [("class", "muted")], text: l.t("plan.no_mappings")) }
+            let table = H.el("table", [("class", "grid"), ("data-testid", "plan-mappings")], [
+                H.el("thead", [], [H.el("tr", [], [
+                    H.el("th", text: l.t("plan.mapping.source", ["source": p.source])), H.el("th", text: l.t("plan.mapping.target", ["target": p.target])),
+                    H.el("th", text: l.t("plan.mapping.confidence")),
+                ])]),
+                H.el("tbody", [], rows.map { m in
+                    let field = Model.remapField(m.source)
+                    return H.el("tr", [("data-source-database", m.source.uuid)], [
+                        H.el("td", [], [H.el("strong", text: m.source.name), H.void("br", []), H.el("small", text: m.source.backend)]),
+                        H.el("td", [], model.canRemap && !m.options.isEmpty ? [
+                            H.el("label", [("for", field), ("class", "visually-hidden")], text: l.t("plan.mapping.pick", ["source": m.source.name, "target": p.target])),
+                            H.el("select", [("id", field), ("name", field), ("data-testid", "remap-\(m.source.name)")], m.options.map { o in
+                                H.el("option", [("value", o.target.uuid), ("selected", H.flag(o.target.uuid == m.target.uuid))],
+                                     text: l.t("plan.mapping.option", ["name": o.target.name, "backend": o.target.backend, "confidence": String(o.confidence)]))
+                            }),
+                        ] : [H.el("strong", text: m.target.name), H.void("br", []), H.el("small", text: m.target.backend)]),
+                        H.el("td", [], [m.confidence.map(confidenceBadge) ?? H.el("span", [("class", "muted")], text: "—")]),
+                    ])
+                }),
+            ])
+            guard model.canRemap else { return table }
+            return H.el("form", [("method", "post"), ("action", SiteURL.planRemapPage(.value(p.id)).path), ("data-testid", "remap-form")], [
+                table,
+                H.el("div", [("class", "form-actions")], [
+                    H.el("button", [("type", "submit"), ("class", "button"), ("data-testid", "remap")], text: l.t("plan.mapping.replan")),
+                    H.el("small", [("class", "muted")], text: " " + l.t("plan.mapping.replan_hint")),
+                ]),
+            ])
+        }
+
+        /// A match's confidence as a badge: green from 80, amber from 50, red below.
+        func confidenceBadge(_ confidence: Int) -> HTMLNode {
+            H.el("span", [("class", confidence >= 80 ? "badge ok" : confidence >= 50 ? "badge health-warn" : "badge error"),
+                          ("data-confidence", String(confidence))], text: "\(confidence)%")
+        }
+
+        /// What an update changes, field by field, folded: the target's value now and after.
+        func changes(_ item: PlanItem, _ l: Localizer) -> HTMLNode {
+            guard let changes = item.changes, !changes.isEmpty else { return H.group([]) }
+            return H.el("details", [("class", "field-diff"), ("data-testid", "item-diff")], [
+                H.el("summary", text: l.t("plan.diff.summary", ["count": String(changes.count) + (item.moreChanges == true ? "+" : "")])),
+                H.el("table", [("class", "grid compact")], [
+                    H.el("thead", [], [H.el("tr", [], [
+                        H.el("th", text: l.t("plan.diff.field")), H.el("th", text: l.t("plan.diff.before", ["target": model.plan.target])),
+                        H.el("th", text: l.t("plan.diff.after")),
+                    ])]),
+                    H.el("tbody", [], changes.map { c in
+                        H.el("tr", [("data-field", c.field)], [
+                            H.el("td", [], [H.el("code", text: c.field)]),
+                            H.el("td", [("class", "diff-before")], [c.before.map { H.el("code", text: $0) } ?? H.el("span", [("class", "muted")], text: l.t("plan.diff.absent"))]),
+                            H.el("td", [("class", "diff-after")], [c.after.map { H.el("code", text: $0) } ?? H.el("span", [("class", "muted")], text: l.t("plan.diff.removed"))]),
+                        ])
+                    }),
+                ]),
+                item.moreChanges == true ? H.el("p", [("class", "muted")], text: l.t("plan.diff.more", ["count": String(changes.count)])) : H.group([]),
             ])
         }
 

@@ -36,6 +36,8 @@ extension RolesPage {
                     Components.field("name", label: l.t("roles.name"), value: model.form.name, required: true),
                     Components.field("description", label: l.t("roles.description"), value: model.form.description),
                     H.void("input", [("type", "hidden"), ("name", "matrix"), ("value", "1")]),
+                    // What the text form showed: the matrix's Save keeps a change made there alone.
+                    H.void("input", [("type", "hidden"), ("name", "original"), ("value", model.form.grants)]),
                     matrix(l),
                     H.el("div", [("class", "form-actions")], [
                         H.el("button", [("type", "submit"), ("name", "source"), ("value", "matrix"), ("class", "button primary"), ("data-testid", "save-matrix")],
@@ -59,6 +61,7 @@ extension RolesPage {
         /// and environments picked from lists (none picked: every environment).
         func matrix(_ l: Localizer) -> HTMLNode {
             let stages = model.stages
+            let scopeEnvironments = model.scopeEnvironments
             return H.el("table", [("class", "grid matrix"), ("data-testid", "role-matrix")], [
                 H.el("caption", [("class", "muted")], text: l.t("roles.matrix_caption")),
                 H.el("thead", [], [H.el("tr", [], [
@@ -88,13 +91,13 @@ extension RolesPage {
                                             .text(" " + stage),
                                         ])
                                     }),
-                                    model.environments.isEmpty ? H.group([]) : H.group([
+                                    scopeEnvironments.isEmpty ? H.group([]) : H.group([
                                         H.el("span", [("class", "muted")], text: " " + l.t("roles.scope_environments") + " "),
-                                        H.group(model.environments.map { env in
-                                            H.el("label", [("class", "checkbox")], [
+                                        H.group(scopeEnvironments.map { env in
+                                            H.el("label", [("class", env.missing ? "checkbox missing" : "checkbox")], [
                                                 H.void("input", [("type", "checkbox"), ("name", "e\(i)"), ("value", env.id.uuidString.lowercased()),
                                                                  ("checked", H.flag(row.environments.contains(env.id))), ("data-testid", "env-\(p)-\(env.name)")]),
-                                                .text(" " + env.name),
+                                                .text(" " + (env.missing ? l.t("roles.missing_environment", ["id": env.name]) : env.name)),
                                             ])
                                         }),
                                     ]),
