@@ -125,7 +125,7 @@ extension ViewSnapshotTests {
             let (_, token) = try await t.user("planner", roles: ["planner"])
             let page = try await t.request(.GET, "/promote?source=\(dev.id)", headers: bearer(token))
             #expect(page.status == .ok)
-            #expect(rows("results", in: page.body.string).isEmpty && page.body.string.contains(#"data-testid="no-results""#))
+            #expect(rows("results", in: page.body.string).isEmpty && page.body.string.contains(#"data-testid="inventory-unreadable""#))
         }
     }
 

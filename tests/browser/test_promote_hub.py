@@ -47,6 +47,11 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(items).to_be_visible(timeout=90000)
     for title in ["Order KPIs", "Regional orders", "filler 001"]:
         expect(items).to_contain_text(title)
+    # The mapping: the target's connections to pick from, the one used with its match.
+    mappings = page.get_by_test_id("plan-mappings")
+    expect(page.get_by_test_id("remap-form")).to_be_visible()
+    expect(mappings.locator("select option[selected]").first).to_contain_text("%")
+    expect(mappings.locator("[data-confidence]").first).to_be_visible()
     screenshot(page, "plan")
     shared = page.locator("#f-acceptShared")
     if shared.count():
@@ -84,3 +89,10 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(page.get_by_test_id("dashboard-promotions")).to_contain_text(f"{src} → {dst}")
     expect(presences.locator(f"tr[data-environment={dst}] [data-testid=action-check]")).to_be_visible()
     screenshot(page, "dashboard")
+
+    # The layout holds at 1024 px: nothing wider than the window on the console's busiest pages.
+    page.set_viewport_size({"width": 1024, "height": 768})
+    for path in [page.url, f"{ferry_url}/dashboards?environment={src}", f"{ferry_url}/admin/roles", f"{ferry_url}/promote?source={src}"]:
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow} px wider than 1024"

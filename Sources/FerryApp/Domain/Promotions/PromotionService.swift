@@ -275,10 +275,16 @@ enum PromotionService {
         try await promotion.save(on: db)
     }
 
-    static func history(target: UUID?, dashboard: String?, on db: Database) async throws -> [DashboardHistoryModel] {
+    /// `visible`, when given, keeps the promotions whose both ends are among those environments
+    /// (read in SQL, so the newest 500 are the newest the caller may see).
+    static func history(target: UUID?, dashboard: String?, visible: Set<UUID>? = nil, on db: Database) async throws -> [DashboardHistoryModel] {
         var q = DashboardHistoryModel.query(on: db)
         if let target { q = q.filter(\.$targetEnvID == target) }
         if let dashboard { q = q.filter(\.$dashboardUUID == dashboard) }
+        if let visible {
+            if visible.isEmpty { return [] }
+            q = q.filter(\.$targetEnvID ~~ Array(visible)).filter(\.$sourceEnvID ~~ Array(visible))
+        }
         return try await q.sort(\.$promotedAt, .descending).limit(500).all()
     }
 }

@@ -100,7 +100,8 @@ enum DashboardsPages {
 
         // Promotions of it into or out of an environment the viewer may follow (tasks:read on both ends).
         var promotions: [DashboardPage.Model.PromotionRow] = []
-        for h in try await PromotionService.history(target: nil, dashboard: uuid, on: req.db) where promotions.count < limit {
+        let following = try await req.visibleEnvironments(.tasksRead)
+        for h in try await PromotionService.history(target: nil, dashboard: uuid, visible: following, on: req.db) where promotions.count < limit {
             guard await req.permits(.tasksRead, environmentIDs: [h.sourceEnvID, h.targetEnvID]),
                   let promotion = try await PromotionModel.find(h.promotionID, on: req.db) else { continue }
             promotions.append(.init(promotionID: h.promotionID, taskID: promotion.taskID, source: directory.name(h.sourceEnvID),

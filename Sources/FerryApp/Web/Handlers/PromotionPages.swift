@@ -25,10 +25,12 @@ enum PromotionPages {
         guard let source = model.sourceEnvironment, let principal = req.principal else { return model }
         let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
         let app = req.application
+        var unreadable = false
         func run(_ q: InventoryQuery) async throws -> InventoryPage? {
             do {
                 return try await InventorySearch.run(q, index: app.inventoryIndex, on: req.db, now: app.ferry.now())
             } catch let e as AppError where e.status == .forbidden {
+                unreadable = true
                 return nil  // planning allowed, reading the inventory not: nothing to pick from here
             }
         }
@@ -52,6 +54,7 @@ enum PromotionPages {
             let alsoPicked = picked.isEmpty ? 0 : (try await run(pickedMatching))?.total ?? 0
             model.resultsTotal = max(0, page.total - alsoPicked)
         }
+        model.inventoryUnreadable = unreadable
         return model
     }
 

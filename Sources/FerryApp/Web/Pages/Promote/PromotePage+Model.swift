@@ -17,6 +17,8 @@ enum PromotePage {
         var results: [Dashboard] = []
         /// How many dashboards match in all (more than shown: search narrower).
         var resultsTotal = 0
+        /// The user may plan from the source but not read its inventory: nothing to pick here.
+        var inventoryUnreadable = false
         var errors: [String: String]
         var formError: String?
 

@@ -17,7 +17,7 @@ extension PromotePage {
                 H.el("p", [("class", "lead")], text: l.t("promote.lead")),
                 model.environments.count < 2
                     ? Components.notice("info", title: l.t("promote.need_two"), testID: "need-two") : H.group([]),
-                H.el("form", [("method", "post"), ("action", SiteURL.promotePage.path), ("class", "stacked"), ("data-testid", "promote-form")], [
+                H.el("form", [("method", "post"), ("action", SiteURL.promotePage.path), ("class", "stacked wide"), ("data-testid", "promote-form")], [
                     model.formError.map { Components.notice("error", title: l.t("promote.not_planned"), detail: $0, testID: "form-error") } ?? H.group([]),
                     H.el("div", [("class", "pair")], [
                         envSelect("source", label: l.t("promote.source"), options: envs, selected: source?.id.uuidString.lowercased() ?? f.source, error: model.errors["source"]),
@@ -73,7 +73,9 @@ extension PromotePage {
                         H.el("button", [("type", "submit"), ("name", "action"), ("value", "list"), ("class", "button"), ("formnovalidate", ""),
                                         ("data-testid", "search-dashboards")], text: l.t("dashboards.search")),
                     ]),
-                    model.results.isEmpty
+                    model.inventoryUnreadable
+                        ? Components.notice("info", title: l.t("promote.inventory_unreadable", ["source": source?.name ?? ""]), testID: "inventory-unreadable")
+                        : model.results.isEmpty
                         ? H.el("p", [("class", "empty"), ("data-testid", "no-results")], text: l.t("promote.none_match"))
                         : H.group([
                             table(model.results, checked: false, testID: "results", l),

@@ -41,8 +41,17 @@ enum RolesPage {
             /// The row in the text form, when granted.
             var text: String? {
                 guard granted else { return nil }
-                let scope = stages.sorted().map { "stage:\($0)" } + environments.map { "id:\($0.uuidString.lowercased())" }.sorted()
+                let scope = Model.ordered(stages).map { "stage:\($0)" } + environments.map { "id:\($0.uuidString.lowercased())" }.sorted()
                 return scope.isEmpty ? permission.rawValue : permission.rawValue + "@" + scope.joined(separator: ",")
+            }
+        }
+
+        /// Stages in the usual order (dev, stage, prod), then any other alphabetically.
+        static func ordered(_ stages: Set<String>) -> [String] {
+            let usual = ["dev", "stage", "prod"]
+            return stages.sorted { a, b in
+                let (i, j) = (usual.firstIndex(of: a) ?? usual.count, usual.firstIndex(of: b) ?? usual.count)
+                return i != j ? i < j : a < b
             }
         }
 
