@@ -6,7 +6,8 @@
 # Starts `ferry serve` (release build) on a fresh store, adds two environments, each a fake
 # Superset (bench/fake_superset.py, `shared` uuids: every dashboard exists in both, as if promoted)
 # of DASHBOARDS dashboards, waits for the inventory sync, signs in as the administrator (a session
-# cookie, as a browser) and then, page by page, loads it with wrk: 10 connections (the 10 users),
+# cookie, as a browser) and then, page by page, loads it with wrk: 10 connections (the 10 users)
+# on one thread (the other core is the server's),
 # DURATION seconds, after a short warm-up. /healthz is timed the same way first, as the baseline.
 # Weighs each page (body and headers, as curl downloads it: Ferry sends no compression) and adds
 # the assets every page loads (/css/ferry.css, /js/ferry.js, /favicon.svg; a browser fetches them
@@ -77,7 +78,7 @@ done
 [ "$total" = "$expected" ] || { echo "inventory has $total dashboards, expected $expected" >&2; exit 1; }
 
 ENVS=$(curl -fsS -H "$AUTH" "$URL/api/environments")
-env_id() { $PY -c 'import json,sys; print(next(e["id"] for e in json.loads(sys.argv[1]) if e["name"] == sys.argv[2]))' "$ENVS" "$1"; }
+env_id() { $PY -c 'import json,sys; print(next(e["id"] for e in json.loads(sys.argv[1])["items"] if e["name"] == sys.argv[2]))' "$ENVS" "$1"; }
 DEV=$(env_id dev); PROD=$(env_id prod)
 DASH=00000001-0000-4000-8000-000000000042
 PICKED="dashboards=42&dashboards=43&dashboards=44"
@@ -85,7 +86,6 @@ PICKED="dashboards=42&dashboards=43&dashboards=44"
 # The pages, as a person reaches them (the hub and the wizard at their heaviest: 50 rows).
 PAGES=(
   "/healthz"
-  "/"
   "/dashboards"
   "/dashboards?environment=$DEV"
   "/dashboards?search=sales&page=3"
@@ -124,9 +124,9 @@ for path in "${PAGES[@]}"; do
   [ "$status" = 200 ] || { echo "$path answered $status" >&2; head -c 400 "$OUT/page.html" >&2; exit 1; }
   weight=$((headers + body))
   [ "$path" = /healthz ] || weight=$((weight + asset_bytes))
-  BENCH_PATHS="$path" wrk -t2 -c"$USERS" -d2s -H "Cookie: ferry_session=$SESSION" -H 'Accept: text/html' \
+  BENCH_PATHS="$path" wrk -t1 -c"$USERS" -d2s -H "Cookie: ferry_session=$SESSION" -H 'Accept: text/html' \
     -s bench/load.lua "$URL" >/dev/null
-  line=$(BENCH_PATHS="$path" wrk -t2 -c"$USERS" -d"${DURATION}s" -H "Cookie: ferry_session=$SESSION" \
+  line=$(BENCH_PATHS="$path" wrk -t1 -c"$USERS" -d"${DURATION}s" -H "Cookie: ferry_session=$SESSION" \
     -H 'Accept: text/html' -s bench/load.lua "$URL" | grep '^p50_ms')
   printf '%s\t%s\t%s\n' "$path" "$weight" "$line" >>"$rows"
   log "$path: $line, $weight bytes"

@@ -199,6 +199,15 @@ extension ViewSnapshotTests {
             let task = try #require(try await TaskModel.query(on: t.db).filter(\.$pluginID == DashboardCheckPlugin.pluginID).first())
             let params = try BundleValue.parseJSON(task.params)
             #expect(params["dashboards"] == .list([.int(5), .int(6), .int(7)]) && params["environment"] == .string(dev.id.uuidString))
+
+            // Back up: the environment's (a backup is always the whole environment), one task.
+            #expect(hub.contains("formaction=\"/backups/environments/\(dev.id.uuidString.lowercased())/run\"") && hub.contains("Back up all of dev"))
+            let backup = try await t.request(.POST, "/backups/environments/\(dev.id.uuidString.lowercased())/run", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString), ("environment", dev.id.uuidString), ("selection", "required"), ("dashboards", "5"),
+            ]))
+            #expect(backup.status == .seeOther)
+            let backupTask = try #require(try await TaskModel.query(on: t.db).filter(\.$pluginID == "backup.run").first())
+            #expect(try BundleValue.parseJSON(backupTask.params)["environment"] == .string(dev.id.key))
         }
     }
 
@@ -588,5 +597,25 @@ extension TestHarness {
         await app.syncCoordinator.wait(dev.id)
         await app.syncCoordinator.wait(prod.id)
         return (dev, prod)
+    }
+}
+
+@Suite struct UTCTimestampTests {
+    /// The arithmetic agrees with Foundation's formatter: epoch, before it, leap days, century
+    /// rules and a spread of seconds over four centuries.
+    @Test func agreesWithISO8601DateFormatter() {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        var seconds: [Double] = [0, -1, -86_400, -86_401, 951_782_400, 951_868_799, 4_107_542_400, 1_800_000_000.75, 253_402_300_799]
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for _ in 0..<2_000 {
+            x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            seconds.append(Double(Int64(bitPattern: x >> 1) % 12_000_000_000) - 2_000_000_000)
+        }
+        for s in seconds {
+            let date = Date(timeIntervalSince1970: s)
+            #expect(UTCTimestamp.iso(date) == f.string(from: date), "\(s)")
+        }
+        #expect(UTCTimestamp.text(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15 08:00:00 UTC")
     }
 }

@@ -126,3 +126,11 @@ def pick_dashboards(page, source, target, *titles):
             with page.expect_navigation():
                 page.click("[data-testid=search-dashboards]")
         row.locator("input[type=checkbox]").check()
+
+
+CONTRAST_JS = open(os.path.join(os.path.dirname(__file__), "contrast.js")).read()
+
+
+def contrast_failures(page):
+    """Text on the page below WCAG AA contrast (tests/browser/contrast.js), as dicts."""
+    return page.evaluate(CONTRAST_JS)

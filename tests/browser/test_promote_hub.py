@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from conftest import api, screenshot
+from conftest import api, contrast_failures, screenshot
 from test_promote import map_same_names
 
 
@@ -91,8 +91,18 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     screenshot(page, "dashboard")
 
     # The layout holds at 1024 px: nothing wider than the window on the console's busiest pages.
+    dashboard_url = page.url
     page.set_viewport_size({"width": 1024, "height": 768})
-    for path in [page.url, f"{ferry_url}/dashboards?environment={src}", f"{ferry_url}/admin/roles", f"{ferry_url}/promote?source={src}"]:
+    for path in [dashboard_url, f"{ferry_url}/dashboards?environment={src}", f"{ferry_url}/admin/roles", f"{ferry_url}/promote?source={src}"]:
         page.goto(path)
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} is {overflow} px wider than 1024"
+
+    # Contrast passes WCAG AA on the same pages, in both languages.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for path in [dashboard_url, f"{ferry_url}/dashboards?environment={src}", f"{ferry_url}/charts", f"{ferry_url}/admin/roles",
+                 f"{ferry_url}/promote?source={src}", f"{ferry_url}/tasks", f"{ferry_url}/health", f"{ferry_url}/promotions",
+                 f"{ferry_url}/reports", f"{ferry_url}/backups", f"{ferry_url}/dashboards?lang=ru"]:
+        page.goto(path)
+        failures = contrast_failures(page)
+        assert not failures, f"{path}: {failures[:8]}"

@@ -7,12 +7,21 @@ import SupersetKit
 enum GitService {
     /// An environment's dashboards with their drift: committed ones from `git_dashboards`,
     /// the others (seen by the inventory, never committed) as `uncommitted`. Sorted by title.
-    static func dashboards(environment env: EnvironmentRef, drift: GitDriftStatus?, search: String?, on db: any Database) async throws -> [GitDashboardDTO] {
+    static func dashboards(environment env: EnvironmentRef, drift: GitDriftStatus?, search: String?,
+                           inventory: [(environmentID: UUID, uuid: String?, name: String)]? = nil,
+                           on db: any Database) async throws -> [GitDashboardDTO] {
         let rows = try await GitDashboardModel.query(on: db).filter(\.$environmentID == env.id).all()
         var out = rows.map { GitDashboardDTO($0, environment: env.name) }
         let committed = Set(rows.map(\.dashboardUUID))
-        let inventory = try await InventoryItemModel.query(on: db).filter(\.$environmentID == env.id).filter(\.$kind == "dashboard").all()
-        for item in inventory {
+        // The environment's dashboards as the inventory knows them: the in-memory index's
+        // dashboards when the caller has them (a page), else read from the store.
+        let known: [(uuid: String?, name: String)]
+        if let inventory {
+            known = inventory.filter { $0.environmentID == env.id }.map { ($0.uuid, $0.name) }
+        } else {
+            known = try await InventoryItemModel.query(on: db).filter(\.$environmentID == env.id).filter(\.$kind == "dashboard").all().map { ($0.uuid, $0.name) }
+        }
+        for item in known {
             guard let uuid = item.uuid?.lowercased(), !committed.contains(uuid) else { continue }
             out.append(GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: uuid, title: item.name, path: nil,
                                        drift: GitDriftStatus.uncommitted.rawValue, lastCommit: nil, committedAt: nil, checkedAt: nil))
@@ -21,7 +30,8 @@ enum GitService {
         if let needle = search?.trimmingCharacters(in: .whitespaces).lowercased(), !needle.isEmpty {
             out = out.filter { $0.title.lowercased().contains(needle) || $0.uuid.contains(needle) || ($0.path ?? "").contains(needle) }
         }
-        return out.sorted { ($0.title.lowercased(), $0.uuid) < ($1.title.lowercased(), $1.uuid) }
+        // Sorted by title (case-insensitive), then uuid; each title lowered once.
+        return out.map { ($0.title.lowercased(), $0) }.sorted { ($0.0, $0.1.uuid) < ($1.0, $1.1.uuid) }.map(\.1)
     }
 
     /// Drift by dashboard uuid for the given environments, for the dashboards hub's badges.

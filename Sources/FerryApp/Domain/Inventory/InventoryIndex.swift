@@ -96,6 +96,11 @@ extension InventoryIndex {
                                         parent: nil, owners: [], changedOn: nil, url: "")
             }
             let environmentID: UUID
+            /// The item's Superset id, uuid and name, kept beside `json` so filters and lists
+            /// that need only these don't decode it (a decode is ~10 µs; a page may scan thousands).
+            let id: Int
+            let uuid: String?
+            let name: String
             /// Lower-cased UTF-8 of everything searchable.
             let text: [UInt8]
             /// Lower-cased UTF-8 of the owners.
@@ -126,7 +131,7 @@ extension InventoryIndex {
                     changedOn: m.changedOn, url: InventorySearch.supersetLink(base: env.url, kind: m.kind, id: m.supersetID))
                 let key = m.name.lowercased() + "\u{0}" + env.name + "\u{0}" + String(format: "%012d", m.supersetID)
                 byKind[m.kind, default: []].append((key, Entry(
-                    environmentID: m.environmentID, text: Array(m.searchText.lowercased().utf8),
+                    environmentID: m.environmentID, id: m.supersetID, uuid: m.uuid, name: m.name, text: Array(m.searchText.lowercased().utf8),
                     owners: Array(m.owners.lowercased().utf8), ownerUsernames: Array(m.ownerUsernames.utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }

@@ -112,7 +112,7 @@ enum InventorySearch {
         for entry in snapshot.byKind[q.kind.rawValue] ?? [] {
             if let environmentID, entry.environmentID != environmentID { continue }
             if let visible, !visible.contains(entry.environmentID) { continue }
-            if let ids = q.ids, !ids.contains(entry.item.id) { continue }
+            if let ids = q.ids, !ids.contains(entry.id) { continue }
             if !owner.isEmpty, !contains(entry.owners, owner) { continue }
             if let username, !contains(entry.ownerUsernames, username) { continue }
             if !words.allSatisfy({ contains(entry.text, $0) }) { continue }

@@ -48,10 +48,7 @@ enum Components {
     /// "3 minutes ago"-style text is locale-heavy; Ferry shows ISO-like UTC times instead.
     static func time(_ date: Date?, _ l: Localizer) -> HTMLNode {
         guard let date else { return H.el("span", [("class", "muted")], text: l.t("time.never")) }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        let iso = f.string(from: date)
-        return H.el("time", [("datetime", iso)], text: iso.replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC"))
+        return H.el("time", [("datetime", UTCTimestamp.iso(date))], text: UTCTimestamp.text(date))
     }
 
     /// A task's status as a badge (the live script updates `data-status`).

@@ -65,6 +65,7 @@ enum DashboardsPages {
         model.latestCheck = latest
         model.promotable = Set(refs.filter { req.permits(.promotePlan, environment: $0) }.map(\.id))
         model.checkable = Set(refs.filter { req.permits(.healthRun, environment: $0) }.map(\.id))
+        model.backupable = Set(refs.filter { req.permits(.backupRun, environment: $0) }.map(\.id))
         return Layout.response(DashboardsPage.View(model: model, localizer: req.localizer), request: req)
     }
 

@@ -27,17 +27,25 @@ enum GitPages {
         let (readable, selected) = try await req.readableEnvironments(selecting: environment)
         let filter = GitDriftStatus(rawValue: drift)
         var model = GitPage.Model(selected: selected?.id, drift: filter?.rawValue ?? "", search: search, page: page)
+        let app = req.application
+        let inventory = (try await app.inventoryIndex.current(on: req.db, now: app.ferry.now()).byKind[AssetKind.dashboard.rawValue] ?? [])
+            .map { (environmentID: $0.environmentID, uuid: $0.uuid, name: $0.name) }
         for env in readable {
-            let all = try await GitService.dashboards(environment: env, drift: nil, search: nil, on: req.db)
+            let all = try await GitService.dashboards(environment: env, drift: nil, search: nil, inventory: inventory, on: req.db)
             var row = GitPage.Model.EnvironmentRow(id: env.id, name: env.name, stage: env.stage)
-            row.inSync = all.filter { $0.drift == GitDriftStatus.inSync.rawValue }.count
-            row.changed = all.filter { $0.drift == GitDriftStatus.changed.rawValue }.count
-            row.uncommitted = all.filter { $0.drift == GitDriftStatus.uncommitted.rawValue }.count
+            for d in all {
+                switch GitDriftStatus(rawValue: d.drift) {
+                case .inSync: row.inSync += 1
+                case .changed: row.changed += 1
+                case .uncommitted: row.uncommitted += 1
+                case nil: break
+                }
+            }
             row.canWrite = req.permits(.gitWrite, environment: env)
             model.environments.append(row)
         }
         if let selected {
-            let matching = try await GitService.dashboards(environment: selected, drift: filter, search: search, on: req.db)
+            let matching = try await GitService.dashboards(environment: selected, drift: filter, search: search, inventory: inventory, on: req.db)
             model.total = matching.count
             model.dashboards = Array(matching.dropFirst((page - 1) * GitPage.Model.perPage).prefix(GitPage.Model.perPage))
         }

@@ -33,6 +33,9 @@ enum DashboardsPage {
         /// (`health:run`): row actions and the bulk bar offer only those.
         var promotable: Set<UUID> = []
         var checkable: Set<UUID> = []
+        /// The environments the viewer may back up (`backup:run`): a backup is the whole
+        /// environment's (incremental), so the bulk bar offers it for the environment shown.
+        var backupable: Set<UUID> = []
 
         var pageCount: Int { max(1, (total + perPage - 1) / perPage) }
 

@@ -87,7 +87,7 @@ extension DashboardsPage {
 
         func results(_ l: Localizer) -> HTMLNode {
             let bulk = model.selectedEnvironment.flatMap { env in
-                model.promotable.contains(env.id) || model.checkable.contains(env.id) ? env : nil
+                model.promotable.contains(env.id) || model.checkable.contains(env.id) || model.backupable.contains(env.id) ? env : nil
             }
             let table = H.el("table", [("class", "grid"), ("id", "dashboards"), ("data-testid", "dashboards")], [
                 H.el("thead", [], [H.el("tr", [], [
@@ -132,7 +132,7 @@ extension DashboardsPage {
                             table,
                         ])
                     } ?? H.group([
-                        model.environments.count > 1 && !(model.promotable.isEmpty && model.checkable.isEmpty)
+                        model.environments.count > 1 && !(model.promotable.isEmpty && model.checkable.isEmpty && model.backupable.isEmpty)
                             ? H.el("p", [("class", "muted"), ("data-testid", "bulk-hint")], text: l.t("hub.pick_environment_for_bulk")) : H.group([]),
                         table,
                     ]),
@@ -152,6 +152,10 @@ extension DashboardsPage {
                 model.checkable.contains(env.id)
                     ? H.el("button", [("type", "submit"), ("class", "button"), ("formaction", SiteURL.healthRunPage.path),
                                       ("data-testid", "bulk-check")], text: l.t("hub.check_selected")) : H.group([]),
+                model.backupable.contains(env.id)
+                    ? H.el("button", [("type", "submit"), ("class", "button"), ("formaction", SiteURL.backupRunPage(.value(env.id)).path),
+                                      ("formnovalidate", ""), ("title", l.t("hub.backup_environment_hint")), ("data-testid", "bulk-backup")],
+                           text: l.t("hub.backup_environment", ["environment": env.name])) : H.group([]),
             ])
         }
 

@@ -46,9 +46,7 @@ enum GitComponents {
 
     /// A time as `Components.time` shows it, as plain text (for options of a select).
     static func timeText(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        return f.string(from: date).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: " UTC")
+        UTCTimestamp.text(date)
     }
 
     /// The first 12 hex digits of a commit, in `<code>` with the full sha as its title.

@@ -1,0 +1,35 @@
+import Foundation
+
+/// A date as `2026-12-03T08:15:32Z` (whole seconds, UTC), computed with integer arithmetic.
+///
+/// Pages show dozens of times each; `ISO8601DateFormatter` builds an ICU formatter per instance
+/// (about 0.2 ms), which made half of a 50-row hub's render time. Pure: the same date gives
+/// the same text; dates before 1970 and after 9999 are handled like any other (years are not
+/// padded past four digits).
+enum UTCTimestamp {
+    /// `YYYY-MM-DDTHH:MM:SSZ`.
+    static func iso(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Days since 1970-01-01 to a civil date (H. Hinnant's `civil_from_days`).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : String(n) }
+        let y = year >= 0 && year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
+        return "\(y)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS UTC`, as pages show a time.
+    static func text(_ date: Date) -> String {
+        let iso = iso(date)
+        return String(iso.dropLast().replacingOccurrences(of: "T", with: " ")) + " UTC"
+    }
+}
