@@ -16,7 +16,7 @@ enum H {
     }
 
     static func el(_ name: String, _ attributes: [(String, String?)] = [], text: String) -> HTMLNode {
-        el(name, attributes, [.text(text)])
+        el(name, attributes, [H.text(text)])
     }
 
     /// A void element (`input`, `meta`, `link`).
@@ -27,7 +27,9 @@ enum H {
         })
     }
 
-    static func text(_ s: String) -> HTMLNode { .text(s) }
+    /// Text, escaped here in one pass over its bytes (`&`, `<`, `>`). Plot's `.text` walks
+    /// characters and keeps entity-like runs (`&lt;` in a name stayed `&lt;` and showed as `<`).
+    static func text(_ s: String) -> HTMLNode { .raw(escape(s, quotes: false)) }
 
     static func group(_ nodes: [HTMLNode]) -> HTMLNode { .group(nodes) }
 
@@ -43,20 +45,25 @@ enum H {
         }
     }
 
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.count)
-        for ch in s {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
+    /// `&`, `<`, `>`, and with `quotes` `"` and `'`, as entities; a string without any is
+    /// returned as it is.
+    /// Works on UTF-8 bytes: none of the five occurs inside another character's encoding.
+    static func escape(_ s: String, quotes: Bool = true) -> String {
+        let utf8 = s.utf8
+        guard utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || (quotes && ($0 == 0x22 || $0 == 0x27)) }) else { return s }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count + 24)
+        for b in utf8 {
+            switch b {
+            case 0x26: out.append(contentsOf: "&amp;".utf8)
+            case 0x3C: out.append(contentsOf: "&lt;".utf8)
+            case 0x3E: out.append(contentsOf: "&gt;".utf8)
+            case 0x22 where quotes: out.append(contentsOf: "&quot;".utf8)
+            case 0x27 where quotes: out.append(contentsOf: "&#39;".utf8)
+            default: out.append(b)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func flag(_ on: Bool) -> String? { on ? "" : nil }
