@@ -562,7 +562,12 @@ extension RoleMatrixTests {
             // A connection the target doesn't have is refused, nothing stored, no plan made.
             let field = "map-" + source.uuid
             let bad = try await t.request(.POST, "/promote/plans/\(plan.id!)/remap", headers: formHeaders(), body: formBody([(field, "nope")]))
-            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.status == .unprocessableEntity && bad.body.string.contains(#"data-testid="remap-error""#))
+            #expect(bad.body.string.contains("Sales warehouse (dev): pick one of the target"))
+            #expect(try await PromotionPlanModel.query(on: t.db).count() == 1)
+            // The same connection as before: nothing to do, back to the same plan.
+            let same = try await t.request(.POST, "/promote/plans/\(plan.id!)/remap", headers: formHeaders(), body: formBody([(field, current.uuid)]))
+            #expect(same.status == .seeOther && same.headers.first(name: .location) == "/promote/plans/\(plan.id!.uuidString.lowercased())")
             #expect(try await PromotionPlanModel.query(on: t.db).count() == 1)
             #expect(try await MappingService.stored(source: dev.id, target: prod.id, on: t.db).isEmpty)
 
@@ -617,5 +622,9 @@ extension TestHarness {
             #expect(UTCTimestamp.iso(date) == f.string(from: date), "\(s)")
         }
         #expect(UTCTimestamp.text(Date(timeIntervalSince1970: 1_800_000_000)) == "2027-01-15 08:00:00 UTC")
+        // No date to show is a question mark, never a trap.
+        for odd in [Double.infinity, -Double.infinity, Double.nan, 1e300, -1e300] {
+            #expect(UTCTimestamp.text(Date(timeIntervalSince1970: odd)) == "?")
+        }
     }
 }

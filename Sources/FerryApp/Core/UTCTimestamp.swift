@@ -9,7 +9,8 @@ import Foundation
 enum UTCTimestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ`.
     static func iso(_ date: Date) -> String {
-        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        // Out of range (not finite, or beyond ±142 million years): "?", never a trap.
+        guard let seconds = Int(exactly: date.timeIntervalSince1970.rounded(.down)), seconds.magnitude < 1 << 52 else { return "?" }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(days: Int64(days))
@@ -35,6 +36,7 @@ enum UTCTimestamp {
     /// `YYYY-MM-DD HH:MM:SS UTC`, as pages show a time.
     static func text(_ date: Date) -> String {
         let iso = iso(date)
+        guard iso != "?" else { return iso }
         return String(iso.dropLast().replacingOccurrences(of: "T", with: " ")) + " UTC"
     }
 }

@@ -23,6 +23,8 @@ extension CanonicalAsset {
     public static let changeLimit = 40
     /// A value longer than this is cut, with "…".
     public static let valueLimit = 160
+    /// A field path longer than this is cut, with "…".
+    public static let fieldLimit = 200
     /// Maps and lists nested deeper than this are compared whole.
     static let diffDepth = 8
     /// The keys that name a record in a list (dataset columns and metrics).
@@ -42,10 +44,12 @@ extension CanonicalAsset {
         return (out, more)
     }
 
-    private static func diff(_ path: String, _ before: BundleValue?, _ after: BundleValue?, depth: Int, limit: Int,
+    private static func diff(_ rawPath: String, _ before: BundleValue?, _ after: BundleValue?, depth: Int, limit: Int,
                              into out: inout [FieldChange], more: inout Bool) {
         guard (before ?? .null) != (after ?? .null) else { return }
         if out.count >= limit { more = true; return }
+        // A path built from the asset's own keys is cut like a value.
+        let path = rawPath.count > fieldLimit ? String(rawPath.prefix(fieldLimit)) + "…" : rawPath
         let deeper = depth < diffDepth
         switch (before, after) {
         case (.map(let b)?, .map(let a)?) where deeper:
@@ -53,7 +57,7 @@ extension CanonicalAsset {
                 diff(path.isEmpty ? key : path + "." + key, b[key], a[key], depth: depth + 1, limit: limit, into: &out, more: &more)
             }
         case (.list(let b)?, .list(let a)?) where deeper:
-            if let named = recordKey(b + a) {
+            if let named = recordKey(b, a) {
                 let byName = { (list: [BundleValue]) in
                     Dictionary(list.compactMap { v in v[named]?.stringValue.map { ($0, v) } }, uniquingKeysWith: { first, _ in first })
                 }
@@ -73,10 +77,16 @@ extension CanonicalAsset {
         }
     }
 
-    /// The key every element of `list` is named by, uniquely, when there is one.
-    private static func recordKey(_ list: [BundleValue]) -> String? {
-        guard !list.isEmpty else { return nil }
-        return recordKeys.first { key in list.allSatisfy { $0[key]?.stringValue != nil } }
+    /// The key every element of `before` and of `after` is named by, uniquely within each
+    /// list, when there is one (else the lists are compared by position).
+    private static func recordKey(_ before: [BundleValue], _ after: [BundleValue]) -> String? {
+        guard !before.isEmpty || !after.isEmpty else { return nil }
+        return recordKeys.first { key in
+            [before, after].allSatisfy { list in
+                let names = list.compactMap { $0[key]?.stringValue }
+                return names.count == list.count && Set(names).count == names.count
+            }
+        }
     }
 
     /// A value as a person reads it: a string as itself, anything else as compact JSON; cut.

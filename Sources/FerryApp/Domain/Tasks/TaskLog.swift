@@ -59,7 +59,7 @@ public struct TaskLogLine: Codable, Sendable, Equatable {
     /// UTC with milliseconds, by integer arithmetic (lines are encoded up to 100,000 a second;
     /// a format style per line would cost more than the rest of the frame).
     static func millisecondText(_ date: Date) -> String {
-        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        guard let ms = Int64(exactly: (date.timeIntervalSince1970 * 1000).rounded(.down)), ms.magnitude < 1 << 60 else { return "?" }
         let days = ms >= 0 ? ms / 86_400_000 : (ms - 86_399_999) / 86_400_000
         let msOfDay = ms - days * 86_400_000
         let (year, month, day) = UTCTimestamp.civil(days: days)

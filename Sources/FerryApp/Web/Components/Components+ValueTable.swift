@@ -25,7 +25,7 @@ extension Components {
     /// The name of a value's key: the catalogue's, or the key itself.
     static func valueName(_ key: String, _ l: Localizer) -> HTMLNode {
         let name = l.t("value.\(key)")
-        return name == "value.\(key)" ? H.el("code", text: key) : .text(name)
+        return name == "value.\(key)" ? H.el("code", text: key) : H.text(name)
     }
 
     static func valueNode(_ value: BundleValue, depth: Int, _ l: Localizer) -> HTMLNode {
@@ -34,7 +34,7 @@ extension Components {
         case .bool(let b): return H.el("span", [("class", b ? "badge ok" : "badge")], text: l.t(b ? "value.yes" : "value.no"))
         case .int(let i): return H.el("span", [("class", "num")], text: String(i))
         case .double(let d): return H.el("span", [("class", "num")], text: d.rounded() == d && abs(d) < 1e15 ? String(Int(d)) : String(format: "%.2f", d))
-        case .string(let s): return .text(String(s.prefix(2000)))
+        case .string(let s): return H.text(String(s.prefix(2000)))
         case .map(let m):
             guard !m.isEmpty else { return H.el("span", [("class", "muted")], text: "—") }
             guard depth < valueTableMaxDepth else { return H.el("code", text: String(value.jsonText().prefix(500))) }

@@ -84,7 +84,7 @@ enum Layout {
                 H.a("#main", l.t("layout.skip"), [("class", "skip-link")]),
                 header(page, context: context),
                 H.el("main", [("id", "main")], [page.content(l)]),
-                H.el("footer", [], [.text(l.t("layout.footer"))])
+                H.el("footer", [], [H.text(l.t("layout.footer"))])
             )
         )
         // Every POST form's CSRFField reads the token from here while the page renders.
@@ -99,7 +99,7 @@ enum Layout {
             if item == .health, let failures = context.user?.healthFailures, failures > 0 {
                 let label = l.t("nav.health_failures", ["count": String(failures)])
                 return H.el("a", [("href", item.url.path)] + attributes + [("aria-label", "\(l.t("nav.health")), \(label)")], [
-                    .text(l.t("nav.health")),
+                    H.text(l.t("nav.health")),
                     H.el("span", [("class", "nav-count"), ("data-testid", "nav-health-failures"), ("title", label)], text: String(failures)),
                 ])
             }
@@ -134,7 +134,7 @@ enum Layout {
         return H.group([
             H.el("a", [("href", SiteURL.tasksPage.path), ("class", "activity-toggle"), ("data-activity-toggle", SiteURL.activityPage.path),
                        ("aria-controls", "activity-drawer"), ("aria-expanded", "false"), ("aria-label", label), ("data-testid", "activity-toggle")], [
-                .text(l.t("activity.title")),
+                H.text(l.t("activity.title")),
                 H.el("span", [("class", user.awaitingInput > 0 ? "nav-count awaiting" : "nav-count"), ("data-testid", "activity-count"),
                               ("hidden", user.activeTasks > 0 ? nil : "")], text: String(user.activeTasks)),
             ]),

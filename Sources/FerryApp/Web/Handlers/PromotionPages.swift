@@ -139,7 +139,7 @@ enum PromotionPages {
         }
     }
 
-    static func planModel(_ req: Request, id: UUID, applyError: String? = nil) async throws -> PlanPage.Model {
+    static func planModel(_ req: Request, id: UUID, applyError: String? = nil, remapError: String? = nil) async throws -> PlanPage.Model {
         let names = try await EnvironmentDirectory.load(on: req.db)
         let stored = try await req.readablePlan(id)
         let plan = PlanDTO(stored, names: names)
@@ -150,7 +150,10 @@ enum PromotionPages {
         }
         var model = PlanPage.Model(plan: plan, task: task, applyError: applyError,
                                    canApply: await req.permits(Request.writePermission(stored), environmentIDs: [plan.targetId]))
-        let targets = plan.mappings.isEmpty ? [] : try await targetDatabases(req, environment: plan.targetId)
+        model.remapError = remapError
+        // The target's connections, for a plan whose mapping may change (its target still there).
+        let remappable = Self.remappable(stored) && !plan.mappings.isEmpty && names.byID[plan.targetId] != nil
+        let targets = remappable ? ((try? await targetDatabases(req, environment: plan.targetId)) ?? []) : []
         model.mappings = plan.mappings.map { m in
             var options = DatabaseMatcher.suggestions(for: m.source, among: targets)
             if !options.contains(where: { $0.target.uuid == m.target.uuid }) {
@@ -159,7 +162,7 @@ enum PromotionPages {
             return .init(source: m.source, target: m.target, confidence: options.first { $0.target.uuid == m.target.uuid }?.confidence, options: options)
         }
         // `readablePlan` judged promote:plan on both ends for a plan that isn't a restore.
-        model.canRemap = Self.remappable(stored) && !model.mappings.isEmpty
+        model.canRemap = remappable
         return model
     }
 
@@ -172,13 +175,16 @@ enum PromotionPages {
     /// The target's connections as its inventory knows them (name and backend; no URI).
     static func targetDatabases(_ req: Request, environment: UUID) async throws -> [DatabaseRef] {
         let app = req.application
-        let page = try await InventorySearch.run(InventoryQuery(kind: .database, environment: environment.uuidString.lowercased(), page: 1, perPage: Paging.maxPerPage),
+        // Every connection (not a page of them): a target's list is short, and each may be picked.
+        let page = try await InventorySearch.run(InventoryQuery(kind: .database, environment: environment.uuidString.lowercased(), page: 1, perPage: 100_000),
                                                  index: app.inventoryIndex, on: req.db, now: app.ferry.now())
         return page.items.compactMap { item in item.uuid.map { DatabaseRef(id: item.id, uuid: $0, name: item.name, backend: item.detail, uri: "") } }
     }
 
-    /// Saves the connections picked on a plan's page as the mappings between its environments
-    /// and makes the plan again with the same selection: a new plan, the old one left as it was.
+    /// Saves the connections picked on a plan's page (every row, picked or left as suggested) as
+    /// the mappings between its environments and makes the plan again with the same selection: a
+    /// new plan, the old one left as it was. Nothing changed: back to the same plan. A pick the
+    /// target doesn't have: the plan page again, saying which, nothing saved.
     @Sendable static func remap(req: Request) async throws -> Response {
         let id = try req.idParameter()
         let stored = try await req.readablePlan(id)
@@ -189,23 +195,30 @@ enum PromotionPages {
         let names = try await EnvironmentDirectory.load(on: req.db)
         let plan = PlanDTO(stored, names: names)
         guard let source = names.byID[plan.sourceId], let target = names.byID[plan.targetId] else {
-            throw AppError(.conflict, code: "environment_gone", detail: l.t("plan.status.stale"))
+            throw AppError(.conflict, code: "environment_gone", detail: l.t("plan.mapping.environment_gone"))
         }
         try await req.authorizePlan(source: source, target: target)
         let fields = req.formFields()
         let targets = try await targetDatabases(req, environment: plan.targetId)
         var chosen: [(DatabaseRef, DatabaseRef)] = []
-        var errors: [FieldError] = []
+        var unknown: [String] = []
+        var changed = false
         for m in plan.mappings {
-            let field = PlanPage.Model.remapField(m.source)
-            guard let uuid = fields[field]?.first, uuid != m.target.uuid else { continue }
-            guard let pick = targets.first(where: { $0.uuid == uuid }) else {
-                errors.append(FieldError(field: field, code: "unknown", message: l.t("plan.mapping.unknown_target", ["name": m.source.name])))
+            let uuid = fields[PlanPage.Model.remapField(m.source)]?.first ?? m.target.uuid
+            guard let pick = uuid == m.target.uuid ? m.target : targets.first(where: { $0.uuid == uuid }) else {
+                unknown.append(m.source.name)
                 continue
             }
+            changed = changed || pick.uuid != m.target.uuid
             chosen.append((m.source, pick))
         }
-        guard errors.isEmpty else { throw AppError.validation(errors) }
+        guard unknown.isEmpty else {
+            let message = unknown.prefix(5).map { l.t("plan.mapping.unknown_target", ["name": $0]) }.joined(separator: " ")
+            let response = Layout.response(PlanPage.View(model: try await planModel(req, id: id, remapError: message), localizer: l), request: req)
+            response.status = .unprocessableEntity
+            return response
+        }
+        guard changed else { return req.redirect(to: SiteURL.planPage(.value(id)).path, redirectType: .normal) }
         let app = req.application
         for (from, to) in chosen {
             _ = try await MappingService.record(source: plan.sourceId, target: plan.targetId, sourceDB: from, targetDB: to,

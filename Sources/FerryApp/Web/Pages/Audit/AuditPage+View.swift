@@ -27,8 +27,8 @@ extension AuditPage {
                     H.el("button", [("type", "submit"), ("class", "button")], text: l.t("audit.filter")),
                 ]),
                 H.el("p", [], [
-                    .text(l.t("audit.count", ["n": "\(model.total)"]) + " "),
-                    H.a(q("csv"), l.t("audit.export_csv"), [("data-testid", "export-csv")]), .text(" · "),
+                    H.text(l.t("audit.count", ["n": "\(model.total)"]) + " "),
+                    H.a(q("csv"), l.t("audit.export_csv"), [("data-testid", "export-csv")]), H.text(" · "),
                     H.a(q("json"), l.t("audit.export_json"), [("data-testid", "export-json")]),
                 ]),
                 model.events.isEmpty ? H.el("p", [("class", "empty")], text: l.t("audit.none")) :

@@ -13,7 +13,7 @@ extension BackupDetailPage {
             return H.group([
                 H.el("p", [], [H.a(SiteURL.backupsEnvironmentPage(.value(b.environmentId)).path, "← " + l.t("backups.environment_title", ["environment": b.environment]),
                                    [("data-testid", "environment-backups")])]),
-                H.el("h1", [], [.text(l.t("backup.heading", ["environment": b.environment]) + " "), Components.time(b.createdAt, l)]),
+                H.el("h1", [], [H.text(l.t("backup.heading", ["environment": b.environment]) + " "), Components.time(b.createdAt, l)]),
                 model.flash.map { Components.notice("success", title: $0, testID: "flash") } ?? H.group([]),
                 model.corrupt ? corruptNotice(l) : H.group([]),
                 summary(l),
@@ -30,7 +30,7 @@ extension BackupDetailPage {
                 H.el("ul", [("data-testid", "problems")], model.backup.problems.map { p in
                     H.el("li", [], [
                         p.kind.map { H.el("span", [("class", "badge")], text: l.t("plan.kind.\($0)")) } ?? H.group([]),
-                        .text(" " + p.name + ": " + p.problem),
+                        H.text(" " + p.name + ": " + p.problem),
                         p.uuid.map { H.el("small", [("class", "muted")], text: " (\($0))") } ?? H.group([]),
                     ])
                 }),
@@ -44,7 +44,7 @@ extension BackupDetailPage {
                 H.el("dd", [], [H.a(SiteURL.backupsEnvironmentPage(.value(b.environmentId)).path, b.environment)]),
                 H.el("dt", text: l.t("backup.created")),
                 H.el("dd", [], [
-                    Components.time(b.createdAt, l), .text(" " + l.t("backup.by", ["user": b.createdBy]) + " "),
+                    Components.time(b.createdAt, l), H.text(" " + l.t("backup.by", ["user": b.createdBy]) + " "),
                     b.taskId.map { H.a(SiteURL.taskPage(.value($0)).path, l.t("backup.task"), [("data-testid", "backup-task")]) } ?? H.group([]),
                 ]),
                 H.el("dt", text: l.t("backup.kind")),
@@ -57,7 +57,7 @@ extension BackupDetailPage {
                 H.el("dt", text: l.t("backup.verification")),
                 H.el("dd", [("data-testid", "backup-verify")], [
                     BackupComponents.verify(b.verifyStatus, l),
-                    b.verifiedAt.map { H.group([.text(" "), Components.time($0, l)]) } ?? H.group([]),
+                    b.verifiedAt.map { H.group([H.text(" "), Components.time($0, l)]) } ?? H.group([]),
                 ]),
             ])
         }
@@ -83,7 +83,7 @@ extension BackupDetailPage {
                                              ("data-testid", "delete-form")], [
                     H.el("label", [("class", "inline-check")], [
                         H.void("input", [("type", "checkbox"), ("name", "confirm"), ("value", "yes"), ("data-testid", "confirm-delete")]),
-                        .text(" " + l.t(model.backup.pinned ? "backup.delete_confirm_pinned" : "backup.delete_confirm")),
+                        H.text(" " + l.t(model.backup.pinned ? "backup.delete_confirm_pinned" : "backup.delete_confirm")),
                     ]),
                     H.el("button", [("type", "submit"), ("class", "button danger"), ("data-testid", "delete")], text: l.t("backup.delete")),
                 ]) : H.group([]),

@@ -60,7 +60,7 @@ extension BackupDiffPage {
                     H.el("tr", [("data-kind", c.kind.rawValue), ("data-uuid", c.uuid)], [
                         H.el("td", text: l.t("plan.kind.\(c.kind.rawValue)")),
                         H.el("td", [], [
-                            .text(c.name),
+                            H.text(c.name),
                             c.previousName.map { H.el("small", [("class", "muted")], text: " " + l.t("backup_diff.renamed", ["name": $0])) } ?? H.group([]),
                             H.void("br", []), H.el("small", [], [H.el("code", text: c.uuid)]),
                         ]),

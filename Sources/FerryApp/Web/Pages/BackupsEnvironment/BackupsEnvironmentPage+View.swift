@@ -32,7 +32,7 @@ extension BackupsEnvironmentPage {
                           ("data-testid", "run-form")], [
                 H.el("label", [("class", "inline-check"), ("title", l.t("backups.full_hint"))], [
                     H.void("input", [("type", "checkbox"), ("name", "full"), ("value", "true"), ("data-testid", "full")]),
-                    .text(" " + l.t("backups.full")),
+                    H.text(" " + l.t("backups.full")),
                 ]),
                 H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "run-backup")], text: l.t("backups.run")),
             ])
@@ -129,13 +129,13 @@ extension BackupsEnvironmentPage {
             let s = model.schedule
             let next: HTMLNode = model.hasSchedule
                 ? H.el("p", [("data-testid", "schedule-next")], [
-                    .text(l.t("backups.schedule_next") + " "), Components.time(s.enabled ? model.nextRunAt : nil, l),
+                    H.text(l.t("backups.schedule_next") + " "), Components.time(s.enabled ? model.nextRunAt : nil, l),
                     s.enabled ? H.group([]) : H.el("span", [("class", "badge")], text: l.t("schedules.disabled")),
                 ])
                 : H.el("p", [("class", "muted"), ("data-testid", "no-schedule")], text: l.t("backups.schedule_none"))
             guard model.canSchedule else {
                 return H.group([
-                    model.hasSchedule ? H.el("p", [("data-testid", "schedule")], [H.el("code", text: s.cron), .text(" (\(s.timeZone))")]) : H.group([]),
+                    model.hasSchedule ? H.el("p", [("data-testid", "schedule")], [H.el("code", text: s.cron), H.text(" (\(s.timeZone))")]) : H.group([]),
                     next,
                 ])
             }

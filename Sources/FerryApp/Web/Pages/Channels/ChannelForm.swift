@@ -67,7 +67,7 @@ enum ChannelForm {
         if editing {
             return H.el("div", [("class", error == nil ? "field" : "field invalid")], [
                 H.void("input", [("type", "hidden"), ("name", "kind"), ("value", s.form.kind.rawValue)]),
-                H.el("p", [], [.text(l.t("channels.kind") + ": "), H.el("strong", [("data-testid", "channel-kind")], text: kindText(s.form.kind, l))]),
+                H.el("p", [], [H.text(l.t("channels.kind") + ": "), H.el("strong", [("data-testid", "channel-kind")], text: kindText(s.form.kind, l))]),
                 H.el("small", text: l.t("channels.kind_fixed")),
                 error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
             ])

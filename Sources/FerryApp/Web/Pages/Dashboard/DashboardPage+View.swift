@@ -11,7 +11,7 @@ extension DashboardPage {
             H.group([
                 H.el("p", [], [H.a(SiteURL.dashboards.path, "← " + l.t("dashboards.title"), [("data-testid", "back-to-hub")])]),
                 H.el("h1", [("data-testid", "dashboard-title")], text: model.title),
-                H.el("p", [("class", "muted")], [.text(l.t("dashboard.uuid") + " "), H.el("code", text: model.uuid)]),
+                H.el("p", [("class", "muted")], [H.text(l.t("dashboard.uuid") + " "), H.el("code", text: model.uuid)]),
                 H.el("h2", text: l.t("dashboard.where")),
                 presences(l),
                 section("dashboard.promotions", testID: "dashboard-promotions", empty: model.promotions.isEmpty, l, promotions(l)),

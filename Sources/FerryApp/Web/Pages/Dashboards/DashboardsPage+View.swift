@@ -15,7 +15,7 @@ extension DashboardsPage {
                 syncStatus(l),
                 model.environments.isEmpty
                     ? H.el("p", [("class", "empty")], [
-                        .text(l.t("dashboards.no_environments") + " "),
+                        H.text(l.t("dashboards.no_environments") + " "),
                         model.canAddEnvironment ? H.a(SiteURL.environmentNew.path, l.t("environments.add")) : H.group([]),
                     ])
                     : results(l),
@@ -64,13 +64,13 @@ extension DashboardsPage {
         func mineBox(_ l: Localizer) -> HTMLNode {
             guard let username = model.supersetUsername, !username.isEmpty else {
                 return H.el("small", [("class", "muted"), ("data-testid", "mine-unavailable")], [
-                    .text(l.t("dashboards.mine_needs_username") + " "), H.a(SiteURL.profile.path, l.t("dashboards.mine_link")),
+                    H.text(l.t("dashboards.mine_needs_username") + " "), H.a(SiteURL.profile.path, l.t("dashboards.mine_link")),
                 ])
             }
             return H.el("label", [("class", "checkbox"), ("title", l.t("dashboards.mine_hint", ["username": username]))], [
                 H.void("input", [("type", "checkbox"), ("name", "mine"), ("value", "true"), ("checked", H.flag(model.mine)),
                                  ("data-autosubmit", ""), ("data-testid", "mine")]),
-                .text(" " + l.t("dashboards.mine")),
+                H.text(" " + l.t("dashboards.mine")),
             ])
         }
 
@@ -78,7 +78,7 @@ extension DashboardsPage {
             H.el("ul", [("class", "sync-status"), ("data-testid", "sync-status")], model.environments.map { env in
                 H.el("li", [], [
                     H.el("span", [("class", "stage stage-\(env.stage)")], text: env.name),
-                    .text(" " + l.t("dashboards.synced") + " "),
+                    H.text(" " + l.t("dashboards.synced") + " "),
                     Components.time(env.lastSyncAt, l),
                     env.syncStatus == "failed" ? H.el("span", [("class", "badge error"), ("title", env.syncError)], text: l.t("sync.failed")) : H.group([]),
                 ])
@@ -145,7 +145,7 @@ extension DashboardsPage {
         /// plan) for the whole selection.
         func bulkBar(_ env: InventoryEnvironmentDTO, _ l: Localizer) -> HTMLNode {
             H.el("div", [("class", "bulk-bar"), ("role", "group"), ("aria-label", l.t("hub.bulk_label")), ("data-testid", "bulk-bar")], [
-                H.el("span", [], [H.el("strong", [("data-bulk-count", "dashboards")], text: "0"), .text(" " + l.t("hub.selected"))]),
+                H.el("span", [], [H.el("strong", [("data-bulk-count", "dashboards")], text: "0"), H.text(" " + l.t("hub.selected"))]),
                 model.promotable.contains(env.id)
                     ? H.el("button", [("type", "submit"), ("name", "action"), ("value", "list"), ("class", "button"), ("formaction", SiteURL.promotePage.path),
                                       ("data-testid", "bulk-promote")], text: l.t("hub.promote_selected")) : H.group([]),

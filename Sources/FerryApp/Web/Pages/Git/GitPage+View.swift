@@ -41,7 +41,7 @@ extension GitPage {
             return H.el("tr", [("data-testid", "git-environment-row"), ("data-environment", env.name), ("class", env.id == model.selected ? "selected" : nil)], [
                 H.el("td", [], [
                     H.a(SiteURL.gitPage.path(query: ["environment": env.id.key]), env.name, [("data-testid", "git-environment-link")]),
-                    .text(" "),
+                    H.text(" "),
                     H.el("span", [("class", "stage stage-\(known(env.stage))")], text: l.t("stage.\(known(env.stage))")),
                 ]),
                 count(env, GitDriftStatus.inSync.rawValue, env.inSync),

@@ -47,7 +47,7 @@ extension GitDiffPage {
                              ("data-status", f.status.rawValue)], [
                 H.el("h2", [], [
                     H.el("span", [("class", "badge"), ("data-field", "kind")], text: l.t("plan.kind.\(f.kind.rawValue)")),
-                    .text(" " + f.name + " "),
+                    H.text(" " + f.name + " "),
                     status(f.status, l),
                 ]),
                 H.el("p", [], [H.el("small", [("class", "muted")], [H.el("code", text: f.path)])]),

@@ -10,7 +10,7 @@ extension GitHistoryPage {
         func content(_ l: Localizer) -> HTMLNode {
             H.group([
                 H.el("p", [], [H.a(SiteURL.gitPage.path(query: ["environment": model.environmentID.key]), "← " + l.t("git.title"), [("data-testid", "git-back")])]),
-                H.el("h1", [], [.text(model.dashboard.title + " "), GitComponents.drift(model.dashboard.drift, l)]),
+                H.el("h1", [], [H.text(model.dashboard.title + " "), GitComponents.drift(model.dashboard.drift, l)]),
                 facts(l),
                 compareActions(l),
                 H.el("h2", text: l.t("git_history.revisions")),
@@ -27,11 +27,11 @@ extension GitHistoryPage {
             return H.el("dl", [("class", "facts"), ("data-testid", "git-dashboard-facts")], [
                 H.el("dt", text: l.t("git.col.environment")), H.el("dd", text: model.environment),
                 H.el("dt", text: l.t("git.col.drift")),
-                H.el("dd", [], [GitComponents.drift(d.drift, l), d.checkedAt.map { H.group([.text(" " + l.t("git_history.checked") + " "), Components.time($0, l)]) } ?? H.group([])]),
+                H.el("dd", [], [GitComponents.drift(d.drift, l), d.checkedAt.map { H.group([H.text(" " + l.t("git_history.checked") + " "), Components.time($0, l)]) } ?? H.group([])]),
                 H.el("dt", text: l.t("git.col.folder")), H.el("dd", [], [H.el("code", [("data-testid", "git-folder")], text: d.path ?? "—")]),
                 H.el("dt", text: l.t("backup.col.uuid")), H.el("dd", [], [H.el("code", text: d.uuid)]),
                 H.el("dt", text: l.t("git.col.last_commit")),
-                H.el("dd", [], [d.lastCommit.map { GitComponents.sha($0) } ?? H.el("span", [("class", "muted")], text: "—"), .text(" "), Components.time(d.committedAt, l)]),
+                H.el("dd", [], [d.lastCommit.map { GitComponents.sha($0) } ?? H.el("span", [("class", "muted")], text: "—"), H.text(" "), Components.time(d.committedAt, l)]),
             ])
         }
 

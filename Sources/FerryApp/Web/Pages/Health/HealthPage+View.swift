@@ -127,7 +127,7 @@ extension HealthPage {
                     H.el("label", [("class", "checkbox")], [
                         H.void("input", [("type", "checkbox"), ("name", "dashboards"), ("value", String(d.id)),
                                          ("checked", H.flag(model.run.dashboards.contains(d.id))), ("data-testid", "health-pick-\(d.id)")]),
-                        .text(" " + d.title + " "),
+                        H.text(" " + d.title + " "),
                         H.el("small", [("class", "muted")], text: l.t("health.dashboard_id", ["id": String(d.id)])),
                     ])
                 }),

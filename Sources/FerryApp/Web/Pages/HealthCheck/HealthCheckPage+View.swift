@@ -11,7 +11,7 @@ extension HealthCheckPage {
             let c = model.check
             return H.group([
                 H.el("p", [], [H.a(SiteURL.healthPage.path(query: ["environment": c.environmentId.key]), "← " + l.t("health.title"), [("data-testid", "health-back")])]),
-                H.el("h1", [], [.text(c.title + " "), HealthComponents.badge(c.status, l)]),
+                H.el("h1", [], [H.text(c.title + " "), HealthComponents.badge(c.status, l)]),
                 facts(l),
                 H.el("h2", text: l.t("health_check.issues")),
                 issues(l),
@@ -37,8 +37,8 @@ extension HealthCheckPage {
                 H.el("dt", text: l.t("health.col.environment")), H.el("dd", [("data-testid", "health-environment")], text: c.environment),
                 H.el("dt", text: l.t("health_check.dashboard")),
                 H.el("dd", [], [
-                    .text(l.t("health.dashboard_id", ["id": String(c.dashboardId)])),
-                    c.dashboardUuid.isEmpty ? H.group([]) : H.group([.text(" "), H.el("code", text: c.dashboardUuid)]),
+                    H.text(l.t("health.dashboard_id", ["id": String(c.dashboardId)])),
+                    c.dashboardUuid.isEmpty ? H.group([]) : H.group([H.text(" "), H.el("code", text: c.dashboardUuid)]),
                 ]),
                 H.el("dt", text: l.t("health_check.checked_at")), H.el("dd", [], [Components.time(c.checkedAt, l)]),
                 H.el("dt", text: l.t("health_check.charts_count")), H.el("dd", [("data-testid", "health-charts-count")], text: String(c.charts)),
@@ -90,7 +90,7 @@ extension HealthCheckPage {
             return H.group([
                 H.el("h2", text: l.t("health_check.llm")),
                 H.el("div", [("class", "health-llm"), ("data-testid", "health-llm"), ("data-verdict", r.verdict?.rawValue ?? "unavailable")], [
-                    H.el("p", [], [badge, .text(" " + who + " · " + sent)]),
+                    H.el("p", [], [badge, H.text(" " + who + " · " + sent)]),
                     r.error.map { H.el("p", [("class", "fail"), ("data-testid", "health-llm-error")], text: l.t("health_check.llm_error", ["reason": $0])) }
                         ?? H.el("p", [("data-testid", "health-llm-summary")], text: (r.summary ?? "").isEmpty ? l.t("health_check.llm_no_summary") : r.summary ?? ""),
                 ]),
@@ -101,7 +101,7 @@ extension HealthCheckPage {
         func chart(_ name: String?, id: Int?, _ l: Localizer) -> HTMLNode {
             let idText = id.map { l.t("health.chart_id", ["id": String($0)]) }
             switch (name, idText) {
-            case let (name?, idText?): return H.group([.text(name + " "), H.el("small", [("class", "muted")], text: idText)])
+            case let (name?, idText?): return H.group([H.text(name + " "), H.el("small", [("class", "muted")], text: idText)])
             case let (name?, nil): return H.text(name)
             case let (nil, idText?): return H.text(idText)
             case (nil, nil): return dash
@@ -181,7 +181,7 @@ extension HealthCheckPage {
                     return H.el("tr", [("data-testid", "health-history-row"), ("data-status", r.status.rawValue), ("class", current ? "selected" : nil)], [
                         H.el("td", [], [HealthComponents.badge(r.status, l)]),
                         H.el("td", [], [current
-                            ? H.group([time, .text(" "), H.el("small", [("class", "muted")], text: l.t("health_check.this_check"))])
+                            ? H.group([time, H.text(" "), H.el("small", [("class", "muted")], text: l.t("health_check.this_check"))])
                             : H.el("a", [("href", HealthComponents.checkPath(r.id)), ("data-testid", "health-history-link")], [time])]),
                     ])
                 }),

@@ -230,7 +230,7 @@ enum HealthPolicyForm {
         return H.el("div", [("class", error == nil ? "field" : "field invalid"), ("data-testid", "policy-environment-field")], [
             s.form.environment.map { H.void("input", [("type", "hidden"), ("name", "environment"), ("value", $0.key)]) } ?? H.group([]),
             H.el("p", [], [
-                .text(l.t("health_policies.environment") + ": "),
+                H.text(l.t("health_policies.environment") + ": "),
                 s.form.environment == nil ? H.el("span", [("class", "muted")], text: l.t("health_policies.no_environment")) : H.el("strong", text: s.form.environmentName),
             ]),
             canSave && s.options.environments.count > 1 ? H.el("small", text: l.t("health_policies.environment_hint")) : H.group([]),
@@ -250,7 +250,7 @@ enum HealthPolicyForm {
         return H.el("div", [("class", error == nil ? "field" : "field invalid"), ("data-testid", "policy-dashboards")], [
             all.isEmpty
                 ? H.group([
-                    H.el("p", [], [.text(l.t("health_policies.dashboards") + ": "), H.el("strong", text: summary)]),
+                    H.el("p", [], [H.text(l.t("health_policies.dashboards") + ": "), H.el("strong", text: summary)]),
                     H.el("small", [("data-testid", "policy-no-inventory")],
                          text: l.t("health_policies.no_inventory", ["environment": f.environmentName.isEmpty ? "-" : f.environmentName])),
                 ])
@@ -263,7 +263,7 @@ enum HealthPolicyForm {
                         H.el("label", [("class", "checkbox")], [
                             H.void("input", [("type", "checkbox"), ("name", "dashboards"), ("value", String(d.id)),
                                              ("checked", H.flag(f.dashboards.contains(d.id))), ("data-testid", "policy-dashboard-\(d.id)")]),
-                            .text(" " + d.title + " "),
+                            H.text(" " + d.title + " "),
                             H.el("small", [("class", "muted")], text: l.t("health.dashboard_id", ["id": String(d.id)])),
                         ])
                     }),
@@ -280,7 +280,7 @@ enum HealthPolicyForm {
             H.el("div", [("class", "field checkbox")], weekOrder.map { d in
                 H.el("label", [], [
                     H.void("input", [("type", "checkbox"), ("name", "weekdays"), ("value", String(d)), ("checked", H.flag(s.form.weekdays.contains(d)))]),
-                    .text(" " + day(d, l) + " "),
+                    H.text(" " + day(d, l) + " "),
                 ])
             }),
             H.el("small", text: l.t("health_policies.weekdays_hint")),

@@ -10,7 +10,7 @@ extension LLMProviderPage {
         func content(_ l: Localizer) -> HTMLNode {
             H.group([
                 H.el("div", [("class", "page-head")], [
-                    H.el("h1", [], [.text(title + " "), LLMProviderPage.stateBadge(model.provider.active, l)]),
+                    H.el("h1", [], [H.text(title + " "), LLMProviderPage.stateBadge(model.provider.active, l)]),
                     H.a(SiteURL.llmProvidersPage.path, l.t("llm.all"), [("class", "button"), ("data-testid", "llm-back")]),
                 ]),
                 H.el("p", [("class", "muted"), ("data-testid", "llm-used-by")],

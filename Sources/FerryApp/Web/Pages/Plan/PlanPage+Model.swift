@@ -17,6 +17,8 @@ enum PlanPage {
         /// Whether the mapping may be changed here (a promotion, not a restore or a deploy; its
         /// plan made; the viewer may plan between its environments): then each is a list.
         var canRemap = false
+        /// Why the connections picked couldn't be used (nothing was saved).
+        var remapError: String?
 
         struct Mapping: Equatable {
             var source: DatabaseRef

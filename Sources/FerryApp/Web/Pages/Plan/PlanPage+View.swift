@@ -113,6 +113,7 @@ extension PlanPage {
             ])
             guard model.canRemap else { return table }
             return H.el("form", [("method", "post"), ("action", SiteURL.planRemapPage(.value(p.id)).path), ("data-testid", "remap-form")], [
+                model.remapError.map { Components.notice("error", title: l.t("plan.mapping.not_changed"), detail: $0, testID: "remap-error") } ?? H.group([]),
                 table,
                 H.el("div", [("class", "form-actions")], [
                     H.el("button", [("type", "submit"), ("class", "button"), ("data-testid", "remap")], text: l.t("plan.mapping.replan")),
@@ -135,7 +136,7 @@ extension PlanPage {
                 H.el("table", [("class", "grid compact")], [
                     H.el("thead", [], [H.el("tr", [], [
                         H.el("th", text: l.t("plan.diff.field")), H.el("th", text: l.t("plan.diff.before", ["target": model.plan.target])),
-                        H.el("th", text: l.t("plan.diff.after")),
+                        H.el("th", text: item.action == .unchanged ? l.t("plan.diff.source", ["source": model.plan.source]) : l.t("plan.diff.after")),
                     ])]),
                     H.el("tbody", [], changes.map { c in
                         H.el("tr", [("data-field", c.field)], [

@@ -30,7 +30,7 @@ extension PromotionsPage {
                         H.el("td", text: "\(p.source) → \(p.target)"),
                         H.el("td", [], [H.el("span", [("class", "badge status-\(p.status)"), ("data-field", "status")], text: l.t("promotions.status.\(p.status)"))]),
                         H.el("td", [], [H.el("ul", [("class", "plain")], p.dashboards.map { d in
-                            H.el("li", [], [H.el("span", [("class", d.pass ? "pass" : "fail")], text: d.pass ? "✓ " : "✗ "), .text(d.title)])
+                            H.el("li", [], [H.el("span", [("class", d.pass ? "pass" : "fail")], text: d.pass ? "✓ " : "✗ "), H.text(d.title)])
                         })]),
                         H.el("td", text: p.startedBy),
                         H.el("td", [("class", "actions")], [
@@ -40,7 +40,7 @@ extension PromotionsPage {
                                                           ("data-confirm", l.t("promotions.rollback_confirm", ["target": p.target]))], [
                                 H.el("label", [("class", "inline-check")], [
                                     H.void("input", [("type", "checkbox"), ("name", "deleteCreated"), ("value", "true")]),
-                                    .text(" " + l.t("promotions.delete_created")),
+                                    H.text(" " + l.t("promotions.delete_created")),
                                 ]),
                                 H.el("button", [("type", "submit"), ("class", "button danger"), ("data-testid", "rollback")], text: l.t("promotions.rollback")),
                             ]) : H.group([]),

@@ -12,7 +12,7 @@ extension ReportPage {
             return H.el("div", [("data-testid", "report"), ("data-kind", r.kind.rawValue), ("data-status", r.status.rawValue)], [
                 H.el("p", [], [H.a(SiteURL.reportsPage.path, "← " + l.t("reports.title"), [("data-testid", "reports-back")])]),
                 H.el("h1", [], [
-                    .text(r.title + " "), ReportComponents.kind(r.kind, l), ReportComponents.status(r.status, outcome: r.outcome, l),
+                    H.text(r.title + " "), ReportComponents.kind(r.kind, l), ReportComponents.status(r.status, outcome: r.outcome, l),
                 ]),
                 H.el("p", [("class", "lead"), ("data-testid", "report-summary")], text: r.summary),
                 cause(l),
@@ -83,7 +83,7 @@ extension ReportPage {
                 (l.t("report.started_at"), r.startedAt.map { Components.time($0, l) } ?? dash),
                 (l.t("reports.col.finished"), Components.time(r.finishedAt, l)),
                 (l.t("report.started_by"), H.text(r.createdBy)),
-                (l.t("report.plugin"), .text(l.pluginName(r.plugin))),
+                (l.t("report.plugin"), H.text(l.pluginName(r.plugin))),
                 (l.t("report.task"), task),
             ])
         }
@@ -109,12 +109,12 @@ extension ReportPage {
             case .backup?:
                 guard let backupId else { return H.text(l.t("report.origin.backup")) }
                 return H.group([
-                    .text(l.t("report.origin.backup") + " "),
+                    H.text(l.t("report.origin.backup") + " "),
                     H.a(SiteURL.backupPage(.value(backupId)).path, backupAt.map(HealthComponents.timeText) ?? String(backupId.key.prefix(8)),
                         [("data-testid", "report-backup")]),
                 ])
             case .revision?:
-                return H.group([.text(l.t("report.origin.revision") + " "), code(revision.map { String($0.prefix(12)) })])
+                return H.group([H.text(l.t("report.origin.revision") + " "), code(revision.map { String($0.prefix(12)) })])
             case .environment?: return H.text(l.t("report.origin.environment"))
             case nil: return dash
             }
@@ -149,7 +149,7 @@ extension ReportPage {
                     : grid("report-verification", [l.t("report.col.dashboard"), l.t("report.col.result"), l.t("report.col.charts"),
                                                    l.t("report.col.charts_failed"), l.t("report.col.reasons")], p.dashboards.map { d in
                         H.el("tr", [("data-testid", "report-verified-dashboard"), ("data-passed", d.passed ? "true" : "false")], [
-                            H.el("td", [], [.text(d.title + " "), d.targetId.map { H.el("small", [("class", "muted")], text: l.t("report.dashboard_id", ["id": String($0)])) } ?? H.group([])]),
+                            H.el("td", [], [H.text(d.title + " "), d.targetId.map { H.el("small", [("class", "muted")], text: l.t("report.dashboard_id", ["id": String($0)])) } ?? H.group([])]),
                             H.el("td", [], [HealthComponents.badge(d.passed ? .pass : .fail, l)]),
                             H.el("td", [], [number(d.charts)]),
                             H.el("td", [], [number(d.chartsFailed)]),
@@ -266,7 +266,7 @@ extension ReportPage {
                         ? H.a(HealthComponents.checkPath(d.checkId), d.title, [("data-testid", "report-check-link")])
                         : H.text(d.title)
                     return H.el("tr", [("data-testid", "report-checked-dashboard"), ("data-status", d.status.rawValue)], [
-                        H.el("td", [], [name, .text(" "), H.el("small", [("class", "muted")], text: l.t("report.dashboard_id", ["id": String(d.dashboardId)]))]),
+                        H.el("td", [], [name, H.text(" "), H.el("small", [("class", "muted")], text: l.t("report.dashboard_id", ["id": String(d.dashboardId)]))]),
                         H.el("td", [], [HealthComponents.badge(d.status, l)]),
                         H.el("td", text: String(d.issues)),
                         H.el("td", [], [text(d.firstIssue)]),

@@ -97,9 +97,12 @@ enum RolesPage {
             return rows
         }
 
-        /// A stage tag as the matrix may send it: letters, digits, `-`, `_` and `.`.
+        /// A stage as the matrix may send it: what the text form accepts in one `stage:` scope
+        /// (no `,` or `@`, which would start another scope or grant; no spaces or control
+        /// characters), at most 64 characters.
         static func isStageTag(_ text: String) -> Bool {
-            !text.isEmpty && text.count <= 64 && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }
+            !text.isEmpty && text.count <= 64
+                && !text.unicodeScalars.contains { $0 == "," || $0 == "@" || CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.controlCharacters.contains($0) }
         }
 
         /// Stage values a matrix form sends that aren't stage tags (the page never offers one):

@@ -74,7 +74,7 @@ extension RolesPage {
                             H.el("label", [("class", "checkbox")], [
                                 H.void("input", [("type", "checkbox"), ("name", "g\(i)"), ("value", "on"), ("checked", H.flag(row.granted)),
                                                  ("data-testid", "grant-\(p)")]),
-                                .text(" "), H.el("code", text: p),
+                                H.text(" "), H.el("code", text: p),
                             ]),
                             H.el("small", [("class", "muted")], text: l.t("permission.\(p)")),
                         ]),
@@ -88,7 +88,7 @@ extension RolesPage {
                                         H.el("label", [("class", "checkbox")], [
                                             H.void("input", [("type", "checkbox"), ("name", "s\(i)"), ("value", stage), ("checked", H.flag(row.stages.contains(stage))),
                                                              ("data-testid", "stage-\(p)-\(stage)")]),
-                                            .text(" " + stage),
+                                            H.text(" " + stage),
                                         ])
                                     }),
                                     scopeEnvironments.isEmpty ? H.group([]) : H.group([
@@ -97,7 +97,7 @@ extension RolesPage {
                                             H.el("label", [("class", env.missing ? "checkbox missing" : "checkbox")], [
                                                 H.void("input", [("type", "checkbox"), ("name", "e\(i)"), ("value", env.id.uuidString.lowercased()),
                                                                  ("checked", H.flag(row.environments.contains(env.id))), ("data-testid", "env-\(p)-\(env.name)")]),
-                                                .text(" " + (env.missing ? l.t("roles.missing_environment", ["id": env.name]) : env.name)),
+                                                H.text(" " + (env.missing ? l.t("roles.missing_environment", ["id": env.name]) : env.name)),
                                             ])
                                         }),
                                     ]),

@@ -22,7 +22,7 @@ extension SSOSettingsPage {
                         H.el("pre", text: BundleValue.map(t.claims).jsonText()),
                     ])
                 } ?? H.group([]),
-                H.el("p", [], [.text(l.t("sso.redirect_uri") + " "), H.el("code", [("data-testid", "redirect-uri")], text: s.redirectURI ?? "")]),
+                H.el("p", [], [H.text(l.t("sso.redirect_uri") + " "), H.el("code", [("data-testid", "redirect-uri")], text: s.redirectURI ?? "")]),
                 H.el("form", [("method", "post"), ("action", SiteURL.ssoSettingsPage.path), ("class", "stacked"), ("data-testid", "sso-form")], [
                     model.error.map { Components.notice("error", title: l.t("sso.not_saved"), detail: $0, testID: "form-error") } ?? H.group([]),
                     Components.checkbox("enabled", label: l.t("sso.enabled"), checked: s.enabled),

@@ -26,8 +26,8 @@ extension SchedulesPage {
                 H.el("tbody", [], model.schedules.map { s in
                     H.el("tr", [("data-schedule", s.name)], [
                         H.el("td", [], [H.el("strong", text: s.name), s.enabled ? H.group([]) : H.el("span", [("class", "badge")], text: l.t("schedules.disabled"))]),
-                        H.el("td", [], [.text(l.pluginName(s.plugin)), H.void("br", []), H.el("small", text: s.params.jsonText())]),
-                        H.el("td", [], [H.el("code", text: s.cron), .text(" (\(s.timeZone))")]),
+                        H.el("td", [], [H.text(l.pluginName(s.plugin)), H.void("br", []), H.el("small", text: s.params.jsonText())]),
+                        H.el("td", [], [H.el("code", text: s.cron), H.text(" (\(s.timeZone))")]),
                         H.el("td", [("data-testid", "next-run")], [Components.time(s.enabled ? s.nextRunAt : nil, l)]),
                         H.el("td", [], [Components.time(s.lastRunAt, l)]),
                         !model.canWrite ? H.el("td", []) : H.el("td", [("class", "actions")], [

@@ -99,7 +99,7 @@ extension TaskDetailPage {
                         H.el("option", [("value", v), ("selected", H.flag(v == model.source))], text: t)
                     }),
                     H.el("label", [], [
-                        H.void("input", [("type", "checkbox"), ("id", "autoscroll"), ("checked", "")]), .text(" " + l.t("task.log.autoscroll")),
+                        H.void("input", [("type", "checkbox"), ("id", "autoscroll"), ("checked", "")]), H.text(" " + l.t("task.log.autoscroll")),
                     ]),
                 ]),
                 H.el("table", [("class", "grid log"), ("data-testid", "task-log")], [

@@ -52,7 +52,7 @@ enum RoleChoices {
         ] + all.map { role in
             H.el("label", [("class", "checkbox")], [
                 H.void("input", [("type", "checkbox"), ("name", "roles[]"), ("value", role), ("checked", H.flag(chosen.contains(role)))]),
-                .text(" " + role),
+                H.text(" " + role),
             ])
         })
     }
