@@ -6,21 +6,14 @@ import SupersetKit
 /// dashboard's revisions, and comparisons. Callers have authorised the environments first.
 enum GitService {
     /// An environment's dashboards with their drift: committed ones from `git_dashboards`,
-    /// the others (seen by the inventory, never committed) as `uncommitted`. Sorted by title.
+    /// the others (in `inventory`, the index's current snapshot, never committed) as
+    /// `uncommitted`. Sorted by title.
     static func dashboards(environment env: EnvironmentRef, drift: GitDriftStatus?, search: String?,
-                           inventory: [(environmentID: UUID, uuid: String?, name: String)]? = nil,
-                           on db: any Database) async throws -> [GitDashboardDTO] {
+                           inventory: InventoryIndex.Snapshot, on db: any Database) async throws -> [GitDashboardDTO] {
         let rows = try await GitDashboardModel.query(on: db).filter(\.$environmentID == env.id).all()
         var out = rows.map { GitDashboardDTO($0, environment: env.name) }
         let committed = Set(rows.map(\.dashboardUUID))
-        // The environment's dashboards as the inventory knows them: the in-memory index's
-        // dashboards when the caller has them (a page), else read from the store.
-        let known: [(uuid: String?, name: String)]
-        if let inventory {
-            known = inventory.filter { $0.environmentID == env.id }.map { ($0.uuid, $0.name) }
-        } else {
-            known = try await InventoryItemModel.query(on: db).filter(\.$environmentID == env.id).filter(\.$kind == "dashboard").all().map { ($0.uuid, $0.name) }
-        }
+        let known = (inventory.byKind[AssetKind.dashboard.rawValue] ?? []).filter { $0.environmentID == env.id }
         for item in known {
             guard let uuid = item.uuid?.lowercased(), !committed.contains(uuid) else { continue }
             out.append(GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: uuid, title: item.name, path: nil,

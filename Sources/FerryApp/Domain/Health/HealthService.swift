@@ -78,6 +78,13 @@ enum HealthService {
         return (rows, total)
     }
 
+    /// The latest check of each of `items` (dashboards, one page of a list): one narrow read
+    /// per environment.
+    static func latestByDashboard(of items: [InventoryItemDTO], on db: any Database) async throws -> [String: HealthMatrixRow.Run] {
+        let ids = Dictionary(grouping: items, by: \.environmentId).mapValues { $0.map(\.id) }
+        return try await latestByDashboard(environments: Array(ids.keys), only: ids, on: db)
+    }
+
     /// The latest check of each dashboard of `environments` (from the newest `scan` checks of
     /// each), keyed `"<environment id> <dashboard id>"` (the id in lower case). `only`, when
     /// given, narrows each environment to those dashboard ids (a page of a hub: one small read).

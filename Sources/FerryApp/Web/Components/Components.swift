@@ -51,6 +51,17 @@ enum Components {
         return H.el("time", [("datetime", UTCTimestamp.iso(date))], text: UTCTimestamp.text(date))
     }
 
+    /// "Previous · Page 2 of 7 · Next" for a numbered list; nothing when it has one page.
+    /// `link` gives a page's address (every filter kept).
+    static func pager(page: Int, pageCount: Int, _ l: Localizer, link: (Int) -> String) -> HTMLNode {
+        guard pageCount > 1 else { return H.group([]) }
+        return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
+            page > 1 ? H.a(link(page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),
+            H.el("span", text: l.t("pager.position", ["page": String(page), "pages": String(pageCount)])),
+            page < pageCount ? H.a(link(page + 1), l.t("pager.next"), [("rel", "next")]) : H.group([]),
+        ])
+    }
+
     /// A task's status as a badge (the live script updates `data-status`).
     static func taskStatus(_ status: TaskStatus, _ l: Localizer) -> HTMLNode {
         H.el("span", [("class", "badge status-\(status.rawValue)"), ("data-field", "status"), ("data-status", status.rawValue)],

@@ -52,8 +52,7 @@ enum DashboardsPages {
             result = try await InventorySearch.run(query, index: app.inventoryIndex, on: req.db, now: app.ferry.now())
             let environments = Array(Set(result.items.map(\.environmentId)))
             drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
-            latest = try await HealthService.latestByDashboard(
-                environments: environments, only: Dictionary(grouping: result.items, by: \.environmentId).mapValues { $0.map(\.id) }, on: req.db)
+            latest = try await HealthService.latestByDashboard(of: result.items, on: req.db)
         }
         let directory = try await EnvironmentDirectory.load(on: req.db)
         let refs = result.environments.compactMap { directory.byID[$0.id] }
@@ -82,8 +81,7 @@ enum DashboardsPages {
         let directory = try await EnvironmentDirectory.load(on: req.db)
         let environments = items.map(\.environmentId)
         let drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
-        let latest = try await HealthService.latestByDashboard(
-            environments: environments, only: Dictionary(grouping: items, by: \.environmentId).mapValues { $0.map(\.id) }, on: req.db)
+        let latest = try await HealthService.latestByDashboard(of: items, on: req.db)
         let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).all()
             .filter { environments.contains($0.environmentID) }
         let stages = Dictionary(found.environments.map { ($0.id, $0.stage) }, uniquingKeysWith: { a, _ in a })

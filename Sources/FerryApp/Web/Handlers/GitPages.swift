@@ -28,8 +28,7 @@ enum GitPages {
         let filter = GitDriftStatus(rawValue: drift)
         var model = GitPage.Model(selected: selected?.id, drift: filter?.rawValue ?? "", search: search, page: page)
         let app = req.application
-        let inventory = (try await app.inventoryIndex.current(on: req.db, now: app.ferry.now()).byKind[AssetKind.dashboard.rawValue] ?? [])
-            .map { (environmentID: $0.environmentID, uuid: $0.uuid, name: $0.name) }
+        let inventory = try await app.inventoryIndex.current(on: req.db, now: app.ferry.now())
         for env in readable {
             let all = try await GitService.dashboards(environment: env, drift: nil, search: nil, inventory: inventory, on: req.db)
             var row = GitPage.Model.EnvironmentRow(id: env.id, name: env.name, stage: env.stage)

@@ -72,12 +72,7 @@ extension AssetsPage {
         }
 
         func pager(_ l: Localizer) -> HTMLNode {
-            guard model.pageCount > 1 else { return H.group([]) }
-            return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
-                model.page > 1 ? H.a(model.path(page: model.page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),
-                H.el("span", text: l.t("pager.position", ["page": String(model.page), "pages": String(model.pageCount)])),
-                model.page < model.pageCount ? H.a(model.path(page: model.page + 1), l.t("pager.next"), [("rel", "next")]) : H.group([]),
-            ])
+            Components.pager(page: model.page, pageCount: model.pageCount, l, link: model.path(page:))
         }
     }
 }

@@ -81,13 +81,9 @@ extension BackupsEnvironmentPage {
         }
 
         func pager(_ l: Localizer) -> HTMLNode {
-            guard model.pageCount > 1 else { return H.group([]) }
-            func link(_ page: Int) -> String { SiteURL.backupsEnvironmentPage(.value(model.environmentID)).path(query: ["page": String(page)]) }
-            return H.el("nav", [("class", "pager"), ("aria-label", l.t("pager.label"))], [
-                model.page > 1 ? H.a(link(model.page - 1), l.t("pager.previous"), [("rel", "prev")]) : H.group([]),
-                H.el("span", text: l.t("pager.position", ["page": String(model.page), "pages": String(model.pageCount)])),
-                model.page < model.pageCount ? H.a(link(model.page + 1), l.t("pager.next"), [("rel", "next")]) : H.group([]),
-            ])
+            Components.pager(page: model.page, pageCount: model.pageCount, l) { page in
+                SiteURL.backupsEnvironmentPage(.value(model.environmentID)).path(query: ["page": String(page)])
+            }
         }
 
         func uploadForm(_ l: Localizer) -> HTMLNode {
