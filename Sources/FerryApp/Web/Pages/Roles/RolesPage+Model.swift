@@ -38,11 +38,10 @@ enum RolesPage {
             var environments: Set<UUID> = []
             var limited: Bool { !stages.isEmpty || !environments.isEmpty }
 
-            /// The row in the text form, when granted.
+            /// The row in the text form (`Grant.text`, environments by id), when granted.
             var text: String? {
                 guard granted else { return nil }
-                let scope = Model.ordered(stages).map { "stage:\($0)" } + environments.map { "id:\($0.uuidString.lowercased())" }.sorted()
-                return scope.isEmpty ? permission.rawValue : permission.rawValue + "@" + scope.joined(separator: ",")
+                return Grant(permission, environments: environments.sorted { $0.uuidString < $1.uuidString }, stages: Model.ordered(stages)).text(names: [:])
             }
         }
 
