@@ -15,11 +15,26 @@ public struct Localizer: Sendable {
         self.table = catalogue.tables[lang] ?? [:]
     }
 
-    /// The text for `key`, with `{name}` placeholders replaced.
+    /// The text for `key`, with `{name}` placeholders replaced in one pass (a value is not
+    /// searched for placeholders in turn; a placeholder without an argument stays as it is).
     public func t(_ key: String, _ args: [String: String] = [:]) -> String {
-        var text = table[key] ?? key
-        for (name, value) in args { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
-        return text
+        let text = table[key] ?? key
+        guard !args.isEmpty else { return text }
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + 32)
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == 0x7B, let close = bytes[(i + 1)...].firstIndex(of: 0x7D),
+                let value = args[String(decoding: bytes[(i + 1)..<close], as: UTF8.self)] {
+                out.append(contentsOf: value.utf8)
+                i = close + 1
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Picks a language: explicit choice, then the cookie, then Accept-Language, then the default.

@@ -1,5 +1,4 @@
 import Foundation
-import Plot
 
 /// Reusable pieces of pages.
 enum Components {

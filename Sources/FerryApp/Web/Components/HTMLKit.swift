@@ -1,18 +1,38 @@
-import Plot
+/// A node of a page: what pages and components build and `HTMLWriter` writes out.
+///
+/// Invariant: every string inside a node is already HTML: `H` escapes text and attribute values
+/// when it makes the node, so writing is copying bytes (no second escaping pass, no lookups).
+/// Nodes are values; a page's tree is built once per request and written once.
+indirect enum HTMLNode: Sendable {
+    /// `<name attributes>children</name>`.
+    case element(name: String, attributes: [HTMLAttribute], children: [HTMLNode])
+    /// `<name attributes/>` (`input`, `meta`, `link`).
+    case void(name: String, attributes: [HTMLAttribute])
+    /// Markup or escaped text, written as it is.
+    case raw(String)
+    /// Several nodes in a row, without an element around them.
+    case group([HTMLNode])
+    /// The hidden `_csrf` input of a POST form, filled with the token of the request the page is
+    /// written for (`HTMLWriter.csrfToken`), so views stay pure functions of their models.
+    case csrfField
+}
 
-/// The node type of every page body. Pages and components build these; `Layout` renders them.
-typealias HTMLNode = Node<HTML.BodyContext>
+/// An attribute whose value is already escaped; a nil value is written as a bare name
+/// (`hidden`, `checked`).
+struct HTMLAttribute: Sendable {
+    let name: String
+    let value: String?
+}
 
-/// Ferry's small HTML vocabulary on top of Plot. Attribute values are escaped here (Plot leaves
-/// them raw), so a Superset asset named `"><script>` renders as text.
+/// Ferry's small HTML vocabulary. Text and attribute values are escaped here, so a Superset asset
+/// named `"><script>` renders as text.
 enum H {
-    /// A POST form gets the hidden CSRF input (`CSRFField`) as its first child; the token is
-    /// filled in from the render environment, so views stay pure functions of their models.
+    /// A POST form gets the hidden CSRF input as its first child.
     static func el(_ name: String, _ attributes: [(String, String?)] = [], _ children: [HTMLNode] = []) -> HTMLNode {
         if name == "form", attributes.contains(where: { $0.0 == "method" && $0.1?.lowercased() == "post" }) {
-            return .element(named: name, nodes: attrs(attributes) + [.component(CSRFField())] + children)
+            return .element(name: name, attributes: attrs(attributes), children: [.csrfField] + children)
         }
-        return .element(named: name, nodes: attrs(attributes) + children)
+        return .element(name: name, attributes: attrs(attributes), children: children)
     }
 
     static func el(_ name: String, _ attributes: [(String, String?)] = [], text: String) -> HTMLNode {
@@ -21,14 +41,10 @@ enum H {
 
     /// A void element (`input`, `meta`, `link`).
     static func void(_ name: String, _ attributes: [(String, String?)]) -> HTMLNode {
-        .selfClosedElement(named: name, attributes: attributes.compactMap { name, value -> Attribute<HTML.BodyContext>? in
-            guard let value else { return nil }
-            return Attribute(name: name, value: escape(value), ignoreIfValueIsEmpty: false)
-        })
+        .void(name: name, attributes: attrs(attributes))
     }
 
-    /// Text, escaped here in one pass over its bytes (`&`, `<`, `>`). Plot's `.text` walks
-    /// characters and keeps entity-like runs (`&lt;` in a name stayed `&lt;` and showed as `<`).
+    /// Text, escaped in one pass over its bytes (`&`, `<`, `>`).
     static func text(_ s: String) -> HTMLNode { .raw(escape(s, quotes: false)) }
 
     static func group(_ nodes: [HTMLNode]) -> HTMLNode { .group(nodes) }
@@ -37,12 +53,17 @@ enum H {
         el("a", [("href", href)] + attributes, text: text)
     }
 
-    /// Attributes with a nil value are left out; a value of "" renders as a bare boolean attribute.
-    static func attrs(_ list: [(String, String?)]) -> [HTMLNode] {
-        list.compactMap { name, value in
-            guard let value else { return nil }
-            return value.isEmpty ? .attribute(named: name) : .attribute(named: name, value: escape(value))
+    /// Attributes with a nil value are left out; a value of "" is a bare boolean attribute. A
+    /// name given twice keeps its first place and its last value.
+    static func attrs(_ list: [(String, String?)]) -> [HTMLAttribute] {
+        var out: [HTMLAttribute] = []
+        out.reserveCapacity(list.count)
+        for (name, value) in list {
+            guard let value else { continue }
+            let attribute = HTMLAttribute(name: name, value: value.isEmpty ? nil : escape(value))
+            if let i = out.firstIndex(where: { $0.name == name }) { out[i] = attribute } else { out.append(attribute) }
         }
+        return out
     }
 
     /// `&`, `<`, `>`, and with `quotes` `"` and `'`, as entities; a string without any is

@@ -1,5 +1,4 @@
 import Foundation
-import Plot
 import Vapor
 
 /// What every page gives the layout.
@@ -66,29 +65,29 @@ struct PageContext: Sendable {
 /// A pure function of the page and its context.
 enum Layout {
     static func render(_ page: PageView, context: PageContext) -> String {
+        var writer = HTMLWriter(csrfToken: context.csrf ?? "")
+        write(page, context: context, into: &writer)
+        return writer.string
+    }
+
+    /// The document, written into `writer` (whose token every POST form's hidden field carries).
+    static func write(_ page: PageView, context: PageContext, into writer: inout HTMLWriter) {
         let l = context.localizer
-        let html = HTML(
-            .lang(Language(rawValue: l.language) ?? .english),
-            .head(
-                .encoding(.utf8),
-                // Plot copies the title into meta attributes unescaped; a title may carry a
-                // Superset name (a dashboard's history), so it is escaped here (the <title>
-                // text keeps the entities as they are).
-                .title(H.escape("\(page.title) · Ferry")),
-                .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
-                .stylesheet("/css/ferry.css"),
-                .link(.rel(.icon), .href("/favicon.svg"), .type("image/svg+xml")),
-                .element(named: "script", nodes: [.attribute(named: "type", value: "module"), .attribute(named: "src", value: "/js/ferry.js")])
-            ),
-            .body(
-                H.a("#main", l.t("layout.skip"), [("class", "skip-link")]),
-                header(page, context: context),
-                H.el("main", [("id", "main")], [page.content(l)]),
-                H.el("footer", [], [H.text(l.t("layout.footer"))])
-            )
-        )
-        // Every POST form's CSRFField reads the token from here while the page renders.
-        return html.environmentValue(context.csrf ?? "", key: .csrfToken).render()
+        // The title may carry a Superset name (a dashboard's history): escaped, quotes too, as
+        // it is also an attribute value.
+        let title = H.escape("\(page.title) · Ferry")
+        writer.write("<!DOCTYPE html><html lang=\"\(l.language)\"><head><meta charset=\"UTF-8\"/><title>\(title)</title>")
+        writer.write("<meta name=\"twitter:title\" content=\"\(title)\"/><meta property=\"og:title\" content=\"\(title)\"/>")
+        writer.write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>")
+        writer.write("<link rel=\"stylesheet\" href=\"/css/ferry.css\" type=\"text/css\"/><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"/>")
+        writer.write("<script type=\"module\" src=\"/js/ferry.js\"></script></head>")
+        writer.write(H.el("body", [], [
+            H.a("#main", l.t("layout.skip"), [("class", "skip-link")]),
+            header(page, context: context),
+            H.el("main", [("id", "main")], [page.content(l)]),
+            H.el("footer", [], [H.text(l.t("layout.footer"))]),
+        ]))
+        writer.write("</html>")
     }
 
     static func header(_ page: PageView, context: PageContext) -> HTMLNode {
@@ -151,10 +150,12 @@ enum Layout {
 
     /// A complete HTML response for a request.
     static func response(_ page: PageView, request: Request) -> Response {
-        let body = render(page, context: request.pageContext)
+        let context = request.pageContext
+        var writer = HTMLWriter(csrfToken: context.csrf ?? "")
+        write(page, context: context, into: &writer)
         var headers = HTTPHeaders()
         headers.contentType = .html
-        return Response(status: .ok, headers: headers, body: .init(string: body))
+        return Response(status: .ok, headers: headers, body: .init(buffer: request.byteBufferAllocator.buffer(bytes: writer.bytes)))
     }
 }
 

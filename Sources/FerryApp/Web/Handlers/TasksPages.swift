@@ -25,11 +25,12 @@ enum TasksPages {
             rows.append(.init(id: id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
                               environments: task.environmentIDs.map(names.name)))
         }
-        let body = ActivityPanel.View(model: .init(tasks: rows), localizer: req.localizer).content().render()
+        var writer = HTMLWriter(csrfToken: req.pageContext.csrf ?? "", capacity: 4096)
+        writer.write(ActivityPanel.View(model: .init(tasks: rows), localizer: req.localizer).content())
         var headers = HTTPHeaders()
         headers.contentType = .html
         headers.replaceOrAdd(name: .cacheControl, value: "no-store")
-        return Response(status: .ok, headers: headers, body: .init(string: body))
+        return Response(status: .ok, headers: headers, body: .init(buffer: req.byteBufferAllocator.buffer(bytes: writer.bytes)))
     }
 
     @Sendable static func list(req: Request) async throws -> Response {
