@@ -8,15 +8,26 @@ import Foundation
 /// padded past four digits).
 enum UTCTimestamp {
     /// `YYYY-MM-DDTHH:MM:SSZ`.
-    static func iso(_ date: Date) -> String {
+    static func iso(_ date: Date) -> String { format(date, separator: 0x54, suffix: "Z") }
+
+    /// Writes the date's fields as ASCII digits into one buffer (pages show dozens of times;
+    /// string interpolation and a Foundation replace per time showed in profiles).
+    private static func format(_ date: Date, separator: UInt8, suffix: String) -> String {
         // Out of range (not finite, or beyond ±142 million years): "?", never a trap.
         guard let seconds = Int(exactly: date.timeIntervalSince1970.rounded(.down)), seconds.magnitude < 1 << 52 else { return "?" }
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        let secondOfDay = Int64(seconds - days * 86_400)
         let (year, month, day) = civil(days: Int64(days))
-        func two<N: BinaryInteger>(_ n: N) -> String { n < 10 ? "0\(n)" : String(n) }
-        let y = year >= 0 && year < 1000 ? String(repeating: "0", count: 4 - String(year).count) + String(year) : String(year)
-        return "\(y)-\(two(month))-\(two(day))T\(two(secondOfDay / 3600)):\(two(secondOfDay % 3600 / 60)):\(two(secondOfDay % 60))Z"
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        if year >= 0 && year < 1000 { out.append(contentsOf: repeatElement(0x30, count: 4 - String(year).count)) }
+        out.append(contentsOf: String(year).utf8)
+        func two(_ n: Int64) { out.append(0x30 + UInt8(n / 10)); out.append(0x30 + UInt8(n % 10)) }
+        out.append(0x2D); two(month); out.append(0x2D); two(day)
+        out.append(separator)
+        two(secondOfDay / 3600); out.append(0x3A); two(secondOfDay % 3600 / 60); out.append(0x3A); two(secondOfDay % 60)
+        out.append(contentsOf: suffix.utf8)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The civil (proleptic Gregorian) date `days` after 1970-01-01 (H. Hinnant's
@@ -34,9 +45,5 @@ enum UTCTimestamp {
     }
 
     /// `YYYY-MM-DD HH:MM:SS UTC`, as pages show a time.
-    static func text(_ date: Date) -> String {
-        let iso = iso(date)
-        guard iso != "?" else { return iso }
-        return String(iso.dropLast().replacingOccurrences(of: "T", with: " ")) + " UTC"
-    }
+    static func text(_ date: Date) -> String { format(date, separator: 0x20, suffix: " UTC") }
 }

@@ -336,13 +336,37 @@ enum SiteURL: Sendable {
         }.joined(separator: "/")
     }
 
-    /// The path with a query string.
+    /// The path with a query string: empty values left out, names sorted, and every byte but
+    /// the unreserved ones (`A-Z a-z 0-9 - . _ ~`) percent-encoded, so a `+`, `&` or `=` in a
+    /// value comes back as itself when the query is read as a form.
     func path(query: [String: String?]) -> String {
-        var comps = URLComponents()
-        comps.path = path
-        let items = query.compactMap { k, v in v.flatMap { $0.isEmpty ? nil : URLQueryItem(name: k, value: $0) } }.sorted { $0.name < $1.name }
-        comps.queryItems = items.isEmpty ? nil : items
-        return comps.string ?? path
+        let items = query.compactMap { k, v -> (String, String)? in
+            guard let v, !v.isEmpty else { return nil }
+            return (k, v)
+        }.sorted { $0.0 < $1.0 }
+        guard !items.isEmpty else { return path }
+        var out = Array(path.utf8)
+        out.append(0x3F) // ?
+        for (i, (name, value)) in items.enumerated() {
+            if i > 0 { out.append(0x26) } // &
+            Self.percentEncode(name, into: &out)
+            out.append(0x3D) // =
+            Self.percentEncode(value, into: &out)
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func percentEncode(_ s: String, into out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        for b in s.utf8 {
+            switch b {
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.append(b)
+            default:
+                out.append(0x25)
+                out.append(hex[Int(b >> 4)])
+                out.append(hex[Int(b & 0x0F)])
+            }
+        }
     }
 }
 

@@ -89,15 +89,12 @@ extension InventoryIndex {
     /// One immutable generation of the index.
     struct Snapshot: Sendable {
         struct Entry: Sendable {
-            /// The item, decoded from `json` (only pages need it; keeping one copy saves memory).
-            var item: InventoryItemDTO {
-                (try? JSONDecoder.ferry.decode(InventoryItemDTO.self, from: Data(json)))
-                    ?? InventoryItemDTO(environmentId: environmentID, environment: "?", kind: "?", id: 0, uuid: nil, name: "?", detail: nil,
-                                        parent: nil, owners: [], changedOn: nil, url: "")
-            }
+            /// The item as pages show it. Kept beside `json` (a page of 50 decoded from JSON per
+            /// request was a tenth of a hub's time); most of its strings share storage with the
+            /// fields below.
+            let item: InventoryItemDTO
             let environmentID: UUID
-            /// The item's Superset id, uuid and name, kept beside `json` so filters and lists
-            /// that need only these don't decode it (a decode is ~10 µs; a page may scan thousands).
+            /// The item's Superset id, uuid and name (what filters and lists read).
             let id: Int
             let uuid: String?
             let name: String
@@ -131,7 +128,7 @@ extension InventoryIndex {
                     changedOn: m.changedOn, url: InventorySearch.supersetLink(base: env.url, kind: m.kind, id: m.supersetID))
                 let key = m.name.lowercased() + "\u{0}" + env.name + "\u{0}" + String(format: "%012d", m.supersetID)
                 byKind[m.kind, default: []].append((key, Entry(
-                    environmentID: m.environmentID, id: m.supersetID, uuid: m.uuid, name: m.name, text: Array(m.searchText.lowercased().utf8),
+                    item: dto, environmentID: m.environmentID, id: m.supersetID, uuid: m.uuid, name: m.name, text: Array(m.searchText.lowercased().utf8),
                     owners: Array(m.owners.lowercased().utf8), ownerUsernames: Array(m.ownerUsernames.utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }
