@@ -27,6 +27,25 @@ enum GitService {
         return out.map { ($0.title.lowercased(), $0) }.sorted { ($0.0, $0.1.uuid) < ($1.0, $1.1.uuid) }.map(\.1)
     }
 
+    /// How many dashboards of each environment are in sync, changed and uncommitted (as
+    /// `dashboards` would list them), counted in one query without listing them.
+    static func driftCounts(environments: [UUID], inventory: InventoryIndex.Snapshot, on db: any Database)
+        async throws -> [UUID: [GitDriftStatus: Int]] {
+        guard !environments.isEmpty else { return [:] }
+        var counts: [UUID: [GitDriftStatus: Int]] = [:]
+        var committed: [UUID: Set<String>] = [:]
+        for row in try await GitDashboardModel.query(on: db).filter(\.$environmentID ~~ environments).all() {
+            committed[row.environmentID, default: []].insert(row.dashboardUUID)
+            if let status = GitDriftStatus(rawValue: row.drift) { counts[row.environmentID, default: [:]][status, default: 0] += 1 }
+        }
+        let wanted = Set(environments)
+        for item in inventory.byKind[AssetKind.dashboard.rawValue] ?? [] where wanted.contains(item.environmentID) {
+            guard let uuid = item.uuid?.lowercased(), committed[item.environmentID]?.contains(uuid) != true else { continue }
+            counts[item.environmentID, default: [:]][.uncommitted, default: 0] += 1
+        }
+        return counts
+    }
+
     /// Drift by dashboard uuid for the given environments, for the dashboards hub's badges.
     static func driftByDashboard(environments: [UUID], on db: any Database) async throws -> [String: GitDriftStatus] {
         guard !environments.isEmpty else { return [:] }

@@ -54,8 +54,8 @@ enum DashboardsPages {
             drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
             latest = try await HealthService.latestByDashboard(of: result.items, on: req.db)
         }
-        let directory = try await EnvironmentDirectory.load(on: req.db)
-        let refs = result.environments.compactMap { directory.byID[$0.id] }
+        // The index was checked against the stored environments for this request: its list is current.
+        let refs = result.environments.map { EnvironmentRef(id: $0.id, name: $0.name, stage: $0.stage) }
         var model = DashboardsPage.Model(
             search: query.search ?? "", owner: query.owner ?? "", mine: query.ownerUsername != nil, supersetUsername: req.principal?.supersetUsername,
             canAddEnvironment: req.principal?.can(.environmentsWrite) ?? false, environment: query.environment ?? "", environments: result.environments,

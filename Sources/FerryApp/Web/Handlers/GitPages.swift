@@ -29,17 +29,12 @@ enum GitPages {
         var model = GitPage.Model(selected: selected?.id, drift: filter?.rawValue ?? "", search: search, page: page)
         let app = req.application
         let inventory = try await app.inventoryIndex.current(on: req.db, now: app.ferry.now())
+        let counts = try await GitService.driftCounts(environments: readable.map(\.id), inventory: inventory, on: req.db)
         for env in readable {
-            let all = try await GitService.dashboards(environment: env, drift: nil, search: nil, inventory: inventory, on: req.db)
             var row = GitPage.Model.EnvironmentRow(id: env.id, name: env.name, stage: env.stage)
-            for d in all {
-                switch GitDriftStatus(rawValue: d.drift) {
-                case .inSync: row.inSync += 1
-                case .changed: row.changed += 1
-                case .uncommitted: row.uncommitted += 1
-                case nil: break
-                }
-            }
+            row.inSync = counts[env.id]?[.inSync] ?? 0
+            row.changed = counts[env.id]?[.changed] ?? 0
+            row.uncommitted = counts[env.id]?[.uncommitted] ?? 0
             row.canWrite = req.permits(.gitWrite, environment: env)
             model.environments.append(row)
         }
