@@ -47,10 +47,14 @@ enum GitService {
     }
 
     /// Drift by dashboard uuid for the given environments, for the dashboards hub's badges.
-    static func driftByDashboard(environments: [UUID], on db: any Database) async throws -> [String: GitDriftStatus] {
-        guard !environments.isEmpty else { return [:] }
+    /// With `dashboards` (uuids, lower-case), only those are read: a page of them, not every
+    /// committed dashboard of the environments.
+    static func driftByDashboard(environments: [UUID], dashboards: [String]? = nil, on db: any Database) async throws -> [String: GitDriftStatus] {
+        guard !environments.isEmpty, dashboards?.isEmpty != true else { return [:] }
         var out: [String: GitDriftStatus] = [:]
-        for row in try await GitDashboardModel.query(on: db).filter(\.$environmentID ~~ environments).all() {
+        var query = GitDashboardModel.query(on: db).filter(\.$environmentID ~~ environments)
+        if let dashboards { query = query.filter(\.$dashboardUUID ~~ Array(Set(dashboards))) }
+        for row in try await query.all() {
             out["\(row.environmentID.key) \(row.dashboardUUID)"] = GitDriftStatus(rawValue: row.drift) ?? .inSync
         }
         return out

@@ -51,7 +51,8 @@ enum DashboardsPages {
         } else {
             result = try await InventorySearch.run(query, index: app.inventoryIndex, on: req.db, now: app.ferry.now())
             let environments = Array(Set(result.items.map(\.environmentId)))
-            drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
+            drift = try await GitService.driftByDashboard(environments: environments, dashboards: result.items.compactMap { $0.uuid?.lowercased() },
+                                                          on: req.db)
             latest = try await HealthService.latestByDashboard(of: result.items, on: req.db)
         }
         // The index was checked against the stored environments for this request: its list is current.
@@ -80,10 +81,12 @@ enum DashboardsPages {
         guard !items.isEmpty else { throw AppError(.notFound, code: "not_found", detail: req.localizer.t("dashboard.not_found")) }
         let directory = try await EnvironmentDirectory.load(on: req.db)
         let environments = items.map(\.environmentId)
-        let drift = try await GitService.driftByDashboard(environments: environments, on: req.db)
         let latest = try await HealthService.latestByDashboard(of: items, on: req.db)
         let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).all()
             .filter { environments.contains($0.environmentID) }
+        // Its drift in each environment, from the committed records just read.
+        let drift = Dictionary(committed.map { ("\($0.environmentID.key) \($0.dashboardUUID)", GitDriftStatus(rawValue: $0.drift) ?? .inSync) },
+                               uniquingKeysWith: { a, _ in a })
         let stages = Dictionary(found.environments.map { ($0.id, $0.stage) }, uniquingKeysWith: { a, _ in a })
         let presences = items.sorted { $0.environment < $1.environment }.map { item -> DashboardPage.Model.Presence in
             let ref = directory.byID[item.environmentId]
