@@ -28,7 +28,8 @@ enum GitService {
     }
 
     /// How many dashboards of each environment are in sync, changed and uncommitted (as
-    /// `dashboards` would list them), counted in one query without listing them.
+    /// `dashboards` would list them): one read of the environments' committed records and a
+    /// scan of the index, with no list built.
     static func driftCounts(environments: [UUID], inventory: InventoryIndex.Snapshot, on db: any Database)
         async throws -> [UUID: [GitDriftStatus: Int]] {
         guard !environments.isEmpty else { return [:] }

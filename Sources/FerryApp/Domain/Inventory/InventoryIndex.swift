@@ -90,8 +90,10 @@ extension InventoryIndex {
     struct Snapshot: Sendable {
         struct Entry: Sendable {
             /// The item as pages show it. Kept beside `json` (a page of 50 decoded from JSON per
-            /// request was a tenth of a hub's time); most of its strings share storage with the
-            /// fields below.
+            /// request was a tenth of a hub's time): its name, uuid and environment name share
+            /// storage with the fields below and the environment; its url, owners, detail and
+            /// parent are copies (some 150 bytes an entry). Its `changedOn` keeps sub-second
+            /// precision, which `json` (ISO 8601, seconds) drops; pages show whole seconds.
             let item: InventoryItemDTO
             let environmentID: UUID
             /// The item's Superset id, uuid and name (what filters and lists read).

@@ -22,6 +22,13 @@ indirect enum HTMLNode: Sendable {
 struct HTMLAttribute: Sendable {
     let name: String
     let value: String?
+
+    /// Only `H.attrs` makes attributes, so every value is escaped.
+    fileprivate init(name: String, value: String?) {
+        assert(!name.isEmpty && name.utf8.allSatisfy { H.isNameByte($0) }, "attribute name \(name)")
+        self.name = name
+        self.value = value
+    }
 }
 
 /// Ferry's small HTML vocabulary. Text and attribute values are escaped here, so a Superset asset
@@ -29,10 +36,18 @@ struct HTMLAttribute: Sendable {
 enum H {
     /// A POST form gets the hidden CSRF input as its first child.
     static func el(_ name: String, _ attributes: [(String, String?)] = [], _ children: [HTMLNode] = []) -> HTMLNode {
-        if name == "form", attributes.contains(where: { $0.0 == "method" && $0.1?.lowercased() == "post" }) {
-            return .element(name: name, attributes: attrs(attributes), children: [.csrfField] + children)
+        assert(!name.isEmpty && name.utf8.allSatisfy(isNameByte), "element name \(name)")
+        let written = attrs(attributes)
+        // Decided on the attribute as written (a method given twice: the last one).
+        if name == "form", written.contains(where: { $0.name == "method" && $0.value?.lowercased() == "post" }) {
+            return .element(name: name, attributes: written, children: [.csrfField] + children)
         }
-        return .element(name: name, attributes: attrs(attributes), children: children)
+        return .element(name: name, attributes: written, children: children)
+    }
+
+    /// Element and attribute names are Ferry's own literals: letters, digits and `-`.
+    static func isNameByte(_ b: UInt8) -> Bool {
+        (0x61...0x7A).contains(b) || (0x41...0x5A).contains(b) || (0x30...0x39).contains(b) || b == 0x2D
     }
 
     static func el(_ name: String, _ attributes: [(String, String?)] = [], text: String) -> HTMLNode {
@@ -41,7 +56,8 @@ enum H {
 
     /// A void element (`input`, `meta`, `link`).
     static func void(_ name: String, _ attributes: [(String, String?)]) -> HTMLNode {
-        .void(name: name, attributes: attrs(attributes))
+        assert(!name.isEmpty && name.utf8.allSatisfy(isNameByte), "element name \(name)")
+        return .void(name: name, attributes: attrs(attributes))
     }
 
     /// Text, escaped in one pass over its bytes (`&`, `<`, `>`).

@@ -10,7 +10,11 @@ struct HTMLWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func write(_ s: String) { bytes.append(contentsOf: s.utf8) }
+    /// Markup Ferry wrote itself (the document's head in `Layout`), copied as it is: never text
+    /// from a model, which goes through `H.text`.
+    mutating func writeMarkup(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    private mutating func write(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     mutating func write(_ node: HTMLNode) {
         switch node {

@@ -76,18 +76,18 @@ enum Layout {
         // The title may carry a Superset name (a dashboard's history): escaped, quotes too, as
         // it is also an attribute value.
         let title = H.escape("\(page.title) · Ferry")
-        writer.write("<!DOCTYPE html><html lang=\"\(l.language)\"><head><meta charset=\"UTF-8\"/><title>\(title)</title>")
-        writer.write("<meta name=\"twitter:title\" content=\"\(title)\"/><meta property=\"og:title\" content=\"\(title)\"/>")
-        writer.write("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>")
-        writer.write("<link rel=\"stylesheet\" href=\"/css/ferry.css\" type=\"text/css\"/><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"/>")
-        writer.write("<script type=\"module\" src=\"/js/ferry.js\"></script></head>")
+        writer.writeMarkup("<!DOCTYPE html><html lang=\"\(l.language)\"><head><meta charset=\"UTF-8\"/><title>\(title)</title>")
+        writer.writeMarkup("<meta name=\"twitter:title\" content=\"\(title)\"/><meta property=\"og:title\" content=\"\(title)\"/>")
+        writer.writeMarkup("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>")
+        writer.writeMarkup("<link rel=\"stylesheet\" href=\"/css/ferry.css\" type=\"text/css\"/><link rel=\"icon\" href=\"/favicon.svg\" type=\"image/svg+xml\"/>")
+        writer.writeMarkup("<script type=\"module\" src=\"/js/ferry.js\"></script></head>")
         writer.write(H.el("body", [], [
             H.a("#main", l.t("layout.skip"), [("class", "skip-link")]),
             header(page, context: context),
             H.el("main", [("id", "main")], [page.content(l)]),
             H.el("footer", [], [H.text(l.t("layout.footer"))]),
         ]))
-        writer.write("</html>")
+        writer.writeMarkup("</html>")
     }
 
     static func header(_ page: PageView, context: PageContext) -> HTMLNode {
@@ -107,8 +107,16 @@ enum Layout {
         let languages = Localizer.languages.map { lang -> HTMLNode in
             var query = context.query
             query["lang"] = lang
-            let href = context.path + "?" + query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+"))) ?? "")" }.joined(separator: "&")
-            return H.a(href, l.t("language.\(lang)"), [("lang", lang), ("class", lang == l.language ? "active" : nil), ("data-lang", lang)])
+            // The path as asked for, with one leading slash (`//host/x` would be a link off-site).
+            var href = Array(("/" + context.path.drop(while: { $0 == "/" })).utf8)
+            for (i, (name, value)) in query.sorted(by: { $0.key < $1.key }).enumerated() {
+                href.append(i == 0 ? 0x3F : 0x26)
+                SiteURL.percentEncode(name, into: &href)
+                href.append(0x3D)
+                SiteURL.percentEncode(value, into: &href)
+            }
+            let link = String(decoding: href, as: UTF8.self)
+            return H.a(link, l.t("language.\(lang)"), [("lang", lang), ("class", lang == l.language ? "active" : nil), ("data-lang", lang)])
         }
         return H.el("header", [("class", "topbar")], [
             H.a("/", "Ferry", [("class", "brand")]),

@@ -55,8 +55,10 @@ enum DashboardsPages {
                                                           on: req.db)
             latest = try await HealthService.latestByDashboard(of: result.items, on: req.db)
         }
-        // The index was checked against the stored environments for this request: its list is current.
-        let refs = result.environments.map { EnvironmentRef(id: $0.id, name: $0.name, stage: $0.stage) }
+        // Grants limited by stage are decided on the stored environments (the index's copy may
+        // be a moment old when another process changed one).
+        let directory = try await EnvironmentDirectory.load(on: req.db)
+        let refs = result.environments.compactMap { directory.byID[$0.id] }
         var model = DashboardsPage.Model(
             search: query.search ?? "", owner: query.owner ?? "", mine: query.ownerUsername != nil, supersetUsername: req.principal?.supersetUsername,
             canAddEnvironment: req.principal?.can(.environmentsWrite) ?? false, environment: query.environment ?? "", environments: result.environments,
