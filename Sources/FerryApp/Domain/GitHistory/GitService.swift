@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 import SupersetKit
 
 /// The git history as the API, pages and CLI read it: dashboards with their drift, a
@@ -52,10 +53,16 @@ enum GitService {
     /// committed dashboard of the environments.
     static func driftByDashboard(environments: [UUID], dashboards: [String]? = nil, on db: any Database) async throws -> [String: GitDriftStatus] {
         guard !environments.isEmpty, dashboards?.isEmpty != true else { return [:] }
+        // Three columns through SQLKit (a Fluent read reflected every row of the whole model).
+        struct Row: Decodable {
+            var environmentID: UUID, dashboardUUID: String, drift: String
+            enum CodingKeys: String, CodingKey { case environmentID = "environment_id", dashboardUUID = "dashboard_uuid", drift }
+        }
+        let select = TaskStore.sql(db).select().column("environment_id").column("dashboard_uuid").column("drift")
+            .from(GitDashboardModel.schema).where("environment_id", .in, SQLBind.group(Array(Set(environments))))
+        if let dashboards { select.where("dashboard_uuid", .in, SQLBind.group(Array(Set(dashboards)))) }
         var out: [String: GitDriftStatus] = [:]
-        var query = GitDashboardModel.query(on: db).filter(\.$environmentID ~~ environments)
-        if let dashboards { query = query.filter(\.$dashboardUUID ~~ Array(Set(dashboards))) }
-        for row in try await query.all() {
+        for row in try await select.all(decoding: Row.self) {
             out["\(row.environmentID.key) \(row.dashboardUUID)"] = GitDriftStatus(rawValue: row.drift) ?? .inSync
         }
         return out

@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// A dashboard check as the API and pages show it.
 struct DashboardCheckDTO: Codable, Sendable, Equatable {
@@ -90,19 +91,28 @@ enum HealthService {
     /// given, narrows each environment to those dashboard ids (a page of a hub: one small read).
     static func latestByDashboard(environments: [UUID], only: [UUID: [Int]]? = nil, scan: Int = 5000,
                                   on db: any Database) async throws -> [String: HealthMatrixRow.Run] {
+        // The four columns needed, read with SQLKit: hubs call this per view, and a Fluent read
+        // of the whole model (every column aliased, each row reflected) was most of its cost.
+        struct Row: Decodable {
+            var id: UUID, dashboardID: Int, status: String, checkedAt: Date
+            enum CodingKeys: String, CodingKey { case id, dashboardID = "dashboard_id", status, checkedAt = "checked_at" }
+        }
+        let sql = TaskStore.sql(db)
         var latest: [String: HealthMatrixRow.Run] = [:]
         for environment in Set(environments) {
-            let query = DashboardCheckModel.query(on: db).filter(\.$environmentID == environment)
+            let select = sql.select().column("id").column("dashboard_id").column("status").column("checked_at")
+                .from(DashboardCheckModel.schema).where("environment_id", .equal, SQLBind(environment))
             if let only {
                 let ids = Array(Set(only[environment] ?? []))
                 if ids.isEmpty { continue }
-                query.filter(\.$dashboardID ~~ ids)
+                select.where("dashboard_id", .in, SQLBind.group(ids))
             }
-            let rows = try await query.sort(\.$checkedAt, .descending).range(0..<scan).all()
+            let rows = try await select.orderBy("checked_at", .descending).limit(scan).all(decoding: Row.self)
+            let prefix = environment.uuidString.lowercased() + " "
             for r in rows {
-                let key = "\(environment.uuidString.lowercased()) \(r.dashboardID)"
-                if latest[key] == nil, let id = r.id {
-                    latest[key] = .init(id: id, status: HealthStatus(rawValue: r.status) ?? .fail, checkedAt: r.checkedAt)
+                let key = prefix + String(r.dashboardID)
+                if latest[key] == nil {
+                    latest[key] = .init(id: r.id, status: HealthStatus(rawValue: r.status) ?? .fail, checkedAt: r.checkedAt)
                 }
             }
         }
