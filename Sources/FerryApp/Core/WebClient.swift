@@ -36,8 +36,19 @@ public struct WebClient: Sendable {
         }
         do {
             return try await once()
-        } catch let error as HTTPClientError where error == .remoteConnectionClosed {
+        } catch where droppedWithoutAnswer(error) {
             return try await once()
         }
+    }
+
+    /// The connection ended before any answer: closed by the server as the request went out
+    /// (`remoteConnectionClosed`), found closed when writing to it (`ioOnClosedChannel`, seen
+    /// against oidc-provider-mock as "I/O on closed channel"), at end of input, or reset by the
+    /// peer (a server closing with the request unread sends a reset).
+    static func droppedWithoutAnswer(_ error: any Error) -> Bool {
+        if let e = error as? HTTPClientError { return e == .remoteConnectionClosed }
+        if let e = error as? ChannelError { return e == .ioOnClosedChannel || e == .eof || e == .alreadyClosed }
+        if let e = error as? IOError { return e.errnoCode == ECONNRESET || e.errnoCode == EPIPE }
+        return false
     }
 }
