@@ -337,8 +337,9 @@ enum SiteURL: Sendable {
     }
 
     /// The path with a query string: empty values left out, names sorted, and every byte but
-    /// the unreserved ones (`A-Z a-z 0-9 - . _ ~`) percent-encoded, so a `+`, `&` or `=` in a
-    /// value comes back as itself when the query is read as a form.
+    /// the unreserved ones (`A-Z a-z 0-9 - . _ ~`) and `/` percent-encoded, so a `+`, `&` or `=`
+    /// in a value comes back as itself when the query is read as a form (and a return path reads
+    /// as one: `/login?next=/environments`).
     func path(query: [String: String?]) -> String {
         let items = query.compactMap { k, v -> (String, String)? in
             guard let v, !v.isEmpty else { return nil }
@@ -360,7 +361,7 @@ enum SiteURL: Sendable {
         let hex = Array("0123456789ABCDEF".utf8)
         for b in s.utf8 {
             switch b {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E: out.append(b)
+            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E, 0x2F: out.append(b)
             default:
                 out.append(0x25)
                 out.append(hex[Int(b >> 4)])
