@@ -8,7 +8,7 @@ import Testing
     func written(_ node: HTMLNode, token: String = "t0ken") -> String {
         var writer = HTMLWriter(csrfToken: token)
         writer.write(node)
-        return writer.string
+        return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     @Test func textAndAttributeValuesAreEscapedOnce() {

@@ -345,14 +345,19 @@ enum SiteURL: Sendable {
             guard let v, !v.isEmpty else { return nil }
             return (k, v)
         }.sorted { $0.0 < $1.0 }
-        guard !items.isEmpty else { return path }
+        return Self.link(path: path, query: items)
+    }
+
+    /// `path` with `query` in the order given, names and values encoded as `path(query:)` says;
+    /// no `?` when there is nothing to add.
+    static func link(path: String, query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return path }
         var out = Array(path.utf8)
-        out.append(0x3F) // ?
-        for (i, (name, value)) in items.enumerated() {
-            if i > 0 { out.append(0x26) } // &
-            Self.percentEncode(name, into: &out)
+        for (i, (name, value)) in query.enumerated() {
+            out.append(i == 0 ? 0x3F : 0x26) // ? or &
+            percentEncode(name, into: &out)
             out.append(0x3D) // =
-            Self.percentEncode(value, into: &out)
+            percentEncode(value, into: &out)
         }
         return String(decoding: out, as: UTF8.self)
     }

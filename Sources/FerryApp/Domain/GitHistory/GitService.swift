@@ -36,7 +36,7 @@ enum GitService {
         guard !environments.isEmpty else { return [:] }
         var counts: [UUID: [GitDriftStatus: Int]] = [:]
         var committed: [UUID: Set<String>] = [:]
-        for row in try await GitDashboardModel.query(on: db).filter(\.$environmentID ~~ environments).all() {
+        for row in try await committedDrift(environments: environments, dashboards: nil, on: db) {
             committed[row.environmentID, default: []].insert(row.dashboardUUID)
             if let status = GitDriftStatus(rawValue: row.drift) { counts[row.environmentID, default: [:]][status, default: 0] += 1 }
         }
@@ -53,19 +53,31 @@ enum GitService {
     /// committed dashboard of the environments.
     static func driftByDashboard(environments: [UUID], dashboards: [String]? = nil, on db: any Database) async throws -> [String: GitDriftStatus] {
         guard !environments.isEmpty, dashboards?.isEmpty != true else { return [:] }
-        // Three columns through SQLKit (a Fluent read reflected every row of the whole model).
-        struct Row: Decodable {
-            var environmentID: UUID, dashboardUUID: String, drift: String
-            enum CodingKeys: String, CodingKey { case environmentID = "environment_id", dashboardUUID = "dashboard_uuid", drift }
+        var out: [String: GitDriftStatus] = [:]
+        for row in try await committedDrift(environments: environments, dashboards: dashboards, on: db) {
+            out[driftKey(environment: row.environmentID, dashboard: row.dashboardUUID)] = drift(stored: row.drift)
         }
+        return out
+    }
+
+    /// How `driftByDashboard` keys a dashboard: `"<environment id> <uuid>"`, both lower-case.
+    static func driftKey(environment: UUID, dashboard uuid: String) -> String { "\(environment.key) \(uuid.lowercased())" }
+
+    /// A committed record's drift as stored; a value this version doesn't know reads as in sync.
+    static func drift(stored: String) -> GitDriftStatus { GitDriftStatus(rawValue: stored) ?? .inSync }
+
+    struct CommittedDrift: Decodable {
+        var environmentID: UUID, dashboardUUID: String, drift: String
+        enum CodingKeys: String, CodingKey { case environmentID = "environment_id", dashboardUUID = "dashboard_uuid", drift }
+    }
+
+    /// The committed records' environment, uuid and drift (three columns through SQLKit: a Fluent
+    /// read reflected every row of the whole model), of `dashboards` only when given.
+    private static func committedDrift(environments: [UUID], dashboards: [String]?, on db: any Database) async throws -> [CommittedDrift] {
         let select = TaskStore.sql(db).select().column("environment_id").column("dashboard_uuid").column("drift")
             .from(GitDashboardModel.schema).where("environment_id", .in, SQLBind.group(Array(Set(environments))))
         if let dashboards { select.where("dashboard_uuid", .in, SQLBind.group(Array(Set(dashboards)))) }
-        var out: [String: GitDriftStatus] = [:]
-        for row in try await select.all(decoding: Row.self) {
-            out["\(row.environmentID.key) \(row.dashboardUUID)"] = GitDriftStatus(rawValue: row.drift) ?? .inSync
-        }
-        return out
+        return try await select.all(decoding: CommittedDrift.self)
     }
 
     /// The committed record of a dashboard, found by uuid, folder name (slug) or exact title;

@@ -91,15 +91,15 @@ extension InventoryIndex {
         struct Entry: Sendable {
             /// The item as pages show it. Kept beside `json` (a page of 50 decoded from JSON per
             /// request was a tenth of a hub's time): its name, uuid and environment name share
-            /// storage with the fields below and the environment; its url, owners, detail and
+            /// storage with the stored model and the environment; its url, owners, detail and
             /// parent are copies (some 150 bytes an entry). Its `changedOn` keeps sub-second
             /// precision, which `json` (ISO 8601, seconds) drops; pages show whole seconds.
             let item: InventoryItemDTO
-            let environmentID: UUID
+            var environmentID: UUID { item.environmentId }
             /// The item's Superset id, uuid and name (what filters and lists read).
-            let id: Int
-            let uuid: String?
-            let name: String
+            var id: Int { item.id }
+            var uuid: String? { item.uuid }
+            var name: String { item.name }
             /// Lower-cased UTF-8 of everything searchable.
             let text: [UInt8]
             /// Lower-cased UTF-8 of the owners.
@@ -130,7 +130,7 @@ extension InventoryIndex {
                     changedOn: m.changedOn, url: InventorySearch.supersetLink(base: env.url, kind: m.kind, id: m.supersetID))
                 let key = m.name.lowercased() + "\u{0}" + env.name + "\u{0}" + String(format: "%012d", m.supersetID)
                 byKind[m.kind, default: []].append((key, Entry(
-                    item: dto, environmentID: m.environmentID, id: m.supersetID, uuid: m.uuid, name: m.name, text: Array(m.searchText.lowercased().utf8),
+                    item: dto, text: Array(m.searchText.lowercased().utf8),
                     owners: Array(m.owners.lowercased().utf8), ownerUsernames: Array(m.ownerUsernames.utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }

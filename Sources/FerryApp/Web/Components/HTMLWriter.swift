@@ -51,5 +51,4 @@ struct HTMLWriter {
         }
     }
 
-    var string: String { String(decoding: bytes, as: UTF8.self) }
 }

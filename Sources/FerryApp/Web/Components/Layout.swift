@@ -65,13 +65,12 @@ struct PageContext: Sendable {
 /// A pure function of the page and its context.
 enum Layout {
     static func render(_ page: PageView, context: PageContext) -> String {
-        var writer = HTMLWriter(csrfToken: context.csrf ?? "")
-        write(page, context: context, into: &writer)
-        return writer.string
+        String(decoding: document(page, context: context), as: UTF8.self)
     }
 
-    /// The document, written into `writer` (whose token every POST form's hidden field carries).
-    static func write(_ page: PageView, context: PageContext, into writer: inout HTMLWriter) {
+    /// The document as UTF-8; every POST form's hidden field carries the context's token.
+    static func document(_ page: PageView, context: PageContext) -> [UInt8] {
+        var writer = HTMLWriter(csrfToken: context.csrf ?? "")
         let l = context.localizer
         // The title may carry a Superset name (a dashboard's history): escaped, quotes too, as
         // it is also an attribute value.
@@ -88,6 +87,7 @@ enum Layout {
             H.el("footer", [], [H.text(l.t("layout.footer"))]),
         ]))
         writer.writeMarkup("</html>")
+        return writer.bytes
     }
 
     static func header(_ page: PageView, context: PageContext) -> HTMLNode {
@@ -108,14 +108,8 @@ enum Layout {
             var query = context.query
             query["lang"] = lang
             // The path as asked for, with one leading slash (`//host/x` would be a link off-site).
-            var href = Array(("/" + context.path.drop(while: { $0 == "/" })).utf8)
-            for (i, (name, value)) in query.sorted(by: { $0.key < $1.key }).enumerated() {
-                href.append(i == 0 ? 0x3F : 0x26)
-                SiteURL.percentEncode(name, into: &href)
-                href.append(0x3D)
-                SiteURL.percentEncode(value, into: &href)
-            }
-            let link = String(decoding: href, as: UTF8.self)
+            let link = SiteURL.link(path: "/" + context.path.drop(while: { $0 == "/" }),
+                                    query: query.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
             return H.a(link, l.t("language.\(lang)"), [("lang", lang), ("class", lang == l.language ? "active" : nil), ("data-lang", lang)])
         }
         return H.el("header", [("class", "topbar")], [
@@ -158,12 +152,10 @@ enum Layout {
 
     /// A complete HTML response for a request.
     static func response(_ page: PageView, request: Request) -> Response {
-        let context = request.pageContext
-        var writer = HTMLWriter(csrfToken: context.csrf ?? "")
-        write(page, context: context, into: &writer)
         var headers = HTTPHeaders()
         headers.contentType = .html
-        return Response(status: .ok, headers: headers, body: .init(buffer: request.byteBufferAllocator.buffer(bytes: writer.bytes)))
+        let bytes = document(page, context: request.pageContext)
+        return Response(status: .ok, headers: headers, body: .init(buffer: request.byteBufferAllocator.buffer(bytes: bytes)))
     }
 }
 

@@ -87,7 +87,7 @@ enum DashboardsPages {
         let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).all()
             .filter { environments.contains($0.environmentID) }
         // Its drift in each environment, from the committed records just read.
-        let drift = Dictionary(committed.map { ("\($0.environmentID.key) \($0.dashboardUUID)", GitDriftStatus(rawValue: $0.drift) ?? .inSync) },
+        let drift = Dictionary(committed.map { (GitService.driftKey(environment: $0.environmentID, dashboard: $0.dashboardUUID), GitService.drift(stored: $0.drift)) },
                                uniquingKeysWith: { a, _ in a })
         let stages = Dictionary(found.environments.map { ($0.id, $0.stage) }, uniquingKeysWith: { a, _ in a })
         let presences = items.sorted { $0.environment < $1.environment }.map { item -> DashboardPage.Model.Presence in

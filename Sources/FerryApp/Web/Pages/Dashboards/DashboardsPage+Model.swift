@@ -61,7 +61,7 @@ enum DashboardsPage {
         /// A dashboard's place in the git history: its drift, or `uncommitted`.
         static func gitStatus(_ item: InventoryItemDTO, in drift: [String: GitDriftStatus]) -> GitDriftStatus {
             guard let uuid = item.uuid else { return .uncommitted }
-            return drift["\(item.environmentId.key) \(uuid.lowercased())"] ?? .uncommitted
+            return drift[GitService.driftKey(environment: item.environmentId, dashboard: uuid)] ?? .uncommitted
         }
     }
 }
