@@ -17,6 +17,8 @@
 #   bench/pages.sh                               # 2 x 1,000 dashboards, 8 s per page
 #   DASHBOARDS=500 DURATION=3 bench/pages.sh
 #   FERRY_BIN=/tmp/fresh/.build/release/ferry bench/pages.sh   # a release binary built elsewhere
+#   ONLY='^/git|^/dashboards/' bench/pages.sh     # /healthz and the pages matching an extended regex
+#   PERF_DIR=/tmp/perf ONLY=^/git bench/pages.sh  # and a perf profile of the server per page
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -117,7 +119,10 @@ for a in "${ASSETS[@]}"; do
 done
 
 rows="$OUT/rows.tsv"; : >"$rows"
+n=0
 for path in "${PAGES[@]}"; do
+  n=$((n + 1))
+  if [ -n "${ONLY:-}" ] && [ "$path" != /healthz ] && ! grep -Eq -- "$ONLY" <<<"$path"; then continue; fi
   code=$(curl -sS -o "$OUT/page.html" -w '%{http_code} %{size_header} %{size_download}' \
     -H "Cookie: ferry_session=$SESSION" -H 'Accept: text/html' "$URL$path")
   read -r status headers body <<<"$code"
@@ -126,8 +131,14 @@ for path in "${PAGES[@]}"; do
   [ "$path" = /healthz ] || weight=$((weight + asset_bytes))
   BENCH_PATHS="$path" wrk -t1 -c"$USERS" -d2s -H "Cookie: ferry_session=$SESSION" -H 'Accept: text/html' \
     -s bench/load.lua "$URL" >/dev/null
+  if [ -n "${PERF_DIR:-}" ]; then
+    mkdir -p "$PERF_DIR"
+    perf record -F 499 -g -p "$FERRY_PID" -o "$PERF_DIR/page-$n.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   line=$(BENCH_PATHS="$path" wrk -t1 -c"$USERS" -d"${DURATION}s" -H "Cookie: ferry_session=$SESSION" \
     -H 'Accept: text/html' -s bench/load.lua "$URL" | grep '^p50_ms')
+  [ -z "${PERF_DIR:-}" ] || wait "$perf_pid" || true
   printf '%s\t%s\t%s\n' "$path" "$weight" "$line" >>"$rows"
   log "$path: $line, $weight bytes"
 done

@@ -277,6 +277,62 @@ extension ViewSnapshotTests {
             #expect(try await t.request(.GET, "/dashboards/not-a-uuid").status == .notFound)
         }
     }
+
+    /// Its promotions (with their task and status) and its environments' backups, newest first,
+    /// on either store; a promotion is listed only to those who may follow both of its ends.
+    @Test(arguments: Store.available)
+    func itsPromotionsAndBackupsAreListedToThoseWhoMayFollowThem(store: Store) async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 3))
+        defer { Task { await fake.stop() } }
+        try await withFerry(store) { t in
+            let (dev, prod) = try await t.devAndProd(on: fake)
+            let item = try #require(try await t.search("dashboards", "environment=dev").items.first)
+            let uuid = try #require(item.uuid?.lowercased())
+            let now = t.app.ferry.now()
+            let plan = PromotionPlanModel()
+            plan.id = UUID()
+            (plan.sourceEnvID, plan.targetEnvID, plan.scope, plan.selection, plan.schemaMapping) = (dev.id, prod.id, "dashboards", "{}", "{}")
+            (plan.status, plan.createdBy, plan.createdAt) = ("applied", "root", now)
+            try await plan.create(on: t.db)
+            var tasks: [UUID] = []
+            for (n, status) in ["succeeded", "failed"].enumerated() {
+                let task = UUID()
+                tasks.append(task)
+                let promotion = PromotionModel()
+                promotion.id = UUID()
+                (promotion.planID, promotion.sourceEnvID, promotion.targetEnvID, promotion.status, promotion.taskID) = (plan.id!, dev.id, prod.id, status, task)
+                (promotion.startedBy, promotion.createdAt) = ("root", now)
+                try await promotion.create(on: t.db)
+                let history = DashboardHistoryModel()
+                history.id = UUID()
+                (history.targetEnvID, history.sourceEnvID, history.dashboardUUID, history.dashboardTitle) = (prod.id, dev.id, uuid, item.name)
+                (history.promotionID, history.planID, history.promotedBy, history.promotedAt, history.bundleChecksum) =
+                    (promotion.id!, plan.id!, "promoter-\(n)", now.addingTimeInterval(Double(n) * 60), "c")
+                try await history.create(on: t.db)
+            }
+            let backup = BackupModel()
+            backup.id = UUID()
+            (backup.environmentID, backup.createdAt, backup.supersetVersion, backup.full, backup.origin) = (prod.id, now, "6.1.0", true, BackupOrigin.task.rawValue)
+            (backup.dashboards, backup.charts, backup.datasets, backup.databases, backup.totalBytes, backup.newBytes) = (3, 4, 2, 1, 100, 100)
+            (backup.manifestChecksum, backup.pinned, backup.verifyStatus, backup.createdBy) = ("m", false, BackupVerifyStatus.unverified.rawValue, "root")
+            try await backup.create(on: t.db)
+
+            let html = try await t.request(.GET, "/dashboards/\(uuid)").body.string
+            let promotions = try #require(html.range(of: #"data-testid="dashboard-promotions""#).map { String(html[$0.upperBound...]) })
+            // Newest first: the failed one (a minute later), then the one that succeeded.
+            let failed = try #require(promotions.range(of: "/tasks/\(tasks[1].uuidString.lowercased())"))
+            let succeeded = try #require(promotions.range(of: "/tasks/\(tasks[0].uuidString.lowercased())"))
+            #expect(failed.lowerBound < succeeded.lowerBound)
+            #expect(promotions.contains("dev → prod") && promotions.contains("promoter-1") && promotions.contains("status-failed"))
+            #expect(html.contains("href=\"/backups/\(backup.id!.uuidString.lowercased())\""), "prod's backup, linked")
+
+            // tasks:read on dev alone: the dev → prod promotions are not theirs to follow.
+            let limited = try await t.limitedUser("devfollower", grants: ["inventory:read", "tasks:read@name:dev"])
+            let theirs = try await t.request(.GET, "/dashboards/\(uuid)", headers: bearer(limited)).body.string
+            #expect(theirs.contains(#"data-testid="dashboard-promotions-none""#) && !theirs.contains("promoter-"))
+            #expect(theirs.contains("href=\"/backups/\(backup.id!.uuidString.lowercased())\""))
+        }
+    }
 }
 
 extension ViewSnapshotTests {

@@ -411,3 +411,54 @@ extension ViewSnapshotTests {
         }
     }
 }
+
+/// The git list over committed records and the inventory: sorted by title (any case), then
+/// uuid; a committed dashboard listed once, with its record; drift, search and the page applied
+/// before a page is cut; the total counts every match.
+@Suite struct GitListTests {
+    @Test(arguments: Store.available)
+    func theListIsSortedFilteredAndPagedOverCommittedAndUncommitted(store: Store) async throws {
+        try await withFerry(store) { t in
+            let env = try await t.createEnvironment(sample("dev"))
+            await t.app.syncCoordinator.wait(env.id)
+            let ref = EnvironmentRef(id: env.id, name: env.name, stage: env.stage)
+            let (a1, a2, b, g) = ("aaaaaaaa-0000-4000-8000-000000000001", "aaaaaaaa-0000-4000-8000-000000000002",
+                                  "bbbbbbbb-0000-4000-8000-000000000001", "cccccccc-0000-4000-8000-000000000001")
+            let now = t.app.ferry.now()
+            for (uuid, title, dir, drift) in [(a2, "alpha", "dev/dashboards/alpha", GitDriftStatus.inSync), (b, "Beta", "dev/dashboards/beta-board", .changed)] {
+                let row = GitDashboardModel()
+                (row.id, row.environmentID, row.dashboardUUID, row.title, row.dir) = (UUID(), env.id, uuid, title, dir)
+                (row.contentKey, row.changedKey, row.members, row.commitSHA, row.committedAt, row.drift) = ("c", "k", "[]", "abc123", now, drift.rawValue)
+                try await row.create(on: t.db)
+            }
+            let stored = try #require(try await EnvironmentModel.find(env.id, on: t.db))
+            let items = [(1, a1, "Alpha"), (2, b.uppercased(), "beta"), (3, g, "Gamma")].map { id, uuid, name in
+                let m = InventoryItemModel()
+                (m.environmentID, m.kind, m.supersetID, m.uuid, m.name, m.owners, m.ownerUsernames) = (env.id, AssetKind.dashboard.rawValue, id, uuid, name, "", "")
+                (m.searchText, m.syncedAt) = (name.lowercased(), now)
+                return m
+            }
+            let snapshot = InventoryIndex.Snapshot(environments: [(stored, nil)], items: items, fingerprint: "f", checkedAt: now)
+            func list(_ drift: GitDriftStatus? = nil, _ search: String? = nil, _ range: Range<Int> = 0..<50) async throws -> ([String], Int) {
+                let listed = try await GitService.dashboards(environment: ref, drift: drift, search: search, inventory: snapshot, range: range, on: t.db)
+                return (listed.items.map(\.uuid), listed.total)
+            }
+
+            // Alpha and alpha tie on the title: the uuid decides. beta is committed as Beta.
+            #expect(try await list() == ([a1, a2, b, g], 4))
+            #expect(try await list(nil, nil, 1..<3) == ([a2, b], 4))
+            #expect(try await list(nil, nil, 4..<54) == ([], 4))
+            #expect(try await list(.uncommitted) == ([a1, g], 2))
+            #expect(try await list(.changed) == ([b], 1))
+            #expect(try await list(nil, " BETA-board ") == ([b], 1), "the committed folder")
+            #expect(try await list(nil, "cccccccc") == ([g], 1), "an uncommitted uuid")
+            #expect(try await list(.inSync, "gamma") == ([], 0))
+
+            let shown = try await GitService.dashboards(environment: ref, drift: nil, search: nil, inventory: snapshot, range: 1..<3, on: t.db).items
+            #expect(shown[0].path == "dev/dashboards/alpha" && shown[0].lastCommit == "abc123" && shown[0].drift == GitDriftStatus.inSync.rawValue)
+            #expect(shown[1].title == "Beta" && shown[1].drift == GitDriftStatus.changed.rawValue)
+            let first = try await GitService.dashboards(environment: ref, drift: nil, search: nil, inventory: snapshot, range: 0..<1, on: t.db).items[0]
+            #expect(first.title == "Alpha" && first.path == nil && first.lastCommit == nil && first.drift == GitDriftStatus.uncommitted.rawValue)
+        }
+    }
+}

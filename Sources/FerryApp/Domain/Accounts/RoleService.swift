@@ -3,21 +3,35 @@ import Foundation
 
 /// Roles and their grants. The built-in roles can be edited but not deleted.
 enum RoleService {
-    static func list(on db: any Database) async throws -> [RoleDTO] {
-        let roles = try await RoleModel.query(on: db).sort(\.$name).all()
-        // Every grant of every role in one plain statement (a Fluent read reflected each of the
+    /// Every role with its grants (environments by current name), by name. `environments`, when
+    /// the caller has read them already, saves reading them again.
+    static func list(environments: EnvironmentDirectory? = nil, on db: any Database) async throws -> [RoleDTO] {
+        // Two plain statements, the columns needed only (a Fluent read reflected each of the
         // rows, most of the roles page's time).
+        struct RoleRow: Decodable { var id: UUID, name: String, description: String, builtin: Bool }
         struct Row: Decodable {
             var roleID: UUID, permission: String, environments: String, stages: String
             enum CodingKeys: String, CodingKey { case roleID = "role_id", permission, environments = "environment_ids", stages }
         }
-        let rows = try await TaskStore.sql(db).raw("SELECT role_id, permission, environment_ids, stages FROM \(ident: RoleGrantModel.schema)")
-            .all(decoding: Row.self)
+        let sql = TaskStore.sql(db)
+        let roles = try await sql.raw("SELECT id, name, description, builtin FROM \(ident: RoleModel.schema) ORDER BY name").all(decoding: RoleRow.self)
+        let rows = try await sql.raw("SELECT role_id, permission, environment_ids, stages FROM \(ident: RoleGrantModel.schema)").all(decoding: Row.self)
         let grants = Dictionary(grouping: rows, by: \.roleID).mapValues { rows in
             rows.compactMap { AccountService.grant(permission: $0.permission, environments: $0.environments, stages: $0.stages) }
         }
-        let names = try await EnvironmentDirectory.load(on: db).byID.mapValues(\.name)
-        return roles.map { dto($0, grants: grants[$0.id!] ?? [], names: names) }
+        let directory: EnvironmentDirectory
+        if let environments { directory = environments } else { directory = try await EnvironmentDirectory.load(on: db) }
+        let names = directory.byID.mapValues(\.name)
+        return roles.map { r in
+            RoleDTO(id: r.id, name: r.name, description: r.description, builtin: r.builtin,
+                    grants: (grants[r.id] ?? []).map { $0.text(names: names) }.sorted())
+        }
+    }
+
+    /// Every role's name, sorted (the users' pages offer them).
+    static func names(on db: any Database) async throws -> [String] {
+        struct Row: Decodable { var name: String }
+        return try await TaskStore.sql(db).raw("SELECT name FROM \(ident: RoleModel.schema) ORDER BY name").all(decoding: Row.self).map(\.name)
     }
 
     /// A role as the API shows it: grants in their text form, environments by current name.

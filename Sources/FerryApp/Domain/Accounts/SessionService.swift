@@ -124,12 +124,15 @@ enum SessionService {
         return CreatedTokenDTO(token: secret, info: tokenDTO(t))
     }
 
-    /// The user's tokens, or everyone's when `userID` is nil (administrators).
-    static func tokens(userID: UUID?, on db: any Database) async throws -> [TokenDTO] {
+    /// The user's tokens, or everyone's when `userID` is nil (administrators), newest first, each
+    /// with its owner's username. With `userID`, `username` (the owner's, when the caller knows
+    /// it) saves reading the owner.
+    static func tokens(userID: UUID?, username: String? = nil, on db: any Database) async throws -> [TokenDTO] {
         let q = APITokenModel.query(on: db).sort(\.$createdAt, .descending)
         if let userID { q.filter(\.$userID == userID) }
         let rows = try await q.all()
-        let users = try await UserModel.query(on: db).filter(\.$id ~~ Set(rows.map(\.userID))).all()
+        if let userID, let username { return rows.map { tokenDTO($0, username: $0.userID == userID ? username : nil) } }
+        let users = rows.isEmpty ? [] : try await UserModel.query(on: db).filter(\.$id ~~ Set(rows.map(\.userID))).all()
         let names = Dictionary(uniqueKeysWithValues: users.map { ($0.id!, $0.username) })
         return rows.map { tokenDTO($0, username: names[$0.userID]) }
     }

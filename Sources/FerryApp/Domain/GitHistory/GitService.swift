@@ -6,26 +6,58 @@ import SupersetKit
 /// The git history as the API, pages and CLI read it: dashboards with their drift, a
 /// dashboard's revisions, and comparisons. Callers have authorised the environments first.
 enum GitService {
-    /// An environment's dashboards with their drift: committed ones from `git_dashboards`,
-    /// the others (in `inventory`, the index's current snapshot, never committed) as
-    /// `uncommitted`. Sorted by title.
-    static func dashboards(environment env: EnvironmentRef, drift: GitDriftStatus?, search: String?,
-                           inventory: InventoryIndex.Snapshot, on db: any Database) async throws -> [GitDashboardDTO] {
-        let rows = try await GitDashboardModel.query(on: db).filter(\.$environmentID == env.id).all()
-        var out = rows.map { GitDashboardDTO($0, environment: env.name) }
-        let committed = Set(rows.map(\.dashboardUUID))
-        let known = (inventory.byKind[AssetKind.dashboard.rawValue] ?? []).filter { $0.environmentID == env.id }
-        for item in known {
-            guard let uuid = item.uuid?.lowercased(), !committed.contains(uuid) else { continue }
-            out.append(GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: uuid, title: item.name, path: nil,
-                                       drift: GitDriftStatus.uncommitted.rawValue, lastCommit: nil, committedAt: nil, checkedAt: nil))
+    /// A page (`range`) of an environment's dashboards with their drift, and how many match:
+    /// committed ones from `git_dashboards`, the others (in `inventory`, the index's current
+    /// snapshot, never committed) as `uncommitted`; `drift` and `search` (title, uuid or folder,
+    /// any case) narrow them. Sorted by title (case-insensitive), then uuid.
+    ///
+    /// One read of the committed records' shown columns; the list is sorted as light rows and
+    /// only the page's rows become DTOs (an environment has thousands of dashboards, a page 50).
+    static func dashboards(environment env: EnvironmentRef, drift: GitDriftStatus?, search: String?, inventory: InventoryIndex.Snapshot,
+                           range: Range<Int>, on db: any Database) async throws -> (items: [GitDashboardDTO], total: Int) {
+        let committed = try await TaskStore.sql(db).select()
+            .column("dashboard_uuid").column("title").column("dir").column("drift").column("commit_sha").column("committed_at").column("checked_at")
+            .from(GitDashboardModel.schema).where("environment_id", .equal, SQLBind(env.id))
+            .all(decoding: CommittedRow.self)
+        let needle = search?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        func matches(_ lowerTitle: String, _ uuid: String, _ path: String) -> Bool {
+            needle.isEmpty || lowerTitle.contains(needle) || uuid.contains(needle) || path.contains(needle)
         }
-        if let drift { out = out.filter { $0.drift == drift.rawValue } }
-        if let needle = search?.trimmingCharacters(in: .whitespaces).lowercased(), !needle.isEmpty {
-            out = out.filter { $0.title.lowercased().contains(needle) || $0.uuid.contains(needle) || ($0.path ?? "").contains(needle) }
+        // (lower-cased title, uuid, the committed record's index or nil, the inventory's title)
+        var rows: [(key: String, uuid: String, committed: Int?, title: String)] = []
+        for (i, c) in committed.enumerated() where drift == nil || c.drift == drift?.rawValue {
+            let key = c.title.lowercased()
+            if matches(key, c.dashboardUUID, c.dir) { rows.append((key, c.dashboardUUID, i, c.title)) }
         }
-        // Sorted by title (case-insensitive), then uuid; each title lowered once.
-        return out.map { ($0.title.lowercased(), $0) }.sorted { ($0.0, $0.1.uuid) < ($1.0, $1.1.uuid) }.map(\.1)
+        if drift == nil || drift == .uncommitted {
+            let known = Set(committed.map(\.dashboardUUID))
+            for item in inventory.byKind[AssetKind.dashboard.rawValue] ?? [] where item.environmentID == env.id {
+                guard let uuid = item.uuid?.lowercased(), !known.contains(uuid) else { continue }
+                let key = item.name.lowercased()
+                if matches(key, uuid, "") { rows.append((key, uuid, nil, item.name)) }
+            }
+        }
+        rows.sort { ($0.key, $0.uuid) < ($1.key, $1.uuid) }
+        let shown = rows[min(range.lowerBound, rows.count)..<min(range.upperBound, rows.count)]
+        let items = shown.map { row -> GitDashboardDTO in
+            guard let i = row.committed else {
+                return GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: row.uuid, title: row.title, path: nil,
+                                       drift: GitDriftStatus.uncommitted.rawValue, lastCommit: nil, committedAt: nil, checkedAt: nil)
+            }
+            let c = committed[i]
+            return GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: c.dashboardUUID, title: c.title, path: c.dir, drift: c.drift,
+                                   lastCommit: c.commitSHA.isEmpty ? nil : c.commitSHA, committedAt: c.commitSHA.isEmpty ? nil : c.committedAt,
+                                   checkedAt: c.checkedAt)
+        }
+        return (items, rows.count)
+    }
+
+    /// A committed record's columns the git list shows.
+    struct CommittedRow: Decodable {
+        var dashboardUUID: String, title: String, dir: String, drift: String, commitSHA: String, committedAt: Date, checkedAt: Date?
+        enum CodingKeys: String, CodingKey {
+            case dashboardUUID = "dashboard_uuid", title, dir, drift, commitSHA = "commit_sha", committedAt = "committed_at", checkedAt = "checked_at"
+        }
     }
 
     /// How many dashboards of each environment are in sync, changed and uncommitted (as

@@ -112,6 +112,8 @@ extension InventoryIndex {
 
         /// Per kind, sorted by name (case-insensitive), environment name, then Superset id.
         let byKind: [String: [Entry]]
+        /// The dashboards by uuid (lower-case): one per environment it exists in.
+        let dashboardsByUUID: [String: [Entry]]
         let environments: [InventoryEnvironmentDTO]
         /// `environments` encoded once as JSON.
         let environmentsJSON: [UInt8]
@@ -134,6 +136,11 @@ extension InventoryIndex {
                     owners: Array(m.owners.lowercased().utf8), ownerUsernames: Array(m.ownerUsernames.utf8), json: Array((try? encoder.encode(dto)) ?? Data("{}".utf8)))))
             }
             self.byKind = byKind.mapValues { $0.sorted { $0.key < $1.key }.map(\.entry) }
+            var byUUID: [String: [Entry]] = [:]
+            for entry in self.byKind[AssetKind.dashboard.rawValue] ?? [] {
+                if let uuid = entry.uuid?.lowercased() { byUUID[uuid, default: []].append(entry) }
+            }
+            self.dashboardsByUUID = byUUID
             self.environments = envs.map { e, s in
                 InventoryEnvironmentDTO(id: e.id!, name: e.name, stage: e.stage, lastSyncAt: s?.succeededAt, syncStatus: s?.status, syncError: s?.error)
             }

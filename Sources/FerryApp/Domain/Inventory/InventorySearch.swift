@@ -122,6 +122,15 @@ enum InventorySearch {
         return hits
     }
 
+    /// One dashboard (uuid, any case) in every environment `scope` lets the caller read (nil:
+    /// every one), by environment name: a lookup, not a search.
+    static func dashboard(uuid: String, scope: [Grant]?, in snapshot: InventoryIndex.Snapshot) -> [InventoryItemDTO] {
+        let q = InventoryQuery(kind: .dashboard, scope: scope)
+        let visible = Set(snapshot.environments.filter(q.sees).map(\.id))
+        return (snapshot.dashboardsByUUID[uuid.lowercased()] ?? []).filter { visible.contains($0.environmentID) }.map(\.item)
+            .sorted { ($0.environment, $0.id) < ($1.environment, $1.id) }
+    }
+
     static func search(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> InventoryPage {
         let h = try hits(q, in: snapshot)
         return InventoryPage(items: h.entries.map(\.item), page: q.page, perPage: q.perPage, total: h.total,

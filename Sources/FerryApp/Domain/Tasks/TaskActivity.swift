@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import SQLKit
 
 /// A user's tasks that haven't ended (queued, running, or waiting for input): the navigation's
 /// activity count and drawer.
@@ -18,5 +19,25 @@ enum TaskActivity {
             .sort(\.$createdAt, .descending)
             .limit(limit)
             .all()
+    }
+
+    /// What the navigation's count needs of an unfinished task: its status and environments.
+    struct Summary: Decodable, Equatable {
+        var status: String
+        var environments: String
+        var isAwaitingInput: Bool { status == TaskStatus.awaitingInput.rawValue }
+        var environmentIDs: [UUID] { environments.split(separator: ",").compactMap { UUID(uuidString: String($0)) } }
+        enum CodingKeys: String, CodingKey { case status, environments = "environment_ids" }
+    }
+
+    /// `active`'s tasks as two columns, for the count every page shows (a Fluent read of the
+    /// whole task, its params and result included, was most of a small page's store time).
+    static func activeSummaries(user: String, limit: Int = limit, on db: any Database) async throws -> [Summary] {
+        try await TaskStore.sql(db).select().column("status").column("environment_ids").from(TaskModel.schema)
+            .where("status", .in, SQLBind.group(activeStatuses.map(\.rawValue)))
+            .where("created_by", .equal, SQLBind(user))
+            .orderBy("created_at", .descending)
+            .limit(limit)
+            .all(decoding: Summary.self)
     }
 }

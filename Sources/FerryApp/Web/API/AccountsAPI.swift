@@ -36,7 +36,7 @@ enum AccountsAPI {
         let p = try req.requirePrincipal()
         let via: String
         if case .token = p.credential { via = "token" } else { via = "session" }
-        let names = try await EnvironmentDirectory.load(on: req.db).byID.mapValues(\.name)
+        let names = try await req.environmentDirectory().byID.mapValues(\.name)
         return Me(user: try await AccountService.userDTO(p.userID, now: req.application.ferry.now(), on: req.db),
                   permissions: p.grants.map { $0.text(names: names) }.sorted(), via: via)
     }

@@ -15,7 +15,7 @@ extension AuditLog.Filter {
         var f = Self(actor: q.actor, action: q.action, outcome: q.outcome)
         if let e = q.environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
             // A name or id at the edge; the log is filtered by id (and by the name it was recorded under).
-            let ref = try await EnvironmentDirectory.load(on: req.db).resolve(e)
+            let ref = try await req.environmentDirectory().resolve(e)
             f.environment = ref?.id
             f.environmentName = ref?.name ?? e
         }

@@ -76,12 +76,12 @@ enum BackupsAPI {
         }
         let rows = try await BackupService.list(environment: environment, visible: try await req.visibleEnvironments(.inventoryRead),
                                                 page: try Paging(page: q.page, perPage: q.per_page), on: req.db)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         return ListResponse(items: rows.map { BackupDTO($0, names: names) })
     }
 
     @Sendable static func show(req: Request) async throws -> BackupDTO {
-        BackupDTO(try await req.readableBackup(try req.idParameter()), names: try await EnvironmentDirectory.load(on: req.db))
+        BackupDTO(try await req.readableBackup(try req.idParameter()), names: try await req.environmentDirectory())
     }
 
     @Sendable static func delete(req: Request) async throws -> HTTPStatus {
@@ -141,7 +141,7 @@ enum BackupsAPI {
         try await req.authorize(.backupRun, environmentIDs: [row.environmentID])
         try await BackupService.setPinned(row, input.pinned ?? true, on: req.db)
         try await req.noteAudit(action: row.pinned ? "backup.pin" : "backup.unpin", on: row)
-        return BackupDTO(row, names: try await EnvironmentDirectory.load(on: req.db))
+        return BackupDTO(row, names: try await req.environmentDirectory())
     }
 
     /// The body is the ZIP itself (`Content-Type: application/zip`) or a multipart form with a
@@ -155,7 +155,7 @@ enum BackupsAPI {
         let storage = app.backupStorage
         let (now, id, user, max) = (app.ferry.now(), app.ferry.uuid(), req.userName, app.ferryConfiguration.maxUploadBytes)
         let row = try await BackupService.upload(data, environment: env, user: user, storage: storage, maxBytes: max, now: now, newID: id, on: req.db)
-        let dto = BackupDTO(row, names: try await EnvironmentDirectory.load(on: req.db))
+        let dto = BackupDTO(row, names: try await req.environmentDirectory())
         let response = try await dto.encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.backup(.value(row.id!))).path)
         return response
@@ -242,7 +242,7 @@ enum BackupsAPI {
         let inventory = try await req.visibleEnvironments(.inventoryRead)
         let rows = try await query.range(try Paging(page: q.page, perPage: q.per_page).range).all()
             .filter { inventory == nil || inventory!.contains($0.sourceEnvID) }
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         return RestoresResponse(items: rows.map { PlanDTO($0, names: names) })
     }
 }

@@ -50,8 +50,8 @@ enum GitAPI {
         if (q.search ?? "").count > 255 { throw AppError.validation([FieldError(field: "search", code: "too_long", message: "at most 255 characters")]) }
         let paging = try Paging(page: q.page, perPage: q.per_page)
         let inventory = try await req.application.inventoryIndex.current(on: req.db, now: req.application.ferry.now())
-        let all = try await GitService.dashboards(environment: env, drift: drift, search: q.search, inventory: inventory, on: req.db)
-        return DashboardsResponse(items: Array(all.dropFirst(paging.range.lowerBound).prefix(paging.range.count)), total: all.count)
+        let listed = try await GitService.dashboards(environment: env, drift: drift, search: q.search, inventory: inventory, range: paging.range, on: req.db)
+        return DashboardsResponse(items: listed.items, total: listed.total)
     }
 
     @Sendable static func history(req: Request) async throws -> GitHistoryDTO {

@@ -34,7 +34,7 @@ enum HealthAPI {
         struct Q: Decodable { var environment: String?; var status: String?; var dashboard: String?; var task: String?; var page: Int?; var per_page: Int? }
         let q = try req.decodeQuery(Q.self)
         let paging = try Paging(page: q.page, perPage: q.per_page)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         var filter = HealthService.Filter(environments: names.byID.values.filter { req.permits(.inventoryRead, environment: $0) }.map(\.id))
         if let e = q.environment, !e.isEmpty {
             let env = try await req.environmentNamed(e, field: "environment")
@@ -63,7 +63,7 @@ enum HealthAPI {
 
     @Sendable static func one(req: Request) async throws -> DashboardCheckDTO {
         let row = try await req.readableCheck(try req.idParameter())
-        return HealthService.dto(row, names: try await EnvironmentDirectory.load(on: req.db), withDetails: true)
+        return HealthService.dto(row, names: try await req.environmentDirectory(), withDetails: true)
     }
 
     /// A stored screenshot (`?n=` its index, 0 by default) as PNG.
@@ -142,7 +142,7 @@ enum HealthPoliciesAPI {
     struct ChannelsResponse: Content { var items: [ChannelDTO] }
 
     @Sendable static func list(req: Request) async throws -> PoliciesResponse {
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let rows = try await HealthPolicyModel.query(on: req.db).sort(\.$name).all()
         return PoliciesResponse(items: rows.filter { m in names.byID[m.environmentID].map { req.permits(.inventoryRead, environment: $0) } ?? false }
             .map { HealthPolicyService.dto($0, names: names) })
@@ -151,7 +151,7 @@ enum HealthPoliciesAPI {
     @Sendable static func one(req: Request) async throws -> HealthPolicyDTO {
         let m = try await HealthPolicyService.find(try req.idParameter(), on: req.db)
         try await req.authorize(.inventoryRead, environmentIDs: [m.environmentID])
-        return HealthPolicyService.dto(m, names: try await EnvironmentDirectory.load(on: req.db))
+        return HealthPolicyService.dto(m, names: try await req.environmentDirectory())
     }
 
     @Sendable static func create(req: Request) async throws -> Response {
@@ -165,7 +165,7 @@ enum HealthPoliciesAPI {
     private static func save(_ req: Request, id: UUID?) async throws -> HealthPolicyDTO {
         let input = try req.content.decode(HealthPolicyInput.self)
         let m = try await savePolicy(req, input, id: id)
-        return HealthPolicyService.dto(m, names: try await EnvironmentDirectory.load(on: req.db))
+        return HealthPolicyService.dto(m, names: try await req.environmentDirectory())
     }
 
     /// Saves `input` as policy `id` (nil: a new one), as the API and the pages do: the checks

@@ -36,7 +36,7 @@ enum PromotionsAPI {
     }
 
     @Sendable static func showPlan(req: Request) async throws -> PlanDTO {
-        PlanDTO(try await req.readablePlan(try req.idParameter()), names: try await EnvironmentDirectory.load(on: req.db))
+        PlanDTO(try await req.readablePlan(try req.idParameter()), names: try await req.environmentDirectory())
     }
 
     @Sendable static func apply(req: Request) async throws -> Response {
@@ -59,12 +59,12 @@ enum PromotionsAPI {
             throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
         }
         let rows = try await PromotionService.list(page: try Paging(page: q.page, perPage: q.per_page), visible: try await req.visibleEnvironments(.tasksRead), on: req.db)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         return ListResponse(items: rows.map { PromotionDTO($0, names: names) })
     }
 
     @Sendable static func show(req: Request) async throws -> PromotionDTO {
-        PromotionDTO(try await req.readablePromotion(try req.idParameter()), names: try await EnvironmentDirectory.load(on: req.db))
+        PromotionDTO(try await req.readablePromotion(try req.idParameter()), names: try await req.environmentDirectory())
     }
 
     @Sendable static func rollback(req: Request) async throws -> Response {
@@ -92,7 +92,7 @@ enum PromotionsAPI {
     @Sendable static func history(req: Request) async throws -> [String: [HistoryEntry]] {
         struct Q: Decodable { var target: String?; var dashboard: String? }
         let q = try req.query.decode(Q.self)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         var target: UUID?
         if let t = q.target, !t.isEmpty {
             guard let ref = names.resolve(t) else {
@@ -116,7 +116,7 @@ enum PromotionsAPI {
 
     @Sendable static func mappings(req: Request) async throws -> [String: [MappingDTO]] {
         let q = try req.query.decode(Pair.self)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         func resolve(_ value: String?, _ field: String) throws -> UUID? {
             guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             guard let ref = names.resolve(v) else {
@@ -134,7 +134,7 @@ enum PromotionsAPI {
         let input = try req.content.decode(MappingInput.self)
         let app = req.application
         let saved = try await MappingService.save(input, now: app.ferry.now(), newID: app.ferry.uuid(), on: req.db, authorize: req.authorizePlan)
-        return MappingDTO(saved, names: try await EnvironmentDirectory.load(on: req.db))
+        return MappingDTO(saved, names: try await req.environmentDirectory())
     }
 
     @Sendable static func deleteMapping(req: Request) async throws -> HTTPStatus {

@@ -25,7 +25,7 @@ enum ReportsAPI {
     @Sendable static func list(req: Request) async throws -> ReportList {
         let filter = try await ReportService.Filter(req)
         let (items, hasMore) = try await ReportService.list(filter, on: req.db)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let l = req.localizer
         return ReportList(items: items.map { ReportDTO($0, names: names, localizer: l, withDetails: false) }, limit: filter.limit,
                           offset: filter.offset, nextOffset: hasMore ? filter.offset + filter.limit : nil)
@@ -33,7 +33,7 @@ enum ReportsAPI {
 
     @Sendable static func show(req: Request) async throws -> ReportDTO {
         let report = try await req.readableReport(try req.idParameter())
-        return ReportDTO(report, names: try await EnvironmentDirectory.load(on: req.db), localizer: req.localizer, withDetails: true)
+        return ReportDTO(report, names: try await req.environmentDirectory(), localizer: req.localizer, withDetails: true)
     }
 }
 
@@ -83,7 +83,7 @@ extension ReportService.Filter {
         if let e = trimmed(q.environment) {
             if e.count > 255 {
                 errors.append(FieldError(field: "environment", code: "too_long", message: "an environment id or name, at most 255 characters"))
-            } else if let ref = try await EnvironmentDirectory.load(on: req.db).resolve(e) {
+            } else if let ref = try await req.environmentDirectory().resolve(e) {
                 environment = ref.id
             } else {
                 errors.append(FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'; GET /api/environments lists them"))

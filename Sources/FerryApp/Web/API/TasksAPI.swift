@@ -39,7 +39,7 @@ enum TasksAPI {
     @Sendable static func list(req: Request) async throws -> TaskList {
         let filter = try await TaskQueries.Filter(req)
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         return TaskList(items: items.map { TaskDTO($0, names: names) }, total: total, page: filter.page, perPage: filter.perPage)
     }
 
@@ -47,19 +47,19 @@ enum TasksAPI {
         let body = try req.content.decode(CreateBody.self)
         let params = try await req.authorizeTask(plugin: body.plugin, params: body.params ?? .map([:]))
         let task = try await req.application.taskEngine.submit(pluginID: body.plugin, params: params, user: req.userName, on: req.db)
-        let response = try await TaskDTO(task, names: try await EnvironmentDirectory.load(on: req.db)).encodeResponse(status: .created, for: req)
+        let response = try await TaskDTO(task, names: try await req.environmentDirectory()).encodeResponse(status: .created, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.task(.value(task.id!))).path)
         return response
     }
 
     @Sendable static func show(req: Request) async throws -> TaskDTO {
-        TaskDTO(try await find(req), names: try await EnvironmentDirectory.load(on: req.db))
+        TaskDTO(try await find(req), names: try await req.environmentDirectory())
     }
 
     @Sendable static func cancel(req: Request) async throws -> Response {
         try await req.authorize(.tasksCancel, environmentIDs: try await find(req).environmentIDs)
         let task = try await req.application.taskEngine.cancel(try req.idParameter(), on: req.db)
-        return try await TaskDTO(task, names: try await EnvironmentDirectory.load(on: req.db)).encodeResponse(status: .accepted, for: req)
+        return try await TaskDTO(task, names: try await req.environmentDirectory()).encodeResponse(status: .accepted, for: req)
     }
 
     @Sendable static func input(req: Request) async throws -> HTTPStatus {
@@ -112,7 +112,7 @@ extension TaskQueries.Filter {
         let paging = try Paging(page: q.page, perPage: q.per_page)
         var environment: UUID?
         if let e = q.environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
-            guard let ref = try await EnvironmentDirectory.load(on: req.db).resolve(e) else {
+            guard let ref = try await req.environmentDirectory().resolve(e) else {
                 throw AppError.validation([FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'; GET /api/environments lists them")])
             }
             environment = ref.id

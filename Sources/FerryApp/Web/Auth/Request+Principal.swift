@@ -45,7 +45,7 @@ extension Request {
             return
         }
         if p.canEverywhere(permission) { return }
-        let directory = try await EnvironmentDirectory.load(on: db)
+        let directory = try await environmentDirectory()
         for id in ids {
             if let env = directory.byID[id] {
                 try authorize(permission, environment: env)
@@ -65,7 +65,7 @@ extension Request {
     func visibleEnvironments(_ permission: Permission) async throws -> Set<UUID>? {
         let p = try requirePrincipal()
         if p.canEverywhere(permission) { return nil }
-        let all = try await EnvironmentDirectory.load(on: db).byID.values
+        let all = try await environmentDirectory().byID.values
         return Set(all.filter { p.can(permission, environment: $0) }.map(\.id))
     }
 

@@ -5,7 +5,7 @@ extension Request {
     /// The environments the caller may read (`inventory:read`), by name, and the one a page
     /// shows: `environment` (id or name, which must be readable: else 403/422), or the first.
     func readableEnvironments(selecting environment: String?) async throws -> (readable: [EnvironmentRef], selected: EnvironmentRef?) {
-        let names = try await EnvironmentDirectory.load(on: db)
+        let names = try await environmentDirectory()
         let readable = names.byID.values.filter { permits(.inventoryRead, environment: $0) }.sorted { $0.name < $1.name }
         var selected = readable.first
         if let e = environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {

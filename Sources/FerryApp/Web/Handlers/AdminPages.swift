@@ -38,7 +38,7 @@ enum AdminPages {
 
     static func usersModel(_ req: Request, form: UsersPage.Model.Form = .init(), error: AppError? = nil) async throws -> UsersPage.Model {
         UsersPage.Model(users: try await AccountService.listUsers(now: req.application.ferry.now(), on: req.db),
-                        roles: try await RoleService.list(on: req.db).map(\.name), form: form, error: error?.detail, flash: flash(req, "users"))
+                        roles: try await RoleService.names(on: req.db), form: form, error: error?.detail, flash: flash(req, "users"))
     }
 
     @Sendable static func users(req: Request) async throws -> Response {
@@ -62,7 +62,7 @@ enum AdminPages {
 
     @Sendable static func user(req: Request) async throws -> Response {
         let u = try await AccountService.userDTO(try req.idParameter(), now: req.application.ferry.now(), on: req.db)
-        let model = UserEditPage.Model(user: u, roles: try await RoleService.list(on: req.db).map(\.name), flash: flash(req, "users"))
+        let model = UserEditPage.Model(user: u, roles: try await RoleService.names(on: req.db), flash: flash(req, "users"))
         return req.page(UserEditPage.View(model: model, localizer: req.localizer))
     }
 
@@ -80,7 +80,7 @@ enum AdminPages {
             return req.redirect(to: SiteURL.userPage(.value(id)).path(query: ["done": "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let u = try await AccountService.userDTO(id, now: app.ferry.now(), on: req.db)
-            let model = UserEditPage.Model(user: u, roles: try await RoleService.list(on: req.db).map(\.name), error: e.detail)
+            let model = UserEditPage.Model(user: u, roles: try await RoleService.names(on: req.db), error: e.detail)
             return req.page(UserEditPage.View(model: model, localizer: req.localizer), status: e.status)
         }
     }
@@ -90,9 +90,9 @@ enum AdminPages {
     static func rolesModel(_ req: Request, editing: RoleDTO?, form: RolesPage.Model.Form? = nil, error: AppError? = nil) async throws -> RolesPage.Model {
         let filled = form ?? editing.map { RolesPage.Model.Form(name: $0.name, description: $0.description, grants: $0.grants.joined(separator: "\n")) }
             ?? .init()
-        let environments = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
-            .compactMap { e in e.id.map { RolesPage.Model.Environment(id: $0, name: e.name, stage: e.stage) } }
-        return RolesPage.Model(roles: try await RoleService.list(on: req.db), editing: editing, form: filled,
+        let directory = try await req.environmentDirectory()
+        let environments = directory.byID.values.sorted { $0.name < $1.name }.map { RolesPage.Model.Environment(id: $0.id, name: $0.name, stage: $0.stage) }
+        return RolesPage.Model(roles: try await RoleService.list(environments: directory, on: req.db), editing: editing, form: filled,
                                permissions: Permission.allCases.map(\.rawValue), environments: environments, error: error?.detail, flash: flash(req, "roles"))
     }
 

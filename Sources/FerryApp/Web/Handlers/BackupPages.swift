@@ -30,7 +30,7 @@ enum BackupPages {
     @Sendable static func overview(req: Request) async throws -> Response {
         let visible = try await req.visibleEnvironments(.inventoryRead)
         let summary = try await BackupService.summary(visible: visible, on: req.db)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         func row(_ id: UUID, name: String, stage: String?) -> BackupsPage.Model.Row {
             var r = BackupsPage.Model.Row(environmentID: id, environment: name, stage: stage)
             if let s = summary[id] {
@@ -60,7 +60,7 @@ enum BackupPages {
     /// since, a grant that still covers its id); 404 when it neither exists nor has backups.
     static func environmentModel(_ req: Request, id: UUID, page: Int = 1) async throws -> BackupsEnvironmentPage.Model {
         try await req.authorize(.inventoryRead, environmentIDs: [id])
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let env = names.byID[id]
         let total = try await BackupModel.query(on: req.db).filter(\.$environmentID == id).count()
         if env == nil && total == 0 { throw AppError.notFound("Environment \(id.key)") }
@@ -221,7 +221,7 @@ enum BackupPages {
         let a = try await req.readableBackup(from), b = try await req.readableBackup(to)
         let storage = req.application.backupStorage
         let result = try await req.application.threadPool.runIfActive(eventLoop: req.eventLoop) { try BackupService.diff(a, b, storage: storage) }.get()
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let model = BackupDiffPage.Model(from: BackupDTO(a, names: names), to: BackupDTO(b, names: names), diff: result)
         return Layout.response(BackupDiffPage.View(model: model, localizer: req.localizer), request: req)
     }
@@ -231,7 +231,7 @@ enum BackupPages {
     /// The backup page's model: its contents filtered by `search` and `kind` (an unknown kind
     /// lists every kind), what the viewer may do, and where they may restore to.
     static func detailModel(_ req: Request, row: BackupModel, search: String, kind: String) async throws -> BackupDetailPage.Model {
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let parsed = AssetKind(rawValue: kind)
         var model = BackupDetailPage.Model(backup: BackupDTO(row, names: names), search: search, kind: parsed?.rawValue ?? "")
         do {

@@ -57,7 +57,7 @@ enum DashboardsPages {
         }
         // Grants limited by stage are decided on the stored environments (the index's copy may
         // be a moment old when another process changed one).
-        let directory = try await EnvironmentDirectory.load(on: req.db)
+        let directory = try await req.environmentDirectory()
         let refs = result.environments.compactMap { directory.byID[$0.id] }
         var model = DashboardsPage.Model(
             search: query.search ?? "", owner: query.owner ?? "", mine: query.ownerUsername != nil, supersetUsername: req.principal?.supersetUsername,
@@ -77,23 +77,20 @@ enum DashboardsPages {
         let principal = try req.requirePrincipal()
         let app = req.application
         let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
-        let found = try await InventorySearch.run(InventoryQuery(kind: .dashboard, search: uuid, page: 1, perPage: 100, scope: scope),
-                                                  index: app.inventoryIndex, on: req.db, now: app.ferry.now())
-        let items = found.items.filter { $0.uuid?.lowercased() == uuid }
+        let snapshot = try await app.inventoryIndex.current(on: req.db, now: app.ferry.now())
+        let items = InventorySearch.dashboard(uuid: uuid, scope: scope, in: snapshot)
         guard !items.isEmpty else { throw AppError(.notFound, code: "not_found", detail: req.localizer.t("dashboard.not_found")) }
-        let directory = try await EnvironmentDirectory.load(on: req.db)
+        let directory = try await req.environmentDirectory()
         let environments = items.map(\.environmentId)
         let latest = try await HealthService.latestByDashboard(of: items, on: req.db)
-        let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).all()
-            .filter { environments.contains($0.environmentID) }
+        let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).filter(\.$environmentID ~~ environments).all()
         // Its drift in each environment, from the committed records just read.
         let drift = Dictionary(committed.map { (GitService.driftKey(environment: $0.environmentID, dashboard: $0.dashboardUUID), GitService.drift(stored: $0.drift)) },
                                uniquingKeysWith: { a, _ in a })
-        let stages = Dictionary(found.environments.map { ($0.id, $0.stage) }, uniquingKeysWith: { a, _ in a })
-        let presences = items.sorted { $0.environment < $1.environment }.map { item -> DashboardPage.Model.Presence in
+        let presences = items.map { item -> DashboardPage.Model.Presence in
             let ref = directory.byID[item.environmentId]
             let may = { (p: Permission) in ref.map { req.permits(p, environment: $0) } ?? false }
-            return .init(environmentID: item.environmentId, environment: item.environment, stage: stages[item.environmentId] ?? "",
+            return .init(environmentID: item.environmentId, environment: item.environment, stage: ref?.stage ?? "",
                          dashboardID: item.id, title: item.name, owners: item.owners, changedOn: item.changedOn, supersetURL: item.url,
                          drift: DashboardsPage.Model.gitStatus(item, in: drift), latestCheck: latest[DashboardsPage.Model.checkKey(item)],
                          canPromote: may(.promotePlan), canBackUp: may(.backupRun), canRestore: may(.restoreRun), canCheck: may(.healthRun),
@@ -102,25 +99,19 @@ enum DashboardsPages {
         var model = DashboardPage.Model(uuid: uuid, title: items.first?.name ?? uuid, presences: presences)
         let limit = DashboardPage.Model.listLimit
 
-        // Promotions of it into or out of an environment the viewer may follow (tasks:read on both ends).
-        var promotions: [DashboardPage.Model.PromotionRow] = []
+        // Promotions of it into or out of an environment the viewer may follow (tasks:read on
+        // both ends, as they are stored now).
         let following = try await req.visibleEnvironments(.tasksRead)
-        for h in try await PromotionService.history(target: nil, dashboard: uuid, visible: following, on: req.db) where promotions.count < limit {
-            guard await req.permits(.tasksRead, environmentIDs: [h.sourceEnvID, h.targetEnvID]),
-                  let promotion = try await PromotionModel.find(h.promotionID, on: req.db) else { continue }
-            promotions.append(.init(promotionID: h.promotionID, taskID: promotion.taskID, source: directory.name(h.sourceEnvID),
-                                    target: directory.name(h.targetEnvID), status: promotion.status, by: h.promotedBy, at: h.promotedAt))
+        model.promotions = try await DashboardStory.promotions(dashboard: uuid, visible: following, limit: limit, on: req.db).map { p in
+            .init(promotionID: p.promotionID, taskID: p.taskID, source: directory.name(p.sourceEnvID), target: directory.name(p.targetEnvID),
+                  status: p.status, by: p.promotedBy, at: p.promotedAt)
         }
-        model.promotions = promotions
-
-        let (checks, _) = try await HealthService.checks(HealthService.Filter(environments: environments, dashboard: uuid, limit: limit), on: req.db)
-        model.checks = checks.compactMap { c in
-            c.id.map { .init(id: $0, environment: directory.name(c.environmentID), status: HealthStatus(rawValue: c.status) ?? .fail, checkedAt: c.checkedAt) }
+        model.checks = try await DashboardStory.checks(dashboard: uuid, environments: environments, limit: limit, on: req.db).map { c in
+            .init(id: c.id, environment: directory.name(c.environmentID), status: HealthStatus(rawValue: c.status) ?? .fail, checkedAt: c.checkedAt)
         }
-        model.backups = try await BackupModel.query(on: req.db).filter(\.$environmentID ~~ environments).sort(\.$createdAt, .descending)
-            .limit(limit).all().compactMap { b in
-                b.id.map { .init(id: $0, environment: directory.name(b.environmentID), createdAt: b.createdAt, full: b.full, dashboards: b.dashboards, taskID: b.taskID) }
-            }
+        model.backups = try await DashboardStory.backups(environments: environments, limit: limit, on: req.db).map { b in
+            .init(id: b.id, environment: directory.name(b.environmentID), createdAt: b.createdAt, full: b.full, dashboards: b.dashboards, taskID: b.taskID)
+        }
         var revisions: [DashboardPage.Model.RevisionRow] = []
         for row in committed {
             do {

@@ -39,13 +39,15 @@ enum GitPages {
             model.environments.append(row)
         }
         if let selected {
-            let matching = try await GitService.dashboards(environment: selected, drift: filter, search: search, inventory: inventory, on: req.db)
-            model.total = matching.count
-            model.dashboards = Array(matching.dropFirst((page - 1) * GitPage.Model.perPage).prefix(GitPage.Model.perPage))
+            let first = (page - 1) * GitPage.Model.perPage
+            let listed = try await GitService.dashboards(environment: selected, drift: filter, search: search, inventory: inventory,
+                                                         range: first..<(first + GitPage.Model.perPage), on: req.db)
+            model.total = listed.total
+            model.dashboards = listed.items
         }
         let remote = try await req.application.gitHistory.remote!.load(on: req.db)
         model.remote = remote.isConfigured ? GitRemoteDTO(remote) : nil
-        model.canPushPull = await req.permits(.gitWrite, environmentIDs: Array(try await EnvironmentDirectory.load(on: req.db).byID.keys))
+        model.canPushPull = await req.permits(.gitWrite, environmentIDs: Array(try await req.environmentDirectory().byID.keys))
         model.canAdminRemote = req.principal?.can(.settingsAdmin) ?? false
         return model
     }
@@ -105,7 +107,7 @@ enum GitPages {
         } catch let f as GitFailure {
             model.historyError = "\(f.message) \(f.next)"
         }
-        let sorted = try await EnvironmentDirectory.load(on: req.db).byID.values.sorted { $0.name < $1.name }
+        let sorted = try await req.environmentDirectory().byID.values.sorted { $0.name < $1.name }
         model.others = sorted.filter { $0.id != env.id && req.permits(.inventoryRead, environment: $0) }.map { .init(id: $0.id, name: $0.name) }
         model.canDeploy = req.permits(.promotePlan, environment: env)
         if model.canDeploy {

@@ -103,7 +103,7 @@ enum HealthPages {
     /// dashboard's latest checks in the same environment.
     @Sendable static func check(req: Request) async throws -> Response {
         let row = try await req.readableCheck(try req.idParameter())
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         // The uuid names the dashboard across re-imports; a check that has none is matched by id.
         let dashboard = row.dashboardUUID.isEmpty ? String(row.dashboardID) : row.dashboardUUID
         let (recent, _) = try await HealthService.checks(

@@ -68,7 +68,7 @@ enum HealthPolicyPages {
     /// fresh one for `environment`: id or name, by default the first the viewer may run checks on).
     static func listModel(_ req: Request, environment: String? = nil, editor: HealthPolicyForm.State? = nil, flash: String? = nil,
                           error: String? = nil) async throws -> HealthPoliciesPage.Model {
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let channels = Dictionary(try await ChannelService.list(on: req.db).map { ($0.id!, $0.name) }, uniquingKeysWith: { a, _ in a })
         let rows = try await HealthPolicyModel.query(on: req.db).sort(\.$name).all().compactMap { m -> HealthPoliciesPage.Model.Row? in
             guard let env = names.byID[m.environmentID], req.permits(.inventoryRead, environment: env) else { return nil }
@@ -109,7 +109,7 @@ enum HealthPolicyPages {
         try await req.authorize(.inventoryRead, environmentIDs: [m.environmentID])
         struct Q: Decodable { var environment: String? }
         let q = try req.decodeQuery(Q.self)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let canSave = await req.permits(.healthRun, environmentIDs: [m.environmentID])
         var state = HealthPolicyForm.State(form: form(m, names: names))
         if canSave, let moved = runnable(q.environment, in: runnableEnvironments(req, names: names)) {
@@ -208,7 +208,7 @@ enum HealthPolicyPages {
     /// 409, or channels named without `settings:admin`: 403) is shown again with why.
     static func save(_ req: Request, id: UUID?) async throws -> Response {
         let f = (try? req.content.decode(Form.self)) ?? Form()
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let (input, typed, invalid) = parse(f, names: names)
         req.audit.action = id == nil ? "health_policy.create" : "health_policy.update"
         req.audit.target = input.name.trimmingCharacters(in: .whitespaces).nonEmpty
@@ -243,7 +243,7 @@ enum HealthPolicyPages {
     static func refused(_ req: Request, id: UUID?, form: HealthPolicyForm.Model, errors: [String: String], formError: String?,
                         status: HTTPResponseStatus) async throws -> Response {
         var state = HealthPolicyForm.State(form: form, errors: errors, formError: formError)
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         // The dashboards offered are those of an environment the viewer may run checks on.
         if let env = form.environment, runnable(env.key, in: runnableEnvironments(req, names: names)) == nil {
             state.form.environment = nil

@@ -16,7 +16,7 @@ enum ProfilePages {
         let p = try req.requirePrincipal()
         let now = req.application.ferry.now()
         let model = ProfilePage.Model(
-            user: try await AccountService.userDTO(p.userID, now: now, on: req.db), tokens: try await SessionService.tokens(userID: p.userID, on: req.db),
+            user: try await AccountService.userDTO(p.userID, now: now, on: req.db), tokens: try await SessionService.tokens(userID: p.userID, username: p.username, on: req.db),
             permissions: Permission.allCases.filter(p.can).map(\.rawValue), newToken: newToken, flash: flash, error: error?.detail,
             tokenPolicy: req.application.ferryConfiguration.hardening.tokens)
         let response = Layout.response(ProfilePage.View(model: model, localizer: req.localizer), request: req)

@@ -140,7 +140,7 @@ enum PromotionPages {
     }
 
     static func planModel(_ req: Request, id: UUID, applyError: String? = nil, remapError: String? = nil) async throws -> PlanPage.Model {
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let stored = try await req.readablePlan(id)
         let plan = PlanDTO(stored, names: names)
         // Its task is shown to those who may read it (tasks:read on its environments).
@@ -192,7 +192,7 @@ enum PromotionPages {
         guard Self.remappable(stored) else {
             throw AppError(.conflict, code: "not_remappable", detail: l.t("plan.mapping.not_promotion"))
         }
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let plan = PlanDTO(stored, names: names)
         guard let source = names.byID[plan.sourceId], let target = names.byID[plan.targetId] else {
             throw AppError(.conflict, code: "environment_gone", detail: l.t("plan.mapping.environment_gone"))
@@ -259,7 +259,7 @@ enum PromotionPages {
 
     @Sendable static func history(req: Request) async throws -> Response {
         var rows: [PromotionsPage.Model.Row] = []
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let visible = try await req.visibleEnvironments(.tasksRead)
         for promotion in try await PromotionService.list(page: try Paging(page: 1, perPage: 100), visible: visible, on: req.db) {
             var row = PromotionsPage.Model.Row(PromotionDTO(promotion, names: names))

@@ -15,7 +15,7 @@ enum ReportPages {
     @Sendable static func list(req: Request) async throws -> Response {
         struct Q: Decodable { var kind: String?, status: String?, environment: String?, from: String?, to: String?, q: String? }
         let raw = (try? req.query.decode(Q.self)) ?? Q()
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         var model = ReportsPage.Model(
             filter: .init(kind: raw.kind ?? "", status: raw.status ?? "", environment: raw.environment ?? "", from: raw.from ?? "", to: raw.to ?? "",
                           q: raw.q ?? ""),
@@ -40,7 +40,7 @@ enum ReportPages {
 
     @Sendable static func show(req: Request) async throws -> Response {
         let report = try await req.readableReport(try req.idParameter())
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         let checked = report.details?.dashboardCheck?.environmentId.flatMap { names.byID[$0] }
         let model = ReportPage.Model(
             report: ReportDTO(report, names: names, localizer: req.localizer, withDetails: true),

@@ -14,7 +14,7 @@ enum SchedulesPages {
 
     static func model(_ req: Request, form: SchedulesPage.Model.Form = .init(), error: AppError? = nil, flash: String? = nil) async throws -> SchedulesPage.Model {
         var schedules: [ScheduleDTO] = []
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         for m in try await ScheduleModel.query(on: req.db).sort(\.$name).all() where await req.permitsReading(m) {
             var shown = ScheduleDTO(m)
             shown.params = names.naming(shown.params, keys: req.application.taskEngine.registry.plugin(m.pluginID)?.environmentParams ?? [])

@@ -18,7 +18,7 @@ enum TasksPages {
     /// The activity drawer's content (a fragment): the caller's unfinished tasks they may still
     /// read, never cached.
     @Sendable static func activity(req: Request) async throws -> Response {
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         var rows: [ActivityPanel.Model.Row] = []
         for task in try await TaskActivity.active(user: req.userName, on: req.db) where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
             guard let id = task.id, let status = TaskStatus(rawValue: task.status) else { continue }
@@ -68,7 +68,7 @@ enum TasksPages {
         let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level, source: source, from: level == nil && source == nil ? from : 0, limit: 500), on: req.db)
         let sources = ["engine", "plugin", "superset_api", "bundle", "git", "storage", "scheduler"]
         let params = (try? BundleValue.parseJSON(Data(task.params.utf8))) ?? .map([:])
-        let names = try await EnvironmentDirectory.load(on: req.db)
+        let names = try await req.environmentDirectory()
         var shown = TaskDTO(task, names: names)
         shown.params = names.naming(shown.params, keys: req.application.taskEngine.registry.plugin(task.pluginID)?.environmentParams ?? [])
         return TaskDetailPage.Model(task: shown, lines: lines, level: level?.rawValue ?? "", source: source ?? "", sources: sources,

@@ -11,7 +11,7 @@ struct NavCountsMiddleware: AsyncMiddleware {
             do {
                 let counts = try await req.application.healthFailureCount.counts(on: req.db)
                 if !counts.isEmpty {
-                    let directory = try await EnvironmentDirectory.load(on: req.db)
+                    let directory = try await req.environmentDirectory()
                     req.storage[HealthFailuresKey.self] = counts.reduce(0) { sum, entry in
                         let visible = directory.byID[entry.key].map { principal.can(.inventoryRead, environment: $0) } ?? false
                         return sum + (visible ? entry.value : 0)
@@ -24,11 +24,11 @@ struct NavCountsMiddleware: AsyncMiddleware {
         if req.method == .GET, req.route != nil, let principal = req.principal, principal.can(.tasksRead),
            !req.url.path.hasPrefix("/api"), !req.url.path.hasPrefix("/ws"), ProblemMiddleware.acceptsHTML(req) {
             do {
-                let active = try await TaskActivity.active(user: principal.username, on: req.db)
+                let active = try await TaskActivity.activeSummaries(user: principal.username, on: req.db)
                 var count = 0, awaiting = 0
                 for task in active where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
                     count += 1
-                    if task.status == TaskStatus.awaitingInput.rawValue { awaiting += 1 }
+                    if task.isAwaitingInput { awaiting += 1 }
                 }
                 req.storage[ActiveTasksKey.self] = (count, awaiting)
             } catch {

@@ -1,0 +1,18 @@
+import Vapor
+
+extension Request {
+    private struct DirectoryKey: StorageKey { typealias Value = EnvironmentDirectory }
+
+    /// The stored environments' ids, names and stages. A GET (or HEAD) reads them once and
+    /// reuses them for the rest of the request (the navigation's counts, the checks and the page
+    /// each asked). Any other method, and a WebSocket (a GET that lives on and checks each new
+    /// task it hears of), reads them at each call: a request never decides on environments read
+    /// before it changed them, and a socket sees environments added or changed since it opened.
+    func environmentDirectory() async throws -> EnvironmentDirectory {
+        guard method == .GET || method == .HEAD, headers[.upgrade].isEmpty else { return try await EnvironmentDirectory.load(on: db) }
+        if let kept = storage[DirectoryKey.self] { return kept }
+        let directory = try await EnvironmentDirectory.load(on: db)
+        storage[DirectoryKey.self] = directory
+        return directory
+    }
+}
