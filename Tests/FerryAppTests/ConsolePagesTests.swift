@@ -86,6 +86,11 @@ extension ViewSnapshotTests {
             let linked = try await t.request(.GET, "/promote?source=\(dev.id)&dashboards=3&dashboards=70&dashboards=99999").body.string
             #expect(rows("picked", in: linked) == ["3", "70"])
             #expect(linked.contains(#"data-testid="unknown-picks""#) && linked.contains("99999"))
+            #expect(!linked.contains(#"data-testid="invalid-picks""#))
+            // Picks that aren't ids (a link edited by hand) are left out, and said so, escaped.
+            let edited = try await t.request(.GET, "/promote?source=\(dev.id)&dashboards=3&dashboards=%3Cb%3Esales&dashboards=-2").body.string
+            #expect(rows("picked", in: edited) == ["3"])
+            #expect(edited.contains(#"data-testid="invalid-picks""#) && edited.contains("&lt;b&gt;sales, -2") && !edited.contains("<b>sales"))
             let results = rows("results", in: linked)
             #expect(results.count == 50 && !results.contains("3") && !results.contains("70"), "a page of 50, the picked ones apart")
             #expect(linked.contains("Showing 50 of 73"))
@@ -331,6 +336,10 @@ extension ViewSnapshotTests {
             let theirs = try await t.request(.GET, "/dashboards/\(uuid)", headers: bearer(limited)).body.string
             #expect(theirs.contains(#"data-testid="dashboard-promotions-none""#) && !theirs.contains("promoter-"))
             #expect(theirs.contains("href=\"/backups/\(backup.id!.uuidString.lowercased())\""))
+            // tasks:read on both ends: they are.
+            let both = try await t.limitedUser("bothfollower", grants: ["inventory:read", "tasks:read@name:dev", "tasks:read@name:prod"])
+            let listed = try await t.request(.GET, "/dashboards/\(uuid)", headers: bearer(both)).body.string
+            #expect(listed.contains("promoter-0") && listed.contains("promoter-1"))
         }
     }
 }

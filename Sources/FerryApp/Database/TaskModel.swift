@@ -18,7 +18,10 @@ final class TaskModel: Model, @unchecked Sendable {
     @Field(key: "environment_ids") var environments: String
 
     /// `environments` as a list.
-    var environmentIDs: [UUID] { environments.split(separator: ",").compactMap { UUID(uuidString: String($0)) } }
+    var environmentIDs: [UUID] { Self.environmentIDs(environments) }
+
+    /// The ids of an `environment_ids` column (comma-separated).
+    static func environmentIDs(_ stored: String) -> [UUID] { stored.split(separator: ",").compactMap { UUID(uuidString: String($0)) } }
     /// `environments` as the keys of the per-environment limit.
     var environmentKeys: [String] { environments.split(separator: ",").map(String.init) }
     @Field(key: "status") var status: String

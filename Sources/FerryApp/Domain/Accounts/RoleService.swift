@@ -22,10 +22,7 @@ enum RoleService {
         let directory: EnvironmentDirectory
         if let environments { directory = environments } else { directory = try await EnvironmentDirectory.load(on: db) }
         let names = directory.byID.mapValues(\.name)
-        return roles.map { r in
-            RoleDTO(id: r.id, name: r.name, description: r.description, builtin: r.builtin,
-                    grants: (grants[r.id] ?? []).map { $0.text(names: names) }.sorted())
-        }
+        return roles.map { r in dto(id: r.id, name: r.name, description: r.description, builtin: r.builtin, grants: grants[r.id] ?? [], names: names) }
     }
 
     /// Every role's name, sorted (the users' pages offer them).
@@ -40,7 +37,11 @@ enum RoleService {
     }
 
     static func dto(_ r: RoleModel, grants: [Grant], names: [UUID: String]) -> RoleDTO {
-        RoleDTO(id: r.id!, name: r.name, description: r.description, builtin: r.builtin, grants: grants.map { $0.text(names: names) }.sorted())
+        dto(id: r.id!, name: r.name, description: r.description, builtin: r.builtin, grants: grants, names: names)
+    }
+
+    static func dto(id: UUID, name: String, description: String, builtin: Bool, grants: [Grant], names: [UUID: String]) -> RoleDTO {
+        RoleDTO(id: id, name: name, description: description, builtin: builtin, grants: grants.map { $0.text(names: names) }.sorted())
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> RoleDTO {

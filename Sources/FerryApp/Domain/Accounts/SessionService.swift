@@ -131,7 +131,7 @@ enum SessionService {
         let q = APITokenModel.query(on: db).sort(\.$createdAt, .descending)
         if let userID { q.filter(\.$userID == userID) }
         let rows = try await q.all()
-        if let userID, let username { return rows.map { tokenDTO($0, username: $0.userID == userID ? username : nil) } }
+        if userID != nil, let username { return rows.map { tokenDTO($0, username: username) } }
         let users = rows.isEmpty ? [] : try await UserModel.query(on: db).filter(\.$id ~~ Set(rows.map(\.userID))).all()
         let names = Dictionary(uniqueKeysWithValues: users.map { ($0.id!, $0.username) })
         return rows.map { tokenDTO($0, username: names[$0.userID]) }

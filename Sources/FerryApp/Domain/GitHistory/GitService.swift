@@ -38,7 +38,8 @@ enum GitService {
             }
         }
         rows.sort { ($0.key, $0.uuid) < ($1.key, $1.uuid) }
-        let shown = rows[min(range.lowerBound, rows.count)..<min(range.upperBound, rows.count)]
+        let first = min(max(0, range.lowerBound), rows.count)
+        let shown = rows[first..<max(first, min(range.upperBound, rows.count))]
         let items = shown.map { row -> GitDashboardDTO in
             guard let i = row.committed else {
                 return GitDashboardDTO(environmentId: env.id, environment: env.name, uuid: row.uuid, title: row.title, path: nil,

@@ -8,6 +8,7 @@ import SQLKit
 /// history row) cost more than the rest of the page.
 ///
 /// Callers have decided which environments the viewer may read; these reads filter on them.
+/// Each returns at most `limit` rows (at least one is asked for).
 enum DashboardStory {
     struct Promotion: Decodable, Equatable {
         var promotionID: UUID, sourceEnvID: UUID, targetEnvID: UUID, promotedBy: String, promotedAt: Date, taskID: UUID?, status: String
@@ -29,7 +30,7 @@ enum DashboardStory {
         return try await TaskStore.sql(db).raw("""
             SELECT h.promotion_id, h.source_env_id, h.target_env_id, h.promoted_by, h.promoted_at, p.task_id, p.status
             FROM \(ident: DashboardHistoryModel.schema) AS h JOIN \(ident: PromotionModel.schema) AS p ON p.id = h.promotion_id
-            WHERE \(where_) ORDER BY h.promoted_at DESC LIMIT \(literal: limit)
+            WHERE \(where_) ORDER BY h.promoted_at DESC, h.id LIMIT \(literal: max(1, limit))
             """).all(decoding: Promotion.self)
     }
 
@@ -46,7 +47,7 @@ enum DashboardStory {
             .where("environment_id", .in, SQLBind.group(Array(Set(environments))))
             .where("dashboard_uuid", .equal, SQLBind(uuid))
             .orderBy("checked_at", .descending).orderBy("id")
-            .limit(limit)
+            .limit(max(1, limit))
             .all(decoding: Check.self)
     }
 
@@ -63,7 +64,7 @@ enum DashboardStory {
             .from(BackupModel.schema)
             .where("environment_id", .in, SQLBind.group(Array(Set(environments))))
             .orderBy("created_at", .descending)
-            .limit(limit)
+            .limit(max(1, limit))
             .all(decoding: Backup.self)
     }
 }

@@ -26,11 +26,11 @@ enum TaskActivity {
         var status: String
         var environments: String
         var isAwaitingInput: Bool { status == TaskStatus.awaitingInput.rawValue }
-        var environmentIDs: [UUID] { environments.split(separator: ",").compactMap { UUID(uuidString: String($0)) } }
+        var environmentIDs: [UUID] { TaskModel.environmentIDs(environments) }
         enum CodingKeys: String, CodingKey { case status, environments = "environment_ids" }
     }
 
-    /// `active`'s tasks as two columns, for the count every page shows (a Fluent read of the
+    /// `active`'s tasks (the same filters, order and limit) as two columns, for the count every page shows (a Fluent read of the
     /// whole task, its params and result included, was most of a small page's store time).
     static func activeSummaries(user: String, limit: Int = limit, on db: any Database) async throws -> [Summary] {
         try await TaskStore.sql(db).select().column("status").column("environment_ids").from(TaskModel.schema)

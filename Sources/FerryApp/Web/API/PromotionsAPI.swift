@@ -102,8 +102,7 @@ enum PromotionsAPI {
             target = ref.id
         }
         let visible = try await req.visibleEnvironments(.tasksRead)
-        let rows = try await PromotionService.history(target: target, dashboard: q.dashboard, on: req.db)
-            .filter { visible == nil || (visible!.contains($0.sourceEnvID) && visible!.contains($0.targetEnvID)) }
+        let rows = try await PromotionService.history(target: target, dashboard: q.dashboard, visible: visible, on: req.db)
         return ["items": rows.map {
             HistoryEntry(targetId: $0.targetEnvID, sourceId: $0.sourceEnvID, target: names.name($0.targetEnvID), dashboardUuid: $0.dashboardUUID,
                          dashboardTitle: $0.dashboardTitle, source: names.name($0.sourceEnvID),

@@ -35,9 +35,9 @@ extension Request {
         principal?.can(permission, environment: env) ?? false
     }
 
-    /// Checks `permission` on every environment in `ids`, read from the store (an id of an
-    /// environment deleted since is covered only by an unlimited grant or one naming that id);
-    /// with none, any grant of it suffices.
+    /// Checks `permission` on every environment in `ids`, read from the store (once per GET:
+    /// `environmentDirectory()`; an id of an environment deleted since is covered only by an
+    /// unlimited grant or one naming that id); with none, any grant of it suffices.
     func authorize(_ permission: Permission, environmentIDs ids: [UUID]) async throws {
         let p = try requirePrincipal()
         if ids.isEmpty {

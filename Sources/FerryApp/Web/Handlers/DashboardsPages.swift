@@ -78,9 +78,12 @@ enum DashboardsPages {
         let app = req.application
         let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
         let snapshot = try await app.inventoryIndex.current(on: req.db, now: app.ferry.now())
-        let items = InventorySearch.dashboard(uuid: uuid, scope: scope, in: snapshot)
-        guard !items.isEmpty else { throw AppError(.notFound, code: "not_found", detail: req.localizer.t("dashboard.not_found")) }
         let directory = try await req.environmentDirectory()
+        // Read access decided again on the stored environments (the index's copy of a stage may
+        // be a moment old when another process changed it).
+        let items = InventorySearch.dashboard(uuid: uuid, scope: scope, in: snapshot)
+            .filter { item in directory.byID[item.environmentId].map { req.permits(.inventoryRead, environment: $0) } ?? false }
+        guard !items.isEmpty else { throw AppError(.notFound, code: "not_found", detail: req.localizer.t("dashboard.not_found")) }
         let environments = items.map(\.environmentId)
         let latest = try await HealthService.latestByDashboard(of: items, on: req.db)
         let committed = try await GitDashboardModel.query(on: req.db).filter(\.$dashboardUUID == uuid).filter(\.$environmentID ~~ environments).all()
@@ -96,7 +99,9 @@ enum DashboardsPages {
                          canPromote: may(.promotePlan), canBackUp: may(.backupRun), canRestore: may(.restoreRun), canCheck: may(.healthRun),
                          canDeploy: may(.promotePlan) && committed.contains { $0.environmentID == item.environmentId })
         }
-        var model = DashboardPage.Model(uuid: uuid, title: items.first?.name ?? uuid, presences: presences)
+        // Its title: the name the inventory lists first (by name, any case) when environments differ.
+        let title = items.min { ($0.name.lowercased(), $0.environment, $0.id) < ($1.name.lowercased(), $1.environment, $1.id) }?.name
+        var model = DashboardPage.Model(uuid: uuid, title: title ?? uuid, presences: presences)
         let limit = DashboardPage.Model.listLimit
 
         // Promotions of it into or out of an environment the viewer may follow (tasks:read on

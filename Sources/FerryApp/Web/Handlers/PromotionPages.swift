@@ -19,9 +19,8 @@ enum PromotionPages {
     /// (`promote:plan`), the picked dashboards and one page of the source's others matching the
     /// search, from the inventory as the caller may read it (`inventory:read`).
     static func wizardModel(_ req: Request, form: PromotePage.Model.Form, errors: [String: String] = [:], formError: String? = nil) async throws -> PromotePage.Model {
-        let envs = try await EnvironmentModel.query(on: req.db).sort(\.$name).all().filter { req.permits(.promotePlan, environment: $0.ref) }
-        var model = PromotePage.Model(environments: envs.compactMap { e in e.id.map { .init(id: $0, name: e.name, stage: e.stage) } },
-                                      form: form, errors: errors, formError: formError)
+        let envs = try await req.environmentDirectory().byID.values.filter { req.permits(.promotePlan, environment: $0) }.sorted { $0.name < $1.name }
+        var model = PromotePage.Model(environments: envs.map { .init(id: $0.id, name: $0.name, stage: $0.stage) }, form: form, errors: errors, formError: formError)
         guard let source = model.sourceEnvironment, let principal = req.principal else { return model }
         let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }
         let app = req.application
@@ -89,9 +88,10 @@ enum PromotionPages {
         }
 
         var typed: PromotePage.Model.Form {
-            .init(source: String((source ?? "").prefix(200)), target: String((target ?? "").prefix(200)), dashboards: picked().ids,
-                  search: String((q ?? "").prefix(200)), scope: scope ?? "dashboards", schemas: schemas ?? "",
-                  acceptUnknownVersion: acceptUnknownVersion == "true")
+            let (ids, invalid) = picked()
+            return .init(source: String((source ?? "").prefix(200)), target: String((target ?? "").prefix(200)), dashboards: ids, invalidPicks: invalid,
+                         search: String((q ?? "").prefix(200)), scope: scope ?? "dashboards", schemas: schemas ?? "",
+                         acceptUnknownVersion: acceptUnknownVersion == "true")
         }
     }
 

@@ -42,6 +42,8 @@ enum PromotePage {
             var target = ""
             /// Superset ids of the source's dashboards, as picked.
             var dashboards: [Int] = []
+            /// What came as a pick but isn't an id (a link typed by hand): left out, and said so.
+            var invalidPicks: [String] = []
             /// Words the source's dashboards are searched for, to pick from.
             var search = ""
             var scope = "dashboards"

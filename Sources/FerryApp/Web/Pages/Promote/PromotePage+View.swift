@@ -66,6 +66,9 @@ extension PromotePage {
                     model.unknownPicks.isEmpty ? H.group([]) :
                         Components.notice("info", title: l.t("promote.unknown_picks", ["ids": model.unknownPicks.prefix(10).map(String.init).joined(separator: ", ")]),
                                           testID: "unknown-picks"),
+                    model.form.invalidPicks.isEmpty ? H.group([]) :
+                        Components.notice("info", title: l.t("promote.invalid_picks", ["values": model.form.invalidPicks.prefix(10).joined(separator: ", ")]),
+                                          testID: "invalid-picks"),
                     H.el("div", [("class", "search")], [
                         H.el("label", [("for", "f-q"), ("class", "visually-hidden")], text: l.t("promote.search_dashboards")),
                         H.void("input", [("id", "f-q"), ("type", "search"), ("name", "q"), ("value", model.form.search),
