@@ -297,10 +297,10 @@ extension ViewSnapshotTests {
             let plan = PromotionPlanModel()
             plan.id = UUID()
             (plan.sourceEnvID, plan.targetEnvID, plan.scope, plan.selection, plan.schemaMapping) = (dev.id, prod.id, "dashboards", "{}", "{}")
-            (plan.status, plan.createdBy, plan.createdAt) = ("applied", "root", now)
+            (plan.status, plan.createdBy, plan.createdAt) = (.applied, "root", now)
             try await plan.create(on: t.db)
             var tasks: [UUID] = []
-            for (n, status) in ["succeeded", "failed"].enumerated() {
+            for (n, status) in [PromotionStatus.succeeded, .failed].enumerated() {
                 let task = UUID()
                 tasks.append(task)
                 let promotion = PromotionModel()
@@ -359,7 +359,7 @@ extension ViewSnapshotTests {
                       supersetURL: "http://127.0.0.1:8089/superset/dashboard/12/", drift: .uncommitted, latestCheck: nil),
             ],
             promotions: [.init(promotionID: UUID(uuidString: "00000000-0000-4000-8000-000000000184")!, taskID: UUID(uuidString: "00000000-0000-4000-8000-000000000185")!,
-                               source: "dev", target: "prod", status: "succeeded", by: "ada", at: Self.fixed)],
+                               source: "dev", target: "prod", status: .succeeded, by: "ada", at: Self.fixed)],
             checks: [.init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000183")!, environment: "dev", status: .pass, checkedAt: Self.fixed)],
             backups: [.init(id: UUID(uuidString: "00000000-0000-4000-8000-000000000186")!, environment: "dev", createdAt: Self.fixed, full: true, dashboards: 40, taskID: nil)],
             revisions: [.init(environmentID: dev, environment: "dev", sha: String(repeating: "a1", count: 20), shortSha: String(repeating: "a1", count: 6),
@@ -611,7 +611,7 @@ extension RoleMatrixTests {
             let plan = PromotionPlanModel()
             plan.id = UUID()
             (plan.sourceEnvID, plan.targetEnvID, plan.scope, plan.selection, plan.schemaMapping) = (dev.id, prod.id, "cascade", #"{"dashboards":["1","2"]}"#, #"{"main":"public"}"#)
-            (plan.status, plan.createdBy, plan.createdAt) = ("ready", "root", t.clock.now())
+            (plan.status, plan.createdBy, plan.createdAt) = (.ready, "root", t.clock.now())
             plan.items = String(decoding: try JSONEncoder().encode([PlanItem(kind: .dashboard, uuid: "d", name: "Fake dashboard 1", action: .create)]), as: UTF8.self)
             plan.mappings = String(decoding: try JSONEncoder().encode([UsedMapping(source: source, target: current)]), as: UTF8.self)
             try await plan.create(on: t.db)

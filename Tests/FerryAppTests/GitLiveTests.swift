@@ -76,7 +76,7 @@ struct GitLiveTests {
                                                                                           dashboards: ["backup-probe-\(probe.suffix)"]))
             #expect(deploy.status == .accepted, "\(deploy.body.string)")
             let plan = try await t.finishedPlan(try deploy.content.decode(Queued.self, using: JSONDecoder.ferry))
-            #expect(plan.status == "ready" && plan.sourceRevision == firstSHA, "\(plan.error ?? "")")
+            #expect(plan.status == .ready && plan.sourceRevision == firstSHA, "\(plan.error ?? "")")
             #expect(plan.items.contains { $0.kind == .dashboard && $0.uuid == probe.dashboard && $0.action == .create })
             let applied = try await t.apply(plan.id, acceptShared: true)
             let appliedTask = try await t.waitFor(applied.taskId, [.succeeded, .partial, .failed])

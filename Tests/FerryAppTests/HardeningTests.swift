@@ -23,11 +23,11 @@ struct PromotionFixture {
         let plan = PromotionPlanModel()
         plan.id = UUID()
         (plan.sourceEnvID, plan.targetEnvID, plan.scope, plan.selection, plan.schemaMapping) = (dev.id, prod.id, "dashboards", #"{"dashboards":["x"]}"#, "{}")
-        (plan.status, plan.createdBy, plan.createdAt) = ("applied", "root", t.clock.now())
+        (plan.status, plan.createdBy, plan.createdAt) = (.applied, "root", t.clock.now())
         try await plan.create(on: t.db)
         let promotion = PromotionModel()
         promotion.id = UUID()
-        (promotion.planID, promotion.sourceEnvID, promotion.targetEnvID, promotion.status) = (plan.id!, dev.id, prod.id, "succeeded")
+        (promotion.planID, promotion.sourceEnvID, promotion.targetEnvID, promotion.status) = (plan.id!, dev.id, prod.id, .succeeded)
         (promotion.snapshot, promotion.startedBy, promotion.createdAt) = (Data([1]), "root", t.clock.now())
         try await promotion.create(on: t.db)
         let history = DashboardHistoryModel()
@@ -104,7 +104,7 @@ extension TestHarness {
             #expect(try rerun.json()["code"]?.stringValue == "not_waiting")
             let replan = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "promote.plan", params: params(["plan": .string(f.plan.key)])))
             #expect(replan.status == .conflict, "an applied plan can't be planned again and applied twice")
-            #expect(try await PromotionPlanModel.find(f.plan, on: t.db)?.status == "applied")
+            #expect(try await PromotionPlanModel.find(f.plan, on: t.db)?.status == .applied)
             // The administrator sees all of it.
             #expect(try await t.request(.GET, "/api/promotions").json()["items"]?.listValue?.count == 1)
             let plan = try await t.request(.GET, "/api/promotions/plans/\(f.plan)").content.decode(PlanDTO.self, using: JSONDecoder.ferry)
@@ -356,7 +356,7 @@ extension TestHarness {
                 let res = try await t.request(.POST, path, headers: ["Content-Type": "application/json"], body: "{\"acceptShared\": tru")
                 #expect(res.status == .badRequest, "\(path): \(res.status) \(res.body.string)")
             }
-            #expect(try await PromotionModel.find(f.promotion, on: t.db)?.status == "succeeded", "nothing started")
+            #expect(try await PromotionModel.find(f.promotion, on: t.db)?.status == .succeeded, "nothing started")
         }
     }
 }

@@ -251,7 +251,7 @@ extension ViewSnapshotTests {
         items[1].moreChanges = true
         let plan = PlanDTO(
             id: id, sourceId: UUID(uuidString: "00000000-0000-4000-8000-00000000000d")!, targetId: UUID(uuidString: "00000000-0000-4000-8000-00000000000e")!,
-            source: "dev", target: "prod", scope: "cascade", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
+            source: "dev", target: "prod", scope: "cascade", dashboards: ["sales"], search: nil, schemaMapping: [:], status: .ready,
             items: items, summary: PlanSummary(items),
             mappings: [UsedMapping(source: DatabaseRef(uuid: "s", name: "Sales", uri: "sqlite:///dev.db"),
                                    target: DatabaseRef(uuid: "t", name: "Sales", uri: "sqlite:///prod.db"))],
@@ -300,7 +300,7 @@ extension ViewSnapshotTests {
         let items = [dataset, kept, dashboard]
         var plan = PlanDTO(
             id: id, sourceId: UUID(uuidString: "00000000-0000-4000-8000-00000000000d")!, targetId: UUID(uuidString: "00000000-0000-4000-8000-00000000000e")!,
-            source: "dev", target: "legacy", scope: "dashboards", dashboards: ["sales"], search: nil, schemaMapping: [:], status: "ready",
+            source: "dev", target: "legacy", scope: "dashboards", dashboards: ["sales"], search: nil, schemaMapping: [:], status: .ready,
             items: items, summary: PlanSummary(items), mappings: [], bundleChecksum: nil, error: nil, taskId: nil, createdBy: "anonymous", createdAt: Self.fixed)
         plan.sourceVersion = "6.1.0"
         plan.targetVersion = "5.0.0"

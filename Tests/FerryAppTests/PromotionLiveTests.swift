@@ -58,7 +58,7 @@ struct PromotionLiveTests {
             // The answer is delivered; the task leaves awaiting_input on its own a moment later.
             _ = try await t.waitFor(planned.taskId, [.running, .succeeded, .failed])
             let plan = try await t.finishedPlan(planned)
-            #expect(plan.status == "ready", "\(plan.error ?? "")")
+            #expect(plan.status == .ready, "\(plan.error ?? "")")
             #expect(plan.summary.conflict == 0 && plan.summary.update == 0 && plan.summary.unchanged == 0)
             #expect(plan.items.filter { $0.kind == .dashboard }.count == 2)
             #expect(plan.items.filter { $0.kind == .chart }.count == 4)
@@ -73,7 +73,7 @@ struct PromotionLiveTests {
             let firstLog = try await t.logs(first.taskId).items.suffix(15).map(\.message)
             #expect(firstTask.status == .succeeded, "\(firstTask.error ?? "") \(firstLog)")
             let promotion = try await t.request(.GET, "/api/promotions/\(first.id)").content.decode(PromotionDTO.self, using: JSONDecoder.ferry)
-            #expect(promotion.status == "succeeded")
+            #expect(promotion.status == .succeeded)
             #expect(promotion.report?["passed"]?.boolValue == true)
             #expect(promotion.report?["chartsChecked"]?.intValue == 4)
             let batchedChecks = try await t.logs(first.taskId, "search=in%20one%20request").items
@@ -110,7 +110,7 @@ struct PromotionLiveTests {
 
             // 3. Idempotent: the same promotion again changes nothing.
             let again = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["regional-orders", "order-kpis"], scope: "cascade")))
-            #expect(again.status == "ready", "\(again.error ?? "")")
+            #expect(again.status == .ready, "\(again.error ?? "")")
             #expect(again.items.allSatisfy { $0.action == .unchanged }, "\(again.items.filter { $0.action != .unchanged })")
 
             // 3b. A plan is applied only to the target it was made against: change prod after
@@ -189,7 +189,7 @@ struct PromotionLiveTests {
             // 6. Conflicts: prod already has a dashboard with the slug executive-summary and a
             // dataset on Sales' sales table under another uuid. Both block, before any write.
             let conflicted = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "prod", dashboards: ["executive-summary"])))
-            #expect(conflicted.status == "ready")
+            #expect(conflicted.status == .ready)
             let blocking = conflicted.items.filter(\.blocking)
             #expect(blocking.contains { $0.kind == .dashboard && $0.reasons.joined().contains("slug 'executive-summary'") }, "\(conflicted.items)")
             #expect(blocking.contains { $0.kind == .dataset && $0.reasons.joined().contains("same table") }, "\(conflicted.items)")

@@ -44,7 +44,7 @@ import VaporTesting
             #expect(task["plugin"]?.stringValue == "promote.plan")
             #expect(Set(task["environments"]?.listValue?.compactMap(\.stringValue) ?? []) == ["dev", "prod"])
             let plan = try await t.request(.GET, "/api/promotions/plans/\(queued.id)").content.decode(PlanDTO.self, using: JSONDecoder.ferry)
-            #expect(plan.status == "planning")
+            #expect(plan.status == .planning)
             #expect(plan.scope == "cascade" && plan.dashboards == ["sales-overview"])
 
             let early = try await t.request(.POST, "/api/promotions/\(queued.id)/apply", json: ApplyInput())
@@ -55,7 +55,7 @@ import VaporTesting
             // a clean one is applied once.
             let model = try #require(try await PromotionPlanModel.find(queued.id, on: t.db))
             func setItems(_ items: [PlanItem]) async throws {
-                model.status = "ready"
+                model.status = .ready
                 model.items = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
                 try await model.save(on: t.db)
             }

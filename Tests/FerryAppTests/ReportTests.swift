@@ -49,7 +49,7 @@ enum ReportFixtures {
         plan.scope = "cascade"
         plan.selection = "{}"
         plan.schemaMapping = "{}"
-        plan.status = "applied"
+        plan.status = .applied
         plan.items = String(decoding: try JSONEncoder().encode(items), as: UTF8.self)
         plan.createdBy = "ada"
         plan.createdAt = t.clock.now()
@@ -60,7 +60,7 @@ enum ReportFixtures {
         promotion.planID = plan.id!
         promotion.sourceEnvID = source
         promotion.targetEnvID = target
-        promotion.status = "partial"
+        promotion.status = .partial
         promotion.startedBy = "ada"
         promotion.createdAt = t.clock.now()
         try await promotion.create(on: t.db)

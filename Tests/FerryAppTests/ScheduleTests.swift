@@ -83,7 +83,7 @@ import Vapor
             let builtIn = try #require(try await ScheduleModel.query(on: t.db).filter(\.$name == "Prune old tasks").first())
             #expect(try await t.request(.PUT, "/api/schedules/\(builtIn.id!)", json: ScheduleInput(enabled: false)).status == .ok)
             let old = try await t.waitFor(try await t.submit("test.script", params(["steps": .int(2), "linesPerStep": .int(5)])).id, [.succeeded])
-            func plan(_ status: String) async throws -> UUID {
+            func plan(_ status: PlanStatus) async throws -> UUID {
                 let p = PromotionPlanModel()
                 p.id = t.clock.uuid()
                 (p.sourceEnvID, p.targetEnvID, p.scope, p.selection, p.schemaMapping) = (UUID(), UUID(), "dashboards", #"{"dashboards":["x"]}"#, "{}")
@@ -91,9 +91,9 @@ import Vapor
                 try await p.create(on: t.db)
                 return p.id!
             }
-            let oldUnapplied = try await plan("ready"), oldApplied = try await plan("applied")
+            let oldUnapplied = try await plan(.ready), oldApplied = try await plan(.applied)
             t.clock.advance(40 * 86_400)
-            let recentUnapplied = try await plan("failed")
+            let recentUnapplied = try await plan(.failed)
             let recent = try await t.waitFor(try await t.submit("test.script", params(["steps": .int(1)])).id, [.succeeded])
             let prune = try await t.waitFor(try await t.submit("maintenance.prune_tasks", params(["days": .int(30)])).id, [.succeeded])
             #expect(prune.result?["deleted"] == .int(1))

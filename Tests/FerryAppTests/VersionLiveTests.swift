@@ -73,14 +73,14 @@ struct VersionLiveTests {
             #expect(backup.supersetVersion == "6.1.0")
             let regionalUUID = try #require(promo["dashboards"]?["regional-orders"]?["uuid"]?.stringValue)
             let restorePlan = try await t.finishedPlan(try await t.restore(RestoreInput(backup: backup.id.key, target: "v50", dashboards: [regionalUUID])))
-            #expect(restorePlan.status == "ready" && restorePlan.sourceVersion == "6.1.0" && restorePlan.targetVersion == "5.0.0", "\(restorePlan.error ?? "")")
+            #expect(restorePlan.status == .ready && restorePlan.sourceVersion == "6.1.0" && restorePlan.targetVersion == "5.0.0", "\(restorePlan.error ?? "")")
             #expect(Set(restorePlan.items.first { $0.kind == .dataset && $0.name == "orders" }?.losses?.map(\.field) ?? [])
                 == ["currency_code_column", "columns[region].datetime_format"])
 
             // 1-2. Downgrades: what 5.0 and 4.1 can't import is listed, and must be accepted.
             for (name, client) in [("v50", v50), ("v41", v41)] {
                 let plan = try await t.finishedPlan(try await t.plan(PlanInput(source: "v61", target: name, dashboards: ["regional-orders", "order-kpis"])))
-                #expect(plan.status == "ready", "\(plan.error ?? "")")
+                #expect(plan.status == .ready, "\(plan.error ?? "")")
                 #expect(plan.sourceVersion == "6.1.0" && plan.targetVersion == (name == "v50" ? "5.0.0" : "4.1.4"))
                 let dataset = try #require(plan.items.first { $0.kind == .dataset && $0.name == "orders" })
                 #expect(Set(dataset.losses?.map(\.field) ?? []) == ["currency_code_column", "columns[region].datetime_format"], "\(dataset)")
@@ -102,7 +102,7 @@ struct VersionLiveTests {
 
             for source in ["v50", "v41"] {
                 let plan = try await t.finishedPlan(try await t.plan(PlanInput(source: source, target: "v61", dashboards: ["regional-orders", "order-kpis"])))
-                #expect(plan.status == "ready", "\(plan.error ?? "")")
+                #expect(plan.status == .ready, "\(plan.error ?? "")")
                 #expect(plan.targetVersion == "6.1.0" && plan.summary.lost == 0 && plan.summary.create == 8, "\(plan.summary)")
                 let dataset = try #require(plan.items.first { $0.kind == .dataset && $0.name == "orders" })
                 #expect(Set(dataset.defaulted ?? []).isSuperset(of: ["currency_code_column", "folders", "columns[].datetime_format"]), "\(dataset)")
@@ -143,7 +143,7 @@ struct VersionLiveTests {
             // "Dev only": nothing of it is on v50, so the plan has no conflict and may be applied.
             let accepted = try await t.finishedPlan(try await t.plan(PlanInput(source: "dev", target: "old", dashboards: ["dev-only"], acceptUnknownVersion: true)))
             #expect(accepted.summary.conflict == 0, "\(accepted.items)")
-            #expect(accepted.status == "ready", "\(accepted.error ?? "")")
+            #expect(accepted.status == .ready, "\(accepted.error ?? "")")
             #expect(accepted.acceptUnknownVersion && accepted.targetVersion == "7.0.0" && accepted.sourceVersion == "6.1.0")
             #expect(accepted.summary.lost == 0 && accepted.items.allSatisfy { $0.losses == nil && $0.defaulted == nil })
             let html = try await t.request(.GET, SiteURL.planPage(.value(accepted.id)).path).body.string

@@ -30,7 +30,13 @@ final class PromotionPlanModel: Model, @unchecked Sendable {
     @Field(key: "selection") var selection: String
     /// JSON object: source schema -> target schema.
     @Field(key: "schema_mapping") var schemaMapping: String
-    @Field(key: "status") var status: String
+    /// `status` as stored; read and set it through `status`.
+    @Field(key: "status") var storedStatus: String
+    /// A value this version doesn't know reads as `failed` (never applied).
+    var status: PlanStatus {
+        get { PlanStatus(rawValue: storedStatus) ?? .failed }
+        set { storedStatus = newValue.rawValue }
+    }
     /// JSON list of `PlanItem`.
     @OptionalField(key: "items") var items: String?
     /// JSON list of the database mappings used.
@@ -66,8 +72,13 @@ final class PromotionModel: Model, @unchecked Sendable {
     @OptionalField(key: "task_id") var taskID: UUID?
     @Field(key: "source_env_id") var sourceEnvID: UUID
     @Field(key: "target_env_id") var targetEnvID: UUID
-    /// applying, succeeded, partial, failed, rolling_back, rolled_back
-    @Field(key: "status") var status: String
+    /// `status` as stored; read and set it through `status`.
+    @Field(key: "status") var storedStatus: String
+    /// A value this version doesn't know reads as `failed`.
+    var status: PromotionStatus {
+        get { PromotionStatus(rawValue: storedStatus) ?? .failed }
+        set { storedStatus = newValue.rawValue }
+    }
     @OptionalField(key: "snapshot") var snapshot: Data?
     /// JSON list of {kind, uuid} the promotion created on the target.
     @OptionalField(key: "created_assets") var createdAssets: String?

@@ -78,7 +78,7 @@ extension PromotionService {
         plan.selection = String(decoding: try JSONEncoder().encode(PlanSelection(dashboards: uuids.filter { seen.insert($0).inserted }, search: nil)), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
         plan.acceptUnknownVersion = input.acceptUnknownVersion ?? false
-        plan.status = "planning"
+        plan.status = .planning
         plan.createdBy = user
         plan.createdAt = now
         try await recordAndQueue(plan, params: ["source": .string(source.id.key), "target": .string(target.id.key)], engine: engine, user: user, on: db)

@@ -48,7 +48,7 @@ struct PromoteApplyPlugin: Plugin {
     /// Only the promotion `PromotionService.apply` just recorded, once.
     func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {
         let promotion = try await PromotionTaskScope.promotion(params, on: db)
-        guard promotion.status == "applying", promotion.taskID == nil else { throw PromotionTaskScope.notWaiting("promotion") }
+        guard promotion.status == .applying, promotion.taskID == nil else { throw PromotionTaskScope.notWaiting("promotion") }
     }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
@@ -61,7 +61,7 @@ struct PromoteApplyPlugin: Plugin {
             let outcome = try await apply(plan, promotion, context)
             return outcome
         } catch {
-            promotion.status = "failed"
+            promotion.status = .failed
             promotion.finishedAt = context.now()
             try? await promotion.save(on: context.db)
             throw error
@@ -98,7 +98,7 @@ struct PromoteApplyPlugin: Plugin {
         if let planned = plan.targetVersion {
             let current = try await target.version()
             if ImportSchema.resolve(SupersetVersion(current)) != ImportSchema.resolve(SupersetVersion(planned)) {
-                plan.status = "stale"
+                plan.status = .stale
                 try await plan.save(on: context.db)
                 throw TaskFailure("\(targetName) now runs Superset \(current); the plan was made for \(planned). Nothing was written.",
                                   next: "Make a new plan, review what it translates, and apply that one.")
@@ -106,7 +106,7 @@ struct PromoteApplyPlugin: Plugin {
         }
         let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope, concurrency: concurrency)
         guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
-            plan.status = "stale"
+            plan.status = .stale
             try await plan.save(on: context.db)
             throw TaskFailure("\(targetName) changed since the plan was made; nothing was written.",
                               next: "Make a new plan, review it, and apply that one.")
@@ -174,7 +174,7 @@ struct PromoteApplyPlugin: Plugin {
                 try await h.create(on: tx)
             }
             promotion.report = report.value.jsonText()
-            promotion.status = report.passed ? "succeeded" : "partial"
+            promotion.status = report.passed ? .succeeded : .partial
             promotion.finishedAt = now
             try await promotion.save(on: tx)
         }

@@ -41,7 +41,7 @@ struct PromotePlanPlugin: Plugin {
     /// Only the plan `PromotionService.plan` just recorded, once.
     func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {
         let plan = try await PromotionTaskScope.plan(params, on: db)
-        guard plan.status == "planning", plan.taskID == nil else { throw PromotionTaskScope.notWaiting("plan") }
+        guard plan.status == .planning, plan.taskID == nil else { throw PromotionTaskScope.notWaiting("plan") }
     }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
@@ -52,7 +52,7 @@ struct PromotePlanPlugin: Plugin {
         do {
             return try await makePlan(plan, context)
         } catch {
-            plan.status = "failed"
+            plan.status = .failed
             plan.error = TaskEngine.describe(error).0
             try? await plan.save(on: context.db)
             throw error
@@ -140,7 +140,7 @@ struct PromotePlanPlugin: Plugin {
         plan.targetFingerprint = PromotionPlanner.fingerprint(rewritten, target: state)
         plan.sourceVersion = String(sourceVersion.prefix(64))
         plan.targetVersion = String(targetVersion.prefix(64))
-        plan.status = "ready"
+        plan.status = .ready
         try await plan.save(on: context.db)
         let summary = PlanSummary(items)
         try await context.step("plan ready", progress: 100)

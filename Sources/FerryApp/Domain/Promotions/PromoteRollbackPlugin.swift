@@ -34,7 +34,7 @@ struct PromoteRollbackPlugin: Plugin {
     /// Only the rollback `PromotionService.rollback` just claimed, once.
     func admitsNewTask(_ params: BundleValue, on db: any Database) async throws {
         let promotion = try await PromotionTaskScope.promotion(params, on: db)
-        guard promotion.status == "rolling_back", promotion.rollbackTaskID == nil else { throw PromotionTaskScope.notWaiting("promotion") }
+        guard promotion.status == .rollingBack, promotion.rollbackTaskID == nil else { throw PromotionTaskScope.notWaiting("promotion") }
     }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
@@ -71,7 +71,7 @@ struct PromoteRollbackPlugin: Plugin {
                     }
                 }
             }
-            promotion.status = "rolled_back"
+            promotion.status = .rolledBack
             try await promotion.save(on: context.db)
             await afterWrite?(promotion.targetEnvID)
             if let recorder, let env = try await EnvironmentModel.find(promotion.targetEnvID, on: context.db) {
@@ -80,7 +80,7 @@ struct PromoteRollbackPlugin: Plugin {
             try await context.step("rolled back", progress: 100)
             return .succeeded(.map(["restored": .int(snapshot.count), "deleted": .int(deleted)]))
         } catch {
-            promotion.status = "rollback_failed"
+            promotion.status = .rollbackFailed
             try? await promotion.save(on: context.db)
             throw error
         }

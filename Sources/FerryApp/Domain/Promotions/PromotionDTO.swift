@@ -127,8 +127,7 @@ public struct PlanDTO: Content, Sendable, Equatable {
     public var dashboards: [String]
     public var search: String?
     public var schemaMapping: [String: String]
-    /// planning, ready, failed, applied, stale
-    public var status: String
+    public var status: PlanStatus
     public var items: [PlanItem]
     public var summary: PlanSummary
     public var mappings: [UsedMapping]
@@ -188,8 +187,7 @@ public struct PromotionDTO: Content, Sendable {
     /// The environments' current names.
     public var source: String
     public var target: String
-    /// applying, succeeded, partial, failed, rolling_back, rolled_back
-    public var status: String
+    public var status: PromotionStatus
     public var report: BundleValue?
     public var created: [CreatedAsset]
     public var hasSnapshot: Bool

@@ -45,7 +45,7 @@ enum PromotionService {
         plan.selection = String(decoding: try JSONEncoder().encode(PlanSelection(dashboards: dashboards, search: search?.isEmpty == true ? nil : search)), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
         plan.acceptUnknownVersion = input.acceptUnknownVersion ?? false
-        plan.status = "planning"
+        plan.status = .planning
         plan.createdBy = user
         plan.createdAt = now
         try await plan.create(on: db)
@@ -108,7 +108,7 @@ enum PromotionService {
         plan.selection = String(decoding: try JSONEncoder().encode(selection), as: UTF8.self)
         plan.schemaMapping = String(decoding: try JSONEncoder().encode(input.schemaMapping ?? [:]), as: UTF8.self)
         plan.acceptUnknownVersion = input.acceptUnknownVersion ?? false
-        plan.status = "planning"
+        plan.status = .planning
         plan.createdBy = user
         plan.createdAt = now
         // No "source" param: the backup's environment may have been deleted since (restoring its
@@ -141,8 +141,8 @@ enum PromotionService {
             throw AppError.validation([FieldError(field: "concurrency", code: "invalid", message: "must be between 1 and 16")])
         }
         guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
-        guard plan.status == "ready" else {
-            let advice = plan.status == "planning" ? "Wait for the plan task to finish." : "Make a new plan."
+        guard plan.status == .ready else {
+            let advice = plan.status == .planning ? "Wait for the plan task to finish." : "Make a new plan."
             throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status), not ready. \(advice)")
         }
         let items = plan.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
@@ -163,13 +163,13 @@ enum PromotionService {
         promotion.planID = planID
         promotion.sourceEnvID = plan.sourceEnvID
         promotion.targetEnvID = plan.targetEnvID
-        promotion.status = "applying"
+        promotion.status = .applying
         promotion.startedBy = user
         promotion.createdAt = now
         try await db.transaction { tx in
             let sql = tx as! any SQLDatabase
-            let claimed = try await sql.update("promotion_plans").set("status", to: "applied")
-                .where("id", .equal, planID).where("status", .equal, "ready").returning("id").all()
+            let claimed = try await sql.update("promotion_plans").set("status", to: PlanStatus.applied.rawValue)
+                .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).returning("id").all()
             guard !claimed.isEmpty else {
                 throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) was applied by someone else just now. Make a new plan.")
             }
@@ -187,10 +187,10 @@ enum PromotionService {
             promotion.taskID = task.id
             try await promotion.save(on: db)
         } catch {
-            promotion.status = "failed"
+            promotion.status = .failed
             try? await promotion.save(on: db)
             // Nothing was written: the plan may be applied again.
-            try? await (db as! any SQLDatabase).update("promotion_plans").set("status", to: "ready").where("id", .equal, planID).run()
+            try? await (db as! any SQLDatabase).update("promotion_plans").set("status", to: PlanStatus.ready.rawValue).where("id", .equal, planID).run()
             throw error
         }
         return promotion
@@ -199,17 +199,17 @@ enum PromotionService {
     /// Queues a rollback. The status moves to `rolling_back` by compare-and-set before the task
     /// is queued, so two rollbacks can't both start, and the task is the one the promotion waits for.
     static func rollback(_ id: UUID, _ input: RollbackInput, user: String, engine: TaskEngine, on db: Database) async throws -> TaskModel {
-        let finished = ["succeeded", "partial", "failed", "rollback_failed"]
+        let finished = PromotionStatus.rollbackable
         let promotion = try await find(id, on: db)
         guard finished.contains(promotion.status) else {
-            throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is \(promotion.status). Roll back once it has finished.")
+            throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is \(promotion.status.rawValue). Roll back once it has finished.")
         }
         guard promotion.snapshot != nil else {
             throw AppError(.conflict, code: "nothing_to_roll_back", detail: "Promotion \(id) stopped before it wrote anything; there is nothing to roll back.")
         }
         let before = promotion.status
-        let claimed = try await (db as! any SQLDatabase).update("promotions").set("status", to: "rolling_back").set("rollback_task_id", to: SQLLiteral.null)
-            .where("id", .equal, id).where(SQLIdentifier("status"), .in, SQLBind.group(finished)).returning("id").all()
+        let claimed = try await (db as! any SQLDatabase).update("promotions").set("status", to: PromotionStatus.rollingBack.rawValue).set("rollback_task_id", to: SQLLiteral.null)
+            .where("id", .equal, id).where(SQLIdentifier("status"), .in, SQLBind.group(finished.map(\.rawValue))).returning("id").all()
         guard !claimed.isEmpty else {
             throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is being rolled back by someone else just now.")
         }
@@ -253,9 +253,9 @@ enum PromotionService {
     /// would otherwise stay `planning` / `applying` / `rolling_back` forever and block rollback.
     /// This records what the task's end means. Idempotent.
     static func reconcile(_ plan: PromotionPlanModel, on db: Database) async throws {
-        guard plan.status == "planning", let taskID = plan.taskID, let task = try await TaskModel.find(taskID, on: db),
+        guard plan.status == .planning, let taskID = plan.taskID, let task = try await TaskModel.find(taskID, on: db),
               let status = TaskStatus(rawValue: task.status), status.isFinished else { return }
-        plan.status = "failed"
+        plan.status = .failed
         plan.error = plan.error ?? "The plan task ended \(status.rawValue) before the plan was made. Make a new plan."
         try await plan.save(on: db)
     }
@@ -263,14 +263,14 @@ enum PromotionService {
     static func reconcile(_ promotion: PromotionModel, on db: Database) async throws {
         let watched: UUID?
         switch promotion.status {
-        case "applying": watched = promotion.taskID
-        case "rolling_back": watched = promotion.rollbackTaskID
+        case .applying: watched = promotion.taskID
+        case .rollingBack: watched = promotion.rollbackTaskID
         default: return
         }
         guard let taskID = watched, let task = try await TaskModel.find(taskID, on: db),
               let status = TaskStatus(rawValue: task.status), status.isFinished else { return }
         // The plugins record every normal end themselves; a finished task here ended abnormally.
-        promotion.status = promotion.status == "applying" ? "failed" : "rollback_failed"
+        promotion.status = promotion.status == .applying ? .failed : .rollbackFailed
         promotion.finishedAt = promotion.finishedAt ?? task.finishedAt
         try await promotion.save(on: db)
     }

@@ -47,7 +47,7 @@ struct PruneTasksPlugin: Plugin {
         }
         context.log(.info, "deleted \(ids.count) tasks older than \(days) days", source: "storage")
         try await context.step("deleting unapplied promotion plans", progress: 80)
-        let plans = try await PromotionPlanModel.query(on: context.db).filter(\.$status ~~ ["ready", "failed", "stale"])
+        let plans = try await PromotionPlanModel.query(on: context.db).filter(\.$storedStatus ~~ PlanStatus.settled.map(\.rawValue))
             .filter(\.$createdAt < cutoff).all()
         for plan in plans { try await plan.delete(on: context.db) }
         context.log(.info, "deleted \(plans.count) promotion plans never applied, older than \(days) days", source: "storage")

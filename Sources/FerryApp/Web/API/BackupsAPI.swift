@@ -215,7 +215,7 @@ enum BackupsAPI {
     struct PlanQueued: Content {
         var id: UUID
         var taskId: UUID?
-        var status: String
+        var status: PlanStatus
     }
 
     @Sendable static func restore(req: Request) async throws -> Response {

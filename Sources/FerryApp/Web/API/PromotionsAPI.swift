@@ -19,10 +19,11 @@ enum PromotionsAPI {
         routes.get(.api(.mappingSuggestions), use: suggestions)
     }
 
-    struct Accepted: Content {
+    /// A plan or promotion queued: its id, task and status (`PlanStatus` or `PromotionStatus`).
+    struct Accepted<Status: Codable & Sendable>: Content {
         var id: UUID
         var taskId: UUID?
-        var status: String
+        var status: Status
     }
 
     @Sendable static func plan(req: Request) async throws -> Response {
@@ -72,7 +73,7 @@ enum PromotionsAPI {
         let id = try req.idParameter()
         try await req.authorizeRollback(promotion: id)
         let task = try await PromotionService.rollback(id, input, user: req.userName, engine: req.application.taskEngine, on: req.db)
-        return try await Accepted(id: id, taskId: task.id, status: "rolling_back").encodeResponse(status: .accepted, for: req)
+        return try await Accepted(id: id, taskId: task.id, status: PromotionStatus.rollingBack).encodeResponse(status: .accepted, for: req)
     }
 
     struct HistoryEntry: Content {

@@ -109,7 +109,7 @@ enum DashboardsPages {
         let following = try await req.visibleEnvironments(.tasksRead)
         model.promotions = try await DashboardStory.promotions(dashboard: uuid, visible: following, limit: limit, on: req.db).map { p in
             .init(promotionID: p.promotionID, taskID: p.taskID, source: directory.name(p.sourceEnvID), target: directory.name(p.targetEnvID),
-                  status: p.status, by: p.promotedBy, at: p.promotedAt)
+                  status: PromotionStatus(rawValue: p.status) ?? .failed, by: p.promotedBy, at: p.promotedAt)
         }
         model.checks = try await DashboardStory.checks(dashboard: uuid, environments: environments, limit: limit, on: req.db).map { c in
             .init(id: c.id, environment: directory.name(c.environmentID), status: HealthStatus(rawValue: c.status) ?? .fail, checkedAt: c.checkedAt)

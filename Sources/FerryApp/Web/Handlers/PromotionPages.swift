@@ -169,7 +169,7 @@ enum PromotionPages {
     /// A promotion's plan (not a restore's or a deploy's, whose connections map to themselves or
     /// through their own pages), once made.
     static func remappable(_ plan: PromotionPlanModel) -> Bool {
-        plan.sourceBackupID == nil && plan.sourceRevision == nil && plan.sourceEnvID != plan.targetEnvID && ["ready", "stale"].contains(plan.status)
+        plan.sourceBackupID == nil && plan.sourceRevision == nil && plan.sourceEnvID != plan.targetEnvID && [PlanStatus.ready, .stale].contains(plan.status)
     }
 
     /// The target's connections as its inventory knows them (name and backend; no URI).

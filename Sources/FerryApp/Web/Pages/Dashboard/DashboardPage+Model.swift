@@ -46,7 +46,7 @@ enum DashboardPage {
             var taskID: UUID?
             var source: String
             var target: String
-            var status: String
+            var status: PromotionStatus
             var by: String
             var at: Date
         }

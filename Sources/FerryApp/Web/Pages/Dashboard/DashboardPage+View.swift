@@ -100,7 +100,7 @@ extension DashboardPage {
                     H.el("tr", [], [
                         H.el("td", [], [p.taskID.map { H.el("a", [("href", SiteURL.taskPage(.value($0)).path)], [Components.time(p.at, l)]) } ?? Components.time(p.at, l)]),
                         H.el("td", text: "\(p.source) → \(p.target)"),
-                        H.el("td", [], [H.el("span", [("class", "badge status-\(p.status)")], text: l.t("promotions.status.\(p.status)"))]),
+                        H.el("td", [], [H.el("span", [("class", "badge status-\(p.status.rawValue)")], text: l.t("promotions.status.\(p.status.rawValue)"))]),
                         H.el("td", text: p.by),
                     ])
                 }),

@@ -21,14 +21,14 @@ extension PlanPage {
                     "scope": l.t("promote.scope.\(p.scope)"), "who": p.createdBy, "dashboards": (p.dashboards + (p.search.map { ["“\($0)”"] } ?? [])).joined(separator: ", "),
                 ])),
                 status(l),
-                p.status == "ready" || p.status == "applied" || p.status == "stale" ? review(l) : H.group([]),
+                [PlanStatus.ready, .applied, .stale].contains(p.status) ? review(l) : H.group([]),
             ])
         }
 
         func status(_ l: Localizer) -> HTMLNode {
             let p = model.plan
             switch p.status {
-            case "planning":
+            case .planning:
                 guard let task = model.task else { return Components.notice("info", title: l.t("plan.status.planning")) }
                 return H.el("div", [("data-task", task.id.uuidString.lowercased()), ("data-from", String(Int32.max)), ("data-testid", "planning")], [
                     H.el("p", [], [Components.taskStatus(task.status, l), H.el("span", [("data-field", "step")], text: " " + task.step)]),
@@ -39,11 +39,11 @@ extension PlanPage {
                     H.el("p", [], [H.el("a", [("href", SiteURL.taskPage(.value(task.id)).path), ("class", "button"), ("data-testid", "plan-task")],
                                         text: task.status == .awaitingInput ? l.t("plan.answer") : l.t("plan.follow"))]),
                 ])
-            case "failed":
+            case .failed:
                 return Components.notice("error", title: l.t("plan.status.failed"), detail: p.error, testID: "plan-failed")
-            case "applied":
+            case .applied:
                 return Components.notice("info", title: l.t("plan.status.applied"), testID: "plan-applied")
-            case "stale":
+            case .stale:
                 return Components.notice("error", title: l.t("plan.status.stale"), testID: "plan-stale")
             default:
                 return H.group([])
@@ -80,7 +80,7 @@ extension PlanPage {
                     }),
                 ]),
                 losses(l),
-                p.status == "ready" ? apply(l) : H.group([]),
+                p.status == .ready ? apply(l) : H.group([]),
             ])
         }
 

@@ -12,7 +12,7 @@ enum PromotionsPage {
             var taskID: UUID?
             var source: String
             var target: String
-            var status: String
+            var status: PromotionStatus
             var startedBy: String
             var createdAt: Date
             var dashboards: [Verdict]
@@ -34,6 +34,6 @@ extension PromotionsPage.Model.Row {
         }
         self.init(id: p.id, planID: p.planId, taskID: p.taskId, source: p.source, target: p.target, status: p.status, startedBy: p.startedBy,
                   createdAt: p.createdAt, dashboards: dashboards,
-                  canRollBack: p.hasSnapshot && ["succeeded", "partial", "failed", "rollback_failed"].contains(p.status))
+                  canRollBack: p.hasSnapshot && PromotionStatus.rollbackable.contains(p.status))
     }
 }

@@ -28,7 +28,7 @@ extension PromotionsPage {
                     H.el("tr", [("data-promotion", p.id.uuidString.lowercased())], [
                         H.el("td", [], [Components.time(p.createdAt, l)]),
                         H.el("td", text: "\(p.source) → \(p.target)"),
-                        H.el("td", [], [H.el("span", [("class", "badge status-\(p.status)"), ("data-field", "status")], text: l.t("promotions.status.\(p.status)"))]),
+                        H.el("td", [], [H.el("span", [("class", "badge status-\(p.status.rawValue)"), ("data-field", "status")], text: l.t("promotions.status.\(p.status.rawValue)"))]),
                         H.el("td", [], [H.el("ul", [("class", "plain")], p.dashboards.map { d in
                             H.el("li", [], [H.el("span", [("class", d.pass ? "pass" : "fail")], text: d.pass ? "✓ " : "✗ "), H.text(d.title)])
                         })]),
