@@ -646,6 +646,9 @@ extension RoleMatrixTests {
             #expect(done.headers.first(name: .location) == "/promote/plans/\(again.id!.uuidString.lowercased())")
             #expect(again.selection.contains(#""1""#) && again.selection.contains(#""2""#) && again.scope == "cascade")
             #expect(again.schemaMapping.contains("public"))
+            // The old plan, with the connection just replaced, can't be applied any more.
+            #expect(try await PromotionPlanModel.find(plan.id!, on: t.db)?.status == .stale)
+            #expect(try await t.request(.GET, "/promote/plans/\(plan.id!)").body.string.contains(#"data-testid="plan-stale""#))
 
             // Who may only read plans between them can't change the mapping.
             #expect(try await t.request(.POST, "/api/roles", json: RoleInput(name: "reader", grants: ["inventory:read", "tasks:read"])).status == .created)
@@ -655,6 +658,25 @@ extension RoleMatrixTests {
             let refused = try await t.request(.POST, "/promote/plans/\(plan.id!)/remap", headers: headers, body: formBody([(field, "00000003-0000-4000-8000-000000000002")]))
             #expect(refused.status == .forbidden)
             #expect(try await MappingService.stored(source: dev.id, target: prod.id, on: t.db)[source.uuid]?.targetDatabaseName == "Sales warehouse")
+
+            // A plan made by a search (through the API) is made again of the dashboards it found,
+            // not by running the search again.
+            let searched = PromotionPlanModel()
+            searched.id = UUID()
+            (searched.sourceEnvID, searched.targetEnvID, searched.scope, searched.selection, searched.schemaMapping) = (dev.id, prod.id, "dashboards", #"{"dashboards":[],"search":"Fake"}"#, "{}")
+            (searched.status, searched.createdBy, searched.createdAt) = (.ready, "root", t.clock.now())
+            let found = "00000001-0000-4000-8000-000000000002"
+            searched.items = String(decoding: try JSONEncoder().encode([PlanItem(kind: .dashboard, uuid: found, name: "Fake dashboard 2", action: .create),
+                                                                        PlanItem(kind: .chart, uuid: "c", name: "A chart", action: .create)]), as: UTF8.self)
+            searched.mappings = String(decoding: try JSONEncoder().encode([UsedMapping(source: source, target: current)]), as: UTF8.self)
+            try await searched.create(on: t.db)
+            let redone = try await t.request(.POST, "/promote/plans/\(searched.id!)/remap", headers: formHeaders(),
+                                             body: formBody([(field, "00000003-0000-4000-8000-000000000001")]))
+            #expect(redone.status == .seeOther, "\(redone.body.string.prefix(300))")
+            let newest = try #require(try await PromotionPlanModel.query(on: t.db).filter(\.$id !~ [plan.id!, again.id!, searched.id!]).first())
+            let selection = try JSONDecoder().decode(PlanSelection.self, from: Data(newest.selection.utf8))
+            #expect(selection.dashboards == [found] && selection.search == nil)
+            #expect(try await PromotionPlanModel.find(searched.id!, on: t.db)?.status == .stale)
         }
     }
 }

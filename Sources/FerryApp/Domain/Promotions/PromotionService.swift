@@ -260,6 +260,13 @@ enum PromotionService {
         try await plan.save(on: db)
     }
 
+    /// Marks a ready plan stale (a newer plan replaced it); a plan in any other state is left
+    /// as it is. One compare-and-set: an apply that claimed it first wins.
+    static func supersede(planID: UUID, on db: Database) async throws {
+        try await (db as! any SQLDatabase).update(PromotionPlanModel.schema).set("status", to: PlanStatus.stale.rawValue)
+            .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).run()
+    }
+
     static func reconcile(_ promotion: PromotionModel, on db: Database) async throws {
         let watched: UUID?
         switch promotion.status {

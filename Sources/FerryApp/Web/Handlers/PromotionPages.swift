@@ -183,8 +183,9 @@ enum PromotionPages {
 
     /// Saves the connections picked on a plan's page (every row, picked or left as suggested) as
     /// the mappings between its environments and makes the plan again with the same selection: a
-    /// new plan, the old one left as it was. Nothing changed: back to the same plan. A pick the
-    /// target doesn't have: the plan page again, saying which, nothing saved.
+    /// new plan (of the dashboards the old one found), and the old one stale if it was ready.
+    /// Nothing changed: back to the same plan. A pick the target doesn't have: the plan page
+    /// again, saying which, nothing saved.
     @Sendable static func remap(req: Request) async throws -> Response {
         let id = try req.idParameter()
         let stored = try await req.readablePlan(id)
@@ -226,11 +227,16 @@ enum PromotionPages {
         }
         req.audit.action = "promotion.remap"
         req.audit.environment = target
+        // The same dashboards: those the plan found, not its search run again (which could find others now).
+        let found = plan.items.filter { $0.kind == .dashboard }.map(\.uuid)
+        let bySearch = plan.search != nil && !found.isEmpty
         let input = PlanInput(
-            source: plan.sourceId.uuidString.lowercased(), target: plan.targetId.uuidString.lowercased(), dashboards: plan.dashboards,
-            search: plan.search, scope: plan.scope, schemaMapping: plan.schemaMapping, acceptUnknownVersion: plan.acceptUnknownVersion)
+            source: plan.sourceId.uuidString.lowercased(), target: plan.targetId.uuidString.lowercased(), dashboards: bySearch ? found : plan.dashboards,
+            search: bySearch ? nil : plan.search, scope: plan.scope, schemaMapping: plan.schemaMapping, acceptUnknownVersion: plan.acceptUnknownVersion)
         let again = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                     on: req.db, authorize: req.authorizePlan)
+        // The old plan, with the connections just replaced, can't be applied any more.
+        try await PromotionService.supersede(planID: id, on: req.db)
         return req.redirect(to: SiteURL.planPage(.value(again.id!)).path, redirectType: .normal)
     }
 
