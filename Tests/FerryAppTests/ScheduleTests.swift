@@ -92,6 +92,13 @@ import Vapor
                 return p.id!
             }
             let oldUnapplied = try await plan(.ready), oldApplied = try await plan(.applied)
+            // Stale after its apply found the target changed: its promotion refers to it.
+            let oldStaleApplied = try await plan(.stale)
+            let promotion = PromotionModel()
+            promotion.id = t.clock.uuid()
+            (promotion.planID, promotion.sourceEnvID, promotion.targetEnvID, promotion.status) = (oldStaleApplied, UUID(), UUID(), .failed)
+            (promotion.startedBy, promotion.createdAt) = ("test", t.clock.now())
+            try await promotion.create(on: t.db)
             t.clock.advance(40 * 86_400)
             let recentUnapplied = try await plan(.failed)
             let recent = try await t.waitFor(try await t.submit("test.script", params(["steps": .int(1)])).id, [.succeeded])
@@ -100,6 +107,7 @@ import Vapor
             #expect(prune.result?["plansDeleted"] == .int(1))
             #expect(try await PromotionPlanModel.find(oldUnapplied, on: t.db) == nil)
             #expect(try await PromotionPlanModel.find(oldApplied, on: t.db) != nil, "applied plans stay with their history")
+            #expect(try await PromotionPlanModel.find(oldStaleApplied, on: t.db) != nil, "a plan a promotion refers to stays with it")
             #expect(try await PromotionPlanModel.find(recentUnapplied, on: t.db) != nil)
             #expect(try await t.request(.GET, "/api/tasks/\(old.id)").status == .notFound)
             #expect(try await t.request(.GET, "/api/tasks/\(recent.id)").status == .ok)

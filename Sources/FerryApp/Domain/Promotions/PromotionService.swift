@@ -48,14 +48,9 @@ enum PromotionService {
         plan.status = .planning
         plan.createdBy = user
         plan.createdAt = now
-        try await plan.create(on: db)
-        var params: [String: BundleValue] = [
-            "plan": .string(newID.key), "source": .string(source.id.key), "target": .string(target.id.key),
-        ]
+        var params: [String: BundleValue] = ["source": .string(source.id.key), "target": .string(target.id.key)]
         if let concurrency = input.concurrency { params["concurrency"] = .int(concurrency) }
-        let task = try await engine.submit(pluginID: "promote.plan", params: .map(params), user: user, on: db)
-        plan.taskID = task.id
-        try await plan.save(on: db)
+        try await recordAndQueue(plan, params: params, engine: engine, user: user, on: db)
         return plan
     }
 
@@ -143,7 +138,7 @@ enum PromotionService {
         guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
         guard plan.status == .ready else {
             let advice = plan.status == .planning ? "Wait for the plan task to finish." : "Make a new plan."
-            throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status), not ready. \(advice)")
+            throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status.rawValue), not ready. \(advice)")
         }
         let items = plan.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
         if let refusal = PromotionPlanner.refusal(items, acceptShared: input.acceptShared ?? false, acceptLosses: input.acceptLosses ?? false) {
@@ -171,7 +166,7 @@ enum PromotionService {
             let claimed = try await sql.update("promotion_plans").set("status", to: PlanStatus.applied.rawValue)
                 .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).returning("id").all()
             guard !claimed.isEmpty else {
-                throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) was applied by someone else just now. Make a new plan.")
+                throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is no longer ready (applied, or replaced by a newer plan, just now). Make a new plan.")
             }
             try await promotion.create(on: tx)
         }
@@ -189,8 +184,9 @@ enum PromotionService {
         } catch {
             promotion.status = .failed
             try? await promotion.save(on: db)
-            // Nothing was written: the plan may be applied again.
-            try? await (db as! any SQLDatabase).update("promotion_plans").set("status", to: PlanStatus.ready.rawValue).where("id", .equal, planID).run()
+            // Nothing was written: the plan may be applied again (unless a remap made it stale meanwhile).
+            try? await (db as! any SQLDatabase).update("promotion_plans").set("status", to: PlanStatus.ready.rawValue)
+                .where("id", .equal, planID).where("status", .equal, PlanStatus.applied.rawValue).run()
             throw error
         }
         return promotion
@@ -221,7 +217,7 @@ enum PromotionService {
             try await (db as! any SQLDatabase).update("promotions").set("rollback_task_id", to: task.id!).where("id", .equal, id).run()
             return task
         } catch {
-            try? await (db as! any SQLDatabase).update("promotions").set("status", to: before).where("id", .equal, id).run()
+            try? await (db as! any SQLDatabase).update("promotions").set("status", to: before.rawValue).where("id", .equal, id).run()
             throw error
         }
     }

@@ -47,8 +47,20 @@ struct PruneTasksPlugin: Plugin {
         }
         context.log(.info, "deleted \(ids.count) tasks older than \(days) days", source: "storage")
         try await context.step("deleting unapplied promotion plans", progress: 80)
-        let plans = try await PromotionPlanModel.query(on: context.db).filter(\.$storedStatus ~~ PlanStatus.settled.map(\.rawValue))
+        var plans = try await PromotionPlanModel.query(on: context.db).filter(\.$storedStatus ~~ PlanStatus.unapplied.map(\.rawValue))
             .filter(\.$createdAt < cutoff).all()
+        // A plan a promotion refers to (one whose apply found the target changed, or whose task
+        // could not be queued) stays with that promotion's history.
+        if !plans.isEmpty {
+            struct Row: Decodable { var plan_id: UUID }
+            var promoted = Set<UUID>()
+            let ids = plans.compactMap(\.id)
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                promoted.formUnion(try await TaskStore.sql(context.db).select().column("plan_id").from(PromotionModel.schema)
+                    .where("plan_id", .in, SQLBind.group(Array(ids[start..<min(start + 500, ids.count)]))).all(decoding: Row.self).map(\.plan_id))
+            }
+            plans.removeAll { promoted.contains($0.id!) }
+        }
         for plan in plans { try await plan.delete(on: context.db) }
         context.log(.info, "deleted \(plans.count) promotion plans never applied, older than \(days) days", source: "storage")
         try await context.step("deleting dashboard checks and notification deliveries older than \(healthRetentionDays) days", progress: 90)

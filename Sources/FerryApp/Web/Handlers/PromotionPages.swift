@@ -183,7 +183,8 @@ enum PromotionPages {
 
     /// Saves the connections picked on a plan's page (every row, picked or left as suggested) as
     /// the mappings between its environments and makes the plan again with the same selection: a
-    /// new plan (of the dashboards the old one found), and the old one stale if it was ready.
+    /// new plan (of the dashboards the old one found, when it was made by a search or by slugs),
+    /// and the old one stale if it was ready: anyone who may plan between them may replace it.
     /// Nothing changed: back to the same plan. A pick the target doesn't have: the plan page
     /// again, saying which, nothing saved.
     @Sendable static func remap(req: Request) async throws -> Response {
@@ -220,6 +221,19 @@ enum PromotionPages {
             return response
         }
         guard changed else { return req.redirect(to: SiteURL.planPage(.value(id)).path, redirectType: .normal) }
+        // The same dashboards: those the plan found when it was made by a search or by slugs (the
+        // search run again, or a slug moved since, could find others); Superset ids as they were.
+        let found = plan.items.filter { $0.kind == .dashboard }.map(\.uuid)
+        let byFound = !found.isEmpty && (plan.search != nil || plan.dashboards.contains { Int($0) == nil })
+        let input = PlanInput(
+            source: plan.sourceId.uuidString.lowercased(), target: plan.targetId.uuidString.lowercased(), dashboards: byFound ? found : plan.dashboards,
+            search: byFound ? nil : plan.search, scope: plan.scope, schemaMapping: plan.schemaMapping, acceptUnknownVersion: plan.acceptUnknownVersion)
+        guard (input.dashboards ?? []).count <= 1000 else {
+            let response = Layout.response(PlanPage.View(model: try await planModel(req, id: id, remapError: l.t("plan.mapping.too_many")), localizer: l),
+                                           request: req)
+            response.status = .unprocessableEntity
+            return response
+        }
         let app = req.application
         for (from, to) in chosen {
             _ = try await MappingService.record(source: plan.sourceId, target: plan.targetId, sourceDB: from, targetDB: to,
@@ -227,16 +241,11 @@ enum PromotionPages {
         }
         req.audit.action = "promotion.remap"
         req.audit.environment = target
-        // The same dashboards: those the plan found, not its search run again (which could find others now).
-        let found = plan.items.filter { $0.kind == .dashboard }.map(\.uuid)
-        let bySearch = plan.search != nil && !found.isEmpty
-        let input = PlanInput(
-            source: plan.sourceId.uuidString.lowercased(), target: plan.targetId.uuidString.lowercased(), dashboards: bySearch ? found : plan.dashboards,
-            search: bySearch ? nil : plan.search, scope: plan.scope, schemaMapping: plan.schemaMapping, acceptUnknownVersion: plan.acceptUnknownVersion)
+        // The old plan, with the connections just replaced, can't be applied any more (first: a
+        // new plan that can't be made leaves no ready plan on the old connections).
+        try await PromotionService.supersede(planID: id, on: req.db)
         let again = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                     on: req.db, authorize: req.authorizePlan)
-        // The old plan, with the connections just replaced, can't be applied any more.
-        try await PromotionService.supersede(planID: id, on: req.db)
         return req.redirect(to: SiteURL.planPage(.value(again.id!)).path, redirectType: .normal)
     }
 
