@@ -120,7 +120,7 @@ struct BackupRetentionPlugin: Plugin {
     var environmentParams: [String] { [] }
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
-        try await context.step("applying retention", progress: 10)
+        try await context.step(key: "applying_retention", progress: 10)
         // Every environment with backups, deleted ones included (their backups keep their policy's defaults).
         let environments = Set(try await BackupModel.query(on: context.db).all().map(\.environmentID))
         var deleted = 0
@@ -128,7 +128,7 @@ struct BackupRetentionPlugin: Plugin {
             deleted += try await BackupRetention.apply(environment: env, storage: storage, now: context.now(), newID: context.newID, grace: grace,
                                                        collect: false, on: context.db).deleted.count
         }
-        try await context.step("collecting unreferenced blobs", progress: 60)
+        try await context.step(key: "collecting_blobs", progress: 60)
         let last = try await BackupRetention.collect(storage: storage, grace: grace, on: context.db)
         if last.collectionSkipped { context.log(.warning, "a backup or upload is writing: collection skipped, it runs next time", source: "storage") }
         if let blocked = last.blockedBy {
@@ -136,7 +136,7 @@ struct BackupRetentionPlugin: Plugin {
         }
         context.log(.info, "deleted \(deleted) backup(s); removed \(last.blobsRemoved) unreferenced blob(s) (\(last.bytesFreed) bytes) and \(last.manifestsRemoved) orphan manifest(s)",
                     source: "storage")
-        try await context.step("done", progress: 100)
+        try await context.step(key: "done", progress: 100)
         return .succeeded(.map(["deleted": .int(deleted), "blobsRemoved": .int(last.blobsRemoved), "bytesFreed": .int(last.bytesFreed),
                                 "manifestsRemoved": .int(last.manifestsRemoved)]))
     }
@@ -186,7 +186,7 @@ struct BackupVerifyPlugin: Plugin {
         var reports: [BundleValue] = []
         var corrupt = 0, missing = 0, blobsChecked = 0
         for (i, row) in rows.enumerated() {
-            try await context.step("verifying backup \(i + 1) of \(rows.count)", progress: 5 + 90 * i / max(1, rows.count))
+            try await context.step(key: "verifying_backup", ["n": String(i + 1), "total": String(rows.count)], progress: 5 + 90 * i / max(1, rows.count))
             var problems: [BackupProblem] = []
             do {
                 let manifest = try BackupService.manifest(of: row, storage: storage)
@@ -221,7 +221,7 @@ struct BackupVerifyPlugin: Plugin {
             ]))
         }
         context.log(corrupt == 0 ? .info : .error, "\(rows.count) backup(s) verified, \(blobsChecked) blob(s) re-hashed, \(corrupt) corrupt", source: "storage")
-        try await context.step(corrupt == 0 ? "every backup is intact" : "\(corrupt) backup(s) corrupt", progress: 100)
+        try await context.step(key: corrupt == 0 ? "backups_intact" : "backups_corrupt", ["count": String(corrupt)], progress: 100)
         let summary = BundleValue.map(["checked": .int(rows.count), "blobs": .int(blobsChecked), "corrupt": .int(corrupt), "missing": .int(missing),
                                        "backups": .list(Array(reports.prefix(500)))])
         return corrupt == 0 ? .succeeded(summary) : .partial(summary)

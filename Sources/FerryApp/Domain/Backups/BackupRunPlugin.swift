@@ -41,7 +41,7 @@ struct BackupRunPlugin: Plugin {
             "totalBytes": .int(Int(manifest.totalBytes)), "newBytes": .int(Int(manifest.newBytes)),
         ]
         if let commit = try await commitToGit(env, manifest: manifest, context, required: false) { result["git"] = commit }
-        try await context.step("backup stored", progress: 100)
+        try await context.step(key: "backup_stored", progress: 100)
         return .succeeded(.map(result))
     }
 
@@ -74,7 +74,7 @@ struct BackupRunPlugin: Plugin {
             captured = try await capture(env, context)
         }
 
-        try await context.step("applying \(env.name)'s retention", progress: 95)
+        try await context.step(key: "applying_environment_retention", ["environment": env.name], progress: 95)
         do {
             let retention = try await BackupRetention.apply(environment: env.id, storage: storage, now: context.now(), newID: context.newID, grace: grace, on: context.db)
             if !retention.deleted.isEmpty || retention.blobsRemoved > 0 {
@@ -95,7 +95,7 @@ struct BackupRunPlugin: Plugin {
             if required { throw TaskFailure("Ferry's git history is unavailable on this server (git is not installed).", next: "Install Debian's git package and restart Ferry.") }
             return nil
         }
-        try await context.step("committing \(env.name) to the git history", progress: 97)
+        try await context.step(key: "committing_environment", ["environment": env.name], progress: 97)
         do {
             let commit = try await git.commit(environment: env, assets: manifest.assets, author: GitAuthor(startedBy: context.startedBy),
                                               taskID: context.taskID, now: context.now(), on: context.db) { context.log(.info, $0, source: "git") }
@@ -135,7 +135,7 @@ struct BackupRunPlugin: Plugin {
     private func capture(_ env: EnvironmentRef, _ context: TaskContext) async throws
         -> (row: BackupModel, manifest: BackupManifest, newAssets: Int, exported: Int)
     {
-        try await context.step("reading \(env.name)'s assets", progress: 3)
+        try await context.step(key: "reading_assets", ["environment": env.name], progress: 3)
         let client = try await context.superset(env.id)
         let version = (try? await client.probe().version) ?? "unknown"
         let listed = try await Self.list(client)
@@ -208,7 +208,7 @@ struct BackupRunPlugin: Plugin {
             for group in stride(from: 0, to: batches.count, by: parallel) {
                 let slice = Array(batches[group..<min(group + parallel, batches.count)])
                 let first = group * batchSize + 1, last = min((group + slice.count) * batchSize, ids.count)
-                try await context.step("exporting \(kind.rawValue)s \(first)-\(last) of \(ids.count)", progress: progress(kind, done: first, of: ids.count))
+                try await context.step(key: "exporting_batch", ["kinds": kind.rawValue + "s", "first": String(first), "last": String(last), "total": String(ids.count)], progress: progress(kind, done: first, of: ids.count))
                 let exported = try await SupersetClient.spreading(parallel) {
                     try await slice.concurrentMap(limit: parallel) { batch in try await client.exportArchivesSkippingVanished(kind, ids: batch) }
                 }
@@ -243,7 +243,7 @@ struct BackupRunPlugin: Plugin {
             try await collect()
         }
 
-        try await context.step("writing the manifest", progress: 90)
+        try await context.step(key: "writing_manifest", progress: 90)
         let names = try await EnvironmentDirectory.load(on: context.db)
         var manifest = BackupManifest(backup: context.newID(), environment: env.id, environmentName: names.name(env.id), createdAt: context.now(),
                                       supersetVersion: version, full: full, origin: .task, basedOn: base?.backup,

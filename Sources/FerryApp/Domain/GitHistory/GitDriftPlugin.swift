@@ -19,14 +19,14 @@ struct GitDriftPlugin: Plugin {
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let env = try await context.environment("environment")
-        try await context.step("reading \(env.name)'s assets", progress: 10)
+        try await context.step(key: "reading_assets", ["environment": env.name], progress: 10)
         let client = try await context.superset(env.id)
         let listed = try await BackupRunPlugin.list(client)
         var changedOn: [String: String?] = [:]
         for kind in [AssetKind.dashboard, .chart, .dataset] {
             for row in listed[kind] ?? [] { changedOn[row.uuid] = row.changedOn }
         }
-        try await context.step("comparing with the git history", progress: 70)
+        try await context.step(key: "comparing_git", progress: 70)
         let rows = try await GitDashboardModel.query(on: context.db).filter(\.$environmentID == env.id).all()
         let now = context.now()
         var changed: [String] = [], inSync = 0, gone = 0
@@ -47,7 +47,7 @@ struct GitDriftPlugin: Plugin {
         let committed = Set(rows.map(\.dashboardUUID))
         let never = (listed[.dashboard] ?? []).filter { !committed.contains($0.uuid) }.count
         context.log(.info, "\(inSync) in sync, \(changed.count) changed since their last commit, \(never) never committed", source: "git")
-        try await context.step("drift checked", progress: 100)
+        try await context.step(key: "drift_checked", progress: 100)
         return .succeeded(.map([
             "environment": .string(env.id.key), "inSync": .int(inSync), "changed": .int(changed.count), "uncommitted": .int(never),
             "deleted": .int(gone), "changedDashboards": .list(changed.sorted().prefix(100).map(BundleValue.string)),

@@ -36,7 +36,7 @@ struct GitPushPlugin: Plugin {
 
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let (store, settings) = try await configuredRemote(git, on: context.db)
-        try await context.step("pushing to \(settings.url)", progress: 20)
+        try await context.step(key: "pushing", ["remote": settings.url], progress: 20)
         guard let head = try await git.repository.head() else {
             throw TaskFailure("The git history is empty: there is nothing to push yet.", next: "Run a backup or a snapshot first.")
         }
@@ -44,7 +44,7 @@ struct GitPushPlugin: Plugin {
             try await git.repository.exclusive { try await store.push(git.repository, settings: settings) }
         } catch let f as GitFailure { throw f.taskFailure }
         context.log(.info, "pushed \(head.prefix(12)) to \(settings.url) (\(settings.branch))", source: "git")
-        try await context.step("pushed", progress: 100)
+        try await context.step(key: "pushed", progress: 100)
         return .succeeded(.map(["commit": .string(head), "branch": .string(settings.branch)]))
     }
 }
@@ -76,22 +76,22 @@ struct GitPullPlugin: Plugin {
         let (store, settings) = try await configuredRemote(git, on: context.db)
         let repo = git.repository
         let theirs = "refs/remotes/ferry/\(settings.branch)"
-        try await context.step("fetching \(settings.url)", progress: 10)
+        try await context.step(key: "fetching", ["remote": settings.url], progress: 10)
         let exists: Bool
         do { exists = try await repo.exclusive { try await store.fetch(repo, settings: settings) } } catch let f as GitFailure { throw f.taskFailure }
         guard exists else {
             context.log(.info, "the remote has no branch \(settings.branch) yet; a push creates it", source: "git")
-            try await context.step("nothing to pull", progress: 100)
+            try await context.step(key: "nothing_to_pull", progress: 100)
             return .succeeded(.map(["result": .string("remote_empty")]))
         }
         var answers: [String: String]? = nil
         for _ in 0..<3 {
-            try await context.step("merging \(settings.branch) from the remote", progress: 40)
+            try await context.step(key: "merging", ["branch": settings.branch], progress: 40)
             let step: Step
             do { step = try await repo.exclusive { try await merge(theirs: theirs, answers: answers, context: context) } } catch let f as GitFailure { throw f.taskFailure }
             switch step {
             case .upToDate:
-                try await context.step("already up to date", progress: 100)
+                try await context.step(key: "up_to_date", progress: 100)
                 return .succeeded(.map(["result": .string("up_to_date")]))
             case .fastForward(let sha), .merged(let sha):
                 let kind = if case .merged = step { "merged" } else { "fast_forward" }
@@ -102,7 +102,7 @@ struct GitPullPlugin: Plugin {
                         context.log(.info, "pushed the result to \(settings.url)", source: "git")
                     } catch let f as GitFailure { context.log(.error, "push failed: \(f.message) \(f.next)", source: "git") }
                 }
-                try await context.step("pulled", progress: 100)
+                try await context.step(key: "pulled", progress: 100)
                 return .succeeded(.map(["result": .string(kind), "commit": .string(sha), "resolved": .int(answers?.count ?? 0)]))
             case .conflicts(let files):
                 context.log(.warning, "\(files.count) file(s) changed on both sides: \(files.prefix(10).joined(separator: ", "))", source: "git")
@@ -110,7 +110,7 @@ struct GitPullPlugin: Plugin {
                                                           schema: Self.schema(for: files))
                 if answer["abort"]?.boolValue == true {
                     context.log(.info, "aborted by the operator: nothing merged; the remote's commits are kept under \(theirs)", source: "git")
-                    try await context.step("aborted, nothing changed", progress: 100)
+                    try await context.step(key: "aborted_unchanged", progress: 100)
                     return .succeeded(.map(["result": .string("aborted")]))
                 }
                 var picked: [String: String] = [:]

@@ -20,7 +20,7 @@ struct GitSnapshotPlugin: Plugin {
         let env = try await context.environment("environment")
         let (row, manifest, _, _) = try await backup.backUp(env, context)
         let commit = try await backup.commitToGit(env, manifest: manifest, context, required: true) ?? .null
-        try await context.step("snapshot committed", progress: 100)
+        try await context.step(key: "snapshot_committed", progress: 100)
         return .succeeded(.map(["environment": .string(env.id.key), "backup": .string(row.id!.key), "git": commit]))
     }
 }

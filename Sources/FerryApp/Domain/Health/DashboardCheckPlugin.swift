@@ -65,7 +65,7 @@ struct DashboardCheckPlugin: Plugin {
         let slow = params["slowMs"]?.intValue ?? 10000
         let threshold = params["visualThreshold"]?.doubleValue ?? 30
         let parallel = min(max(params["parallel"]?.intValue ?? 2, 1), 4)
-        try await context.step("reading \(env.name)'s dashboards", progress: 5)
+        try await context.step(key: "reading_dashboards", ["environment": env.name], progress: 5)
         let client = try await context.superset(env.id)
         let inventory = try await HealthInventory.read(client)
         var selected = inventory.dashboards
@@ -92,7 +92,7 @@ struct DashboardCheckPlugin: Plugin {
         let counts = Dictionary(grouping: results, by: { $0 }).mapValues(\.count)
         let pass = counts[.pass] ?? 0, warn = counts[.warn] ?? 0, fail = counts[.fail] ?? 0
         context.log(fail > 0 ? .error : warn > 0 ? .warning : .info, "\(selected.count) dashboard(s): \(pass) pass, \(warn) warn, \(fail) fail", source: "health")
-        try await context.step("done", progress: 100)
+        try await context.step(key: "done", progress: 100)
         return .succeeded(.map([
             "environment": .string(env.id.key), "dashboards": .int(selected.count), "pass": .int(pass), "warn": .int(warn), "fail": .int(fail),
             "rendered": .bool(rendered),
@@ -118,7 +118,7 @@ struct DashboardCheckPlugin: Plugin {
         var session: RenderSession?
         var renderProblem: String?
         if render {
-            try await context.step("starting chromium", progress: 8)
+            try await context.step(key: "starting_chromium", progress: 8)
             let model = try await EnvironmentModel.find(env.id, on: context.db)
             let superset = await client.configuration
             let s = RenderSession(executable: configuration.chromium, scratch: scratch, baseURL: superset.baseURL,
@@ -136,7 +136,7 @@ struct DashboardCheckPlugin: Plugin {
         let renderer = session, problem = renderProblem, chosen = selected, target = llmTarget, breaker = LLMBreaker()
         defer { if let renderer { Task { await renderer.close() } } }
 
-        try await context.step("checking \(selected.count) dashboard(s)", progress: 10)
+        try await context.step(key: "checking_dashboards", ["count": String(selected.count)], progress: 10)
         let probes = ChartProbes(client: client)
         let done = LockedBox(0)
         let rows = try await SupersetClient.spreading(parallel) {
@@ -144,7 +144,7 @@ struct DashboardCheckPlugin: Plugin {
                 let row = try await check(dashboard, environment: env, inventory: inventory, probes: probes, renderer: renderer,
                                           renderProblem: problem, slow: slow, threshold: threshold, llm: target, breaker: breaker, context: context)
                 let n = done.update { $0 += 1; return $0 }
-                try await context.step("checked \(n) of \(chosen.count)", progress: 10 + 85 * n / chosen.count)
+                try await context.step(key: "checked_of", ["n": String(n), "total": String(chosen.count)], progress: 10 + 85 * n / chosen.count)
                 return row
             }
         }

@@ -74,7 +74,7 @@ struct HealthPolicyPlugin: Plugin {
             throw TaskFailure("The policy's environment was deleted.", next: "Delete the policy, or make a new one for another environment.")
         }
         let env = envModel.ref
-        try await context.step("reading \(env.name)'s dashboards", progress: 5)
+        try await context.step(key: "reading_dashboards", ["environment": env.name], progress: 5)
         let client = try await context.superset(env.id)
         let inventory = try await HealthInventory.read(client)
         var chosen = inventory.dashboards
@@ -97,7 +97,7 @@ struct HealthPolicyPlugin: Plugin {
         let fired = rows.filter { alert.fires(HealthStatus(rawValue: $0.status) ?? .fail) }
         var sent = 0, failed = 0
         if !fired.isEmpty {
-            try await context.step("notifying", progress: 96)
+            try await context.step(key: "notifying", progress: 96)
             (sent, failed) = try await notify(policy: policy, env: env, rows: fired, client: client, context: context)
         }
         let statuses = rows.map(\.status)

@@ -28,7 +28,7 @@ struct InventorySyncPlugin: Plugin {
         let client = try await context.superset(envID)
         let outcome = try await InventorySync.run(
             environmentID: envID, client: client, on: context.db, now: context.now, newID: context.newID, logger: context.logger,
-            step: { kind, i in try await context.step("listing \(kind.rawValue)s", progress: 10 + i * 20) },
+            step: { kind, i in try await context.step(key: "listing", ["kinds": kind.rawValue + "s"], progress: 10 + i * 20) },
             note: { context.log(.warning, $0, source: "superset_api") })
         for kind in AssetKind.allCases {
             context.log(.info, "\(outcome.counts[kind.rawValue] ?? 0) \(kind.rawValue)s", source: "superset_api")

@@ -90,7 +90,7 @@ struct PromoteApplyPlugin: Plugin {
 
         let names = try await EnvironmentDirectory.load(on: context.db)
         let targetName = names.name(plan.targetEnvID)
-        try await context.step("checking that \(targetName) has not changed since the plan", progress: 5)
+        try await context.step(key: "target_unchanged_check", ["target": targetName], progress: 5)
         let target = try await context.superset(plan.targetEnvID)
         let concurrency = target.parallelism(asked: context.params["concurrency"]?.intValue)
         // The bundle was translated for the release the plan read: an upgrade or downgrade since
@@ -112,7 +112,7 @@ struct PromoteApplyPlugin: Plugin {
                               next: "Make a new plan, review it, and apply that one.")
         }
 
-        try await context.step("saving a snapshot of \(state.current.count) target asset(s)", progress: 12)
+        try await context.step(key: "saving_snapshot", ["count": String(state.current.count)], progress: 12)
         promotion.snapshot = try BundleWriter().write(state.current)
         let created = items.filter { $0.action == .create }.map { CreatedAsset(kind: $0.kind, uuid: $0.uuid, name: $0.name) }
         promotion.createdAssets = String(decoding: try JSONEncoder().encode(created), as: UTF8.self)
@@ -140,7 +140,7 @@ struct PromoteApplyPlugin: Plugin {
         }
         try await importBatches(.dashboard, uuids: imported, bundle: bundle, client: target, batchSize: batchSize, context: context, progress: 50)
 
-        try await context.step("pointing dashboard filters at \(targetName)'s charts", progress: 65)
+        try await context.step(key: "pointing_filters", ["target": targetName], progress: 65)
         // The target's ids after the import, read at once (three paged lists).
         async let chartList = target.idsByUUID(.chart)
         async let dashboardList = target.idsByUUID(.dashboard)
@@ -151,11 +151,11 @@ struct PromoteApplyPlugin: Plugin {
         context.log(.info, "put filter and cross-filter chart ids on \(targetName)'s charts for \(remapped) dashboard(s)",
                     source: "superset_api")
 
-        try await context.step("verifying \(bundle.dashboards.count) dashboard(s) and \(bundle.charts.count) chart(s)", progress: 75)
+        try await context.step(key: "verifying_promotion", ["dashboards": String(bundle.dashboards.count), "charts": String(bundle.charts.count)], progress: 75)
         let report = try await PromotionVerifier.verify(bundle: bundle, client: target, dashboardIDs: dashboardIDs, chartIDs: chartIDs,
                                                          datasetIDs: datasetIDs, concurrency: concurrency, context: context)
 
-        try await context.step("recording history", progress: 95)
+        try await context.step(key: "recording_history", progress: 95)
         let now = context.now()
         try await context.db.transaction { tx in
             for uuid in imported {
@@ -184,10 +184,10 @@ struct PromoteApplyPlugin: Plugin {
         ]
         await afterWrite?(plan.targetEnvID)
         if let recorder, let env = try await EnvironmentModel.find(plan.targetEnvID, on: context.db) {
-            try await context.step("recording \(targetName)'s new state in the git history", progress: 97)
+            try await context.step(key: "recording_git_state", ["target": targetName], progress: 97)
             if let git = await recorder.recordState(of: env.ref, context) { fields["git"] = git }
         }
-        try await context.step(report.passed ? "promotion verified" : "promotion done, verification failed", progress: 100)
+        try await context.step(key: report.passed ? "promotion_verified" : "promotion_unverified", progress: 100)
         let summary = BundleValue.map(fields)
         return report.passed ? .succeeded(summary) : .partial(summary)
     }
@@ -226,7 +226,7 @@ struct PromoteApplyPlugin: Plugin {
         guard !uuids.isEmpty else { return }
         for start in stride(from: 0, to: uuids.count, by: batchSize) {
             let batch = Array(uuids[start..<min(start + batchSize, uuids.count)])
-            try await context.step("importing \(kind.rawValue)s \(start + 1)-\(start + batch.count) of \(uuids.count)", progress: progress)
+            try await context.step(key: "importing_batch", ["kinds": kind.rawValue + "s", "first": String(start + 1), "last": String(start + batch.count), "total": String(uuids.count)], progress: progress)
             do {
                 try await client.importBundle(bundle.closure(kind, uuids: batch), as: kind.importType, overwrite: true)
             } catch let error as SupersetError {

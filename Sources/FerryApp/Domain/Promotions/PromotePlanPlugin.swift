@@ -67,7 +67,7 @@ struct PromotePlanPlugin: Plugin {
         let names = try await EnvironmentDirectory.load(on: context.db)
         let sourceName = names.name(plan.sourceEnvID), targetName = names.name(plan.targetEnvID)
         // The target's release first: one Ferry can't translate for fails before any export.
-        try await context.step("reading \(targetName)'s Superset release", progress: 2)
+        try await context.step(key: "reading_release", ["target": targetName], progress: 2)
         let target = try await context.superset(plan.targetEnvID)
         let targetVersion = try await target.version()
         let schema = try Self.admit(targetVersion: targetVersion, targetName: targetName, acceptUnknown: plan.acceptUnknownVersion == true, context: context)
@@ -79,13 +79,13 @@ struct PromotePlanPlugin: Plugin {
         } else if let revision = plan.sourceRevision {
             exported = try await readRevision(revision, environment: plan.sourceEnvID, name: sourceName, selection: selection, context: context)
         } else {
-            try await context.step("resolving the selection on \(sourceName)", progress: 5)
+            try await context.step(key: "resolving_selection", ["source": sourceName], progress: 5)
             let source = try await context.superset(plan.sourceEnvID)
             sourceVersion = (try? await source.version()) ?? "unknown"
             let ids = try await Self.resolve(selection, on: source, environment: sourceName)
             context.log(.info, "\(ids.count) dashboard(s) selected", source: "superset_api", metadata: ["ids": ids.map(String.init).joined(separator: ",")])
 
-            try await context.step("exporting \(ids.count) dashboard(s) from \(sourceName)", progress: 15)
+            try await context.step(key: "exporting_dashboards", ["count": String(ids.count), "source": sourceName], progress: 15)
             exported = try await source.export(.dashboard, ids: ids, concurrency: source.parallelism(asked: context.params["concurrency"]?.intValue))
         }
         context.log(.info, "exported \(exported.dashboards.count) dashboards, \(exported.charts.count) charts, \(exported.datasets.count) datasets, \(exported.databases.count) databases",
@@ -95,10 +95,10 @@ struct PromotePlanPlugin: Plugin {
             exported.all(kind).map { "\(kind.rawValue) \($0.uuid) \(BundleValue.map($0.fields).jsonText())" }
         }.joined(separator: "\n"))
 
-        try await context.step("mapping databases to \(targetName)", progress: 30)
+        try await context.step(key: "mapping_databases", ["target": targetName], progress: 30)
         let mapping = try await Self.mapDatabases(of: exported, source: plan.sourceEnvID, target: (plan.targetEnvID, targetName), targetClient: target, context: context)
 
-        try await context.step("rewriting the bundle for \(targetName)", progress: 40)
+        try await context.step(key: "rewriting_bundle", ["target": targetName], progress: 40)
         let translation = Self.translate(try BundleRewriter(databases: mapping, schemas: schemas).rewrite(exported), to: schema,
                                          sourceVersion: sourceVersion, targetVersion: targetVersion, context: context)
         context.log(.info, "Superset \(translation.summary) in \(translation.milliseconds) ms", source: "bundle",
@@ -111,10 +111,10 @@ struct PromotePlanPlugin: Plugin {
                               next: "Check the source dashboards in Superset (a chart may have lost its dataset), then plan again.")
         }
 
-        try await context.step("reading \(targetName)", progress: 55)
+        try await context.step(key: "reading_target", ["target": targetName], progress: 55)
         let state = try await PromotionTargetReader.read(target, bundle: rewritten, scope: scope, concurrency: target.parallelism(asked: context.params["concurrency"]?.intValue))
 
-        try await context.step("diffing against \(targetName)", progress: 85)
+        try await context.step(key: "diffing", ["target": targetName], progress: 85)
         var items = PromotionPlanner.plan(rewritten, target: state, scope: scope)
         PlanItem.attach(translation.assets, to: &items)
         for item in items {
@@ -143,7 +143,7 @@ struct PromotePlanPlugin: Plugin {
         plan.status = .ready
         try await plan.save(on: context.db)
         let summary = PlanSummary(items)
-        try await context.step("plan ready", progress: 100)
+        try await context.step(key: "plan_ready", progress: 100)
         return .succeeded(.map([
             "plan": .string(plan.id!.uuidString.lowercased()), "create": .int(summary.create), "update": .int(summary.update),
             "unchanged": .int(summary.unchanged), "conflict": .int(summary.conflict), "blocking": .int(summary.blocking),
@@ -158,7 +158,7 @@ struct PromotePlanPlugin: Plugin {
         guard let storage, let row = try await BackupModel.find(id, on: context.db) else {
             throw TaskFailure("The backup this restore was planned from no longer exists.", next: "Pick another backup and restore again.")
         }
-        try await context.step("reading backup \(id.key) of \(row.createdAt.formatted(.iso8601))", progress: 10)
+        try await context.step(key: "reading_backup", ["backup": id.key, "date": row.createdAt.formatted(.iso8601)], progress: 10)
         do {
             let manifest = try BackupService.manifest(of: row, storage: storage)
             let (entries, missing) = manifest.closure(dashboards: selection.dashboards, charts: selection.charts ?? [], datasets: selection.datasets ?? [])
@@ -178,7 +178,7 @@ struct PromotePlanPlugin: Plugin {
     /// environment's folder of the git history, made importable again.
     private func readRevision(_ sha: String, environment: UUID, name: String, selection: PlanSelection, context: TaskContext) async throws -> AssetBundle {
         guard let git else { throw TaskFailure("Ferry's git history is unavailable on this server.", next: "Install git and restart Ferry.") }
-        try await context.step("reading revision \(sha.prefix(12)) of \(name)", progress: 10)
+        try await context.step(key: "reading_revision", ["revision": String(sha.prefix(12)), "environment": name], progress: 10)
         do {
             let bundle = try await git.bundle(environment: environment, dashboards: selection.dashboards, at: sha, on: context.db)
             context.log(.info, "read \(bundle.dashboards.count) dashboards, \(bundle.charts.count) charts, \(bundle.datasets.count) datasets, \(bundle.databases.count) databases from revision \(sha.prefix(12))",

@@ -50,7 +50,7 @@ struct PromoteRollbackPlugin: Plugin {
         let target = try await context.superset(promotion.targetEnvID)
         let targetName = try await EnvironmentDirectory.load(on: context.db).name(promotion.targetEnvID)
         do {
-            try await context.step("restoring \(snapshot.count) asset(s) on \(targetName)", progress: 10)
+            try await context.step(key: "restoring_snapshot", ["count": String(snapshot.count), "target": targetName], progress: 10)
             for kind in [AssetKind.dataset, .chart, .dashboard] {
                 let uuids = snapshot.all(kind).map(\.uuid)
                 guard !uuids.isEmpty else { continue }
@@ -59,7 +59,7 @@ struct PromoteRollbackPlugin: Plugin {
             }
             var deleted = 0
             if deleteCreated {
-                try await context.step("deleting what the promotion created", progress: 60)
+                try await context.step(key: "deleting_created", progress: 60)
                 let created = promotion.createdAssets.flatMap { try? JSONDecoder().decode([CreatedAsset].self, from: Data($0.utf8)) } ?? []
                 for kind in [AssetKind.dashboard, .chart, .dataset] {
                     let ids = try await target.idsByUUID(kind)
@@ -77,7 +77,7 @@ struct PromoteRollbackPlugin: Plugin {
             if let recorder, let env = try await EnvironmentModel.find(promotion.targetEnvID, on: context.db) {
                 _ = await recorder.recordState(of: env.ref, context)
             }
-            try await context.step("rolled back", progress: 100)
+            try await context.step(key: "rolled_back", progress: 100)
             return .succeeded(.map(["restored": .int(snapshot.count), "deleted": .int(deleted)]))
         } catch {
             promotion.status = .rollbackFailed

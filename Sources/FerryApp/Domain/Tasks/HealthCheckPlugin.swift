@@ -22,19 +22,19 @@ struct HealthCheckPlugin: Plugin {
         let env = try await context.environment("environment")
         let environment = env.name
         let samples = context.params["latencySamples"]?.intValue ?? 5
-        try await context.step("logging in to \(environment)", progress: 5)
+        try await context.step(key: "logging_in", ["environment": environment], progress: 5)
         let client = try await context.superset(env.id)
         let probe = try await client.probe()
         context.log(.info, "Superset \(probe.version); login and CSRF work", source: "superset_api",
                     metadata: ["version": probe.version, "latency_ms": String(probe.latencyMilliseconds)])
         var counts: [String: BundleValue] = [:]
         for (i, kind) in AssetKind.allCases.enumerated() {
-            try await context.step("counting \(kind.rawValue)s", progress: 20 + i * 15)
+            try await context.step(key: "counting", ["kinds": kind.rawValue + "s"], progress: 20 + i * 15)
             let rows = try await client.list(kind)
             counts[kind.rawValue] = .int(rows.count)
             context.log(.info, "\(rows.count) \(kind.rawValue)s", source: "superset_api")
         }
-        try await context.step("measuring API latency", progress: 85)
+        try await context.step(key: "measuring_latency", progress: 85)
         var timings: [Double] = []
         for _ in 0..<samples {
             try Task.checkCancellation()
@@ -46,7 +46,7 @@ struct HealthCheckPlugin: Plugin {
         let median = timings[timings.count / 2]
         let worst = timings.last ?? 0
         context.log(.info, String(format: "API latency: median %.0f ms, worst %.0f ms over %d calls", median, worst, samples), source: "superset_api")
-        try await context.step("done", progress: 100)
+        try await context.step(key: "done", progress: 100)
         return .succeeded(.map([
             "environment": .string(environment), "version": .string(probe.version), "counts": .map(counts),
             "latencyMs": .map(["median": .int(Int(median.rounded())), "max": .int(Int(worst.rounded())), "samples": .int(samples)]),

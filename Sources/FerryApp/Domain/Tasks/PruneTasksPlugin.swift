@@ -32,11 +32,11 @@ struct PruneTasksPlugin: Plugin {
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let days = context.params["days"]?.intValue ?? 30
         let cutoff = now().addingTimeInterval(-Double(days) * 86_400)
-        try await context.step("finding tasks finished before \(ISO8601DateFormatter().string(from: cutoff))", progress: 10)
+        try await context.step(key: "finding_old_tasks", ["date": ISO8601DateFormatter().string(from: cutoff)], progress: 10)
         let finished = [TaskStatus.succeeded, .partial, .failed, .cancelled, .interrupted].map(\.rawValue)
         let old = try await TaskModel.query(on: context.db).filter(\.$status ~~ finished).filter(\.$finishedAt < cutoff).all()
         let ids = old.compactMap(\.id).filter { $0 != context.taskID }
-        try await context.step("deleting \(ids.count) tasks and their logs", progress: 50)
+        try await context.step(key: "deleting_tasks", ["count": String(ids.count)], progress: 50)
         for chunk in stride(from: 0, to: ids.count, by: 200) {
             let slice = Array(ids[chunk..<min(chunk + 200, ids.count)])
             try await context.db.writeTransaction { tx in
@@ -46,7 +46,7 @@ struct PruneTasksPlugin: Plugin {
             }
         }
         context.log(.info, "deleted \(ids.count) tasks older than \(days) days", source: "storage")
-        try await context.step("deleting unapplied promotion plans", progress: 80)
+        try await context.step(key: "deleting_plans", progress: 80)
         var plans = try await PromotionPlanModel.query(on: context.db).filter(\.$storedStatus ~~ PlanStatus.unapplied.map(\.rawValue))
             .filter(\.$createdAt < cutoff).all()
         // A plan a promotion refers to (one whose apply found the target changed, or whose task
@@ -63,10 +63,10 @@ struct PruneTasksPlugin: Plugin {
         }
         for plan in plans { try await plan.delete(on: context.db) }
         context.log(.info, "deleted \(plans.count) promotion plans never applied, older than \(days) days", source: "storage")
-        try await context.step("deleting dashboard checks and notification deliveries older than \(healthRetentionDays) days", progress: 90)
+        try await context.step(key: "deleting_checks", ["days": String(healthRetentionDays)], progress: 90)
         let health = try await HealthRetention.prune(before: now().addingTimeInterval(-Double(healthRetentionDays) * 86_400), on: context.db)
         context.log(.info, "deleted \(health.checks) dashboard checks (each dashboard's newest kept) and \(health.deliveries) notification deliveries older than \(healthRetentionDays) days", source: "storage")
-        try await context.step("deleting reports older than \(reportsRetentionDays) days", progress: 95)
+        try await context.step(key: "deleting_reports", ["days": String(reportsRetentionDays)], progress: 95)
         let reports = try await ReportService.prune(before: now().addingTimeInterval(-Double(reportsRetentionDays) * 86_400), on: context.db)
         context.log(.info, "deleted \(reports) reports of tasks finished more than \(reportsRetentionDays) days ago", source: "storage")
         return .succeeded(.map(["deleted": .int(ids.count), "plansDeleted": .int(plans.count), "days": .int(days),

@@ -19,11 +19,11 @@ struct SleepPlugin: Plugin {
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         let seconds = context.params["seconds"]?.intValue ?? 10
         for i in 0..<seconds {
-            try await context.step("second \(i + 1) of \(seconds)", progress: (i + 1) * 100 / max(seconds, 1))
+            try await context.step(key: "second_of", ["n": String(i + 1), "total": String(seconds)], progress: (i + 1) * 100 / max(seconds, 1))
             try await Task.sleep(nanoseconds: 1_000_000_000)
         }
         let lines = context.params["logLines"]?.intValue ?? 0
-        if lines > 0 { try await context.step("writing \(lines) log lines", progress: 100) }
+        if lines > 0 { try await context.step(key: "writing_log_lines", ["count": String(lines)], progress: 100) }
         for i in 0..<lines {
             context.log(.info, "line \(i)", source: "plugin", metadata: ["i": String(i)])
             if i % 100 == 99 { try await Task.sleep(nanoseconds: 1_000_000) }

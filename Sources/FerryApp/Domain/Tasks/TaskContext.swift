@@ -60,6 +60,12 @@ public final class TaskContext: Sendable {
         await progressSink(max(0, min(100, progress)), name)
     }
 
+    /// `step(_:progress:)` with the catalogue's step `key` (`step.<key>`) and its values: the
+    /// task keeps the English text; pages show it in their reader's language.
+    public func step(key: String, _ values: [String: String] = [:], progress: Int) async throws {
+        try await step(TaskStepText.english(key, values), progress: progress)
+    }
+
     /// The steps reached so far, in order.
     public var completedSteps: [String] { steps.value }
 

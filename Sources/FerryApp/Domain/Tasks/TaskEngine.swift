@@ -210,7 +210,7 @@ final class TaskEngine: @unchecked Sendable {
         task.environments = envs.joined(separator: ",")
         task.status = TaskStatus.pending.rawValue
         task.progress = 0
-        task.step = "queued"
+        task.step = TaskStepText.english("queued")
         task.createdAt = dependencies.now()
         task.cancelRequested = false
         task.scheduleID = scheduleID
@@ -371,7 +371,7 @@ final class TaskEngine: @unchecked Sendable {
                                    interval: configuration.logFlushInterval, logger: log,
                                    flushed: { [weak self] in self?.notifyOthers(id, .logs) })
         writer.start()
-        announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: "starting"))
+        announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: TaskStepText.english("starting")))
         writer.log(.info, "started on \(configuration.nodeID)", source: "engine", metadata: [:])
 
         guard let plugin = registry.plugin(task.pluginID) else {
@@ -558,10 +558,10 @@ final class TaskEngine: @unchecked Sendable {
             mailbox.deliver(.failure(CancellationError()))
         }
         guard try await TaskStore.transition(id, from: [.awaitingInput], to: .running, changes: [
-            "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": "input received",
+            "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": TaskStepText.english("input_received"),
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "input received", source: "engine", metadata: [:])
-        announce(TaskEvent(kind: .status, taskId: id, status: .running, step: "input received"))
+        announce(TaskEvent(kind: .status, taskId: id, status: .running, step: TaskStepText.english("input_received")))
         return value
     }
 

@@ -66,9 +66,12 @@ enum TaskStreams {
     /// bounded outbox, which disconnects a client that stops reading.
     actor Sender {
         let outbox: FrameOutbox
+        /// The reader's language: a step goes out in it (the task keeps it in English).
+        let localizer: Localizer
         private(set) var lastSeq: Int
-        init(outbox: FrameOutbox, from: Int) {
+        init(outbox: FrameOutbox, from: Int, localizer: Localizer) {
             self.outbox = outbox
+            self.localizer = localizer
             self.lastSeq = from - 1
         }
 
@@ -91,6 +94,8 @@ enum TaskStreams {
         /// Enqueues without suspending: frames go out in the order this actor handles them
         /// (an `await` here would let another send overtake across the actor's reentrancy).
         func send(_ event: TaskEvent) {
+            var event = event
+            if let step = event.step { event.step = localizer.step(step) }
             guard let data = try? JSONEncoder.ferry.encode(event) else { return }
             outbox.send(String(decoding: data, as: UTF8.self))
         }
@@ -113,7 +118,7 @@ enum TaskStreams {
         let engine = req.application.taskEngine
         let hub = engine.hub
         let (pending, events, endStream) = hub.subscribe(task: id)
-        let sender = Sender(outbox: outbox, from: from)
+        let sender = Sender(outbox: outbox, from: from, localizer: req.localizer)
         let db = req.db
         await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: task.status), progress: task.progress, step: task.step))
         await catchUp(id, sender: sender, pending: pending, db: db)
@@ -167,7 +172,7 @@ enum TaskStreams {
 
     static func followAll(_ req: Request, _ ws: WebSocket, _ outbox: FrameOutbox) async {
         let events = req.application.taskEngine.hub.subscribeAll()
-        let sender = Sender(outbox: outbox, from: 0)
+        let sender = Sender(outbox: outbox, from: 0, localizer: req.localizer)
         // A caller whose tasks:read is limited to some environments hears only those tasks.
         let limited = !(req.principal?.canEverywhere(.tasksRead) ?? false)
         var readable: [UUID: Bool] = [:]

@@ -27,7 +27,7 @@ extension ActivityPanel {
                         t.environments.isEmpty ? H.group([]) : H.el("small", [("class", "muted")], text: t.environments.joined(separator: " → ")),
                         H.el("progress", [("max", "100"), ("value", String(t.progress)), ("data-field", "progress"),
                                           ("aria-label", l.t("tasks.col.progress"))], text: "\(t.progress)%"),
-                        H.el("small", [("data-field", "step")], text: t.step),
+                        H.el("small", [("data-field", "step")], text: l.step(t.step)),
                         t.status == .awaitingInput
                             ? H.el("p", [("class", "activity-input")], [
                                 H.el("strong", text: l.t("activity.waiting_for_you") + " "),

@@ -31,7 +31,7 @@ extension PlanPage {
             case .planning:
                 guard let task = model.task else { return Components.notice("info", title: l.t("plan.status.planning")) }
                 return H.el("div", [("data-task", task.id.uuidString.lowercased()), ("data-from", String(Int32.max)), ("data-testid", "planning")], [
-                    H.el("p", [], [Components.taskStatus(task.status, l), H.el("span", [("data-field", "step")], text: " " + task.step)]),
+                    H.el("p", [], [Components.taskStatus(task.status, l), H.el("span", [("data-field", "step")], text: " " + l.step(task.step))]),
                     H.el("progress", [("max", "100"), ("value", String(task.progress)), ("data-field", "progress")]),
                     task.status == .awaitingInput
                         ? Components.notice("info", title: l.t("plan.needs_input"), detail: task.inputRequest?["prompt"]?.stringValue, testID: "needs-input")

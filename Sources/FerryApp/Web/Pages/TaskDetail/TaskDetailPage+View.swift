@@ -26,7 +26,7 @@ extension TaskDetailPage {
                     H.el("dt", text: l.t("tasks.col.progress")),
                     H.el("dd", [], [
                         H.el("progress", [("max", "100"), ("value", String(t.progress)), ("data-field", "progress")], text: "\(t.progress)%"),
-                        H.el("span", [("data-field", "step"), ("data-testid", "task-step")], text: " " + t.step),
+                        H.el("span", [("data-field", "step"), ("data-testid", "task-step")], text: " " + l.step(t.step)),
                     ]),
                     H.el("dt", text: l.t("tasks.col.environments")), H.el("dd", text: t.environments.joined(separator: ", ")),
                     H.el("dt", text: l.t("tasks.col.user")), H.el("dd", text: t.createdBy),

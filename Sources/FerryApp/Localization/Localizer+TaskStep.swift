@@ -1,0 +1,101 @@
+import Foundation
+
+/// A task's steps in the catalogue. Plugins name a step by its key (`step.<key>` in the
+/// catalogue) and values; the task keeps the English text (what the API, the CLI and the logs
+/// show, as before). A page or a live stream shows a stored step in its reader's language by
+/// finding the English template it was written from: steps stored before they were in the
+/// catalogue read the same way, and the store keeps one text per task.
+///
+/// Invariant: every `step.*` template's English text is what `english(_:_:)` writes, so each
+/// written step matches its template (a test renders every template and reads it back).
+enum TaskStepText {
+    static let prefix = "step."
+
+    /// The English text of step `key` with its values (what the task stores).
+    static func english(_ key: String, _ values: [String: String] = [:]) -> String {
+        Localizer(language: "en").t(prefix + key, values)
+    }
+
+    /// An English template split into literal text and placeholders, in order.
+    struct Template: Sendable {
+        enum Part: Sendable, Equatable { case text(String), value(String) }
+        let key: String
+        let parts: [Part]
+        /// How much literal text it has: the more, the more specific (tried first).
+        var literalCount: Int { parts.reduce(0) { n, p in if case .text(let s) = p { return n + s.count } else { return n } } }
+
+        init(key: String, english: String) {
+            self.key = key
+            var parts: [Part] = []
+            var rest = Substring(english)
+            while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+                if open > rest.startIndex { parts.append(.text(String(rest[..<open]))) }
+                parts.append(.value(String(rest[rest.index(after: open)..<close])))
+                rest = rest[rest.index(after: close)...]
+            }
+            if !rest.isEmpty { parts.append(.text(String(rest))) }
+            self.parts = parts
+        }
+
+        /// The values of `text` when it was written from this template.
+        func match(_ text: String) -> [String: String]? {
+            var values: [String: String] = [:]
+            return Self.match(parts[...], Substring(text), &values) ? values : nil
+        }
+
+        private static func match(_ parts: ArraySlice<Part>, _ text: Substring, _ values: inout [String: String]) -> Bool {
+            guard let first = parts.first else { return text.isEmpty }
+            switch first {
+            case .text(let literal):
+                guard text.hasPrefix(literal) else { return false }
+                return match(parts.dropFirst(), text.dropFirst(literal.count), &values)
+            case .value(let name):
+                let rest = parts.dropFirst()
+                guard case .text(let next)? = rest.first else {
+                    // The last part (or two values side by side, which templates avoid): all the rest.
+                    guard rest.isEmpty, !text.isEmpty else { return false }
+                    values[name] = String(text)
+                    return true
+                }
+                // The value is at least one character; each place the next text starts is tried.
+                var from = text.index(after: text.startIndex)
+                while from <= text.endIndex, let found = text[from...].range(of: next) {
+                    var tried = values
+                    tried[name] = String(text[..<found.lowerBound])
+                    if match(rest, text[found.lowerBound...], &tried) {
+                        values = tried
+                        return true
+                    }
+                    guard found.lowerBound < text.endIndex else { break }
+                    from = text.index(after: found.lowerBound)
+                }
+                return false
+            }
+        }
+    }
+
+    /// Every `step.*` template of the English catalogue, the most specific first.
+    static let templates: [Template] = {
+        let english = Catalogue.shared.tables["en"] ?? [:]
+        return english.filter { $0.key.hasPrefix(prefix) }
+            .map { Template(key: $0.key, english: $0.value) }
+            .sorted { ($0.literalCount, $1.key) > ($1.literalCount, $0.key) }
+    }()
+
+    /// The template `text` was written from and its values; nil for a text no template writes.
+    static func parse(_ text: String) -> (key: String, values: [String: String])? {
+        for template in templates {
+            if let values = template.match(text) { return (template.key, values) }
+        }
+        return nil
+    }
+}
+
+extension Localizer {
+    /// A task's stored step in this language: its template's text here, with the values it was
+    /// written with; a step no template wrote (a plugin's own text) as it is.
+    public func step(_ stored: String) -> String {
+        guard language != "en", !stored.isEmpty, let (key, values) = TaskStepText.parse(stored) else { return stored }
+        return t(key, values)
+    }
+}

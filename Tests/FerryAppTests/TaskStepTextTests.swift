@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+import Vapor
+
+@testable import FerryApp
+
+/// A task's step is stored in English from the catalogue's `step.*` templates and shown in the
+/// reader's language by reading the template back.
+@Suite struct TaskStepTextTests {
+    /// Every template, written with values as plugins write them (numbers, an asset kind, names
+    /// with spaces and dashes), reads back as itself with the same values: no template is
+    /// mistaken for another (the most specific is tried first).
+    @Test func everyTemplateReadsBackAsItself() throws {
+        #expect(TaskStepText.templates.count > 50)
+        let numbers: Set = ["n", "first", "last", "total", "count", "days", "dashboards", "charts"]
+        for template in TaskStepText.templates {
+            var values: [String: String] = [:]
+            for case .value(let name) in template.parts {
+                values[name] = numbers.contains(name) ? String(40 + values.count) : name == "kinds" ? "charts" : "cli dev-\(values.count + 7)"
+            }
+            let key = String(template.key.dropFirst(TaskStepText.prefix.count))
+            let written = TaskStepText.english(key, values)
+            let read = try #require(TaskStepText.parse(written), "\(written)")
+            #expect(read.key == template.key, "\(written)")
+            #expect(read.values == values, "\(written)")
+            // And the Russian text has every value it was written with.
+            let ru = Localizer(language: "ru").step(written)
+            #expect(ru != written && values.values.allSatisfy { ru.contains($0) }, "\(ru)")
+        }
+    }
+
+    @Test func aStepIsShownInTheReadersLanguage() {
+        let ru = Localizer(language: "ru"), en = Localizer(language: "en")
+        #expect(ru.step("plan ready") == "план готов")
+        #expect(ru.step("exporting dashboards 51-100 of 2000") == "экспорт dashboards: 51–100 из 2000")
+        #expect(ru.step("reading prod eu's assets") == "чтение объектов prod eu")
+        #expect(en.step("reading prod eu's assets") == "reading prod eu's assets")
+        // A plugin's own text, and nothing at all, stay as they are.
+        #expect(ru.step("calibrating the flux capacitor") == "calibrating the flux capacitor")
+        #expect(ru.step("") == "")
+    }
+
+    /// The task's page and the activity drawer show a queued task's step in Russian; the API
+    /// keeps the English text.
+    @Test func theTaskPageShowsTheStepInRussian() async throws {
+        try await withFerry(.sqlite) { t in
+            let task = try await t.submit("diagnostics.sleep", params(["seconds": .int(1)]))
+            var ru = HTTPHeaders()
+            ru.replaceOrAdd(name: .cookie, value: "ferry_lang=ru")
+            ru.replaceOrAdd(name: .accept, value: "text/html")
+            let page = try await t.request(.GET, "/tasks/\(task.id)", headers: ru).body.string
+            #expect(page.contains("в очереди"), "\(page.prefix(300))")
+            let drawer = try await t.request(.GET, "/activity", headers: ru).body.string
+            #expect(drawer.contains("в очереди"))
+            let api = try await t.request(.GET, "/api/tasks/\(task.id)").json()
+            #expect(api["step"]?.stringValue == "queued")
+        }
+    }
+}
