@@ -10,6 +10,9 @@ import Foundation
 /// written step matches its template (a test renders every template and reads it back).
 enum TaskStepText {
     static let prefix = "step."
+    /// The longest step read back: longer than any Ferry writes (the longest is a push to a
+    /// 2,000-character remote URL), so matching stays cheap whatever the store holds.
+    static let maxLength = 2_100
 
     /// The English text of step `key` with its values (what the task stores).
     static func english(_ key: String, _ values: [String: String] = [:]) -> String {
@@ -50,6 +53,7 @@ enum TaskStepText {
                 guard text.hasPrefix(literal) else { return false }
                 return match(parts.dropFirst(), text.dropFirst(literal.count), &values)
             case .value(let name):
+                guard !text.isEmpty else { return false }  // a value is at least one character
                 let rest = parts.dropFirst()
                 guard case .text(let next)? = rest.first else {
                     // The last part (or two values side by side, which templates avoid): all the rest.
@@ -57,16 +61,15 @@ enum TaskStepText {
                     values[name] = String(text)
                     return true
                 }
-                // The value is at least one character; each place the next text starts is tried.
+                // Each place the next text starts (after at least one character) is tried.
                 var from = text.index(after: text.startIndex)
-                while from <= text.endIndex, let found = text[from...].range(of: next) {
+                while let found = text[from...].range(of: next) {
                     var tried = values
                     tried[name] = String(text[..<found.lowerBound])
                     if match(rest, text[found.lowerBound...], &tried) {
                         values = tried
                         return true
                     }
-                    guard found.lowerBound < text.endIndex else { break }
                     from = text.index(after: found.lowerBound)
                 }
                 return false
@@ -77,7 +80,7 @@ enum TaskStepText {
     /// Every `step.*` template of the English catalogue, the most specific first.
     static let templates: [Template] = {
         let english = Catalogue.shared.tables["en"] ?? [:]
-        return english.filter { $0.key.hasPrefix(prefix) }
+        return english.filter { $0.key.hasPrefix(prefix) && !$0.key.hasPrefix(prefix + "kinds.") }
             .map { Template(key: $0.key, english: $0.value) }
             .sorted { ($0.literalCount, $1.key) > ($1.literalCount, $0.key) }
     }()
@@ -93,9 +96,13 @@ enum TaskStepText {
 
 extension Localizer {
     /// A task's stored step in this language: its template's text here, with the values it was
-    /// written with; a step no template wrote (a plugin's own text) as it is.
+    /// written with (an asset kind named here too); a step no template wrote (a plugin's own
+    /// text), or longer than any step Ferry writes, as it is.
     public func step(_ stored: String) -> String {
-        guard language != "en", !stored.isEmpty, let (key, values) = TaskStepText.parse(stored) else { return stored }
-        return t(key, values)
+        guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskStepText.maxLength,
+              let parsed = TaskStepText.parse(stored) else { return stored }
+        var values = parsed.values
+        if let kinds = values["kinds"], let named = table[TaskStepText.prefix + "kinds." + kinds] { values["kinds"] = named }
+        return t(parsed.key, values)
     }
 }

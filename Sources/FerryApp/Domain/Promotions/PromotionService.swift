@@ -116,15 +116,16 @@ enum PromotionService {
     /// plan whose task can't be queued is deleted again, so none is left waiting for nothing.
     static func recordAndQueue(_ plan: PromotionPlanModel, params: [String: BundleValue], engine: TaskEngine, user: String, on db: Database) async throws {
         try await plan.create(on: db)
+        let task: TaskModel
         do {
-            let task = try await engine.submit(pluginID: "promote.plan", params: .map(params.merging(["plan": .string(plan.id!.key)]) { _, new in new }),
-                                               user: user, on: db)
-            plan.taskID = task.id
-            try await plan.save(on: db)
+            task = try await engine.submit(pluginID: "promote.plan", params: .map(params.merging(["plan": .string(plan.id!.key)]) { _, new in new }),
+                                           user: user, on: db)
         } catch {
             try? await plan.delete(on: db)
             throw error
         }
+        plan.taskID = task.id
+        try await plan.save(on: db)
     }
 
     /// Queues the apply of a ready plan. A plan is applied at most once: the status moves from
@@ -257,10 +258,12 @@ enum PromotionService {
     }
 
     /// Marks a ready plan stale (a newer plan replaced it); a plan in any other state is left
-    /// as it is. One compare-and-set: an apply that claimed it first wins.
-    static func supersede(planID: UUID, on db: Database) async throws {
-        try await (db as! any SQLDatabase).update(PromotionPlanModel.schema).set("status", to: PlanStatus.stale.rawValue)
-            .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).run()
+    /// as it is. One compare-and-set: an apply that claimed it first wins. Returns whether this
+    /// call made it stale.
+    @discardableResult
+    static func supersede(planID: UUID, on db: Database) async throws -> Bool {
+        try await !(db as! any SQLDatabase).update(PromotionPlanModel.schema).set("status", to: PlanStatus.stale.rawValue)
+            .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).returning("id").all().isEmpty
     }
 
     static func reconcile(_ promotion: PromotionModel, on db: Database) async throws {

@@ -52,6 +52,8 @@ struct ReportLine: Codable, Sendable, Equatable {
     func text(_ l: Localizer) -> String {
         var all = args
         for (name, n) in bytes { all[name] = Self.size(n, l) }
+        // A task's step is kept in English; the reader's language shows it in theirs.
+        if let step = all["step"] { all["step"] = l.step(step) }
         return l.t("report.summary.\(key.rawValue)", all)
     }
 

@@ -61,15 +61,17 @@ struct PruneTasksPlugin: Plugin {
             }
             plans.removeAll { promoted.contains($0.id!) }
         }
-        for plan in plans { try await plan.delete(on: context.db) }
-        context.log(.info, "deleted \(plans.count) promotion plans never applied, older than \(days) days", source: "storage")
+        // One applied just now has a promotion the foreign key keeps it for: it stays.
+        var deletedPlans = 0
+        for plan in plans where (try? await plan.delete(on: context.db)) != nil { deletedPlans += 1 }
+        context.log(.info, "deleted \(deletedPlans) promotion plans never applied, older than \(days) days", source: "storage")
         try await context.step(key: "deleting_checks", ["days": String(healthRetentionDays)], progress: 90)
         let health = try await HealthRetention.prune(before: now().addingTimeInterval(-Double(healthRetentionDays) * 86_400), on: context.db)
         context.log(.info, "deleted \(health.checks) dashboard checks (each dashboard's newest kept) and \(health.deliveries) notification deliveries older than \(healthRetentionDays) days", source: "storage")
         try await context.step(key: "deleting_reports", ["days": String(reportsRetentionDays)], progress: 95)
         let reports = try await ReportService.prune(before: now().addingTimeInterval(-Double(reportsRetentionDays) * 86_400), on: context.db)
         context.log(.info, "deleted \(reports) reports of tasks finished more than \(reportsRetentionDays) days ago", source: "storage")
-        return .succeeded(.map(["deleted": .int(ids.count), "plansDeleted": .int(plans.count), "days": .int(days),
+        return .succeeded(.map(["deleted": .int(ids.count), "plansDeleted": .int(deletedPlans), "days": .int(days),
                                 "checksDeleted": .int(health.checks), "deliveriesDeleted": .int(health.deliveries),
                                 "reportsDeleted": .int(reports)]))
     }

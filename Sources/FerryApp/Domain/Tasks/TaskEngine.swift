@@ -225,7 +225,7 @@ final class TaskEngine: @unchecked Sendable {
         let status = TaskStatus(rawValue: task.status) ?? .failed
         switch status {
         case .pending:
-            if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": "cancelled before it started"], on: db) {
+            if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": TaskStepText.english("cancelled_before_start")], on: db) {
                 await recordReport(id)
                 announce(TaskEvent(kind: .status, taskId: id, status: .cancelled))
             }
@@ -345,7 +345,7 @@ final class TaskEngine: @unchecked Sendable {
             announce(TaskEvent(kind: .status, taskId: id, status: .interrupted))
             if resumes,
                try await TaskStore.transition(id, from: [.interrupted], to: .pending, changes: [
-                   "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": "resuming after a restart",
+                   "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": TaskStepText.english("resuming"),
                    "finished_at": Optional<Date>.none, "error": Optional<String>.none, "next_action": Optional<String>.none,
                ], on: db)
             {
@@ -413,7 +413,7 @@ final class TaskEngine: @unchecked Sendable {
         case .success(let outcome):
             let status: TaskStatus = outcome.kind == .succeeded ? .succeeded : .partial
             writer.log(.info, "finished: \(status.rawValue)", source: "engine", metadata: [:])
-            await finish(id, writer: writer, handoff: handoff, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": "done"])
+            await finish(id, writer: writer, handoff: handoff, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": TaskStepText.english("done")])
         case .failure(let error):
             let done = context.completedSteps
             let doneText = done.isEmpty ? "no step had completed" : "steps reached: " + done.joined(separator: ", ")
@@ -421,7 +421,7 @@ final class TaskEngine: @unchecked Sendable {
                 let interrupted = isStopping
                 writer.log(.warning, (interrupted ? "stopped by a Ferry shutdown; " : "cancelled; ") + doneText, source: "engine", metadata: [:])
                 await finish(id, writer: writer, handoff: handoff, status: interrupted ? .interrupted : .cancelled, changes: [
-                    "step": interrupted ? "interrupted" : "cancelled", "input_request": Optional<String>.none,
+                    "step": TaskStepText.english(interrupted ? "interrupted" : "cancelled"), "input_request": Optional<String>.none,
                     "error": interrupted ? "Ferry stopped while the task was running (\(doneText))." : Optional<String>.none,
                     "next_action": interrupted ? "Start it again once Ferry is back." : Optional<String>.none,
                 ])
@@ -542,7 +542,7 @@ final class TaskEngine: @unchecked Sendable {
         lock.withLock { inputs[id] = mailbox }
         defer { lock.withLock { if inputs[id] === mailbox { inputs[id] = nil } } }
         guard try await TaskStore.transition(id, from: [.running], to: .awaitingInput, changes: [
-            "input_request": request, "input_deadline": deadline, "step": "waiting for input: \(prompt)",
+            "input_request": request, "input_deadline": deadline, "step": TaskStepText.english("waiting_for_input", ["prompt": prompt]),
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "waiting for input: \(prompt)", source: "engine", metadata: ["timeout_s": String(Int(wait))])
         announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))

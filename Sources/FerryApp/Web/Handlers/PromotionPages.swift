@@ -242,8 +242,11 @@ enum PromotionPages {
         req.audit.action = "promotion.remap"
         req.audit.environment = target
         // The old plan, with the connections just replaced, can't be applied any more (first: a
-        // new plan that can't be made leaves no ready plan on the old connections).
-        try await PromotionService.supersede(planID: id, on: req.db)
+        // new plan that can't be made leaves no ready plan on the old connections). Read ready but
+        // not made stale here: it was applied (or replaced) meanwhile, and its page says so.
+        if !(try await PromotionService.supersede(planID: id, on: req.db)), stored.status == .ready {
+            return req.redirect(to: SiteURL.planPage(.value(id)).path, redirectType: .normal)
+        }
         let again = try await PromotionService.plan(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                     on: req.db, authorize: req.authorizePlan)
         return req.redirect(to: SiteURL.planPage(.value(again.id!)).path, redirectType: .normal)
