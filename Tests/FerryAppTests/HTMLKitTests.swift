@@ -57,3 +57,17 @@ import Testing
         #expect(!html.contains(#"href="//"#))
     }
 }
+
+/// One percent-encoder for links, form bodies and the CLI's URLs.
+@Suite struct PercentEncodingTests {
+    @Test func everythingButTheUnreservedIsEncoded() {
+        #expect(PercentEncoding.encode("a-b.c_d~e") == "a-b.c_d~e")
+        #expect(PercentEncoding.encode("a+b&c=d/e?f#g;h i") == "a%2Bb%26c%3Dd%2Fe%3Ff%23g%3Bh%20i")
+        #expect(PercentEncoding.encode("/login", keepingSlash: true) == "/login")
+        // Non-ASCII letters are encoded (Foundation's .alphanumerics kept them, so a client
+        // secret in Cyrillic went into the token request's form body as raw bytes).
+        #expect(PercentEncoding.encode("пароль") == "%D0%BF%D0%B0%D1%80%D0%BE%D0%BB%D1%8C")
+        #expect(SSOService.formEncode("sécret+1") == "s%C3%A9cret%2B1")
+        #expect(FerryAPIClient.pathSegment("dev/eu") == "dev%2Feu" && FerryAPIClient.queryValue("a b") == "a%20b")
+    }
+}

@@ -266,12 +266,8 @@ extension FerryAPIClient {
     }
 
     /// `text` safe inside one path segment (`send` builds its URL with `URL(string:)!`).
-    static func pathSegment(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#;"))) ?? text
-    }
+    static func pathSegment(_ text: String) -> String { PercentEncoding.encode(text) }
 
     /// `text` safe as one query value.
-    static func queryValue(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+#"))) ?? text
-    }
+    static func queryValue(_ text: String) -> String { PercentEncoding.encode(text) }
 }

@@ -355,24 +355,11 @@ enum SiteURL: Sendable {
         var out = Array(path.utf8)
         for (i, (name, value)) in query.enumerated() {
             out.append(i == 0 ? 0x3F : 0x26) // ? or &
-            percentEncode(name, into: &out)
+            PercentEncoding.encode(name, keepingSlash: true, into: &out)
             out.append(0x3D) // =
-            percentEncode(value, into: &out)
+            PercentEncoding.encode(value, keepingSlash: true, into: &out)
         }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    static func percentEncode(_ s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789ABCDEF".utf8)
-        for b in s.utf8 {
-            switch b {
-            case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x2D, 0x2E, 0x5F, 0x7E, 0x2F: out.append(b)
-            default:
-                out.append(0x25)
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0x0F)])
-            }
-        }
     }
 }
 

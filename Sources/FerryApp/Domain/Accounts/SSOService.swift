@@ -184,9 +184,7 @@ enum SSOService {
         return keys
     }
 
-    static func formEncode(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
-    }
+    static func formEncode(_ s: String) -> String { PercentEncoding.encode(s) }
 
     /// An ID token's claims, decoded as they come.
     struct IDTokenPayload: JWTPayload {
