@@ -212,18 +212,12 @@ enum BackupsAPI {
         return try await BackupPolicyDTO.load(env, on: req.db)
     }
 
-    struct PlanQueued: Content {
-        var id: UUID
-        var taskId: UUID?
-        var status: PlanStatus
-    }
-
     @Sendable static func restore(req: Request) async throws -> Response {
         let input = try req.content.decode(RestoreInput.self)
         let app = req.application
         let plan = try await PromotionService.restore(input, user: req.userName, engine: app.taskEngine, now: app.ferry.now(), newID: app.ferry.uuid(),
                                                       on: req.db, authorize: req.authorizeRestore)
-        let response = try await PlanQueued(id: plan.id!, taskId: plan.taskID, status: plan.status).encodeResponse(status: .accepted, for: req)
+        let response = try await PromotionsAPI.Accepted(id: plan.id!, taskId: plan.taskID, status: plan.status).encodeResponse(status: .accepted, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.plan(.value(plan.id!))).path)
         return response
     }

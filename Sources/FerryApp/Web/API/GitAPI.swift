@@ -110,7 +110,7 @@ enum GitAPI {
         let app = req.application
         let plan = try await PromotionService.deploy(input, git: app.gitHistory, user: req.userName, engine: app.taskEngine, now: app.ferry.now(),
                                                      newID: app.ferry.uuid(), on: req.db, authorize: req.authorizePlan)
-        let response = try await BackupsAPI.PlanQueued(id: plan.id!, taskId: plan.taskID, status: plan.status).encodeResponse(status: .accepted, for: req)
+        let response = try await PromotionsAPI.Accepted(id: plan.id!, taskId: plan.taskID, status: plan.status).encodeResponse(status: .accepted, for: req)
         response.headers.replaceOrAdd(name: .location, value: SiteURL.api(.plan(.value(plan.id!))).path)
         return response
     }

@@ -109,9 +109,11 @@ extension Request {
 
     /// Whether the caller may start plugin `id` on the stored environment `env` (its declared
     /// permission, judged on that environment): what pages ask before showing a launcher.
-    func permits(plugin id: String, environment env: EnvironmentModel) -> Bool {
+    func permits(plugin id: String, environment env: EnvironmentModel) -> Bool { permits(plugin: id, environment: env.ref) }
+
+    func permits(plugin id: String, environment env: EnvironmentRef) -> Bool {
         guard let permission = application.taskEngine.registry.plugin(id).flatMap({ Permission(rawValue: $0.permission) }) else { return false }
-        return permits(permission, environment: env.ref)
+        return permits(permission, environment: env)
     }
 
     /// Checks that the caller may start an inventory sync of `env` (the plugin's permission).

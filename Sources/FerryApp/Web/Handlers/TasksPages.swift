@@ -37,16 +37,15 @@ enum TasksPages {
         let filter = try await TaskQueries.Filter(req)
         let done = try? req.query.get(String.self, at: "done")
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
-        let stored = try await EnvironmentModel.query(on: req.db).sort(\.$name).all()
+        let names = try await req.environmentDirectory()  // every name, for tasks that touch several
         // The filter offers only environments whose tasks the caller may read.
-        let envs = stored.filter { req.permits(.tasksRead, environment: $0.ref) }.map(\.name)
-        let names = EnvironmentDirectory(stored.map(\.ref))  // every name, for tasks that touch several
+        let envs = names.byID.values.filter { req.permits(.tasksRead, environment: $0) }.map(\.name).sorted()
         let model = TasksPage.Model(
             tasks: items.map { TaskDTO($0, names: names) }, total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
             plugin: filter.plugin ?? "", environment: filter.environment.map(names.name) ?? "", user: filter.user ?? "",
             plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
             flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil,
-            healthCheckEnvironments: stored.filter { req.permits(plugin: HealthCheckPlugin.pluginID, environment: $0) }.map(\.name))
+            healthCheckEnvironments: names.byID.values.filter { req.permits(plugin: HealthCheckPlugin.pluginID, environment: $0) }.map(\.name).sorted())
         return Layout.response(TasksPage.View(model: model, localizer: req.localizer), request: req)
     }
 
