@@ -55,6 +55,9 @@ struct EnvironmentDirectory: Sendable {
         return byName[trimmed]
     }
 
+    /// Every environment, by name (what lists and pickers show).
+    var sortedByName: [EnvironmentRef] { byID.values.sorted { $0.name < $1.name } }
+
     /// The name to show for `id`: the environment's current name, or a marker for one deleted since.
     func name(_ id: UUID) -> String { byID[id]?.name ?? "deleted:\(id.key.prefix(8))" }
 

@@ -11,29 +11,25 @@ enum TaskActivity {
     static let activeStatuses: [TaskStatus] = [.pending, .running, .awaitingInput]
     static let limit = 20
 
-    /// The user's unfinished tasks, newest first.
-    static func active(user: String, limit: Int = limit, on db: any Database) async throws -> [TaskModel] {
-        try await TaskModel.query(on: db)
-            .filter(\.$status ~~ activeStatuses.map(\.rawValue))
-            .filter(\.$createdBy == user)
-            .sort(\.$createdAt, .descending)
-            .limit(limit)
-            .all()
-    }
-
-    /// What the navigation's count needs of an unfinished task: its status and environments.
+    /// What the navigation's count and the activity drawer show of an unfinished task.
     struct Summary: Decodable, Equatable {
+        var id: UUID
+        var pluginID: String
         var status: String
+        var progress: Int
+        var step: String
         var environments: String
         var isAwaitingInput: Bool { status == TaskStatus.awaitingInput.rawValue }
         var environmentIDs: [UUID] { TaskModel.environmentIDs(environments) }
-        enum CodingKeys: String, CodingKey { case status, environments = "environment_ids" }
+        enum CodingKeys: String, CodingKey { case id, pluginID = "plugin_id", status, progress, step, environments = "environment_ids" }
     }
 
-    /// `active`'s tasks (the same filters, order and limit) as two columns, for the count every page shows (a Fluent read of the
-    /// whole task, its params and result included, was most of a small page's store time).
-    static func activeSummaries(user: String, limit: Int = limit, on db: any Database) async throws -> [Summary] {
-        try await TaskStore.sql(db).select().column("status").column("environment_ids").from(TaskModel.schema)
+    /// The user's unfinished tasks, newest first, as the columns shown (a Fluent read of whole
+    /// tasks, params and results included, was most of a small page's store time: every page
+    /// counts them).
+    static func active(user: String, limit: Int = limit, on db: any Database) async throws -> [Summary] {
+        try await TaskStore.sql(db).select().column("id").column("plugin_id").column("status").column("progress").column("step")
+            .column("environment_ids").from(TaskModel.schema)
             .where("status", .in, SQLBind.group(activeStatuses.map(\.rawValue)))
             .where("created_by", .equal, SQLBind(user))
             .orderBy("created_at", .descending)

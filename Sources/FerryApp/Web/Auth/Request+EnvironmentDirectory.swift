@@ -19,4 +19,10 @@ extension Request {
         storage[DirectoryKey.self] = directory
         return directory
     }
+
+    /// The environments of `directory` that the caller's `permission` covers, by name: the
+    /// choices of a page's pickers and filters.
+    func environments(_ permission: Permission, in directory: EnvironmentDirectory) -> [EnvironmentRef] {
+        directory.sortedByName.filter { permits(permission, environment: $0) }
+    }
 }

@@ -6,7 +6,7 @@ extension Request {
     /// shows: `environment` (id or name, which must be readable: else 403/422), or the first.
     func readableEnvironments(selecting environment: String?) async throws -> (readable: [EnvironmentRef], selected: EnvironmentRef?) {
         let names = try await environmentDirectory()
-        let readable = names.byID.values.filter { permits(.inventoryRead, environment: $0) }.sorted { $0.name < $1.name }
+        let readable = environments(.inventoryRead, in: names)
         var selected = readable.first
         if let e = environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
             let env = try await environmentNamed(e, field: "environment")

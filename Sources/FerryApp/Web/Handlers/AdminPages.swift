@@ -91,7 +91,7 @@ enum AdminPages {
         let filled = form ?? editing.map { RolesPage.Model.Form(name: $0.name, description: $0.description, grants: $0.grants.joined(separator: "\n")) }
             ?? .init()
         let directory = try await req.environmentDirectory()
-        let environments = directory.byID.values.sorted { $0.name < $1.name }.map { RolesPage.Model.Environment(id: $0.id, name: $0.name, stage: $0.stage) }
+        let environments = directory.sortedByName.map { RolesPage.Model.Environment(id: $0.id, name: $0.name, stage: $0.stage) }
         return RolesPage.Model(roles: try await RoleService.list(environments: directory, on: req.db), editing: editing, form: filled,
                                permissions: Permission.allCases.map(\.rawValue), environments: environments, error: error?.detail, flash: flash(req, "roles"))
     }

@@ -42,8 +42,7 @@ enum BackupPages {
             }
             return r
         }
-        var rows = names.byID.values.filter { req.permits(.inventoryRead, environment: $0) }.sorted { $0.name < $1.name }
-            .map { row($0.id, name: $0.name, stage: $0.stage) }
+        var rows = req.environments(.inventoryRead, in: names).map { row($0.id, name: $0.name, stage: $0.stage) }
         // Backups of environments deleted since stay listed: they can still be restored elsewhere.
         rows += summary.keys.filter { names.byID[$0] == nil }.map { row($0, name: names.name($0), stage: nil) }.sorted { $0.environment < $1.environment }
         return Layout.response(BackupsPage.View(model: BackupsPage.Model(rows: rows), localizer: req.localizer), request: req)
@@ -243,8 +242,7 @@ enum BackupPages {
             model.contentsError = e.detail
         }
         model.canRun = await req.permits(.backupRun, environmentIDs: [row.environmentID])
-        model.targets = names.byID.values.filter { req.permits(.restoreRun, environment: $0) }.sorted { $0.name < $1.name }
-            .map { BackupDetailPage.Model.Target(id: $0.id, name: $0.name) }
+        model.targets = req.environments(.restoreRun, in: names).map { BackupDetailPage.Model.Target(id: $0.id, name: $0.name) }
         // Into its own environment unless the viewer picks another.
         if model.targets.contains(where: { $0.id == row.environmentID }) { model.restore.target = row.environmentID.key }
         return model

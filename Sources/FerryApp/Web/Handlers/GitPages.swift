@@ -107,11 +107,11 @@ enum GitPages {
         } catch let f as GitFailure {
             model.historyError = "\(f.message) \(f.next)"
         }
-        let sorted = try await req.environmentDirectory().byID.values.sorted { $0.name < $1.name }
-        model.others = sorted.filter { $0.id != env.id && req.permits(.inventoryRead, environment: $0) }.map { .init(id: $0.id, name: $0.name) }
+        let directory = try await req.environmentDirectory()
+        model.others = req.environments(.inventoryRead, in: directory).filter { $0.id != env.id }.map { .init(id: $0.id, name: $0.name) }
         model.canDeploy = req.permits(.promotePlan, environment: env)
         if model.canDeploy {
-            model.deployTargets = sorted.filter { req.permits(.promotePlan, environment: $0) }.map { .init(id: $0.id, name: $0.name) }
+            model.deployTargets = req.environments(.promotePlan, in: directory).map { .init(id: $0.id, name: $0.name) }
         }
         return model
     }

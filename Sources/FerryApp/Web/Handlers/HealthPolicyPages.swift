@@ -45,8 +45,7 @@ enum HealthPolicyPages {
 
     /// The environments the viewer may run checks on (`health:run`), by name.
     static func runnableEnvironments(_ req: Request, names: EnvironmentDirectory) -> [HealthPolicyForm.Choice] {
-        names.byID.values.filter { req.permits(.healthRun, environment: $0) }.sorted { $0.name < $1.name }
-            .map { HealthPolicyForm.Choice(id: $0.id, name: $0.name) }
+        req.environments(.healthRun, in: names).map { HealthPolicyForm.Choice(id: $0.id, name: $0.name) }
     }
 
     /// The environment `text` (id or name) names among `environments`.

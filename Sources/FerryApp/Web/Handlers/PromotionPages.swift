@@ -19,7 +19,7 @@ enum PromotionPages {
     /// (`promote:plan`), the picked dashboards and one page of the source's others matching the
     /// search, from the inventory as the caller may read it (`inventory:read`).
     static func wizardModel(_ req: Request, form: PromotePage.Model.Form, errors: [String: String] = [:], formError: String? = nil) async throws -> PromotePage.Model {
-        let envs = try await req.environmentDirectory().byID.values.filter { req.permits(.promotePlan, environment: $0) }.sorted { $0.name < $1.name }
+        let envs = req.environments(.promotePlan, in: try await req.environmentDirectory())
         var model = PromotePage.Model(environments: envs.map { .init(id: $0.id, name: $0.name, stage: $0.stage) }, form: form, errors: errors, formError: formError)
         guard let source = model.sourceEnvironment, let principal = req.principal else { return model }
         let scope = principal.canEverywhere(.inventoryRead) ? nil : principal.grants.filter { $0.permission == .inventoryRead }

@@ -19,8 +19,7 @@ enum ReportPages {
         var model = ReportsPage.Model(
             filter: .init(kind: raw.kind ?? "", status: raw.status ?? "", environment: raw.environment ?? "", from: raw.from ?? "", to: raw.to ?? "",
                           q: raw.q ?? ""),
-            environments: names.byID.values.filter { req.permits(.tasksRead, environment: $0) }.sorted { $0.name < $1.name }
-                .map { ReportsPage.Model.EnvironmentOption(id: $0.id, name: $0.name) })
+            environments: req.environments(.tasksRead, in: names).map { ReportsPage.Model.EnvironmentOption(id: $0.id, name: $0.name) })
         var status: HTTPResponseStatus = .ok
         do {
             let filter = try await ReportService.Filter(req)

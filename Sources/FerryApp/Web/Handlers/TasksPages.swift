@@ -21,8 +21,8 @@ enum TasksPages {
         let names = try await req.environmentDirectory()
         var rows: [ActivityPanel.Model.Row] = []
         for task in try await TaskActivity.active(user: req.userName, on: req.db) where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
-            guard let id = task.id, let status = TaskStatus(rawValue: task.status) else { continue }
-            rows.append(.init(id: id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
+            guard let status = TaskStatus(rawValue: task.status) else { continue }
+            rows.append(.init(id: task.id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
                               environments: task.environmentIDs.map(names.name)))
         }
         var writer = HTMLWriter(csrfToken: req.pageContext.csrf ?? "", capacity: 4096)
@@ -39,13 +39,13 @@ enum TasksPages {
         let (items, total) = try await TaskQueries.list(filter, on: req.db)
         let names = try await req.environmentDirectory()  // every name, for tasks that touch several
         // The filter offers only environments whose tasks the caller may read.
-        let envs = names.byID.values.filter { req.permits(.tasksRead, environment: $0) }.map(\.name).sorted()
+        let envs = req.environments(.tasksRead, in: names).map(\.name)
         let model = TasksPage.Model(
             tasks: items.map { TaskDTO($0, names: names) }, total: total, page: filter.page, perPage: filter.perPage, status: filter.status ?? "",
             plugin: filter.plugin ?? "", environment: filter.environment.map(names.name) ?? "", user: filter.user ?? "",
             plugins: req.application.taskEngine.registry.all.map(\.id), environments: envs,
             flash: done == "cancelled" ? req.localizer.t("tasks.flash.cancelled") : nil,
-            healthCheckEnvironments: names.byID.values.filter { req.permits(plugin: HealthCheckPlugin.pluginID, environment: $0) }.map(\.name).sorted())
+            healthCheckEnvironments: names.sortedByName.filter { req.permits(plugin: HealthCheckPlugin.pluginID, environment: $0) }.map(\.name))
         return Layout.response(TasksPage.View(model: model, localizer: req.localizer), request: req)
     }
 

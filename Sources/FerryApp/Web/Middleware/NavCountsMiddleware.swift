@@ -24,7 +24,7 @@ struct NavCountsMiddleware: AsyncMiddleware {
         if req.method == .GET, req.route != nil, let principal = req.principal, principal.can(.tasksRead),
            !req.url.path.hasPrefix("/api"), !req.url.path.hasPrefix("/ws"), ProblemMiddleware.acceptsHTML(req) {
             do {
-                let active = try await TaskActivity.activeSummaries(user: principal.username, on: req.db)
+                let active = try await TaskActivity.active(user: principal.username, on: req.db)
                 var count = 0, awaiting = 0
                 for task in active where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
                     count += 1
