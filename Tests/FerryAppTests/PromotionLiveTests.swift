@@ -32,8 +32,13 @@ struct PromotionLiveTests {
             var devInput = sample("dev", password: "admin", url: devURL), prodInput = sample("prod", password: "admin", url: prodURL, stage: "prod")
             devInput.parallelRequests = 2
             prodInput.parallelRequests = 2
-            _ = try await t.createEnvironment(devInput)
-            _ = try await t.createEnvironment(prodInput)
+            let devCreated = try await t.createEnvironment(devInput)
+            let prodCreated = try await t.createEnvironment(prodInput)
+            // Their first inventory syncs end first: the suggestions below ask both Supersets
+            // within the interactive timeout (5 s), which a fresh-clone run under load missed
+            // while the syncs were reading the same Supersets.
+            await t.app.syncCoordinator.wait(devCreated.id)
+            await t.app.syncCoordinator.wait(prodCreated.id)
 
             // Suggestions rank the same-named prod connection first; store the Sales mapping,
             // leave Warehouse for the plan to ask about.
