@@ -4,27 +4,30 @@ import Vapor
 
 @testable import FerryApp
 
-/// A task's step is stored in English from the catalogue's `step.*` templates and shown in the
-/// reader's language by reading the template back.
+/// A task's step, input request and failure are stored in English from the catalogue's
+/// `step.*`, `input.*` and `failure.*` templates and shown in the reader's language by reading
+/// the template back.
 @Suite struct TaskStepTextTests {
     /// Every template, written with values as plugins write them (numbers, an asset kind, names
     /// with spaces and dashes), reads back as itself with the same values: no template is
     /// mistaken for another (the most specific is tried first).
     @Test func everyTemplateReadsBackAsItself() throws {
         #expect(TaskStepText.templates.count > 50)
+        #expect(TaskStepText.templates.contains { $0.key.hasPrefix("failure.") } && TaskStepText.templates.contains { $0.key.hasPrefix("input.") })
+        let english = Catalogue.shared.tables["en"] ?? [:]
         let numbers: Set = ["n", "first", "last", "total", "count", "days", "dashboards", "charts"]
         for template in TaskStepText.templates {
             var values: [String: String] = [:]
             for case .value(let name) in template.parts {
                 values[name] = numbers.contains(name) ? String(40 + values.count) : name == "kinds" ? "charts" : "cli dev-\(values.count + 7)"
             }
-            let key = String(template.key.dropFirst(TaskStepText.prefix.count))
-            let written = TaskStepText.english(key, values)
+            let written = TaskStepText.text(template.key, values)
             let read = try #require(TaskStepText.parse(written), "\(written)")
-            #expect(read.key == template.key, "\(written)")
+            // Two keys may share a text (two failures' "Make a new plan."): either reads it.
+            #expect(read.key == template.key || english[read.key] == english[template.key], "\(written)")
             #expect(read.values == values, "\(written)")
             // And the Russian text has every value it was written with (an asset kind named in Russian).
-            let ru = Localizer(language: "ru").step(written)
+            let ru = Localizer(language: "ru").taskText(written)
             var shown = values
             if shown["kinds"] != nil { shown["kinds"] = "графики" }
             #expect(ru != written && shown.values.allSatisfy { ru.contains($0) }, "\(ru)")
@@ -52,6 +55,22 @@ import Vapor
         // A plugin's own text, and nothing at all, stay as they are.
         #expect(ru.step("calibrating the flux capacitor") == "calibrating the flux capacitor")
         #expect(ru.step("") == "")
+    }
+
+    /// A failure's cause and next action, and an input request's prompt inside a step or a
+    /// failure, read back in Russian; Superset's own words and a plugin's stay as they are.
+    @Test func failuresAndPromptsAreShownInTheReadersLanguage() {
+        let ru = Localizer(language: "ru")
+        let failure = TaskFailure(key: "no_target_connection", ["target": "prod eu", "database": "examples"])
+        #expect(failure.message == "prod eu has no database connection to map 'examples' to.")
+        #expect(ru.taskText(failure.message) == "В prod eu нет подключения к базе данных, с которым можно сопоставить «examples».")
+        #expect(ru.taskText(failure.nextAction).hasPrefix("Создайте подключение в prod eu в Superset"))
+        let prompt = TaskStepText.text("input.map_database.prompt", ["database": "examples", "backend": "postgresql", "target": "prod", "suggestions": "main (postgresql, 90%)"])
+        let waiting = TaskStepText.english("waiting_for_input", ["prompt": prompt])
+        #expect(ru.taskText(waiting).contains("Сопоставьте исходную базу данных «examples» (postgresql) с подключением в prod. Варианты: main (postgresql, 90%)"), "\(ru.taskText(waiting))")
+        let timedOut = TaskFailure(key: "input_timeout", ["seconds": "900", "prompt": prompt])
+        #expect(ru.taskText(timedOut.message).hasPrefix("Ответ на запрос не пришёл за 900 с: Сопоставьте"), "\(ru.taskText(timedOut.message))")
+        #expect(ru.taskText("Superset is unreachable: connection refused") == "Superset is unreachable: connection refused")
     }
 
     /// The task's page and the activity drawer show a queued task's step in Russian; the API

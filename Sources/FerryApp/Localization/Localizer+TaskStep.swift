@@ -1,22 +1,32 @@
 import Foundation
 
-/// A task's steps in the catalogue. Plugins name a step by its key (`step.<key>` in the
-/// catalogue) and values; the task keeps the English text (what the API, the CLI and the logs
-/// show, as before). A page or a live stream shows a stored step in its reader's language by
-/// finding the English template it was written from: steps stored before they were in the
-/// catalogue read the same way, and the store keeps one text per task.
+/// What a task stores as English text, in the catalogue: its steps (`step.<key>`), the texts
+/// of an input request (`input.<key>`) and a failure's cause and next action
+/// (`failure.<key>`, `failure.<key>.next`). Plugins name a text by its key and values; the task
+/// keeps the English text (what the API, the CLI and the logs show, as before). A page or a
+/// live stream shows a stored text in its reader's language by finding the English template
+/// it was written from: texts stored before they were in the catalogue read the same way, and
+/// the store keeps one text per field.
 ///
-/// Invariant: every `step.*` template's English text is what `english(_:_:)` writes, so each
-/// written step matches its template (a test renders every template and reads it back).
+/// Invariant: every template's English text is what `english(_:_:)`/`text(_:_:)` write, so each
+/// written text matches its template (a test renders every template and reads it back).
 enum TaskStepText {
     static let prefix = "step."
-    /// The longest step read back: longer than any Ferry writes (the longest is a push to a
-    /// 2,000-character remote URL), so matching stays cheap whatever the store holds.
-    static let maxLength = 2_100
+    /// The catalogue's families of stored task texts.
+    static let families = [prefix, "input.", "failure."]
+    /// The longest text read back: longer than any Ferry writes (the longest is a git failure
+    /// naming a 2,000-character remote URL and part of git's answer), so matching stays cheap
+    /// whatever the store holds.
+    static let maxLength = 4_000
 
     /// The English text of step `key` with its values (what the task stores).
     static func english(_ key: String, _ values: [String: String] = [:]) -> String {
-        Localizer(language: "en").t(prefix + key, values)
+        text(prefix + key, values)
+    }
+
+    /// The English text of the catalogue's `key` (a whole key of one of the `families`).
+    static func text(_ key: String, _ values: [String: String] = [:]) -> String {
+        Localizer(language: "en").t(key, values)
     }
 
     /// An English template split into literal text and placeholders, in order.
@@ -77,10 +87,10 @@ enum TaskStepText {
         }
     }
 
-    /// Every `step.*` template of the English catalogue, the most specific first.
+    /// Every template of the `families` in the English catalogue, the most specific first.
     static let templates: [Template] = {
         let english = Catalogue.shared.tables["en"] ?? [:]
-        return english.filter { $0.key.hasPrefix(prefix) && !$0.key.hasPrefix(prefix + "kinds.") }
+        return english.filter { entry in families.contains { entry.key.hasPrefix($0) } && !entry.key.hasPrefix(prefix + "kinds.") }
             .map { Template(key: $0.key, english: $0.value) }
             .sorted { ($0.literalCount, $1.key) > ($1.literalCount, $0.key) }
     }()
@@ -95,14 +105,21 @@ enum TaskStepText {
 }
 
 extension Localizer {
-    /// A task's stored step in this language: its template's text here, with the values it was
-    /// written with (an asset kind named here too); a step no template wrote (a plugin's own
-    /// text), or longer than any step Ferry writes, as it is.
-    public func step(_ stored: String) -> String {
+    /// A task's stored step in this language (`taskText`).
+    public func step(_ stored: String) -> String { taskText(stored) }
+
+    /// A text a task stored in English (a step, an input request's text, a failure's cause or
+    /// next action) in this language: its template's text here, with the values it was written
+    /// with (an asset kind named here too, and a quoted input prompt read the same way); a text
+    /// no template wrote (a plugin's own, or Superset's words), or longer than any Ferry
+    /// writes, as it is.
+    public func taskText(_ stored: String) -> String {
         guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskStepText.maxLength,
               let parsed = TaskStepText.parse(stored) else { return stored }
         var values = parsed.values
         if let kinds = values["kinds"], let named = table[TaskStepText.prefix + "kinds." + kinds] { values["kinds"] = named }
+        // A prompt inside a step or a failure is shorter than the text holding it: this ends.
+        if let prompt = values["prompt"] { values["prompt"] = taskText(prompt) }
         return t(parsed.key, values)
     }
 }

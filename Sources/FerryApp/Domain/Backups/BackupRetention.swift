@@ -176,7 +176,7 @@ struct BackupVerifyPlugin: Plugin {
         var rows: [BackupModel]
         if let text = context.params["backup"]?.stringValue {
             guard let id = UUID(uuidString: text), let row = try await BackupModel.find(id, on: context.db) else {
-                throw TaskFailure("Backup \(text) no longer exists.", next: "List the backups and verify one of them.")
+                throw TaskFailure(key: "backup_missing", ["backup": text])
             }
             rows = [row]
         } else {

@@ -92,7 +92,7 @@ struct BackupRunPlugin: Plugin {
     /// is stored whatever git says).
     func commitToGit(_ env: EnvironmentRef, manifest: BackupManifest, _ context: TaskContext, required: Bool) async throws -> BundleValue? {
         guard let git else {
-            if required { throw TaskFailure("Ferry's git history is unavailable on this server (git is not installed).", next: "Install Debian's git package and restart Ferry.") }
+            if required { throw TaskFailure(key: "git_not_installed") }
             return nil
         }
         try await context.step(key: "committing_environment", ["environment": env.name], progress: 97)

@@ -84,7 +84,7 @@ struct GitCLI: Sendable {
 
     private static func runBlocking(_ executable: String, _ arguments: [String], _ options: GitRunOptions) throws -> GitOutput {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
-            throw GitFailure(message: "git is not installed (\(executable) is missing).", next: "Install Debian's git package (apt-get install git), then try again.")
+            throw GitFailure(key: "git_missing", ["path": executable])
         }
         // HOME inside .git, where no pulled file can land (git reads $HOME/.config/git/*).
         let gitDir = options.directory.appendingPathComponent(".git")
@@ -93,8 +93,7 @@ struct GitCLI: Sendable {
         let out = try ChildProcess.run(executable, arguments, environment: environment, directory: options.directory.path, input: options.input,
                                        timeout: options.timeout)
         if out.timedOut {
-            throw GitFailure(message: "git \(arguments.first ?? "") didn't finish within \(Int(options.timeout)) s.",
-                             next: "Check that the remote answers (network, host, port), then try again.")
+            throw GitFailure(key: "git_timeout", ["command": arguments.first ?? "", "seconds": String(Int(options.timeout))])
         }
         return GitOutput(status: out.status, stdout: out.stdout, stderr: out.stderr)
     }

@@ -155,7 +155,7 @@ extension GitHistory {
         }
         let out = try await repository.cli.run(["diff", "--no-index", "--no-color", "--no-ext-diff", "--src-prefix=\(oldLabel)/", "--dst-prefix=\(newLabel)/", "--", "a", "b"],
                                                GitRunOptions(directory: tmp, timeout: 60))
-        guard out.status <= 1 else { throw GitFailure(message: "git diff failed: \(out.errorText.prefix(300))", next: "Read the server log.") }
+        guard out.status <= 1 else { throw GitFailure(key: "git_failed", nextKey: "git_read_failed", ["command": "diff", "output": String(out.errorText.prefix(300))]) }
         // Paths read `<label>/a/charts/x.yaml`: drop the side folder.
         return out.text.replacingOccurrences(of: "\(oldLabel)/a/", with: "\(oldLabel)/").replacingOccurrences(of: "\(newLabel)/b/", with: "\(newLabel)/")
     }

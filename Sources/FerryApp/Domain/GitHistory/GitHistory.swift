@@ -179,7 +179,7 @@ struct GitHistory: Sendable {
     static func replaceFolder(_ folder: URL, with files: [String: Data], inside: URL) throws {
         let fm = FileManager.default
         guard isStrictly(folder, inside: inside), files.keys.allSatisfy({ isStrictly(folder.appendingPathComponent($0), inside: folder) }) else {
-            throw GitFailure(message: "refused to write \(folder.path): it is outside \(inside.path)", next: "Check the environment's folder in the git history for links.")
+            throw GitFailure(key: "outside_folder", ["folder": folder.path, "root": inside.path])
         }
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         if let walker = fm.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey]) {

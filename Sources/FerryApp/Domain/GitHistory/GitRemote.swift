@@ -168,7 +168,7 @@ struct GitRemoteStore: Sendable {
             var text = secret ?? ""
             if !text.hasSuffix("\n") { text += "\n" }
             guard fm.createFile(atPath: key.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw GitFailure(message: "can't write the SSH key for git under \(credentialsDir.path).", next: "Check FERRY_STORAGE's permissions.")
+                throw GitFailure(key: "ssh_key_unwritable", ["folder": credentialsDir.path])
             }
             transient = key
             let hosts = credentialsDir.appendingPathComponent("known_hosts").path
@@ -185,23 +185,19 @@ struct GitRemoteStore: Sendable {
         // turned a rejected push into "refused Ferry's credentials".
         if lower.contains("authentication failed") || lower.contains("could not read username") || lower.contains("permission denied")
             || lower.contains("returned error: 401") || lower.contains("returned error: 403") {
-            return GitFailure(message: "The remote \(url) refused Ferry's credentials (\(action)).",
-                              next: "Check the username and token or key in Git history > Remote settings, then try again. The local history is intact.")
+            return GitFailure(key: "remote_refused_credentials", ["url": url, "action": action])
         }
         if lower.contains("non-fast-forward") || lower.contains("[rejected]") || lower.contains("fetch first") || lower.contains("rejected") {
-            return GitFailure(message: "The remote \(url) has commits Ferry doesn't have, so the push was rejected.",
-                              next: "Pull (it asks how to settle any conflicting file), then push again. The local history is intact.")
+            return GitFailure(key: "remote_push_rejected", ["url": url])
         }
         if lower.contains("could not resolve") || lower.contains("connection refused") || lower.contains("failed to connect")
             || lower.contains("timed out") || lower.contains("unable to access") || lower.contains("could not connect") {
-            return GitFailure(message: "The remote \(url) can't be reached (\(action)): \(text.prefix(300))",
-                              next: "Check the address and that the server is up, then try again. The local history is intact.")
+            return GitFailure(key: "remote_unreachable", ["url": url, "action": action, "output": String(text.prefix(300))])
         }
         if lower.contains("not found") || lower.contains("does not appear to be a git repository") || lower.contains("couldn't find remote ref") {
-            return GitFailure(message: "The remote \(url) has no such repository or branch (\(action)).",
-                              next: "Check the address and branch in Git history > Remote settings.")
+            return GitFailure(key: "remote_not_found", ["url": url, "action": action])
         }
-        return GitFailure(message: "git \(action) to \(url) failed: \(text.prefix(400))", next: "Read the task log; the local history is intact.")
+        return GitFailure(key: "remote_failed", ["action": action, "url": url, "output": String(text.prefix(400))])
     }
 
     /// Pushes HEAD to the remote branch (never forced).

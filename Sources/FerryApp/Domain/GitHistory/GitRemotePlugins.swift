@@ -12,11 +12,11 @@ private func everyEnvironment(on db: any Database) async throws -> TaskScope {
 
 private func configuredRemote(_ git: GitHistory, on db: any Database) async throws -> (GitRemoteStore, GitRemoteSettings) {
     guard let store = git.remote else {
-        throw TaskFailure("This Ferry has no git remote support.", next: "Restart Ferry with git installed.")
+        throw TaskFailure(key: "no_git_remote_support")
     }
     let settings = try await store.load(on: db)
     guard settings.isConfigured else {
-        throw TaskFailure("No git remote is set.", next: "Set one in Git history > Remote settings (address, and a token or SSH key), then try again.")
+        throw TaskFailure(key: "no_git_remote")
     }
     return (store, settings)
 }
@@ -38,7 +38,7 @@ struct GitPushPlugin: Plugin {
         let (store, settings) = try await configuredRemote(git, on: context.db)
         try await context.step(key: "pushing", ["remote": settings.url], progress: 20)
         guard let head = try await git.repository.head() else {
-            throw TaskFailure("The git history is empty: there is nothing to push yet.", next: "Run a backup or a snapshot first.")
+            throw TaskFailure(key: "history_empty")
         }
         do {
             try await git.repository.exclusive { try await store.push(git.repository, settings: settings) }
@@ -106,7 +106,7 @@ struct GitPullPlugin: Plugin {
                 return .succeeded(.map(["result": .string(kind), "commit": .string(sha), "resolved": .int(answers?.count ?? 0)]))
             case .conflicts(let files):
                 context.log(.warning, "\(files.count) file(s) changed on both sides: \(files.prefix(10).joined(separator: ", "))", source: "git")
-                let answer = try await context.awaitInput(prompt: "\(files.count) file(s) were changed both in Ferry and on the remote. For each, keep Ferry's version or take the remote's; or abort (nothing is merged, the remote's commits stay fetched).",
+                let answer = try await context.awaitInput(prompt: TaskStepText.text("input.git_conflicts.prompt", ["count": String(files.count)]),
                                                           schema: Self.schema(for: files))
                 if answer["abort"]?.boolValue == true {
                     context.log(.info, "aborted by the operator: nothing merged; the remote's commits are kept under \(theirs)", source: "git")
@@ -121,7 +121,7 @@ struct GitPullPlugin: Plugin {
                 answers = picked
             }
         }
-        throw TaskFailure("Ferry's history kept changing while the conflicts were being settled.", next: "Pull again.")
+        throw TaskFailure(key: "history_kept_changing")
     }
 
     /// One attempt, holding the repository lock. With `answers`, a conflict on exactly those
@@ -158,7 +158,7 @@ struct GitPullPlugin: Plugin {
             .split(separator: 0, omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }.sorted()
         guard let answers, Set(answers.keys) == Set(conflicted), !conflicted.isEmpty else {
             try await repo.git(["merge", "--abort"])
-            if conflicted.isEmpty { throw GitFailure(message: "git merge failed: \(attempt.errorText.prefix(300))", next: "Read the task log; nothing was merged.") }
+            if conflicted.isEmpty { throw GitFailure(key: "git_failed", nextKey: "git_merge_failed", ["command": "merge", "output": String(attempt.errorText.prefix(300))]) }
             return .conflicts(conflicted)
         }
         for file in conflicted {
@@ -191,8 +191,8 @@ struct GitPullPlugin: Plugin {
             let path = String(line[line.index(after: tab)...])
             let dotted = path.split(separator: "/").contains { $0.hasPrefix(".") }
             if mode == "120000" || mode == "160000" || dotted {
-                throw GitFailure(message: "The remote's history holds \(path.prefix(200)), \(mode == "120000" ? "a symbolic link" : mode == "160000" ? "a submodule" : "a dot-file") Ferry won't check out; nothing was merged.",
-                                 next: "Remove it on the remote (Ferry's history holds only YAML files), then pull again. The remote's commits stay fetched under refs/remotes/ferry/.")
+                throw GitFailure(key: mode == "120000" ? "remote_symlink" : mode == "160000" ? "remote_submodule" : "remote_dotfile", nextKey: "remote_unsafe_path",
+                                 ["path": String(path.prefix(200))])
             }
         }
     }
@@ -218,15 +218,15 @@ struct GitPullPlugin: Plugin {
 
     static func schema(for files: [String]) -> JSONSchema {
         var properties: [String: BundleValue] = [
-            "abort": .map(["type": .string("boolean"), "default": .bool(false), "title": .string("Abort the pull"),
-                           "description": .string("merge nothing; the remote's commits stay fetched")]),
+            "abort": .map(["type": .string("boolean"), "default": .bool(false), "title": .string(TaskStepText.text("input.git_conflicts.abort")),
+                           "description": .string(TaskStepText.text("input.git_conflicts.abort_hint"))]),
         ]
         let choice: (String) -> BundleValue = { title in
             .map(["type": .string("string"), "title": .string(title), "enum": .list([.string("ferry"), .string("remote")]),
-                  "x-enumLabels": .list([.string("Keep Ferry's"), .string("Take the remote's")]), "default": .string("ferry")])
+                  "x-enumLabels": .list([.string(TaskStepText.text("input.git_conflicts.keep_ferry")), .string(TaskStepText.text("input.git_conflicts.take_remote"))]), "default": .string("ferry")])
         }
         if files.count > maxFilesAsked {
-            properties["all"] = choice("All \(files.count) files")
+            properties["all"] = choice(TaskStepText.text("input.git_conflicts.all_files", ["count": String(files.count)]))
         } else {
             for (i, file) in files.enumerated() { properties["file\(i)"] = choice(file) }
         }

@@ -52,8 +52,7 @@ struct GitRepository: Sendable {
         let out = try await cli.run(arguments, GitRunOptions(directory: root, environment: environment, input: input, timeout: timeout))
         guard out.status == 0 || allow.contains(out.status) else {
             let words = out.errorText.isEmpty ? out.text.trimmingCharacters(in: .whitespacesAndNewlines) : out.errorText
-            throw GitFailure(message: "git \(arguments.first ?? "") failed: \(words.prefix(600))",
-                             next: "Read the task log; the repository is at \(root.path).")
+            throw GitFailure(key: "git_failed", ["command": arguments.first ?? "", "output": String(words.prefix(600)), "path": root.path])
         }
         return out
     }
@@ -177,7 +176,7 @@ struct GitRepository: Sendable {
         if !trailers.isEmpty { text += "\n\n" + trailers.map { "\($0.0): \($0.1)" }.joined(separator: "\n") }
         try await git(["commit", "-q", "--no-verify", "--cleanup=verbatim", "-F", "-", "--author=\(author.signature)"], input: Data((text + "\n").utf8),
                       environment: ["GIT_COMMITTER_NAME": "Ferry", "GIT_COMMITTER_EMAIL": "ferry@localhost"])
-        guard let sha = try await head() else { throw GitFailure(message: "git commit left no HEAD.", next: "Read the task log.") }
+        guard let sha = try await head() else { throw GitFailure(key: "commit_no_head") }
         // Keeps path-limited history (a dashboard's) fast as the repository grows.
         _ = try? await git(["commit-graph", "write", "--reachable", "--changed-paths", "--split"], timeout: 60)
         return sha
@@ -204,7 +203,7 @@ struct GitRepository: Sendable {
         let out = try await git(args, allow: [128])
         guard out.status == 0 else {
             if try await head() == nil { return [] }  // no commit yet
-            throw GitFailure(message: "git log failed: \(out.errorText.prefix(300))", next: "Read the server log.")
+            throw GitFailure(key: "git_failed", nextKey: "git_read_failed", ["command": "log", "output": String(out.errorText.prefix(300))])
         }
         return Self.revisions(out.text)
     }
@@ -302,14 +301,14 @@ final class RepositoryLock: @unchecked Sendable {
     static func acquire(at url: URL, wait: Bool) throws -> RepositoryLock? {
         let fd = open(url.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw GitFailure(message: "can't open \(url.path): \(String(cString: strerror(errno)))", next: "Check FERRY_STORAGE's permissions.")
+            throw GitFailure(key: "cant_open", ["path": url.path, "reason": String(cString: strerror(errno))])
         }
         while flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0 {
             let code = errno
             if code == EINTR { continue }
             close(fd)
             if code == EWOULDBLOCK { return nil }
-            throw GitFailure(message: "can't lock \(url.path): \(String(cString: strerror(code)))", next: "Check FERRY_STORAGE's permissions.")
+            throw GitFailure(key: "cant_lock", ["path": url.path, "reason": String(cString: strerror(code))])
         }
         return RepositoryLock(fd: fd)
     }

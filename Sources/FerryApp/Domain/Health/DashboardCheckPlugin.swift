@@ -60,7 +60,7 @@ struct DashboardCheckPlugin: Plugin {
         let env = try await context.environment("environment")
         let params = context.params
         if let ids = params["dashboards"]?.listValue, ids.count > Self.maxDashboardIDs {
-            throw TaskFailure("\(ids.count) dashboard ids were given; at most \(Self.maxDashboardIDs) per check", next: "Check all of them (no list), or split the list.")
+            throw TaskFailure(key: "too_many_dashboard_ids", ["count": String(ids.count), "max": String(Self.maxDashboardIDs)])
         }
         let slow = params["slowMs"]?.intValue ?? 10000
         let threshold = params["visualThreshold"]?.doubleValue ?? 30

@@ -71,7 +71,7 @@ struct HealthPolicyPlugin: Plugin {
             return .succeeded(.map(["checked": .int(0)]))
         }
         guard let envModel = try await EnvironmentModel.find(policy.environmentID, on: context.db) else {
-            throw TaskFailure("The policy's environment was deleted.", next: "Delete the policy, or make a new one for another environment.")
+            throw TaskFailure(key: "policy_environment_deleted")
         }
         let env = envModel.ref
         try await context.step(key: "reading_dashboards", ["environment": env.name], progress: 5)

@@ -55,7 +55,7 @@ struct PromoteApplyPlugin: Plugin {
         guard let promotionID = context.params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let promotion = try await PromotionModel.find(promotionID, on: context.db),
               let plan = try await PromotionPlanModel.find(promotion.planID, on: context.db) else {
-            throw TaskFailure("The promotion this task was started for no longer exists.", next: "Apply the plan again.")
+            throw TaskFailure(key: "promotion_gone")
         }
         do {
             let outcome = try await apply(plan, promotion, context)
@@ -70,7 +70,7 @@ struct PromoteApplyPlugin: Plugin {
 
     private func apply(_ plan: PromotionPlanModel, _ promotion: PromotionModel, _ context: TaskContext) async throws -> PluginOutcome {
         guard let zip = plan.bundle, let itemsText = plan.items else {
-            throw TaskFailure("The plan has no bundle.", next: "Make a new plan.")
+            throw TaskFailure(key: "plan_no_bundle")
         }
         let bundle = try BundleReader().read(zip)
         let items = try JSONDecoder().decode([PlanItem].self, from: Data(itemsText.utf8))
@@ -80,11 +80,11 @@ struct PromoteApplyPlugin: Plugin {
                                                   acceptLosses: context.params["acceptLosses"]?.boolValue == true) {
             switch refusal {
             case .blocking:
-                throw TaskFailure(refusal.message, next: "Resolve the conflict on the target (or in the source), then make a new plan.")
+                throw TaskFailure(refusal.message, nextKey: "apply_conflict")
             case .sharedNotAccepted:
-                throw TaskFailure(refusal.message, next: "Review the conflicts, then apply again with acceptShared, or narrow the selection.")
+                throw TaskFailure(refusal.message, nextKey: "shared_not_accepted")
             case .lossesNotAccepted:
-                throw TaskFailure(refusal.message, next: "Review what the plan lists as lost, then apply again with acceptLosses, or upgrade the target.")
+                throw TaskFailure(refusal.message, nextKey: "losses_not_accepted")
             }
         }
 
@@ -100,16 +100,14 @@ struct PromoteApplyPlugin: Plugin {
             if ImportSchema.resolve(SupersetVersion(current)) != ImportSchema.resolve(SupersetVersion(planned)) {
                 plan.status = .stale
                 try await plan.save(on: context.db)
-                throw TaskFailure("\(targetName) now runs Superset \(current); the plan was made for \(planned). Nothing was written.",
-                                  next: "Make a new plan, review what it translates, and apply that one.")
+                throw TaskFailure(key: "version_changed", ["target": targetName, "current": "\(current)", "planned": "\(planned)"])
             }
         }
         let state = try await PromotionTargetReader.read(target, bundle: bundle, scope: scope, concurrency: concurrency)
         guard PromotionPlanner.fingerprint(bundle, target: state) == plan.targetFingerprint else {
             plan.status = .stale
             try await plan.save(on: context.db)
-            throw TaskFailure("\(targetName) changed since the plan was made; nothing was written.",
-                              next: "Make a new plan, review it, and apply that one.")
+            throw TaskFailure(key: "target_changed", ["target": targetName])
         }
 
         try await context.step(key: "saving_snapshot", ["count": String(state.current.count)], progress: 12)

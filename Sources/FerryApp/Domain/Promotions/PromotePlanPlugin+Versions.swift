@@ -37,7 +37,7 @@ extension PromotePlanPlugin {
         }
         guard acceptUnknown else {
             throw TaskFailure(refusal + "; its importer may refuse the bundle, or drop fields without saying. Nothing was exported.",
-                              next: "Upgrade \(targetName) to a release from \(ImportSchema.knownRange), or plan again with \"Unknown version, import as is\" ticked (API acceptUnknownVersion: true, CLI --accept-unknown-version).")
+                              nextKey: "unknown_version", ["target": targetName, "range": ImportSchema.knownRange])
         }
         context.log(.warning, refusal + "; the bundle is imported as is, untranslated, as the plan's author accepted", source: "bundle")
         return nil

@@ -47,7 +47,7 @@ struct PromotePlanPlugin: Plugin {
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let planID = context.params["plan"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let plan = try await PromotionPlanModel.find(planID, on: context.db) else {
-            throw TaskFailure("The plan this task was started for no longer exists.", next: "Make a new plan.")
+            throw TaskFailure(key: "plan_gone")
         }
         do {
             return try await makePlan(plan, context)
@@ -107,8 +107,7 @@ struct PromotePlanPlugin: Plugin {
         let unresolved = rewritten.unresolvedReferences()
         if !unresolved.isEmpty {
             for u in unresolved { context.log(.error, "unresolved reference: \(u)", source: "bundle") }
-            throw TaskFailure("The bundle is not closed: \(unresolved.count) reference(s) point at files it lacks (first: \(unresolved[0])).",
-                              next: "Check the source dashboards in Superset (a chart may have lost its dataset), then plan again.")
+            throw TaskFailure(key: "bundle_not_closed", ["count": String(unresolved.count), "first": unresolved[0]])
         }
 
         try await context.step(key: "reading_target", ["target": targetName], progress: 55)
@@ -156,14 +155,14 @@ struct PromotePlanPlugin: Plugin {
     /// Superset release the backup was taken of.
     private func readBackup(_ id: UUID, selection: PlanSelection, context: TaskContext) async throws -> (AssetBundle, version: String) {
         guard let storage, let row = try await BackupModel.find(id, on: context.db) else {
-            throw TaskFailure("The backup this restore was planned from no longer exists.", next: "Pick another backup and restore again.")
+            throw TaskFailure(key: "backup_gone")
         }
         try await context.step(key: "reading_backup", ["backup": id.key, "date": row.createdAt.formatted(.iso8601)], progress: 10)
         do {
             let manifest = try BackupService.manifest(of: row, storage: storage)
             let (entries, missing) = manifest.closure(dashboards: selection.dashboards, charts: selection.charts ?? [], datasets: selection.datasets ?? [])
             if !missing.isEmpty {
-                throw TaskFailure("The backup holds no asset \(missing.prefix(5).joined(separator: ", ")).", next: "Pick assets from the backup's contents, then restore again.")
+                throw TaskFailure(key: "backup_lacks_assets", ["assets": missing.prefix(5).joined(separator: ", ")])
             }
             let bundle = try storage.bundle(entries)
             context.log(.info, "read \(bundle.dashboards.count) dashboards, \(bundle.charts.count) charts, \(bundle.datasets.count) datasets, \(bundle.databases.count) databases from the backup",
@@ -177,7 +176,7 @@ struct PromotePlanPlugin: Plugin {
     /// A deploy's source: the selected dashboards as the revision holds them in the source
     /// environment's folder of the git history, made importable again.
     private func readRevision(_ sha: String, environment: UUID, name: String, selection: PlanSelection, context: TaskContext) async throws -> AssetBundle {
-        guard let git else { throw TaskFailure("Ferry's git history is unavailable on this server.", next: "Install git and restart Ferry.") }
+        guard let git else { throw TaskFailure(key: "git_unavailable") }
         try await context.step(key: "reading_revision", ["revision": String(sha.prefix(12)), "environment": name], progress: 10)
         do {
             let bundle = try await git.bundle(environment: environment, dashboards: selection.dashboards, at: sha, on: context.db)
@@ -185,7 +184,7 @@ struct PromotePlanPlugin: Plugin {
                         source: "git", metadata: ["revision": sha])
             return bundle
         } catch let f as GitHistory.ReadFailure {
-            throw TaskFailure(f.message, next: "Pick a revision from the dashboard's history, then deploy again.")
+            throw TaskFailure(f.message, nextKey: "pick_revision")
         } catch let f as GitFailure {
             throw f.taskFailure
         }
@@ -202,8 +201,7 @@ struct PromotePlanPlugin: Plugin {
             if let match { ids.append(match.id) } else { missing.append(e) }
         }
         if !missing.isEmpty {
-            throw TaskFailure("No dashboard \(missing.map { "'\($0)'" }.joined(separator: ", ")) on \(environment) (by id, uuid or slug).",
-                              next: "Check the names in the dashboard search, then plan again.")
+            throw TaskFailure(key: "dashboards_missing", ["names": missing.map { "'\($0)'" }.joined(separator: ", "), "environment": environment])
         }
         if let search = selection.search?.trimmingCharacters(in: .whitespaces), !search.isEmpty {
             let needle = search.lowercased()
@@ -212,7 +210,7 @@ struct PromotePlanPlugin: Plugin {
         var seen = Set<Int>()
         ids = ids.filter { seen.insert($0).inserted }
         if ids.isEmpty {
-            throw TaskFailure("The selection matches no dashboard on \(environment).", next: "Pick dashboards by id, uuid or slug, or widen the search.")
+            throw TaskFailure(key: "selection_empty", ["environment": environment])
         }
         return ids
     }
@@ -243,28 +241,28 @@ struct PromotePlanPlugin: Plugin {
                 context.log(.warning, "stored mapping of '\(src.name)' points at '\(m.targetDatabaseName)', which no longer exists on \(target)", source: "bundle")
             }
             guard !targets.isEmpty else {
-                throw TaskFailure("\(target) has no database connection to map '\(src.name)' to.",
-                                  next: "Create the connection on \(target) in Superset (Ferry never copies connections), then plan again.")
+                throw TaskFailure(key: "no_target_connection", ["target": target, "database": src.name])
             }
             let ranked = DatabaseMatcher.suggestions(for: src, among: targets)
             let listing = ranked.prefix(5).map { "\($0.target.name) (\($0.target.backend), \($0.confidence)%)" }.joined(separator: ", ")
             let schema = JSONSchema(.map([
                 "type": .string("object"), "required": .list([.string("targetDatabase")]), "additionalProperties": .bool(false),
                 "properties": .map([
-                    "targetDatabase": .map(["type": .string("string"), "title": .string("Connection on \(target)"),
+                    "targetDatabase": .map(["type": .string("string"), "title": .string(TaskStepText.text("input.map_database.target", ["target": target])),
                                             "enum": .list(ranked.map { .string($0.target.uuid) }),
                                             "x-enumLabels": .list(ranked.map { .string("\($0.target.name) (\($0.target.backend), \($0.confidence)%)") }),
-                                            "description": .string("The source connection's URI and credentials never reach \(target).")]),
-                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "title": .string("Remember this mapping"),
-                                      "description": .string("store the mapping for later promotions")]),
+                                            "description": .string(TaskStepText.text("input.map_database.target_hint", ["target": target]))]),
+                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "title": .string(TaskStepText.text("input.map_database.remember")),
+                                      "description": .string(TaskStepText.text("input.map_database.remember_hint"))]),
                 ]),
                 "x-suggestions": .list(ranked.map { .map(["uuid": .string($0.target.uuid), "name": .string($0.target.name),
                                                            "backend": .string($0.target.backend), "confidence": .int($0.confidence)]) }),
             ]))
             let answer = try await context.awaitInput(
-                prompt: "Map source database '\(src.name)' (\(src.backend)) to a connection on \(target). Suggestions: \(listing)", schema: schema)
+                prompt: TaskStepText.text("input.map_database.prompt", ["database": src.name, "backend": src.backend, "target": target, "suggestions": listing]),
+                schema: schema)
             guard let chosen = answer["targetDatabase"]?.stringValue, let t = targets.first(where: { $0.uuid == chosen }) else {
-                throw TaskFailure("No target connection was chosen for '\(src.name)'.", next: "Plan again and pick a connection.")
+                throw TaskFailure(key: "no_connection_chosen", ["database": src.name])
             }
             out[src.uuid] = t
             context.log(.info, "database '\(src.name)' -> '\(t.name)' (chosen by the operator)", source: "bundle")

@@ -40,10 +40,10 @@ struct PromoteRollbackPlugin: Plugin {
     func run(_ context: TaskContext) async throws -> PluginOutcome {
         guard let id = context.params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)),
               let promotion = try await PromotionModel.find(id, on: context.db) else {
-            throw TaskFailure("The promotion no longer exists.", next: "Nothing to roll back.")
+            throw TaskFailure(key: "rollback_promotion_gone")
         }
         guard let zip = promotion.snapshot else {
-            throw TaskFailure("This promotion stopped before it took its snapshot, so it wrote nothing to roll back.", next: "Nothing to do.")
+            throw TaskFailure(key: "rollback_no_snapshot")
         }
         let snapshot = try BundleReader().read(zip)
         let deleteCreated = context.params["deleteCreated"]?.boolValue ?? false

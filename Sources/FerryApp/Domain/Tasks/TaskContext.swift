@@ -77,8 +77,7 @@ public final class TaskContext: Sendable {
     public func environment(_ param: String) async throws -> EnvironmentRef {
         guard let id = params[param]?.stringValue.flatMap(UUID.init(uuidString:)),
               let env = try await EnvironmentModel.find(id, on: db) else {
-            throw TaskFailure("The environment this task was started for was deleted.",
-                              next: "Start the task for another environment (one added again is a new environment), and edit or delete any schedule that names the old one.")
+            throw TaskFailure(key: "environment_deleted")
         }
         return env.ref
     }

@@ -20,6 +20,9 @@ public struct TaskEngineConfiguration: Sendable {
     public var logFlushInterval: TimeInterval = 0.1
     /// Seconds between looks for due schedules.
     public var schedulerInterval: TimeInterval = 1
+    /// Seconds between a WebSocket follower's looks at the store for what other nodes committed
+    /// while their notifications are heard (PostgreSQL; a lost notification costs this much).
+    public var remotePollInterval: TimeInterval = 5
     /// This process's name in claims.
     public var nodeID = "node-" + UUID().uuidString.prefix(8).lowercased()
 
@@ -526,8 +529,7 @@ final class TaskEngine: @unchecked Sendable {
 
     private func client(for environment: UUID, logger: Logger) async throws -> SupersetClient {
         guard let env = try await EnvironmentModel.find(environment, on: db) else {
-            throw TaskFailure("The environment this task was started for was deleted.",
-                              next: "Start the task for another environment (one added again is a new environment), and edit or delete any schedule that names the old one.")
+            throw TaskFailure(key: "environment_deleted")
         }
         return try EnvironmentService.client(for: env, box: box, timeout: supersetTimeout, dependencies: dependencies, logger: logger)
     }
@@ -548,8 +550,7 @@ final class TaskEngine: @unchecked Sendable {
         announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))
         let timeout = Task {
             try? await Task.sleep(nanoseconds: UInt64(wait * 1e9))
-            mailbox.deliver(.failure(TaskFailure("No input arrived within \(String(format: "%g", wait)) s for: \(prompt)",
-                                                 next: "Start the task again and answer the input request in time, or raise the timeout.")))
+            mailbox.deliver(.failure(TaskFailure(key: "input_timeout", ["seconds": String(format: "%g", wait), "prompt": prompt])))
         }
         defer { timeout.cancel() }
         let value = try await withTaskCancellationHandler {

@@ -13,8 +13,12 @@ import Vapor
 /// store when that node's NOTIFY arrives (`TaskListener`), and by a fallback poll.
 enum TaskStreams {
     static let pollInterval: TimeInterval = 0.5
-    /// The fallback poll while other nodes' events are heard through LISTEN.
-    static let remotePollInterval: TimeInterval = 5
+
+    /// The fallback poll: often while other nodes can't be heard (or on SQLite, for a task's
+    /// follower), rarely (`TaskEngineConfiguration.remotePollInterval`) while they can.
+    static func fallbackInterval(_ engine: TaskEngine) -> TimeInterval {
+        engine.hearsOtherNodes ? engine.configuration.remotePollInterval : pollInterval
+    }
 
     /// Reads what another node committed for a follower: lines after the last one sent, and the
     /// status and progress when they changed.
@@ -128,8 +132,7 @@ enum TaskStreams {
             // Covers tasks running on other nodes when no notification came (SQLite has a
             // single node; on PostgreSQL notifications usually arrive first, see TaskListener).
             while !Task.isCancelled {
-                let interval = engine.hearsOtherNodes ? remotePollInterval : pollInterval
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                try? await Task.sleep(nanoseconds: UInt64(fallbackInterval(engine) * 1e9))
                 await refresher.refresh()
             }
         }
@@ -171,13 +174,35 @@ enum TaskStreams {
     }
 
     static func followAll(_ req: Request, _ ws: WebSocket, _ outbox: FrameOutbox) async {
-        let events = req.application.taskEngine.hub.subscribeAll()
+        let engine = req.application.taskEngine
+        let (events, feed) = AsyncStream<TaskEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        // On PostgreSQL another node's status reaches this one as a NOTIFY, a hint that can be
+        // lost (a dropped listening connection, a failed pg_notify): a fallback poll compares
+        // the store with what was sent. SQLite has one node, whose hub misses nothing.
+        let statuses = AllTasksStatuses(clock: req.application.ferry.now)
+        let hubEvents = engine.hub.subscribeAll()
+        let forward = Task {
+            for await event in hubEvents {
+                await statuses.arrived(event)
+                feed.yield(event)
+            }
+            feed.finish()
+        }
+        let poller: Task<Void, Never>? = engine.listener == nil ? nil : Task { [db = req.db] in
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(fallbackInterval(engine) * 1e9))
+                if Task.isCancelled { break }
+                for event in await statuses.changes(on: db) { feed.yield(event) }
+            }
+        }
         let sender = Sender(outbox: outbox, from: 0, localizer: req.localizer)
         // A caller whose tasks:read is limited to some environments hears only those tasks.
         let limited = !(req.principal?.canEverywhere(.tasksRead) ?? false)
         var readable: [UUID: Bool] = [:]
+        ws.onClose.whenComplete { _ in feed.finish() }
         for await event in events {
             if ws.isClosed || outbox.isClosed { break }
+            guard await statuses.heard(event) else { continue }
             if limited {
                 if readable[event.taskId] == nil {
                     var allowed = false
@@ -190,5 +215,8 @@ enum TaskStreams {
             }
             await sender.send(event)
         }
+        forward.cancel()
+        poller?.cancel()
+        await poller?.value
     }
 }
