@@ -67,6 +67,7 @@ public func configure(
     app.migrations.add(M0013_CreateLLMProviders())
     app.migrations.add(M0014_CreateReports())
     app.migrations.add(M0015_AddPlanVersions())
+    app.migrations.add(M0016_AddTaskFinishedIndex())
     if !configuration.usesPostgres, let sql = app.db as? any SQLDatabase {
         // Readers don't wait for writers, and writers don't wait for readers.
         _ = try await sql.raw("PRAGMA journal_mode=WAL").all()

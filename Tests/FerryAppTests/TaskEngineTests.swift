@@ -418,12 +418,15 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
     @Test(.enabled(if: Store.available.contains(.postgres)))
     func aStatusWhoseNotificationWasLostReachesTheAllTasksStreamByTheStore() async throws {
         try await withFerry(.postgres, tasks: false, plugins: [ScriptPlugin()]) { t in
+            // A task that ended before B looked for the first time is history, not news.
+            let old = try await t.submit("test.script", params(["steps": .int(1)]))
+            let sql = try #require(t.app.db as? any SQLDatabase)
+            try await sql.raw("UPDATE tasks SET status = 'succeeded', finished_at = \(bind: t.clock.now()) WHERE id = \(bind: old.id)").run()
             let (other, port) = try await nodeB(t, remotePollInterval: 0.2)
             let all = Collected()
             let wsAll = try await follow(port: port, path: "/ws/tasks", on: other.eventLoopGroup, into: all, token: t.adminToken)
             let task = try await t.submit("test.script", params(["steps": .int(1)]))
             // A node that commits without its NOTIFY arriving: the store changes, nobody is told.
-            let sql = try #require(t.app.db as? any SQLDatabase)
             try await sql.raw("UPDATE tasks SET status = 'running', started_at = \(bind: t.clock.now()) WHERE id = \(bind: task.id)").run()
             try await Task.sleep(nanoseconds: 300_000_000)
             try await sql.raw("UPDATE tasks SET status = 'succeeded', finished_at = \(bind: t.clock.now()) WHERE id = \(bind: task.id)").run()
@@ -433,12 +436,37 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
             try await Task.sleep(nanoseconds: 1_000_000_000)
             let heard = all.snapshot.1
             #expect(heard.last == "succeeded", "the store's look found the change no one announced: \(heard)")
-            #expect(heard.filter { $0 == "succeeded" }.count == 1, "\(heard)")
+            #expect(heard.filter { $0 == "succeeded" }.count == 1, "the task that ended before is not announced: \(heard)")
             #expect(Set(heard).isSubset(of: ["pending", "running", "succeeded"]), "\(heard)")
             try await wsAll.close()
             await other.server.shutdown()
             try await other.asyncShutdown()
         }
+    }
+
+    /// What the store shows of another node's task reaches the all-tasks stream once, and a
+    /// notification overtaken by it (late, or a repeat) is not passed on: a task's statuses
+    /// never go back from an end.
+    @Test func theHubReconcilesTheStoreWithWhatItHeard() async throws {
+        let hub = TaskHub()
+        hub.watchStatuses()
+        let stream = hub.subscribeAll()
+        let a = UUID(), b = UUID(), gone = UUID()
+        hub.reconcile([(a, .running), (gone, .pending)], arrivalsBefore: hub.statusArrivals(), first: true, complete: true)
+        hub.remote(b, status: .running)
+        hub.remote(b, status: .running)  // a repeat
+        // A look finds a's end (its notification never came) and b as it was heard.
+        hub.reconcile([(a, .succeeded), (b, .running), (gone, .pending)], arrivalsBefore: hub.statusArrivals(), first: false, complete: true)
+        hub.remote(a, status: .running)  // late: a has ended
+        // A look that read before b's end was heard must not undo it.
+        let before = hub.statusArrivals()
+        hub.remote(b, status: .failed)
+        hub.reconcile([(b, .running)], arrivalsBefore: before, first: false, complete: true)
+        hub.remote(b, status: .failed)
+        hub.finishAll()
+        var heard: [String] = []
+        for await event in stream { heard.append("\(event.taskId == a ? "a" : event.taskId == b ? "b" : "?") \(event.status?.rawValue ?? "-")") }
+        #expect(heard == ["b running", "a succeeded", "b failed"])
     }
 
     @Test func theAllTasksStreamAnnouncesStatusChanges() async throws {

@@ -22,12 +22,13 @@ import Vapor
                 values[name] = numbers.contains(name) ? String(40 + values.count) : name == "kinds" ? "charts" : "cli dev-\(values.count + 7)"
             }
             let written = TaskStepText.text(template.key, values)
-            let read = try #require(TaskStepText.parse(written), "\(written)")
+            let family = try #require(TaskStepText.Family.allCases.first { template.key.hasPrefix($0.rawValue) })
+            let read = try #require(TaskStepText.parse(written, family: family), "\(written)")
             // Two keys may share a text (two failures' "Make a new plan."): either reads it.
             #expect(read.key == template.key || english[read.key] == english[template.key], "\(written)")
             #expect(read.values == values, "\(written)")
             // And the Russian text has every value it was written with (an asset kind named in Russian).
-            let ru = Localizer(language: "ru").taskText(written)
+            let ru = Localizer(language: "ru").taskText(written, family)
             var shown = values
             if shown["kinds"] != nil { shown["kinds"] = "графики" }
             #expect(ru != written && shown.values.allSatisfy { ru.contains($0) }, "\(ru)")
@@ -63,14 +64,30 @@ import Vapor
         let ru = Localizer(language: "ru")
         let failure = TaskFailure(key: "no_target_connection", ["target": "prod eu", "database": "examples"])
         #expect(failure.message == "prod eu has no database connection to map 'examples' to.")
-        #expect(ru.taskText(failure.message) == "В prod eu нет подключения к базе данных, с которым можно сопоставить «examples».")
-        #expect(ru.taskText(failure.nextAction).hasPrefix("Создайте подключение в prod eu в Superset"))
+        #expect(ru.failureText(failure.message) == "В prod eu нет подключения к базе данных, с которым можно сопоставить «examples».")
+        #expect(ru.failureText(failure.nextAction).hasPrefix("Создайте подключение в prod eu в Superset"))
         let prompt = TaskStepText.text("input.map_database.prompt", ["database": "examples", "backend": "postgresql", "target": "prod", "suggestions": "main (postgresql, 90%)"])
         let waiting = TaskStepText.english("waiting_for_input", ["prompt": prompt])
-        #expect(ru.taskText(waiting).contains("Сопоставьте исходную базу данных «examples» (postgresql) с подключением в prod. Варианты: main (postgresql, 90%)"), "\(ru.taskText(waiting))")
+        #expect(ru.step(waiting).contains("Сопоставьте исходную базу данных «examples» (postgresql) с подключением в prod. Варианты: main (postgresql, 90%)"), "\(ru.step(waiting))")
         let timedOut = TaskFailure(key: "input_timeout", ["seconds": "900", "prompt": prompt])
-        #expect(ru.taskText(timedOut.message).hasPrefix("Ответ на запрос не пришёл за 900 с: Сопоставьте"), "\(ru.taskText(timedOut.message))")
-        #expect(ru.taskText("Superset is unreachable: connection refused") == "Superset is unreachable: connection refused")
+        #expect(ru.failureText(timedOut.message).hasPrefix("Ответ на запрос не пришёл за 900 с: Сопоставьте"), "\(ru.failureText(timedOut.message))")
+        #expect(ru.failureText("Superset is unreachable: connection refused") == "Superset is unreachable: connection refused")
+        // Each field is read against its own family: a connection named like a step stays a name.
+        #expect(ru.inputText("plan ready") == "plan ready" && ru.failureText("plan ready") == "plan ready")
+        #expect(ru.step("plan ready") == "план готов")
+        #expect(ru.failureText("The remote x refused Ferry's credentials (push).") == "Удалённый репозиторий x отклонил учётные данные Ferry (push).")
+    }
+
+    /// Hostile texts of the longest length read back are matched in one pass: each would take
+    /// billions of steps if every place a separator occurs were tried.
+    @Test func hostileTextsAreReadInOnePass() {
+        let ru = Localizer(language: "ru")
+        let steps = "exporting " + String(repeating: "x -", count: 1_330)
+        #expect(ru.step(steps) == steps)
+        let failure = "git " + String(repeating: " to  failed: ", count: 300)
+        #expect(ru.failureText(failure).isEmpty == false)
+        let prompt = String(repeating: "Map source database '", count: 180)
+        #expect(ru.inputText(prompt) == prompt)
     }
 
     /// The task's page and the activity drawer show a queued task's step in Russian; the API

@@ -12,8 +12,10 @@ import Foundation
 /// written text matches its template (a test renders every template and reads it back).
 enum TaskStepText {
     static let prefix = "step."
-    /// The catalogue's families of stored task texts.
-    static let families = [prefix, "input.", "failure."]
+    /// The catalogue's families of stored task texts, by key prefix.
+    enum Family: String, CaseIterable, Sendable {
+        case step = "step.", input = "input.", failure = "failure."
+    }
     /// The longest text read back: longer than any Ferry writes (the longest is a git failure
     /// naming a 2,000-character remote URL and part of git's answer), so matching stays cheap
     /// whatever the store holds.
@@ -50,54 +52,62 @@ enum TaskStepText {
             self.parts = parts
         }
 
-        /// The values of `text` when it was written from this template.
+        /// The values of `text` when it was written from this template. Linear in the text:
+        /// each value ends where the next literal text first occurs (after at least one
+        /// character), and the last literal text, if the template ends with one, ends the text.
+        /// Taking the first occurrence loses no match: if the text from a later occurrence
+        /// matched the rest of the template, the text from the first would too (the next value
+        /// taking the difference).
         func match(_ text: String) -> [String: String]? {
             var values: [String: String] = [:]
-            return Self.match(parts[...], Substring(text), &values) ? values : nil
-        }
-
-        private static func match(_ parts: ArraySlice<Part>, _ text: Substring, _ values: inout [String: String]) -> Bool {
-            guard let first = parts.first else { return text.isEmpty }
-            switch first {
-            case .text(let literal):
-                guard text.hasPrefix(literal) else { return false }
-                return match(parts.dropFirst(), text.dropFirst(literal.count), &values)
-            case .value(let name):
-                guard !text.isEmpty else { return false }  // a value is at least one character
-                let rest = parts.dropFirst()
-                guard case .text(let next)? = rest.first else {
-                    // The last part (or two values side by side, which templates avoid): all the rest.
-                    guard rest.isEmpty, !text.isEmpty else { return false }
-                    values[name] = String(text)
-                    return true
-                }
-                // Each place the next text starts (after at least one character) is tried.
-                var from = text.index(after: text.startIndex)
-                while let found = text[from...].range(of: next) {
-                    var tried = values
-                    tried[name] = String(text[..<found.lowerBound])
-                    if match(rest, text[found.lowerBound...], &tried) {
-                        values = tried
-                        return true
+            var rest = Substring(text)
+            var i = parts.startIndex
+            while i < parts.endIndex {
+                switch parts[i] {
+                case .text(let literal):
+                    guard rest.hasPrefix(literal) else { return nil }
+                    rest = rest.dropFirst(literal.count)
+                    i += 1
+                case .value(let name):
+                    guard !rest.isEmpty else { return nil }  // a value is at least one character
+                    let next = i + 1
+                    guard next < parts.endIndex else {
+                        values[name] = String(rest)
+                        return values
                     }
-                    from = text.index(after: found.lowerBound)
+                    // Two values side by side, which templates avoid, can't be told apart.
+                    guard case .text(let literal) = parts[next] else { return nil }
+                    if next + 1 == parts.endIndex {
+                        guard rest.hasSuffix(literal), rest.count > literal.count else { return nil }
+                        values[name] = String(rest.dropLast(literal.count))
+                        return values
+                    }
+                    guard let found = rest[rest.index(after: rest.startIndex)...].range(of: literal) else { return nil }
+                    values[name] = String(rest[..<found.lowerBound])
+                    rest = rest[found.lowerBound...]
+                    i = next
                 }
-                return false
             }
+            return rest.isEmpty ? values : nil
         }
     }
 
     /// Every template of the `families` in the English catalogue, the most specific first.
     static let templates: [Template] = {
         let english = Catalogue.shared.tables["en"] ?? [:]
-        return english.filter { entry in families.contains { entry.key.hasPrefix($0) } && !entry.key.hasPrefix(prefix + "kinds.") }
+        return english.filter { entry in Family.allCases.contains { entry.key.hasPrefix($0.rawValue) } && !entry.key.hasPrefix(prefix + "kinds.") }
             .map { Template(key: $0.key, english: $0.value) }
             .sorted { ($0.literalCount, $1.key) > ($1.literalCount, $0.key) }
     }()
 
-    /// The template `text` was written from and its values; nil for a text no template writes.
-    static func parse(_ text: String) -> (key: String, values: [String: String])? {
-        for template in templates {
+    private static let templatesByFamily: [Family: [Template]] = Dictionary(grouping: templates) { template in
+        Family.allCases.first { template.key.hasPrefix($0.rawValue) } ?? .step
+    }
+
+    /// The template of `family` that `text` was written from and its values; nil for a text no
+    /// template of that family writes (a step is never read as a failure, nor a label as a step).
+    static func parse(_ text: String, family: Family) -> (key: String, values: [String: String])? {
+        for template in templatesByFamily[family] ?? [] {
             if let values = template.match(text) { return (template.key, values) }
         }
         return nil
@@ -106,20 +116,26 @@ enum TaskStepText {
 
 extension Localizer {
     /// A task's stored step in this language (`taskText`).
-    public func step(_ stored: String) -> String { taskText(stored) }
+    public func step(_ stored: String) -> String { taskText(stored, .step) }
 
-    /// A text a task stored in English (a step, an input request's text, a failure's cause or
-    /// next action) in this language: its template's text here, with the values it was written
-    /// with (an asset kind named here too, and a quoted input prompt read the same way); a text
-    /// no template wrote (a plugin's own, or Superset's words), or longer than any Ferry
-    /// writes, as it is.
-    public func taskText(_ stored: String) -> String {
+    /// A failed task's stored cause or next action in this language (`taskText`).
+    public func failureText(_ stored: String) -> String { taskText(stored, .failure) }
+
+    /// An input request's stored prompt, field title, hint or option label in this language
+    /// (`taskText`).
+    public func inputText(_ stored: String) -> String { taskText(stored, .input) }
+
+    /// A text a task stored in English, in this language: the text here of the template of
+    /// `family` it was written from, with the values it was written with (an asset kind named
+    /// here too, and a quoted input prompt read the same way); a text no template wrote (a
+    /// plugin's own, or Superset's or git's words), or longer than any Ferry writes, as it is.
+    func taskText(_ stored: String, _ family: TaskStepText.Family) -> String {
         guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskStepText.maxLength,
-              let parsed = TaskStepText.parse(stored) else { return stored }
+              let parsed = TaskStepText.parse(stored, family: family) else { return stored }
         var values = parsed.values
         if let kinds = values["kinds"], let named = table[TaskStepText.prefix + "kinds." + kinds] { values["kinds"] = named }
         // A prompt inside a step or a failure is shorter than the text holding it: this ends.
-        if let prompt = values["prompt"] { values["prompt"] = taskText(prompt) }
+        if let prompt = values["prompt"] { values["prompt"] = inputText(prompt) }
         return t(parsed.key, values)
     }
 }

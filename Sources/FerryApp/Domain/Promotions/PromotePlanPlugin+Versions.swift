@@ -37,7 +37,8 @@ extension PromotePlanPlugin {
         }
         guard acceptUnknown else {
             throw TaskFailure(refusal + "; its importer may refuse the bundle, or drop fields without saying. Nothing was exported.",
-                              nextKey: "unknown_version", ["target": targetName, "range": ImportSchema.knownRange])
+                              nextKey: "unknown_version", ["target": targetName, "oldest": "\(ImportSchema.known.first!.version.series)",
+                                                                          "newest": "\(ImportSchema.known.last!.version.series)"])
         }
         context.log(.warning, refusal + "; the bundle is imported as is, untranslated, as the plan's author accepted", source: "bundle")
         return nil

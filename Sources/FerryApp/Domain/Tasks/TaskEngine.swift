@@ -120,9 +120,42 @@ final class TaskEngine: @unchecked Sendable {
     /// Whether other nodes' events arrive as they happen (followers then poll the store rarely).
     var hearsOtherNodes: Bool { listener?.isListening ?? false }
 
-    /// Starts hearing other nodes' events (PostgreSQL), also on a node that runs no workers.
+    /// Starts hearing other nodes' events (PostgreSQL), also on a node that runs no workers,
+    /// and watching the store for those whose notification never came.
     func startListening() {
-        listener?.start()
+        guard let listener else { return }
+        listener.start()
+        lock.withLock {
+            guard !stopping, !watchingStatuses else { return }
+            watchingStatuses = true
+            hub.watchStatuses()
+            loops.append(Task { [weak self] in await self?.watchStatuses() })
+        }
+    }
+
+    private var watchingStatuses = false
+    /// The most tasks of each kind (unfinished, recently finished) one look at the store reads.
+    static let watchLimit = 1_000
+
+    /// Looks at the store every `remotePollInterval` (every `pollInterval` while other nodes
+    /// can't be heard) for status changes another node committed whose notification never
+    /// came (a `NOTIFY` is only a hint: a failed `pg_notify`, a dropped listening connection),
+    /// and announces them here through the hub (`TaskHub.reconcile`). One look per node,
+    /// whatever the number of followers: two indexed reads (unfinished tasks; tasks finished
+    /// since the previous look, less a margin for other nodes' clocks).
+    private func watchStatuses() async {
+        var lastLook: Date?
+        while !Task.isCancelled {
+            let before = hub.statusArrivals()
+            let now = dependencies.now()
+            let since = (lastLook ?? now).addingTimeInterval(-30)
+            if let found = try? await TaskStore.statuses(finishedSince: since, limit: Self.watchLimit, on: db) {
+                hub.reconcile(found.rows, arrivalsBefore: before, first: lastLook == nil, complete: found.complete)
+                lastLook = now
+            }
+            let interval = hearsOtherNodes ? configuration.remotePollInterval : configuration.pollInterval
+            try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+        }
     }
 
     /// Announces a status or progress event here and, on PostgreSQL, to the other nodes.

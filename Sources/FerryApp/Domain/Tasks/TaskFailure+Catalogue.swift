@@ -3,7 +3,7 @@ import Foundation
 extension TaskFailure {
     /// A failure written from the catalogue: the cause `failure.<key>` and the next action
     /// `failure.<key>.next`, in English (what the task stores; pages show it in their reader's
-    /// language, `Localizer.taskText`).
+    /// language, `Localizer.failureText`).
     init(key: String, _ values: [String: String] = [:]) {
         self.init(TaskStepText.text("failure.\(key)", values), next: TaskStepText.text("failure.\(key).next", values))
     }

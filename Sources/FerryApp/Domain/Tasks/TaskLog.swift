@@ -128,6 +128,11 @@ final class TaskHub: @unchecked Sendable {
     private var taskSubscribers: [UUID: [UUID: AsyncStream<HubEvent>.Continuation]] = [:]
     private var allSubscribers: [UUID: AsyncStream<TaskEvent>.Continuation] = [:]
     let coalesce: TimeInterval
+    /// While the node watches the store for other nodes' status changes (PostgreSQL): the last
+    /// status announced, heard or found of each task, and how many statuses of each arrived.
+    private var watching = false
+    private var lastStatus: [UUID: TaskStatus] = [:]
+    private var arrivals: [UUID: Int] = [:]
 
     init(coalesce: TimeInterval = 0.003) {
         self.coalesce = coalesce
@@ -163,17 +168,66 @@ final class TaskHub: @unchecked Sendable {
         lock.withLock {
             deliverLocked(event.taskId)
             for c in (taskSubscribers[event.taskId] ?? [:]).values { c.yield(.event(event)) }
-            if event.kind == .status { for c in allSubscribers.values { c.yield(event) } }
+            if event.kind == .status {
+                if watching, let status = event.status { noteLocked(event.taskId, status) }
+                for c in allSubscribers.values { c.yield(event) }
+            }
         }
     }
 
     /// Another node committed lines or a status change of `task` (heard through LISTEN): its
-    /// followers here read the store; a status goes to the all-tasks stream too.
+    /// followers here read the store; a status goes to the all-tasks stream too, unless it was
+    /// already told (a repeat) or the task had already ended (a notification overtaken by what
+    /// the store showed).
     func remote(_ task: UUID, status: TaskStatus?) {
         lock.withLock {
             for c in (taskSubscribers[task] ?? [:]).values { c.yield(.stored) }
-            if let status { for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: task, status: status)) } }
+            guard let status else { return }
+            if watching {
+                if let last = lastStatus[task], last == status || last.hasEnded { return }
+                noteLocked(task, status)
+            }
+            for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: task, status: status)) }
         }
+    }
+
+    // MARK: Watching the store
+
+    /// Starts keeping each task's last status, for `reconcile`.
+    func watchStatuses() { lock.withLock { watching = true } }
+
+    /// How many statuses of each task arrived so far: taken before a look at the store.
+    func statusArrivals() -> [UUID: Int] { lock.withLock { arrivals } }
+
+    /// What a look at the store found (`rows`, read after `before` was taken): a task whose
+    /// stored status differs from the last one announced or heard here, and of which no status
+    /// arrived during the read, changed on another node without its notification arriving; it
+    /// is announced as if heard. The first look only records. A task that has ended and that
+    /// the look no longer covers is forgotten, and so, when the look saw every unfinished task
+    /// (`complete`), is one it didn't see at all (deleted).
+    func reconcile(_ rows: [(id: UUID, status: TaskStatus)], arrivalsBefore before: [UUID: Int], first: Bool, complete: Bool) {
+        lock.withLock {
+            var seen = Set<UUID>()
+            for row in rows {
+                seen.insert(row.id)
+                guard arrivals[row.id] == before[row.id], lastStatus[row.id] != row.status else { continue }
+                if let last = lastStatus[row.id], last.hasEnded { continue }
+                lastStatus[row.id] = row.status
+                if first { continue }
+                for c in (taskSubscribers[row.id] ?? [:]).values { c.yield(.stored) }
+                for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: row.id, status: row.status)) }
+            }
+            for (id, status) in lastStatus where !seen.contains(id) && (status.hasEnded || complete) {
+                lastStatus[id] = nil
+                arrivals[id] = nil
+            }
+        }
+    }
+
+    /// Caller holds `lock`.
+    private func noteLocked(_ task: UUID, _ status: TaskStatus) {
+        lastStatus[task] = status
+        arrivals[task, default: 0] += 1
     }
 
     /// Lines to flush (a copy; they stay pending until `flushed`).

@@ -24,6 +24,8 @@ public enum TaskStatus: String, Codable, CaseIterable, Sendable {
     ]
 
     public var isFinished: Bool { [.succeeded, .partial, .failed, .cancelled, .interrupted].contains(self) }
+    /// Finished for good: no status follows (an interrupted task may be queued again).
+    var hasEnded: Bool { isFinished && self != .interrupted }
 
     func canMove(to next: TaskStatus) -> Bool { Self.allowed[self]?.contains(next) ?? false }
 }

@@ -35,6 +35,26 @@ enum TaskStore {
     }
 
     /// What a claim writes besides the status: who holds the task, until when, since when.
+    private struct StatusRow: Decodable { var id: UUID; var status: String }
+
+    /// The unfinished tasks' statuses (newest first) and those of tasks finished since `since`
+    /// (latest first), at most `limit` of each: two reads on the status and finish-time indexes.
+    /// `complete` when every unfinished task was read.
+    static func statuses(finishedSince since: Date, limit: Int, on db: Database) async throws -> (rows: [(id: UUID, status: TaskStatus)], complete: Bool) {
+        let sql = sql(db)
+        let active = try await sql.select().column("id").column("status").from(TaskModel.schema)
+            .where("status", .in, SQLBind.group(TaskActivity.activeStatuses.map(\.rawValue)))
+            .orderBy("created_at", .descending).limit(limit)
+            .all(decoding: StatusRow.self)
+        let finished = try await sql.select().column("id").column("status").from(TaskModel.schema)
+            .where("finished_at", .greaterThanOrEqual, SQLBind(since))
+            .orderBy("finished_at", .descending).limit(limit)
+            .all(decoding: StatusRow.self)
+        // The finished read comes second: a task in both changed between them, and its later row wins.
+        let rows = (active + finished).compactMap { row in TaskStatus(rawValue: row.status).map { (id: row.id, status: $0) } }
+        return (rows, active.count < limit)
+    }
+
     static func claimChanges(node: String, lease: TimeInterval, now: Date) -> [String: any Encodable & Sendable] {
         ["claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": TaskStepText.english("starting")]
     }

@@ -174,49 +174,31 @@ enum TaskStreams {
     }
 
     static func followAll(_ req: Request, _ ws: WebSocket, _ outbox: FrameOutbox) async {
-        let engine = req.application.taskEngine
-        let (events, feed) = AsyncStream<TaskEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        // On PostgreSQL another node's status reaches this one as a NOTIFY, a hint that can be
-        // lost (a dropped listening connection, a failed pg_notify): a fallback poll compares
-        // the store with what was sent. SQLite has one node, whose hub misses nothing.
-        let statuses = AllTasksStatuses(clock: req.application.ferry.now)
-        let hubEvents = engine.hub.subscribeAll()
-        let forward = Task {
-            for await event in hubEvents {
-                await statuses.arrived(event)
-                feed.yield(event)
-            }
-            feed.finish()
-        }
-        let poller: Task<Void, Never>? = engine.listener == nil ? nil : Task { [db = req.db] in
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(fallbackInterval(engine) * 1e9))
-                if Task.isCancelled { break }
-                for event in await statuses.changes(on: db) { feed.yield(event) }
-            }
-        }
+        // Other nodes' statuses arrive through the hub too: heard by NOTIFY, or found in the
+        // store when a notification never came (TaskEngine.watchStatuses).
+        let events = req.application.taskEngine.hub.subscribeAll()
         let sender = Sender(outbox: outbox, from: 0, localizer: req.localizer)
         // A caller whose tasks:read is limited to some environments hears only those tasks.
         let limited = !(req.principal?.canEverywhere(.tasksRead) ?? false)
-        var readable: [UUID: Bool] = [:]
-        ws.onClose.whenComplete { _ in feed.finish() }
-        for await event in events {
-            if ws.isClosed || outbox.isClosed { break }
-            guard await statuses.heard(event) else { continue }
-            if limited {
-                if readable[event.taskId] == nil {
-                    var allowed = false
-                    if let task = try? await TaskModel.find(event.taskId, on: req.db) {
-                        allowed = await req.permits(.tasksRead, environmentIDs: task.environmentIDs)
+        let loop = Task {
+            var readable: [UUID: Bool] = [:]
+            for await event in events {
+                if ws.isClosed || outbox.isClosed { break }
+                if limited {
+                    if readable[event.taskId] == nil {
+                        var allowed = false
+                        if let task = try? await TaskModel.find(event.taskId, on: req.db) {
+                            allowed = await req.permits(.tasksRead, environmentIDs: task.environmentIDs)
+                        }
+                        readable[event.taskId] = allowed
                     }
-                    readable[event.taskId] = allowed
+                    if readable[event.taskId] != true { continue }
                 }
-                if readable[event.taskId] != true { continue }
+                await sender.send(event)
             }
-            await sender.send(event)
         }
-        forward.cancel()
-        poller?.cancel()
-        await poller?.value
+        // A closed connection stops listening at once, not at the next event.
+        ws.onClose.whenComplete { _ in loop.cancel() }
+        await loop.value
     }
 }

@@ -34,13 +34,13 @@ extension PlanPage {
                     H.el("p", [], [Components.taskStatus(task.status, l), H.el("span", [("data-field", "step")], text: " " + l.step(task.step))]),
                     H.el("progress", [("max", "100"), ("value", String(task.progress)), ("data-field", "progress")]),
                     task.status == .awaitingInput
-                        ? Components.notice("info", title: l.t("plan.needs_input"), detail: task.inputRequest?["prompt"]?.stringValue.map(l.taskText), testID: "needs-input")
+                        ? Components.notice("info", title: l.t("plan.needs_input"), detail: task.inputRequest?["prompt"]?.stringValue.map(l.inputText), testID: "needs-input")
                         : H.group([]),
                     H.el("p", [], [H.el("a", [("href", SiteURL.taskPage(.value(task.id)).path), ("class", "button"), ("data-testid", "plan-task")],
                                         text: task.status == .awaitingInput ? l.t("plan.answer") : l.t("plan.follow"))]),
                 ])
             case .failed:
-                return Components.notice("error", title: l.t("plan.status.failed"), detail: p.error.map(l.taskText), testID: "plan-failed")
+                return Components.notice("error", title: l.t("plan.status.failed"), detail: p.error.map(l.failureText), testID: "plan-failed")
             case .applied:
                 return Components.notice("info", title: l.t("plan.status.applied"), testID: "plan-applied")
             case .stale:

@@ -65,9 +65,9 @@ extension ReportPage {
             let kind = r.status == .failed || r.status == .interrupted || r.outcome == .fail ? "error" : "info"
             return H.el("div", [("class", "notice \(kind)"), ("role", kind == "error" ? "alert" : "status"), ("data-testid", "report-cause")], [
                 H.el("strong", text: l.t("report.cause")),
-                H.el("p", [("data-testid", "report-cause-text")], text: l.taskText(cause)),
+                H.el("p", [("data-testid", "report-cause-text")], text: l.failureText(cause)),
                 r.nextAction.map { next in
-                    H.group([H.el("strong", text: l.t("report.next_action")), H.el("p", [("data-testid", "report-next-action")], text: l.taskText(next))])
+                    H.group([H.el("strong", text: l.t("report.next_action")), H.el("p", [("data-testid", "report-next-action")], text: l.failureText(next))])
                 } ?? H.group([]),
             ])
         }

@@ -34,7 +34,7 @@ extension TaskDetailPage {
                 ]),
                 model.reportID.map { H.el("p", [], [H.a(SiteURL.reportPage(.value($0)).path, l.t("task.open_report"), [("data-testid", "task-report")])]) }
                     ?? H.group([]),
-                t.error.map { Components.notice("error", title: l.taskText($0), detail: t.nextAction.map(l.taskText), testID: "task-error") } ?? H.group([]),
+                t.error.map { Components.notice("error", title: l.failureText($0), detail: t.nextAction.map(l.failureText), testID: "task-error") } ?? H.group([]),
                 t.result.map { H.el("section", [("class", "task-result")], [
                     H.el("h2", text: l.t("task.result")), Components.readable($0, testID: "task-result", l),
                 ]) } ?? H.group([]),
@@ -55,17 +55,17 @@ extension TaskDetailPage {
                 if let options = prop["enum"]?.listValue?.compactMap(\.stringValue), !options.isEmpty {
                     let labels = prop["x-enumLabels"]?.listValue?.compactMap(\.stringValue) ?? []
                     return H.group([
-                        Components.select("input.\(name)", label: prop["title"]?.stringValue.map(l.taskText) ?? name, options: options.enumerated().map { i, value in
-                            (value: value, label: i < labels.count ? l.taskText(labels[i]) : value)
+                        Components.select("input.\(name)", label: prop["title"]?.stringValue.map(l.inputText) ?? name, options: options.enumerated().map { i, value in
+                            (value: value, label: i < labels.count ? l.inputText(labels[i]) : value)
                         }, selected: options.first),
-                        prop["description"].flatMap(\.stringValue).map { H.el("small", text: l.taskText($0)) } ?? H.group([]),
+                        prop["description"].flatMap(\.stringValue).map { H.el("small", text: l.inputText($0)) } ?? H.group([]),
                     ])
                 }
                 if prop["type"]?.stringValue == "boolean" {  // absent when unchecked: the handler reads false
                     return H.el("div", [("class", "field checkbox")], [
                         H.void("input", [("id", "f-input.\(name)"), ("type", "checkbox"), ("name", "input.\(name)"), ("value", "true"),
                                          ("checked", H.flag(prop["default"]?.boolValue == true))]),
-                        H.el("label", [("for", "f-input.\(name)")], text: prop["title"]?.stringValue.map(l.taskText) ?? name),
+                        H.el("label", [("for", "f-input.\(name)")], text: prop["title"]?.stringValue.map(l.inputText) ?? name),
                     ])
                 }
                 let type: String
@@ -74,12 +74,12 @@ extension TaskDetailPage {
                 case "boolean": type = "checkbox"
                 default: type = prop["writeOnly"]?.boolValue == true ? "password" : "text"
                 }
-                return Components.field("input.\(name)", label: prop["title"]?.stringValue.map(l.taskText) ?? name, value: nil, type: type,
-                                        required: required.contains(name), hint: prop["description"]?.stringValue.map(l.taskText))
+                return Components.field("input.\(name)", label: prop["title"]?.stringValue.map(l.inputText) ?? name, value: nil, type: type,
+                                        required: required.contains(name), hint: prop["description"]?.stringValue.map(l.inputText))
             }
             return H.el("form", [("method", "post"), ("action", SiteURL.taskInputPage(.value(model.task.id)).path), ("class", "stacked"),
                                  ("id", "input"), ("data-testid", "input-form")], [
-                H.el("strong", text: request["prompt"]?.stringValue.map(l.taskText) ?? l.t("task.input")),
+                H.el("strong", text: request["prompt"]?.stringValue.map(l.inputText) ?? l.t("task.input")),
                 model.inputError.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
                 H.group(fields),
                 H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "send-input")], text: l.t("task.send_input")),

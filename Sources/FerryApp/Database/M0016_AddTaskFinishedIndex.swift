@@ -1,0 +1,20 @@
+import Fluent
+import SQLKit
+
+/// Indexes `tasks.finished_at`: a live stream of all tasks' statuses looks, every few seconds on
+/// PostgreSQL, for tasks finished since its last look (`AllTasksStatuses`), which would otherwise
+/// read the whole table each time.
+/// Shipped: never edit.
+struct M0016_AddTaskFinishedIndex: AsyncMigration {
+    var name: String { "M0016_AddTaskFinishedIndex" }
+
+    func prepare(on database: Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.create(index: "ix_tasks_finished").on("tasks").column("finished_at").run()
+    }
+
+    func revert(on database: Database) async throws {
+        guard let sql = database as? any SQLDatabase else { return }
+        try await sql.drop(index: "ix_tasks_finished").ifExists().run()
+    }
+}
