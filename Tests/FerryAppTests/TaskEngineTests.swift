@@ -379,7 +379,8 @@ func params(_ pairs: [String: BundleValue]) -> BundleValue { .map(pairs) }
         config.tasks.remotePollInterval = remotePollInterval
         try await FerryApp.configure(other, configuration: config, dependencies: t.app.ferry, extraPlugins: [ScriptPlugin()])
         other.taskEngine.startListening()
-        let listening = Date().addingTimeInterval(10)
+        // Generous: under the whole suite a new connection can wait its turn for many seconds.
+        let listening = Date().addingTimeInterval(60)
         while other.taskEngine.listener?.isListening != true, Date() < listening { try await Task.sleep(nanoseconds: 20_000_000) }
         #expect(other.taskEngine.listener?.isListening == true)
         return (other, try await serve(other))

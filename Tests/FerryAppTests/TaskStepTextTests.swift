@@ -1,4 +1,5 @@
 import Foundation
+import SupersetKit
 import Testing
 import Vapor
 
@@ -71,11 +72,32 @@ import Vapor
         #expect(ru.step(waiting).contains("Сопоставьте исходную базу данных «examples» (postgresql) с подключением в prod. Варианты: main (postgresql, 90%)"), "\(ru.step(waiting))")
         let timedOut = TaskFailure(key: "input_timeout", ["seconds": "900", "prompt": prompt])
         #expect(ru.failureText(timedOut.message).hasPrefix("Ответ на запрос не пришёл за 900 с: Сопоставьте"), "\(ru.failureText(timedOut.message))")
-        #expect(ru.failureText("Superset is unreachable: connection refused") == "Superset is unreachable: connection refused")
+        #expect(ru.failureText("The flux capacitor overheated") == "The flux capacitor overheated", "a plugin's own words stay")
         // Each field is read against its own family: a connection named like a step stays a name.
         #expect(ru.inputText("plan ready") == "plan ready" && ru.failureText("plan ready") == "plan ready")
         #expect(ru.step("plan ready") == "план готов")
         #expect(ru.failureText("The remote x refused Ferry's credentials (push).") == "Удалённый репозиторий x отклонил учётные данные Ferry (push).")
+    }
+
+    /// SupersetKit words a Superset failure itself (it knows no catalogue): each wording is its
+    /// `failure.superset_*` template's, so a page shows it in Russian.
+    @Test func supersetFailuresReadBackInRussian() throws {
+        let ru = Localizer(language: "ru")
+        let cases: [(SupersetError, String)] = [
+            (.invalidURL("no host"), "failure.superset_invalid_url"), (.unreachable("connection refused"), "failure.superset_unreachable"),
+            (.timeout(seconds: 7.5), "failure.superset_timeout"), (.tls("bad certificate"), "failure.superset_tls"),
+            (.notSuperset("no token"), "failure.superset_not_superset"), (.badCredentials("401"), "failure.superset_bad_credentials"),
+            (.forbidden("403"), "failure.superset_forbidden"), (.notFound("dashboard 7"), "failure.superset_not_found"),
+            (.rateLimited, "failure.superset_rate_limited"), (.http(status: 500, message: "boom"), "failure.superset_http"),
+            (.invalidResponse("not JSON"), "failure.superset_invalid_response"),
+            (.importFailed([ImportProblem(path: "charts/a.yaml", message: "bad")]), "failure.superset_import_refused"),
+        ]
+        for (error, key) in cases {
+            let (cause, next) = TaskEngine.describe(error)
+            #expect(TaskStepText.parse(cause, family: .failure)?.key == key, "\(cause)")
+            #expect(ru.failureText(cause) != cause && ru.failureText(next) != next, "\(cause) / \(next)")
+        }
+        #expect(ru.failureText(TaskEngine.describe(SupersetError.unreachable("connection refused")).0) == "Superset недоступен: connection refused")
     }
 
     /// Hostile texts of the longest length read back are matched in one pass: each would take

@@ -518,16 +518,19 @@ final class TaskEngine: @unchecked Sendable {
         switch error {
         case let f as TaskFailure: return (f.message, f.nextAction)
         case let s as SupersetError:
+            // SupersetKit words the cause (its `failure.superset_*` templates read it back).
             let next: String
             switch s {
-            case .badCredentials: next = "Fix the environment's username or password, test the connection, then run the task again."
-            case .unreachable, .timeout, .tls: next = "Check that Superset is up and reachable from Ferry (test the connection), then run the task again."
-            case .forbidden: next = "Give Ferry's Superset user the permissions it needs, then run the task again."
-            default: next = "Read the task's log for Superset's own message, fix the cause, then run the task again."
+            case .badCredentials: next = "superset_credentials"
+            case .unreachable, .timeout, .tls: next = "superset_unreachable"
+            case .forbidden: next = "superset_forbidden"
+            default: next = "superset_other"
             }
-            return (s.errorDescription ?? s.code, next)
-        case let a as AppError: return (a.detail, "Correct the task's params and start it again.")
-        default: return ("Unexpected error: \(error)", "Read the log; if it repeats, report it with the task id.")
+            return (s.errorDescription ?? s.code, TaskStepText.text("failure.\(next).next"))
+        case let a as AppError: return (a.detail, TaskStepText.text("failure.bad_params.next"))
+        default:
+            let f = TaskFailure(key: "unexpected", ["detail": "\(error)"])
+            return (f.message, f.nextAction)
         }
     }
 

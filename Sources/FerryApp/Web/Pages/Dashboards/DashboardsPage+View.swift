@@ -80,7 +80,7 @@ extension DashboardsPage {
                     H.el("span", [("class", "stage stage-\(env.stage)")], text: env.name),
                     H.text(" " + l.t("dashboards.synced") + " "),
                     Components.time(env.lastSyncAt, l),
-                    env.syncStatus == "failed" ? H.el("span", [("class", "badge error"), ("title", env.syncError)], text: l.t("sync.failed")) : H.group([]),
+                    env.syncStatus == "failed" ? H.el("span", [("class", "badge error"), ("title", env.syncError.map(l.failureText))], text: l.t("sync.failed")) : H.group([]),
                 ])
             })
         }

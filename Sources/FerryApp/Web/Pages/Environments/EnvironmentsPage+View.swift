@@ -50,7 +50,7 @@ extension EnvironmentsPage {
             let inventory: HTMLNode = H.el("div", [("class", "inventory")], [
                 Components.time(r.lastSyncAt, l),
                 r.syncStatus == "running" ? H.el("span", [("class", "badge")], text: l.t("sync.running")) : H.group([]),
-                r.syncStatus == "failed" ? H.el("span", [("class", "badge error"), ("title", r.syncError)], text: l.t("sync.failed")) : H.group([]),
+                r.syncStatus == "failed" ? H.el("span", [("class", "badge error"), ("title", r.syncError.map(l.failureText))], text: l.t("sync.failed")) : H.group([]),
                 r.counts.isEmpty ? H.group([]) : H.el("small", text: l.t("environments.counts", [
                     "dashboards": String(r.counts["dashboard"] ?? 0), "charts": String(r.counts["chart"] ?? 0),
                     "datasets": String(r.counts["dataset"] ?? 0), "databases": String(r.counts["database"] ?? 0),
