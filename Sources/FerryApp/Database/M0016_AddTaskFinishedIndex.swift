@@ -1,9 +1,9 @@
 import Fluent
 import SQLKit
 
-/// Indexes `tasks.finished_at`: a live stream of all tasks' statuses looks, every few seconds on
-/// PostgreSQL, for tasks finished since its last look (`AllTasksStatuses`), which would otherwise
-/// read the whole table each time.
+/// Indexes `tasks.finished_at`: on PostgreSQL each node looks every few seconds for tasks
+/// finished since its last look (`TaskEngine.watchStatuses`), which would otherwise read the
+/// whole table each time.
 /// Shipped: never edit.
 struct M0016_AddTaskFinishedIndex: AsyncMigration {
     var name: String { "M0016_AddTaskFinishedIndex" }

@@ -65,8 +65,9 @@ enum TaskStepText {
             while i < parts.endIndex {
                 switch parts[i] {
                 case .text(let literal):
-                    guard rest.hasPrefix(literal) else { return nil }
-                    rest = rest.dropFirst(literal.count)
+                    // Foundation's search throughout (as where a value ends), never Character counts.
+                    guard let found = rest.range(of: literal, options: .anchored) else { return nil }
+                    rest = rest[found.upperBound...]
                     i += 1
                 case .value(let name):
                     guard !rest.isEmpty else { return nil }  // a value is at least one character
@@ -78,8 +79,8 @@ enum TaskStepText {
                     // Two values side by side, which templates avoid, can't be told apart.
                     guard case .text(let literal) = parts[next] else { return nil }
                     if next + 1 == parts.endIndex {
-                        guard rest.hasSuffix(literal), rest.count > literal.count else { return nil }
-                        values[name] = String(rest.dropLast(literal.count))
+                        guard let found = rest.range(of: literal, options: [.anchored, .backwards]), found.lowerBound > rest.startIndex else { return nil }
+                        values[name] = String(rest[..<found.lowerBound])
                         return values
                     }
                     guard let found = rest[rest.index(after: rest.startIndex)...].range(of: literal) else { return nil }

@@ -123,7 +123,7 @@ final class TaskEngine: @unchecked Sendable {
     /// Starts hearing other nodes' events (PostgreSQL), also on a node that runs no workers,
     /// and watching the store for those whose notification never came.
     func startListening() {
-        guard let listener else { return }
+        guard let listener, !isStopping else { return }
         listener.start()
         lock.withLock {
             guard !stopping, !watchingStatuses else { return }

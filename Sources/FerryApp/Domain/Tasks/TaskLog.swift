@@ -169,7 +169,11 @@ final class TaskHub: @unchecked Sendable {
             deliverLocked(event.taskId)
             for c in (taskSubscribers[event.taskId] ?? [:]).values { c.yield(.event(event)) }
             if event.kind == .status {
-                if watching, let status = event.status { noteLocked(event.taskId, status) }
+                if watching, let status = event.status {
+                    // A look at the store may have found this node's own change first.
+                    if lastStatus[event.taskId] == status { return }
+                    noteLocked(event.taskId, status)
+                }
                 for c in allSubscribers.values { c.yield(event) }
             }
         }
@@ -202,22 +206,24 @@ final class TaskHub: @unchecked Sendable {
     /// What a look at the store found (`rows`, read after `before` was taken): a task whose
     /// stored status differs from the last one announced or heard here, and of which no status
     /// arrived during the read, changed on another node without its notification arriving; it
-    /// is announced as if heard. The first look only records. A task that has ended and that
+    /// is announced as if heard. The first look only records the tasks nothing was heard of
+    /// (their state is what the pages opened before it read). A task that has ended and that
     /// the look no longer covers is forgotten, and so, when the look saw every unfinished task
-    /// (`complete`), is one it didn't see at all (deleted).
+    /// (`complete`), is one it didn't see at all (deleted); never one heard of during the read.
     func reconcile(_ rows: [(id: UUID, status: TaskStatus)], arrivalsBefore before: [UUID: Int], first: Bool, complete: Bool) {
         lock.withLock {
             var seen = Set<UUID>()
             for row in rows {
                 seen.insert(row.id)
                 guard arrivals[row.id] == before[row.id], lastStatus[row.id] != row.status else { continue }
-                if let last = lastStatus[row.id], last.hasEnded { continue }
+                let last = lastStatus[row.id]
+                if let last, last.hasEnded { continue }
                 lastStatus[row.id] = row.status
-                if first { continue }
+                if first && last == nil { continue }
                 for c in (taskSubscribers[row.id] ?? [:]).values { c.yield(.stored) }
                 for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: row.id, status: row.status)) }
             }
-            for (id, status) in lastStatus where !seen.contains(id) && (status.hasEnded || complete) {
+            for (id, status) in lastStatus where !seen.contains(id) && (status.hasEnded || complete) && arrivals[id] == before[id] {
                 lastStatus[id] = nil
                 arrivals[id] = nil
             }

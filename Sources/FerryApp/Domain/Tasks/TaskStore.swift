@@ -34,7 +34,6 @@ enum TaskStore {
         return !rows.isEmpty
     }
 
-    /// What a claim writes besides the status: who holds the task, until when, since when.
     private struct StatusRow: Decodable { var id: UUID; var status: String }
 
     /// The unfinished tasks' statuses (newest first) and those of tasks finished since `since`
@@ -55,6 +54,7 @@ enum TaskStore {
         return (rows, active.count < limit)
     }
 
+    /// What a claim writes besides the status: who holds the task, until when, since when.
     static func claimChanges(node: String, lease: TimeInterval, now: Date) -> [String: any Encodable & Sendable] {
         ["claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": TaskStepText.english("starting")]
     }
