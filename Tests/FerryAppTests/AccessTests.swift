@@ -310,6 +310,8 @@ extension HTTPHeaders {
             _ = try await t.createEnvironment(sample("qa", stage: "stage"))
             _ = try await t.createEnvironment(sample("uat", stage: "stage"))
             _ = try await t.createEnvironment(sample("live", stage: "prod"))
+            let wordy = try await t.request(.POST, "/api/roles", json: RoleInput(name: "wordy", description: String(repeating: "x", count: 501), grants: ["environments:read"]))
+            #expect(wordy.status == .unprocessableEntity && wordy.body.string.contains("description"), "a role's description is at most 500 characters")
             let role = try await t.request(.POST, "/api/roles", json: RoleInput(name: "stage-ops", grants: ["promote:plan@stage:stage", "environments:read"]))
             #expect(role.status == .created, "\(role.body.string)")
             let (_, token) = try await t.user("sam", roles: ["stage-ops"])

@@ -414,6 +414,18 @@ extension ViewSnapshotTests {
             #expect(body.contains("href=\"/tasks/\(mine[0].id!.uuidString.lowercased())#input\" class=\"button small primary\" data-testid=\"activity-answer\""))
             #expect(HealthPagesTests.occurrences(#"data-testid="activity-answer""#, in: body) == 1)
 
+            // A question the viewer may answer is asked in place, its ids apart from the task page's.
+            mine[1].status = TaskStatus.awaitingInput.rawValue
+            mine[1].inputRequest = #"{"prompt":"Pick one","schema":{"type":"object","properties":{"choice":{"type":"string","enum":["a","b"],"x-enumLabels":["Alpha","Beta"],"title":"Choice"}}}}"#
+            try await mine[1].save(on: t.db)
+            let asked = try await t.request(.GET, "/activity", headers: html).body.string
+            let answering = mine[1].id!.uuidString.lowercased()
+            #expect(asked.contains(#"<form method="post" action="/tasks/\#(answering)/input" class="stacked" data-testid="activity-input-form">"#), "\(asked)")
+            #expect(asked.contains(#"<label for="a-\#(answering)-input.choice">Choice</label><select id="a-\#(answering)-input.choice" name="input.choice">"#))
+            #expect(asked.contains("<strong>Pick one</strong>") && asked.contains(#"<option value="b">Beta</option>"#))
+            #expect(HealthPagesTests.occurrences(#"data-testid="activity-answer""#, in: asked) == 1, "the task with no stored question links to its page")
+            #expect(HealthPagesTests.occurrences(#"data-testid="activity-input-form""#, in: asked) == 1)
+
             // The operator sees only their own.
             let theirs = try await t.request(.GET, "/activity", headers: bearer(op)).body.string
             #expect(theirs.hasPrefix(#"<div data-activity-count="1" data-activity-awaiting="0" data-activity-label="Activity: 1 of your tasks running">"#))

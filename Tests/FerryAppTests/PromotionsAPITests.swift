@@ -23,6 +23,15 @@ import VaporTesting
             let codes = (try bad.json()["errors"]?.listValue ?? []).compactMap { $0["code"]?.stringValue }
             #expect(codes.contains("same_environment") && codes.contains("invalid"))
 
+            // Schema renames are bounded: at most 100, each name at most 128 characters.
+            var many = PlanInput(source: "dev", target: "dev", dashboards: ["x"])
+            many.schemaMapping = Dictionary(uniqueKeysWithValues: (0...100).map { ("s\($0)", "t\($0)") })
+            let tooMany = try await t.request(.POST, "/api/promotions/plan", json: many)
+            #expect(tooMany.status == .unprocessableEntity)
+            #expect((try tooMany.json()["errors"]?.listValue ?? []).contains { $0["field"]?.stringValue == "schemaMapping" && $0["code"]?.stringValue == "too_many" })
+            many.schemaMapping = ["main": String(repeating: "x", count: 129)]
+            #expect((try await t.request(.POST, "/api/promotions/plan", json: many).json()["errors"]?.listValue ?? []).contains { $0["field"]?.stringValue == "schemaMapping" })
+
             let unknown = try await t.request(.POST, "/api/promotions/plan", json: PlanInput(source: "dev", target: "nowhere", dashboards: ["x"]))
             #expect(unknown.status == .unprocessableEntity)
             #expect(unknown.body.string.contains("no environment 'nowhere'"))

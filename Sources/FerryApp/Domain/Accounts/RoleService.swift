@@ -87,6 +87,7 @@ enum RoleService {
         let name = (input.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespaces)
         var errors: [FieldError] = []
         if name.isEmpty || name.count > 60 { errors.append(FieldError(field: "name", code: "required", message: "is required (at most 60 characters)")) }
+        if (input.description ?? "").count > 500 { errors.append(FieldError(field: "description", code: "too_long", message: "at most 500 characters")) }
         if existing?.builtin == true, name != existing?.name {
             errors.append(FieldError(field: "name", code: "builtin", message: "a built-in role keeps its name"))
         }

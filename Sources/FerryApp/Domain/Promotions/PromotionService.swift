@@ -31,8 +31,12 @@ enum PromotionService {
         if PromotionScope(rawValue: scope) == nil {
             errors.append(FieldError(field: "scope", code: "invalid", message: "scope is 'dashboards' or 'cascade'"))
         }
-        for (from, to) in input.schemaMapping ?? [:] where from.isEmpty || to.isEmpty {
+        let schemas = input.schemaMapping ?? [:]
+        if schemas.keys.contains(where: \.isEmpty) || schemas.values.contains(where: \.isEmpty) {
             errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
+        }
+        if schemas.count > 100 || schemas.contains(where: { $0.key.count > 128 || $0.value.count > 128 }) {
+            errors.append(FieldError(field: "schemaMapping", code: "too_many", message: "at most 100 schemas, each name at most 128 characters"))
         }
         guard errors.isEmpty, let (source, target) = pair else { throw AppError.validation(errors) }
         try await authorize(source, target)
@@ -85,8 +89,12 @@ enum PromotionService {
         }
         let selection = PlanSelection(dashboards: clean(input.dashboards, "dashboards"), search: nil,
                                       charts: clean(input.charts, "charts"), datasets: clean(input.datasets, "datasets"))
-        for (from, to) in input.schemaMapping ?? [:] where from.isEmpty || to.isEmpty {
+        let schemas = input.schemaMapping ?? [:]
+        if schemas.keys.contains(where: \.isEmpty) || schemas.values.contains(where: \.isEmpty) {
             errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
+        }
+        if schemas.count > 100 || schemas.contains(where: { $0.key.count > 128 || $0.value.count > 128 }) {
+            errors.append(FieldError(field: "schemaMapping", code: "too_many", message: "at most 100 schemas, each name at most 128 characters"))
         }
         guard errors.isEmpty, let backup, let target else { throw AppError.validation(errors) }
         try await authorize(backup, target)

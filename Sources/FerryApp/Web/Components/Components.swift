@@ -13,12 +13,12 @@ enum Components {
     /// A labelled form field with its error, if any.
     static func field(
         _ name: String, label: String, value: String?, type: String = "text", required: Bool = false, hint: String? = nil,
-        error: String? = nil, placeholder: String? = nil, autocomplete: String? = nil
+        error: String? = nil, placeholder: String? = nil, autocomplete: String? = nil, idPrefix: String = "f-"
     ) -> HTMLNode {
         H.el("div", [("class", error == nil ? "field" : "field invalid")], [
-            H.el("label", [("for", "f-\(name)")], text: label),
+            H.el("label", [("for", "\(idPrefix)\(name)")], text: label),
             H.void("input", [
-                ("id", "f-\(name)"), ("name", name), ("type", type), ("value", value), ("required", H.flag(required)),
+                ("id", "\(idPrefix)\(name)"), ("name", name), ("type", type), ("value", value), ("required", H.flag(required)),
                 ("placeholder", placeholder), ("autocomplete", autocomplete), ("aria-invalid", error == nil ? nil : "true"),
             ]),
             hint.map { H.el("small", text: $0) } ?? H.group([]),
@@ -26,10 +26,11 @@ enum Components {
         ])
     }
 
-    static func select(_ name: String, label: String, options: [(value: String, label: String)], selected: String?, error: String? = nil) -> HTMLNode {
+    static func select(_ name: String, label: String, options: [(value: String, label: String)], selected: String?, error: String? = nil,
+                       idPrefix: String = "f-") -> HTMLNode {
         H.el("div", [("class", error == nil ? "field" : "field invalid")], [
-            H.el("label", [("for", "f-\(name)")], text: label),
-            H.el("select", [("id", "f-\(name)"), ("name", name)], options.map { option in
+            H.el("label", [("for", "\(idPrefix)\(name)")], text: label),
+            H.el("select", [("id", "\(idPrefix)\(name)"), ("name", name)], options.map { option in
                 H.el("option", [("value", option.value), ("selected", H.flag(option.value == selected))], text: option.label)
             }),
             error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),

@@ -22,8 +22,14 @@ enum TasksPages {
         var rows: [ActivityPanel.Model.Row] = []
         for task in try await TaskActivity.active(user: req.userName, on: req.db) where await req.permits(.tasksRead, environmentIDs: task.environmentIDs) {
             guard let status = TaskStatus(rawValue: task.status) else { continue }
-            rows.append(.init(id: task.id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
-                              environments: task.environmentIDs.map(names.name)))
+            var row = ActivityPanel.Model.Row(id: task.id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
+                                              environments: task.environmentIDs.map(names.name))
+            // The question, to answer in place, when the viewer may answer it (as the input route decides).
+            if status == .awaitingInput, let stored = try await TaskModel.find(task.id, on: req.db), let request = stored.inputRequest,
+               await req.permits(plugin: stored.pluginID, params: (try? BundleValue.parseJSON(Data(stored.params.utf8))) ?? .map([:])) {
+                row.input = try? BundleValue.parseJSON(Data(request.utf8))
+            }
+            rows.append(row)
         }
         var writer = HTMLWriter(csrfToken: req.pageContext.csrf ?? "", capacity: 4096)
         writer.write(ActivityPanel.View(model: .init(tasks: rows), localizer: req.localizer).content())

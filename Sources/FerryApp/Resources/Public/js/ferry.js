@@ -169,7 +169,11 @@ function activity() {
   const close = drawer.querySelector('[data-activity-close]');
   let ws = null;
   let timer = null;
+  // An answer being written in the drawer is never replaced under the writer's hands: the
+  // refresh waits until the focus leaves its form.
+  const answering = () => { const a = document.activeElement; return Boolean(a && a.form && body.contains(a)); };
   const load = async () => {
+    if (answering()) { clearTimeout(timer); timer = setTimeout(load, 1000); return; }
     const r = await fetch(toggle.dataset.activityToggle, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
     if (!r.ok) return;
     const doc = new DOMParser().parseFromString(await r.text(), 'text/html');

@@ -1,7 +1,8 @@
 import Foundation
+import SupersetKit
 
 /// The activity drawer's content: the viewer's unfinished tasks with their progress, those
-/// waiting for the viewer's answer flagged. Fetched by ferry.js when the drawer opens and when a
+/// waiting for the viewer's answer flagged, with the question to answer in place. Fetched by ferry.js when the drawer opens and when a
 /// task changes (`GET /activity`), and kept live over `/ws/tasks`.
 enum ActivityPanel {
     struct Model: Equatable {
@@ -14,6 +15,8 @@ enum ActivityPanel {
             var progress: Int
             var step: String
             var environments: [String]
+            /// The pending input request, when the task waits for input the viewer may give.
+            var input: BundleValue? = nil
         }
 
         var awaitingInput: Int { tasks.filter { $0.status == .awaitingInput }.count }

@@ -28,15 +28,26 @@ extension ActivityPanel {
                         H.el("progress", [("max", "100"), ("value", String(t.progress)), ("data-field", "progress"),
                                           ("aria-label", l.t("tasks.col.progress"))], text: "\(t.progress)%"),
                         H.el("small", [("data-field", "step")], text: l.step(t.step)),
-                        t.status == .awaitingInput
-                            ? H.el("p", [("class", "activity-input")], [
-                                H.el("strong", text: l.t("activity.waiting_for_you") + " "),
-                                H.a(SiteURL.taskPage(.value(t.id)).path + "#input", l.t("activity.answer"), [("class", "button small primary"), ("data-testid", "activity-answer")]),
-                            ])
-                            : H.group([]),
+                        t.status == .awaitingInput ? input(t, id: id, l) : H.group([]),
                     ])
                 }),
                 H.el("p", [], [H.a(SiteURL.tasksPage.path, l.t("activity.all_tasks"))]),
+            ])
+        }
+
+        /// A task waiting for input: its question, answered here when the viewer may, and a
+        /// link to the task's page either way.
+        func input(_ t: Model.Row, id: String, _ l: Localizer) -> HTMLNode {
+            H.el("div", [("class", "activity-input")], [
+                H.el("p", [], [
+                    H.el("strong", text: l.t("activity.waiting_for_you") + " "),
+                    t.input == nil
+                        ? H.a(SiteURL.taskPage(.value(t.id)).path + "#input", l.t("activity.answer"), [("class", "button small primary"), ("data-testid", "activity-answer")])
+                        : H.a(SiteURL.taskPage(.value(t.id)).path, l.t("activity.open_task"), [("data-testid", "activity-open-task")]),
+                ]),
+                t.input.map { request in
+                    Components.taskInputForm(taskID: t.id, request: request, error: nil, formID: nil, idPrefix: "a-\(id)-", testIDPrefix: "activity-", l)
+                } ?? H.group([]),
             ])
         }
     }

@@ -48,42 +48,7 @@ extension TaskDetailPage {
 
         func inputForm(_ l: Localizer) -> HTMLNode {
             guard model.task.status == .awaitingInput, model.canAnswer, let request = model.task.inputRequest else { return H.group([]) }
-            let schema = request["schema"] ?? .map([:])
-            let required = Set(schema["required"]?.listValue?.compactMap(\.stringValue) ?? [])
-            let fields = (schema["properties"]?.mapValue ?? [:]).sorted { $0.key < $1.key }.map { name, prop -> HTMLNode in
-                // A closed choice is a select; `x-enumLabels` (same order as `enum`) names the options.
-                if let options = prop["enum"]?.listValue?.compactMap(\.stringValue), !options.isEmpty {
-                    let labels = prop["x-enumLabels"]?.listValue?.compactMap(\.stringValue) ?? []
-                    return H.group([
-                        Components.select("input.\(name)", label: prop["title"]?.stringValue.map(l.inputText) ?? name, options: options.enumerated().map { i, value in
-                            (value: value, label: i < labels.count ? l.inputText(labels[i]) : value)
-                        }, selected: options.first),
-                        prop["description"].flatMap(\.stringValue).map { H.el("small", text: l.inputText($0)) } ?? H.group([]),
-                    ])
-                }
-                if prop["type"]?.stringValue == "boolean" {  // absent when unchecked: the handler reads false
-                    return H.el("div", [("class", "field checkbox")], [
-                        H.void("input", [("id", "f-input.\(name)"), ("type", "checkbox"), ("name", "input.\(name)"), ("value", "true"),
-                                         ("checked", H.flag(prop["default"]?.boolValue == true))]),
-                        H.el("label", [("for", "f-input.\(name)")], text: prop["title"]?.stringValue.map(l.inputText) ?? name),
-                    ])
-                }
-                let type: String
-                switch prop["type"]?.stringValue {
-                case "integer", "number": type = "number"
-                case "boolean": type = "checkbox"
-                default: type = prop["writeOnly"]?.boolValue == true ? "password" : "text"
-                }
-                return Components.field("input.\(name)", label: prop["title"]?.stringValue.map(l.inputText) ?? name, value: nil, type: type,
-                                        required: required.contains(name), hint: prop["description"]?.stringValue.map(l.inputText))
-            }
-            return H.el("form", [("method", "post"), ("action", SiteURL.taskInputPage(.value(model.task.id)).path), ("class", "stacked"),
-                                 ("id", "input"), ("data-testid", "input-form")], [
-                H.el("strong", text: request["prompt"]?.stringValue.map(l.inputText) ?? l.t("task.input")),
-                model.inputError.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
-                H.group(fields),
-                H.el("button", [("type", "submit"), ("class", "button primary"), ("data-testid", "send-input")], text: l.t("task.send_input")),
-            ])
+            return Components.taskInputForm(taskID: model.task.id, request: request, error: model.inputError, formID: "input", idPrefix: "f-", testIDPrefix: "", l)
         }
 
         func logs(_ l: Localizer) -> HTMLNode {
