@@ -14,7 +14,8 @@ extension ViewSnapshotTests {
     /// counts and more rows than a table shows.
     static var promotionTask: TaskDTO {
         let charts: [BundleValue] = (1...103).map { i in
-            .map(["title": .string(i == 1 ? "<script>alert(1)</script>" : "Chart \(i)"), "verified": .bool(i != 2), "rows": .int(i * 10)])
+            .map(["title": .string(i == 1 ? "<script>alert(1)</script>" : "Chart \(i)"), "verified": .bool(i != 2), "rows": .int(i * 10),
+                  "error": i == 2 ? .string("Superset is unreachable: connection refused") : .null])
         }
         return TaskDTO(id: consoleTaskID, plugin: "promote.apply",
                        params: .map(["plan": .string("00000000-0000-4000-8000-000000000172"), "acceptLosses": .bool(false)]),
@@ -22,7 +23,7 @@ extension ViewSnapshotTests {
                        createdAt: fixed, startedAt: fixed, finishedAt: fixed,
                        result: .map(["counts": .map(["create": .int(3), "update": .int(1)]), "charts": .list(charts),
                                      "tags": .list([.string("finance"), .string("\" onmouseover=\"alert(1)")]), "unnamedKey": .double(12.5),
-                                     "nothing": .null]),
+                                     "nothing": .null, "newBytes": .int(3_355_443)]),
                        error: nil, nextAction: nil, inputRequest: nil, inputDeadline: nil, node: nil, logLines: 0)
     }
 
@@ -54,6 +55,10 @@ extension ViewSnapshotTests {
         #expect(html.contains(#"data-testid="task-params""#) && html.contains(#"<th scope="row">Losses accepted</th>"#))
         let ru = Layout.render(TaskDetailPage.View(model: model, localizer: Localizer(language: "ru")), context: context("ru", path: "/tasks"))
         #expect(ru.contains("Применение переноса") && ru.contains(#"<span class="badge ok">да</span>"#))
+        // A byte count is a size; a chart's error is red, in the reader's language.
+        #expect(html.contains(#"<span class="num" title="3355443">3.2 MB</span>"#) && ru.contains(#"<span class="num" title="3355443">3,2 МБ</span>"#))
+        #expect(html.contains(#"<span class="fail">Superset is unreachable: connection refused</span>"#))
+        #expect(ru.contains(#"<span class="fail">Superset недоступен: connection refused</span>"#))
     }
 
     @Test func everyRegisteredPluginHasANameInEveryLanguage() async throws {
