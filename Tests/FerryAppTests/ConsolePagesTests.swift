@@ -125,6 +125,46 @@ extension ViewSnapshotTests {
         }
     }
 
+    /// Schema renames are picked too: each schema of the source's datasets, with the target's
+    /// schemas to rename it to; one no dataset uses yet is typed, folded away.
+    @Test func schemaRenamesArePickedFromTheDatasetsSchemas() async throws {
+        let fake = try await FakeSuperset.start(.healthy(dashboards: 3))
+        fake.datasetSchemas = ["main", "staging", "<b>odd</b>"]
+        defer { Task { await fake.stop() } }
+        try await withFerry(.sqlite) { t in
+            let (dev, prod) = try await t.devAndProd(on: fake)
+            let onlySource = try await t.request(.GET, "/promote?source=\(dev.id)").body.string
+            #expect(onlySource.contains(#"data-testid="schemas-none""#) && !onlySource.contains(#"name="schemaTo""#))
+            let page = try await t.request(.GET, "/promote?source=\(dev.id)&target=\(prod.id)").body.string
+            #expect(HealthPagesTests.occurrences(#"name="schemaTo""#, in: page) == 3)
+            #expect(page.contains(#"<input type="hidden" name="schemaFrom" value="main"/>"#))
+            #expect(page.contains(#"<option value="staging">staging</option>"#) && page.contains("&lt;b&gt;odd&lt;/b&gt;") && !page.contains("<b>odd"))
+            #expect(page.contains(#"aria-label="Rename schema main on the target to""#))
+            #expect(cspViolations(page).isEmpty)
+
+            let planned = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
+                ("source", dev.id.uuidString), ("target", prod.id.uuidString), ("dashboards", "2"), ("scope", "dashboards"),
+                ("schemaFrom", "main"), ("schemaTo", "staging"), ("schemaFrom", "staging"), ("schemaTo", ""),
+                ("schemaFrom", "<b>odd</b>"), ("schemaTo", ""), ("schemas", "analytics_dev=analytics"), ("action", "plan"),
+            ]))
+            #expect(planned.status == .seeOther, "\(planned.body.string.prefix(400))")
+            let plan = try #require(try await PromotionPlanModel.query(on: t.db).first())
+            let mapping = try JSONDecoder().decode([String: String].self, from: Data(plan.schemaMapping.utf8))
+            #expect(mapping == ["main": "staging", "analytics_dev": "analytics"], "picked and typed renames; a kept schema is no rename")
+
+            // A typed rename that isn't a pair: the page again, in the reader's language, the picks kept.
+            var ru = formHeaders()
+            ru.replaceOrAdd(name: .cookie, value: "ferry_lang=ru")
+            let bad = try await t.request(.POST, "/promote", headers: ru, body: formBody([
+                ("source", dev.id.uuidString), ("target", prod.id.uuidString), ("dashboards", "2"),
+                ("schemaFrom", "main"), ("schemaTo", "staging"), ("schemas", "nonsense"), ("action", "plan"),
+            ]))
+            #expect(bad.status == .unprocessableEntity)
+            #expect(bad.body.string.contains("Укажите пары источник=цель через запятую."))
+            #expect(bad.body.string.contains(#"<option value="staging" selected>staging</option>"#))
+        }
+    }
+
     @Test func aUserWhoMayNotReadTheInventoryPicksNothingFromIt() async throws {
         let fake = try await FakeSuperset.start(.healthy(dashboards: 5))
         defer { Task { await fake.stop() } }

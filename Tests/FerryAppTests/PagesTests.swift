@@ -346,7 +346,7 @@ extension ViewSnapshotTests {
                 ("source", "dev"), ("target", "dev"), ("dashboards", ""), ("search", ""), ("scope", "cascade"), ("schemas", "oops"),
             ]))
             #expect(bad.status == .unprocessableEntity)
-            #expect(bad.body.string.contains("write source=target pairs"))
+            #expect(bad.body.string.contains("Write source=target pairs, comma-separated."))
             let bad2 = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
                 ("source", "dev"), ("target", "dev"), ("dashboards", ""), ("scope", "cascade"),
             ]))

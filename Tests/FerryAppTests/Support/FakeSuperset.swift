@@ -46,6 +46,12 @@ final class FakeSuperset: @unchecked Sendable {
         get { lock.withLock { _version } }
         set { lock.withLock { _version = newValue } }
     }
+    private var _datasetSchemas: [String] = []
+    /// One dataset per schema named here (in the healthy modes; none by default).
+    var datasetSchemas: [String] {
+        get { lock.withLock { _datasetSchemas } }
+        set { lock.withLock { _datasetSchemas = newValue } }
+    }
     let app: Application
     private(set) var port = 0
 
@@ -143,6 +149,11 @@ final class FakeSuperset: @unchecked Sendable {
             guard case .healthyWithCharts = mode else { return json(.ok, #"{"count":0,"result":[]}"#) }
             // Two connections: "Sales warehouse" and "Marketing".
             return json(.ok, #"{"count":2,"result":[{"id":1,"uuid":"00000003-0000-4000-8000-000000000001","database_name":"Sales warehouse","backend":"postgresql"},{"id":2,"uuid":"00000003-0000-4000-8000-000000000002","database_name":"Marketing","backend":"postgresql"}]}"#)
+        case let p where p.hasPrefix("/api/v1/dataset/") && !datasetSchemas.isEmpty && (Self.risonInt(req.url.query ?? "", "page") ?? 0) == 0:
+            let rows = datasetSchemas.enumerated().map { i, schema in
+                #"{"id":\#(i + 1),"uuid":"00000004-0000-4000-8000-\#(String(format: "%012d", i + 1))","table_name":"table_\#(i + 1)","schema":"\#(schema)","database":{"database_name":"Sales warehouse"},"owners":[],"changed_on_utc":"2026-01-02T03:04:05.000000+0000"}"#
+            }
+            return json(.ok, #"{"count":\#(rows.count),"result":[\#(rows.joined(separator: ","))]}"#)
         case let p where p.hasPrefix("/api/v1/"):
             return json(.ok, #"{"count":0,"result":[]}"#)
         default:

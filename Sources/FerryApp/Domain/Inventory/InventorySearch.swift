@@ -131,6 +131,18 @@ enum InventorySearch {
             .sorted { ($0.environment, $0.id) < ($1.environment, $1.id) }
     }
 
+    /// The schemas of an environment's datasets as the inventory knows them (each once, sorted,
+    /// at most `limit`), when `scope` lets the caller read that environment's inventory.
+    static func schemas(environment: UUID, scope: [Grant]?, limit: Int, in snapshot: InventoryIndex.Snapshot) -> [String] {
+        let q = InventoryQuery(kind: .dataset, scope: scope)
+        guard snapshot.environments.contains(where: { $0.id == environment && q.sees($0) }) else { return [] }
+        var found = Set<String>()
+        for entry in snapshot.byKind[AssetKind.dataset.rawValue] ?? [] where entry.environmentID == environment {
+            if let schema = entry.item.detail, !schema.isEmpty { found.insert(schema) }
+        }
+        return Array(found.sorted().prefix(limit))
+    }
+
     static func search(_ q: InventoryQuery, in snapshot: InventoryIndex.Snapshot) throws -> InventoryPage {
         let h = try hits(q, in: snapshot)
         return InventoryPage(items: h.entries.map(\.item), page: q.page, perPage: q.perPage, total: h.total,

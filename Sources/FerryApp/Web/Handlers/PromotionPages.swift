@@ -54,6 +54,11 @@ enum PromotionPages {
             model.resultsTotal = max(0, page.total - alsoPicked)
         }
         model.inventoryUnreadable = unreadable
+        if let target = model.targetEnvironment, target.id != source.id {
+            let snapshot = try await app.inventoryIndex.current(on: req.db, now: app.ferry.now())
+            model.sourceSchemas = InventorySearch.schemas(environment: source.id, scope: scope, limit: PromotePage.Model.maxSchemas, in: snapshot)
+            model.targetSchemas = InventorySearch.schemas(environment: target.id, scope: scope, limit: PromotePage.Model.maxSchemas, in: snapshot)
+        }
         return model
     }
 
@@ -70,6 +75,9 @@ enum PromotionPages {
         var q: String?
         var scope: String?
         var schemas: String?
+        /// Schema renames picked from the lists, pairwise: `schemaTo[i]` (empty: kept) for `schemaFrom[i]`.
+        var schemaFrom: [String]?
+        var schemaTo: [String]?
         var acceptUnknownVersion: String?
         /// `list` shows the source's dashboards again (search, another source); else plan.
         var action: String?
@@ -89,8 +97,12 @@ enum PromotionPages {
 
         var typed: PromotePage.Model.Form {
             let (ids, invalid) = picked()
+            var picks: [String: String] = [:]
+            for (from, to) in zip(schemaFrom ?? [], schemaTo ?? []).prefix(PromotePage.Model.maxSchemas) where !from.isEmpty && !to.isEmpty {
+                picks[String(from.prefix(200))] = String(to.prefix(200))
+            }
             return .init(source: String((source ?? "").prefix(200)), target: String((target ?? "").prefix(200)), dashboards: ids, invalidPicks: invalid,
-                         search: String((q ?? "").prefix(200)), scope: scope ?? "dashboards", schemas: schemas ?? "",
+                         search: String((q ?? "").prefix(200)), scope: scope ?? "dashboards", schemaPicks: picks, schemas: String((schemas ?? "").prefix(10_000)),
                          acceptUnknownVersion: acceptUnknownVersion == "true")
         }
     }
@@ -109,11 +121,11 @@ enum PromotionPages {
             return Layout.response(PromotePage.View(model: try await wizardModel(req, form: typed), localizer: l), request: req)
         }
         do {
-            var schemas: [String: String] = [:]
+            var schemas = typed.schemaPicks
             for pair in typed.schemas.split(separator: ",") {
                 let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                    throw AppError.validation([FieldError(field: "schemaMapping", code: "invalid", message: "write source=target pairs, comma-separated")])
+                    throw AppError.validation([FieldError(field: "schemaMapping", code: "invalid", message: l.t("promote.schemas_invalid"))])
                 }
                 schemas[parts[0]] = parts[1]
             }

@@ -2,7 +2,8 @@ import Foundation
 
 /// The promotion wizard's first step: pick the environments, the dashboards and the scope.
 /// Nothing is typed that could be picked: environments from those the user may plan with,
-/// dashboards from the source's inventory (searched, ticked). Submitting makes a plan (a dry
+/// dashboards from the source's inventory (searched, ticked), schema renames from the schemas
+/// of the two environments' datasets (a schema no dataset uses yet may still be typed). Submitting makes a plan (a dry
 /// run); the plan page follows it.
 enum PromotePage {
     struct Model: Equatable {
@@ -19,6 +20,10 @@ enum PromotePage {
         var resultsTotal = 0
         /// The user may plan from the source but not read its inventory: nothing to pick here.
         var inventoryUnreadable = false
+        /// The schemas of the source's and the target's datasets (the inventory's), for the
+        /// schema renames picked from lists.
+        var sourceSchemas: [String] = []
+        var targetSchemas: [String] = []
         var errors: [String: String]
         var formError: String?
 
@@ -47,7 +52,9 @@ enum PromotePage {
             /// Words the source's dashboards are searched for, to pick from.
             var search = ""
             var scope = "dashboards"
-            /// `src=dst` pairs, comma-separated.
+            /// Renames picked from the lists: a source schema to a target schema.
+            var schemaPicks: [String: String] = [:]
+            /// Other renames, typed (schemas no dataset uses yet): `src=dst` pairs, comma-separated.
             var schemas = ""
             /// Import as is into a Superset release Ferry doesn't know.
             var acceptUnknownVersion = false
@@ -57,6 +64,12 @@ enum PromotePage {
         static let pageSize = 50
         /// At most this many dashboards are picked for one plan.
         static let maxPicked = 500
+        /// At most this many schemas are listed on each side.
+        static let maxSchemas = 50
+
+        var targetEnvironment: Environment? {
+            environments.first { $0.id.uuidString.lowercased() == form.target.lowercased() || $0.name == form.target }
+        }
 
         var sourceEnvironment: Environment? {
             environments.first { $0.id.uuidString.lowercased() == form.source.lowercased() || $0.name == form.source }

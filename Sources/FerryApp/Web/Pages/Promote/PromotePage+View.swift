@@ -29,14 +29,46 @@ extension PromotePage {
                     Components.select("scope", label: l.t("promote.scope"), options: [
                         (value: "dashboards", label: l.t("promote.scope.dashboards")), (value: "cascade", label: l.t("promote.scope.cascade")),
                     ], selected: f.scope, error: model.errors["scope"]),
-                    Components.field("schemas", label: l.t("promote.schemas"), value: f.schemas, hint: l.t("promote.schemas_hint"),
-                                     error: model.errors["schemaMapping"], placeholder: "analytics_dev=analytics"),
+                    schemas(l),
                     Components.checkbox("acceptUnknownVersion", label: l.t("promote.accept_unknown_version"), checked: f.acceptUnknownVersion),
                     H.el("div", [("class", "form-actions")], [
                         H.el("button", [("type", "submit"), ("name", "action"), ("value", "plan"), ("class", "button primary"), ("data-testid", "make-plan")],
                              text: l.t("promote.make_plan")),
                         H.el("a", [("href", SiteURL.promotionsPage.path), ("class", "button")], text: l.t("promotions.title")),
                     ]),
+                ]),
+            ])
+        }
+
+        /// Schema renames: each schema of the source's datasets with a list of the target's
+        /// schemas to rename it to (kept as it is unless one is picked); renames to or from a
+        /// schema no dataset uses yet typed below, folded away until needed.
+        func schemas(_ l: Localizer) -> HTMLNode {
+            let f = model.form
+            let error = model.errors["schemaMapping"]
+            let pickable = !model.sourceSchemas.isEmpty && !model.targetSchemas.isEmpty
+            return H.el("fieldset", [("class", error == nil ? "picker" : "picker invalid"), ("data-testid", "schema-picker")], [
+                H.el("legend", text: l.t("promote.schemas")),
+                error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
+                pickable ? H.el("table", [("class", "grid")], [
+                    H.el("thead", [], [H.el("tr", [], [
+                        H.el("th", [("scope", "col")], text: l.t("promote.schema_source")), H.el("th", [("scope", "col")], text: l.t("promote.schema_target")),
+                    ])]),
+                    H.el("tbody", [], model.sourceSchemas.map { schema in
+                        H.el("tr", [("data-schema", schema)], [
+                            H.el("td", [], [H.el("code", text: schema), H.void("input", [("type", "hidden"), ("name", "schemaFrom"), ("value", schema)])]),
+                            H.el("td", [], [H.el("select", [("name", "schemaTo"), ("aria-label", l.t("promote.schema_rename", ["schema": schema]))],
+                                [H.el("option", [("value", "")], text: l.t("promote.schema_keep"))] + model.targetSchemas.map { target in
+                                    H.el("option", [("value", target), ("selected", H.flag(f.schemaPicks[schema] == target))], text: target)
+                                })]),
+                        ])
+                    }),
+                ]) : H.el("p", [("class", "muted"), ("data-testid", "schemas-none")],
+                          text: l.t(model.targetEnvironment == nil ? "promote.schemas_pick_target" : "promote.schemas_unknown")),
+                H.el("details", [("open", H.flag(!f.schemas.isEmpty || !pickable))], [
+                    H.el("summary", text: l.t("promote.schemas_other")),
+                    Components.field("schemas", label: l.t("promote.schemas_typed"), value: f.schemas, hint: l.t("promote.schemas_hint"),
+                                     placeholder: "analytics_dev=analytics"),
                 ]),
             ])
         }
