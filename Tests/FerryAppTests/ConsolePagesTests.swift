@@ -91,7 +91,10 @@ extension ViewSnapshotTests {
             let linked = try await t.request(.GET, "/promote?source=\(dev.id)&dashboards=3&dashboards=70&dashboards=99999").body.string
             #expect(rows("picked", in: linked) == ["3", "70"])
             #expect(linked.contains(#"data-testid="unknown-picks""#) && linked.contains("99999"))
-            #expect(!linked.contains(#"data-testid="invalid-picks""#))
+            #expect(!linked.contains(#"data-testid="invalid-picks""#) && !linked.contains(#"data-testid="too-many-picks""#))
+            // More than a plan takes: the first 500 kept, and the page says the rest were left out.
+            let crowded = try await t.request(.GET, "/promote?source=\(dev.id)&" + (1...501).map { "dashboards=\($0)" }.joined(separator: "&")).body.string
+            #expect(crowded.contains(#"data-testid="too-many-picks""#) && crowded.contains("At most 500 dashboards go into one plan"))
             // Picks that aren't ids (a link edited by hand) are left out, and said so, escaped.
             let edited = try await t.request(.GET, "/promote?source=\(dev.id)&dashboards=3&dashboards=%3Cb%3Esales&dashboards=-2").body.string
             #expect(rows("picked", in: edited) == ["3"])
@@ -139,7 +142,7 @@ extension ViewSnapshotTests {
             #expect(HealthPagesTests.occurrences(#"name="schemaTo""#, in: page) == 3)
             #expect(page.contains(#"<input type="hidden" name="schemaFrom" value="main"/>"#))
             #expect(page.contains(#"<option value="staging">staging</option>"#) && page.contains("&lt;b&gt;odd&lt;/b&gt;") && !page.contains("<b>odd"))
-            #expect(page.contains(#"aria-label="Rename schema main on the target to""#))
+            #expect(page.contains(#"aria-label="New name of schema main on the target""#))
             #expect(cspViolations(page).isEmpty)
 
             let planned = try await t.request(.POST, "/promote", headers: formHeaders(), body: formBody([
@@ -470,6 +473,7 @@ extension ViewSnapshotTests {
             #expect(asked.contains("<strong>Pick one</strong>") && asked.contains(#"<option value="b">Beta</option>"#))
             #expect(HealthPagesTests.occurrences(#"data-testid="activity-answer""#, in: asked) == 1, "the task with no stored question links to its page")
             #expect(HealthPagesTests.occurrences(#"data-testid="activity-input-form""#, in: asked) == 1)
+            #expect(asked.contains(#"data-testid="activity-input-form"><input type="hidden" name="_csrf""#), "the drawer's form carries the CSRF field")
 
             // The operator sees only their own.
             let theirs = try await t.request(.GET, "/activity", headers: bearer(op)).body.string

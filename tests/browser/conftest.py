@@ -109,9 +109,11 @@ def pytest_collection_modifyitems(items):
 
 
 def pick_dashboards(page, source, target, *titles):
-    """The promotion wizard as a person uses it: the target, then the source (which lists its
-    dashboards), then each dashboard searched for by title and ticked."""
-    page.select_option("#f-target", target)
+    """The promotion wizard as a person uses it: the target (which lists the two environments'
+    schemas), then the source (which lists its dashboards), then each dashboard searched for by
+    title and ticked."""
+    with page.expect_navigation():
+        page.select_option("#f-target", target)
     with page.expect_navigation():
         page.select_option("#f-source", source)
     for title in titles:

@@ -32,7 +32,9 @@ def test_hub_select_bulk_promote_plan_apply(page, ferry_url, promo_envs):
     expect(picked.locator("tbody tr")).to_have_count(2)
     expect(picked).to_contain_text("Order KPIs")
     expect(picked).to_contain_text("Regional orders")
-    page.select_option("#f-target", dst)
+    with page.expect_navigation():  # the target lists the two environments' schemas, picks kept
+        page.select_option("#f-target", dst)
+    expect(page.get_by_test_id("picked").locator("tbody tr")).to_have_count(2)
     page.fill("[data-testid=dashboard-search]", "filler 001")
     page.get_by_test_id("search-dashboards").click()
     expect(page.get_by_test_id("picked").locator("tbody tr")).to_have_count(2)

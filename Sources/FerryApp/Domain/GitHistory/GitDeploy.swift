@@ -43,9 +43,7 @@ extension PromotionService {
         if wanted.isEmpty { errors.append(FieldError(field: "dashboards", code: "required", message: "pick the dashboards to deploy")) }
         if wanted.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", message: "at most 1000 dashboards per deploy")) }
         if wanted.contains(where: { $0.count > 255 }) { errors.append(FieldError(field: "dashboards", code: "too_long", message: "at most 255 characters each")) }
-        for (from, to) in input.schemaMapping ?? [:] where from.isEmpty || to.isEmpty {
-            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
-        }
+        errors += PromotionService.schemaMappingErrors(input.schemaMapping)
         var uuids: [String] = []
         if let source = pair?.source, !wanted.isEmpty, wanted.count <= 1000 {
             let rows = try await GitDashboardModel.query(on: db).filter(\.$environmentID == source.id).all()

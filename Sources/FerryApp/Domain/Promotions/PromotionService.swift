@@ -7,6 +7,20 @@ import SupersetKit
 ///
 /// Every long step runs as a task; these functions validate, record and queue, and return at once.
 enum PromotionService {
+    /// What is wrong with a plan's schema renames (a promotion's, a restore's or a deploy's):
+    /// no empty name; at most 100 renames, each name at most 128 characters.
+    static func schemaMappingErrors(_ mapping: [String: String]?) -> [FieldError] {
+        let schemas = mapping ?? [:]
+        var errors: [FieldError] = []
+        if schemas.keys.contains(where: \.isEmpty) || schemas.values.contains(where: \.isEmpty) {
+            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
+        }
+        if schemas.count > 100 || schemas.contains(where: { $0.key.count > 128 || $0.value.count > 128 }) {
+            errors.append(FieldError(field: "schemaMapping", code: "too_many", message: "at most 100 schemas, each name at most 128 characters"))
+        }
+        return errors
+    }
+
     /// Validates `input` (every invalid field named at once), lets `authorize` judge the resolved
     /// source and target, then records the plan and queues its task.
     static func plan(_ input: PlanInput, user: String, engine: TaskEngine, now: Date, newID: UUID, on db: Database,
@@ -31,13 +45,7 @@ enum PromotionService {
         if PromotionScope(rawValue: scope) == nil {
             errors.append(FieldError(field: "scope", code: "invalid", message: "scope is 'dashboards' or 'cascade'"))
         }
-        let schemas = input.schemaMapping ?? [:]
-        if schemas.keys.contains(where: \.isEmpty) || schemas.values.contains(where: \.isEmpty) {
-            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
-        }
-        if schemas.count > 100 || schemas.contains(where: { $0.key.count > 128 || $0.value.count > 128 }) {
-            errors.append(FieldError(field: "schemaMapping", code: "too_many", message: "at most 100 schemas, each name at most 128 characters"))
-        }
+        errors += Self.schemaMappingErrors(input.schemaMapping)
         guard errors.isEmpty, let (source, target) = pair else { throw AppError.validation(errors) }
         try await authorize(source, target)
 
@@ -89,13 +97,7 @@ enum PromotionService {
         }
         let selection = PlanSelection(dashboards: clean(input.dashboards, "dashboards"), search: nil,
                                       charts: clean(input.charts, "charts"), datasets: clean(input.datasets, "datasets"))
-        let schemas = input.schemaMapping ?? [:]
-        if schemas.keys.contains(where: \.isEmpty) || schemas.values.contains(where: \.isEmpty) {
-            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
-        }
-        if schemas.count > 100 || schemas.contains(where: { $0.key.count > 128 || $0.value.count > 128 }) {
-            errors.append(FieldError(field: "schemaMapping", code: "too_many", message: "at most 100 schemas, each name at most 128 characters"))
-        }
+        errors += Self.schemaMappingErrors(input.schemaMapping)
         guard errors.isEmpty, let backup, let target else { throw AppError.validation(errors) }
         try await authorize(backup, target)
         if backup.verifyStatus == BackupVerifyStatus.corrupt.rawValue {

@@ -82,26 +82,29 @@ enum PromotionPages {
         /// `list` shows the source's dashboards again (search, another source); else plan.
         var action: String?
 
-        /// The ids picked (whole, positive, unique, in order; at most `maxPicked`), and those that aren't ids.
-        func picked() -> (ids: [Int], invalid: [String]) {
-            var ids: [Int] = [], seen = Set<Int>(), invalid: [String] = []
+        /// The ids picked (whole, positive, unique, in order; at most `maxPicked`), those that
+        /// aren't ids, and whether more than `maxPicked` came (the rest left out).
+        func picked() -> (ids: [Int], invalid: [String], tooMany: Bool) {
+            var ids: [Int] = [], seen = Set<Int>(), invalid: [String] = [], tooMany = (dashboards ?? []).count > PromotePage.Model.maxPicked * 2
             for text in (dashboards ?? []).prefix(PromotePage.Model.maxPicked * 2) {
                 guard let id = Int(text.trimmingCharacters(in: .whitespaces)), id >= 1, id <= Int(Int32.max) else {
                     invalid.append(String(text.prefix(20)))
                     continue
                 }
-                if seen.insert(id).inserted, ids.count < PromotePage.Model.maxPicked { ids.append(id) }
+                guard seen.insert(id).inserted else { continue }
+                if ids.count < PromotePage.Model.maxPicked { ids.append(id) } else { tooMany = true }
             }
-            return (ids, invalid)
+            return (ids, invalid, tooMany)
         }
 
         var typed: PromotePage.Model.Form {
-            let (ids, invalid) = picked()
+            let (ids, invalid, tooMany) = picked()
             var picks: [String: String] = [:]
             for (from, to) in zip(schemaFrom ?? [], schemaTo ?? []).prefix(PromotePage.Model.maxSchemas) where !from.isEmpty && !to.isEmpty {
                 picks[String(from.prefix(200))] = String(to.prefix(200))
             }
             return .init(source: String((source ?? "").prefix(200)), target: String((target ?? "").prefix(200)), dashboards: ids, invalidPicks: invalid,
+                         tooManyPicks: tooMany,
                          search: String((q ?? "").prefix(200)), scope: scope ?? "dashboards", schemaPicks: picks, schemas: String((schemas ?? "").prefix(10_000)),
                          acceptUnknownVersion: acceptUnknownVersion == "true")
         }
@@ -122,6 +125,9 @@ enum PromotionPages {
         }
         do {
             var schemas = typed.schemaPicks
+            guard (f.schemas ?? "").count <= 10_000 else {
+                throw AppError.validation([FieldError(field: "schemaMapping", code: "too_long", message: l.t("promote.schemas_invalid"))])
+            }
             for pair in typed.schemas.split(separator: ",") {
                 let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {

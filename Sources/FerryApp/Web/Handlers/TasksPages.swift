@@ -25,9 +25,9 @@ enum TasksPages {
             var row = ActivityPanel.Model.Row(id: task.id, plugin: task.pluginID, status: status, progress: task.progress, step: task.step,
                                               environments: task.environmentIDs.map(names.name))
             // The question, to answer in place, when the viewer may answer it (as the input route decides).
-            if status == .awaitingInput, let stored = try await TaskModel.find(task.id, on: req.db), let request = stored.inputRequest,
-               await req.permits(plugin: stored.pluginID, params: (try? BundleValue.parseJSON(Data(stored.params.utf8))) ?? .map([:])) {
-                row.input = try? BundleValue.parseJSON(Data(request.utf8))
+            if status == .awaitingInput, let stored = try await TaskModel.find(task.id, on: req.db) {
+                row.canAnswer = await req.permits(plugin: stored.pluginID, params: (try? BundleValue.parseJSON(Data(stored.params.utf8))) ?? .map([:]))
+                if row.canAnswer, let request = stored.inputRequest { row.input = try? BundleValue.parseJSON(Data(request.utf8)) }
             }
             rows.append(row)
         }

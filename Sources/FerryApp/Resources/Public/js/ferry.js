@@ -58,8 +58,8 @@ function selectAll(root) {
   });
 }
 
-/** A select with data-relist (the wizard's source) lists that environment's dashboards again
- *  when it changes, through its form's "list" button. */
+/** A select with data-relist (the wizard's source and target) lists the page again when it
+ *  changes, through its form's "list" button: the source's dashboards, the two schemas' lists. */
 function relist(root) {
   root.querySelectorAll('select[data-relist]').forEach((select) => {
     select.addEventListener('change', () => {
@@ -169,11 +169,14 @@ function activity() {
   const close = drawer.querySelector('[data-activity-close]');
   let ws = null;
   let timer = null;
-  // An answer being written in the drawer is never replaced under the writer's hands: the
-  // refresh waits until the focus leaves its form.
+  // An answer being written in the drawer is not replaced under the writer's hands: the refresh
+  // waits until the focus leaves its form, or half a minute at most.
   const answering = () => { const a = document.activeElement; return Boolean(a && a.form && body.contains(a)); };
+  let waited = 0;
+  body.addEventListener('focusout', () => { if (waited > 0) { clearTimeout(timer); timer = setTimeout(load, 250); } });
   const load = async () => {
-    if (answering()) { clearTimeout(timer); timer = setTimeout(load, 1000); return; }
+    if (answering() && waited < 30) { waited += 1; clearTimeout(timer); timer = setTimeout(load, 1000); return; }
+    waited = 0;
     const r = await fetch(toggle.dataset.activityToggle, { credentials: 'same-origin', headers: { Accept: 'text/html' } });
     if (!r.ok) return;
     const doc = new DOMParser().parseFromString(await r.text(), 'text/html');

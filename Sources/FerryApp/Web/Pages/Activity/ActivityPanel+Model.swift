@@ -17,6 +17,8 @@ enum ActivityPanel {
             var environments: [String]
             /// The pending input request, when the task waits for input the viewer may give.
             var input: BundleValue? = nil
+            /// Whether the viewer may answer the task's question (its plugin's permission).
+            var canAnswer = true
         }
 
         var awaitingInput: Int { tasks.filter { $0.status == .awaitingInput }.count }

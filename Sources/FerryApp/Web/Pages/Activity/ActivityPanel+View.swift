@@ -38,7 +38,13 @@ extension ActivityPanel {
         /// A task waiting for input: its question, answered here when the viewer may, and a
         /// link to the task's page either way.
         func input(_ t: Model.Row, id: String, _ l: Localizer) -> HTMLNode {
-            H.el("div", [("class", "activity-input")], [
+            guard t.canAnswer else {
+                return H.el("p", [("class", "activity-input")], [
+                    H.el("strong", text: l.t("activity.waiting_for_someone") + " "),
+                    H.a(SiteURL.taskPage(.value(t.id)).path, l.t("activity.open_task"), [("data-testid", "activity-open-task")]),
+                ])
+            }
+            return H.el("div", [("class", "activity-input")], [
                 H.el("p", [], [
                     H.el("strong", text: l.t("activity.waiting_for_you") + " "),
                     t.input == nil

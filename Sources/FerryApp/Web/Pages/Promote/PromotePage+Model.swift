@@ -49,6 +49,8 @@ enum PromotePage {
             var dashboards: [Int] = []
             /// What came as a pick but isn't an id (a link typed by hand): left out, and said so.
             var invalidPicks: [String] = []
+            /// More than `maxPicked` dashboards came: the rest were left out, and said so.
+            var tooManyPicks = false
             /// Words the source's dashboards are searched for, to pick from.
             var search = ""
             var scope = "dashboards"

@@ -64,7 +64,7 @@ extension PromotePage {
                         ])
                     }),
                 ]) : H.el("p", [("class", "muted"), ("data-testid", "schemas-none")],
-                          text: l.t(model.targetEnvironment == nil ? "promote.schemas_pick_target" : "promote.schemas_unknown")),
+                          text: l.t(model.targetEnvironment == nil || model.targetEnvironment == model.sourceEnvironment ? "promote.schemas_pick_target" : "promote.schemas_unknown")),
                 H.el("details", [("open", H.flag(!f.schemas.isEmpty || !pickable))], [
                     H.el("summary", text: l.t("promote.schemas_other")),
                     Components.field("schemas", label: l.t("promote.schemas_typed"), value: f.schemas, hint: l.t("promote.schemas_hint"),
@@ -73,11 +73,12 @@ extension PromotePage {
             ])
         }
 
-        /// A select that lists the source's dashboards again when it changes (ferry.js).
+        /// A select that lists the page again when it changes (ferry.js): the source's dashboards,
+        /// the two environments' schemas.
         func envSelect(_ name: String, label: String, options: [(value: String, label: String)], selected: String, error: String?) -> HTMLNode {
             H.el("div", [("class", error == nil ? "field" : "field invalid")], [
                 H.el("label", [("for", "f-\(name)")], text: label),
-                H.el("select", [("id", "f-\(name)"), ("name", name), ("data-relist", name == "source" ? "" : nil)], options.map { option in
+                H.el("select", [("id", "f-\(name)"), ("name", name), ("data-relist", "")], options.map { option in
                     H.el("option", [("value", option.value), ("selected", H.flag(option.value == selected))], text: option.label)
                 }),
                 error.map { H.el("p", [("class", "field-error")], text: $0) } ?? H.group([]),
@@ -98,6 +99,8 @@ extension PromotePage {
                     model.unknownPicks.isEmpty ? H.group([]) :
                         Components.notice("info", title: l.t("promote.unknown_picks", ["ids": model.unknownPicks.prefix(10).map(String.init).joined(separator: ", ")]),
                                           testID: "unknown-picks"),
+                    model.form.tooManyPicks
+                        ? Components.notice("info", title: l.t("promote.too_many_picks", ["max": String(Model.maxPicked)]), testID: "too-many-picks") : H.group([]),
                     model.form.invalidPicks.isEmpty ? H.group([]) :
                         Components.notice("info", title: l.t("promote.invalid_picks", ["values": model.form.invalidPicks.prefix(10).joined(separator: ", ")]),
                                           testID: "invalid-picks"),
