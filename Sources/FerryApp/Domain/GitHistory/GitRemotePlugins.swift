@@ -106,7 +106,7 @@ struct GitPullPlugin: Plugin {
                 return .succeeded(.map(["result": .string(kind), "commit": .string(sha), "resolved": .int(answers?.count ?? 0)]))
             case .conflicts(let files):
                 context.log(.warning, "\(files.count) file(s) changed on both sides: \(files.prefix(10).joined(separator: ", "))", source: "git")
-                let answer = try await context.awaitInput(prompt: TaskStepText.text("input.git_conflicts.prompt", ["count": String(files.count)]),
+                let answer = try await context.awaitInput(prompt: TaskText.text("input.git_conflicts.prompt", ["count": String(files.count)]),
                                                           schema: Self.schema(for: files))
                 if answer["abort"]?.boolValue == true {
                     context.log(.info, "aborted by the operator: nothing merged; the remote's commits are kept under \(theirs)", source: "git")
@@ -218,15 +218,15 @@ struct GitPullPlugin: Plugin {
 
     static func schema(for files: [String]) -> JSONSchema {
         var properties: [String: BundleValue] = [
-            "abort": .map(["type": .string("boolean"), "default": .bool(false), "title": .string(TaskStepText.text("input.git_conflicts.abort")),
-                           "description": .string(TaskStepText.text("input.git_conflicts.abort_hint"))]),
+            "abort": .map(["type": .string("boolean"), "default": .bool(false), "title": .string(TaskText.text("input.git_conflicts.abort")),
+                           "description": .string(TaskText.text("input.git_conflicts.abort_hint"))]),
         ]
         let choice: (String) -> BundleValue = { title in
             .map(["type": .string("string"), "title": .string(title), "enum": .list([.string("ferry"), .string("remote")]),
-                  "x-enumLabels": .list([.string(TaskStepText.text("input.git_conflicts.keep_ferry")), .string(TaskStepText.text("input.git_conflicts.take_remote"))]), "default": .string("ferry")])
+                  "x-enumLabels": .list([.string(TaskText.text("input.git_conflicts.keep_ferry")), .string(TaskText.text("input.git_conflicts.take_remote"))]), "default": .string("ferry")])
         }
         if files.count > maxFilesAsked {
-            properties["all"] = choice(TaskStepText.text("input.git_conflicts.all_files", ["count": String(files.count)]))
+            properties["all"] = choice(TaskText.text("input.git_conflicts.all_files", ["count": String(files.count)]))
         } else {
             for (i, file) in files.enumerated() { properties["file\(i)"] = choice(file) }
         }

@@ -248,18 +248,18 @@ struct PromotePlanPlugin: Plugin {
             let schema = JSONSchema(.map([
                 "type": .string("object"), "required": .list([.string("targetDatabase")]), "additionalProperties": .bool(false),
                 "properties": .map([
-                    "targetDatabase": .map(["type": .string("string"), "title": .string(TaskStepText.text("input.map_database.target", ["target": target])),
+                    "targetDatabase": .map(["type": .string("string"), "title": .string(TaskText.text("input.map_database.target", ["target": target])),
                                             "enum": .list(ranked.map { .string($0.target.uuid) }),
                                             "x-enumLabels": .list(ranked.map { .string("\($0.target.name) (\($0.target.backend), \($0.confidence)%)") }),
-                                            "description": .string(TaskStepText.text("input.map_database.target_hint", ["target": target]))]),
-                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "title": .string(TaskStepText.text("input.map_database.remember")),
-                                      "description": .string(TaskStepText.text("input.map_database.remember_hint"))]),
+                                            "description": .string(TaskText.text("input.map_database.target_hint", ["target": target]))]),
+                    "remember": .map(["type": .string("boolean"), "default": .bool(true), "title": .string(TaskText.text("input.map_database.remember")),
+                                      "description": .string(TaskText.text("input.map_database.remember_hint"))]),
                 ]),
                 "x-suggestions": .list(ranked.map { .map(["uuid": .string($0.target.uuid), "name": .string($0.target.name),
                                                            "backend": .string($0.target.backend), "confidence": .int($0.confidence)]) }),
             ]))
             let answer = try await context.awaitInput(
-                prompt: TaskStepText.text("input.map_database.prompt", ["database": src.name, "backend": src.backend, "target": target, "suggestions": listing]),
+                prompt: TaskText.text("input.map_database.prompt", ["database": src.name, "backend": src.backend, "target": target, "suggestions": listing]),
                 schema: schema)
             guard let chosen = answer["targetDatabase"]?.stringValue, let t = targets.first(where: { $0.uuid == chosen }) else {
                 throw TaskFailure(key: "no_connection_chosen", ["database": src.name])

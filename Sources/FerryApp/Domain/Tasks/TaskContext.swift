@@ -63,7 +63,7 @@ public final class TaskContext: Sendable {
     /// `step(_:progress:)` with the catalogue's step `key` (`step.<key>`) and its values: the
     /// task keeps the English text; pages show it in their reader's language.
     public func step(key: String, _ values: [String: String] = [:], progress: Int) async throws {
-        try await step(TaskStepText.english(key, values), progress: progress)
+        try await step(TaskText.english(key, values), progress: progress)
     }
 
     /// The steps reached so far, in order.

@@ -20,8 +20,9 @@ public struct TaskEngineConfiguration: Sendable {
     public var logFlushInterval: TimeInterval = 0.1
     /// Seconds between looks for due schedules.
     public var schedulerInterval: TimeInterval = 1
-    /// Seconds between a WebSocket follower's looks at the store for what other nodes committed
-    /// while their notifications are heard (PostgreSQL; a lost notification costs this much).
+    /// Seconds between looks at the store for what other nodes committed while their
+    /// notifications are heard (PostgreSQL): a task's WebSocket followers' looks, and the node's
+    /// own for lost status notifications. A lost notification costs this much.
     public var remotePollInterval: TimeInterval = 5
     /// This process's name in claims.
     public var nodeID = "node-" + UUID().uuidString.prefix(8).lowercased()
@@ -246,7 +247,7 @@ final class TaskEngine: @unchecked Sendable {
         task.environments = envs.joined(separator: ",")
         task.status = TaskStatus.pending.rawValue
         task.progress = 0
-        task.step = TaskStepText.english("queued")
+        task.step = TaskText.english("queued")
         task.createdAt = dependencies.now()
         task.cancelRequested = false
         task.scheduleID = scheduleID
@@ -261,7 +262,7 @@ final class TaskEngine: @unchecked Sendable {
         let status = TaskStatus(rawValue: task.status) ?? .failed
         switch status {
         case .pending:
-            if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": TaskStepText.english("cancelled_before_start")], on: db) {
+            if try await TaskStore.transition(id, from: [.pending], to: .cancelled, changes: ["finished_at": dependencies.now(), "step": TaskText.english("cancelled_before_start")], on: db) {
                 await recordReport(id)
                 announce(TaskEvent(kind: .status, taskId: id, status: .cancelled))
             }
@@ -381,7 +382,7 @@ final class TaskEngine: @unchecked Sendable {
             announce(TaskEvent(kind: .status, taskId: id, status: .interrupted))
             if resumes,
                try await TaskStore.transition(id, from: [.interrupted], to: .pending, changes: [
-                   "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": TaskStepText.english("resuming"),
+                   "claimed_by": Optional<String>.none, "lease_until": Optional<Date>.none, "step": TaskText.english("resuming"),
                    "finished_at": Optional<Date>.none, "error": Optional<String>.none, "next_action": Optional<String>.none,
                ], on: db)
             {
@@ -407,7 +408,7 @@ final class TaskEngine: @unchecked Sendable {
                                    interval: configuration.logFlushInterval, logger: log,
                                    flushed: { [weak self] in self?.notifyOthers(id, .logs) })
         writer.start()
-        announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: TaskStepText.english("starting")))
+        announce(TaskEvent(kind: .status, taskId: id, status: .running, progress: 0, step: TaskText.english("starting")))
         writer.log(.info, "started on \(configuration.nodeID)", source: "engine", metadata: [:])
 
         guard let plugin = registry.plugin(task.pluginID) else {
@@ -449,7 +450,7 @@ final class TaskEngine: @unchecked Sendable {
         case .success(let outcome):
             let status: TaskStatus = outcome.kind == .succeeded ? .succeeded : .partial
             writer.log(.info, "finished: \(status.rawValue)", source: "engine", metadata: [:])
-            await finish(id, writer: writer, handoff: handoff, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": TaskStepText.english("done")])
+            await finish(id, writer: writer, handoff: handoff, status: status, changes: ["result": outcome.summary.jsonText(), "progress": 100, "step": TaskText.english("done")])
         case .failure(let error):
             let done = context.completedSteps
             let doneText = done.isEmpty ? "no step had completed" : "steps reached: " + done.joined(separator: ", ")
@@ -457,7 +458,7 @@ final class TaskEngine: @unchecked Sendable {
                 let interrupted = isStopping
                 writer.log(.warning, (interrupted ? "stopped by a Ferry shutdown; " : "cancelled; ") + doneText, source: "engine", metadata: [:])
                 await finish(id, writer: writer, handoff: handoff, status: interrupted ? .interrupted : .cancelled, changes: [
-                    "step": TaskStepText.english(interrupted ? "interrupted" : "cancelled"), "input_request": Optional<String>.none,
+                    "step": TaskText.english(interrupted ? "interrupted" : "cancelled"), "input_request": Optional<String>.none,
                     "error": interrupted ? "Ferry stopped while the task was running (\(doneText))." : Optional<String>.none,
                     "next_action": interrupted ? "Start it again once Ferry is back." : Optional<String>.none,
                 ])
@@ -526,8 +527,8 @@ final class TaskEngine: @unchecked Sendable {
             case .forbidden: next = "superset_forbidden"
             default: next = "superset_other"
             }
-            return (s.errorDescription ?? s.code, TaskStepText.text("failure.\(next).next"))
-        case let a as AppError: return (a.detail, TaskStepText.text("failure.bad_params.next"))
+            return (s.errorDescription ?? s.code, TaskText.text("failure.\(next).next"))
+        case let a as AppError: return (a.detail, TaskText.text("failure.bad_params.next"))
         default:
             let f = TaskFailure(key: "unexpected", ["detail": "\(error)"])
             return (f.message, f.nextAction)
@@ -580,7 +581,7 @@ final class TaskEngine: @unchecked Sendable {
         lock.withLock { inputs[id] = mailbox }
         defer { lock.withLock { if inputs[id] === mailbox { inputs[id] = nil } } }
         guard try await TaskStore.transition(id, from: [.running], to: .awaitingInput, changes: [
-            "input_request": request, "input_deadline": deadline, "step": TaskStepText.english("waiting_for_input", ["prompt": prompt]),
+            "input_request": request, "input_deadline": deadline, "step": TaskText.english("waiting_for_input", ["prompt": prompt]),
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "waiting for input: \(prompt)", source: "engine", metadata: ["timeout_s": String(Int(wait))])
         announce(TaskEvent(kind: .status, taskId: id, status: .awaitingInput, step: prompt))
@@ -595,10 +596,10 @@ final class TaskEngine: @unchecked Sendable {
             mailbox.deliver(.failure(CancellationError()))
         }
         guard try await TaskStore.transition(id, from: [.awaitingInput], to: .running, changes: [
-            "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": TaskStepText.english("input_received"),
+            "input_request": Optional<String>.none, "input_deadline": Optional<Date>.none, "step": TaskText.english("input_received"),
         ], on: db) else { throw CancellationError() }
         writer.log(.info, "input received", source: "engine", metadata: [:])
-        announce(TaskEvent(kind: .status, taskId: id, status: .running, step: TaskStepText.english("input_received")))
+        announce(TaskEvent(kind: .status, taskId: id, status: .running, step: TaskText.english("input_received")))
         return value
     }
 

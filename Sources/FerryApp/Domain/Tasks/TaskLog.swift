@@ -185,14 +185,20 @@ final class TaskHub: @unchecked Sendable {
     /// the store showed).
     func remote(_ task: UUID, status: TaskStatus?) {
         lock.withLock {
-            for c in (taskSubscribers[task] ?? [:]).values { c.yield(.stored) }
-            guard let status else { return }
-            if watching {
-                if let last = lastStatus[task], last == status || last.hasEnded { return }
+            if watching, let status {
+                if let last = lastStatus[task], last == status || last.hasEnded { return tellRemoteLocked(task, nil) }
                 noteLocked(task, status)
             }
-            for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: task, status: status)) }
+            tellRemoteLocked(task, status)
         }
+    }
+
+    /// Tells of another node's committed `status` of `task`: its followers here read the store,
+    /// the all-tasks stream hears the status. Caller holds `lock`.
+    private func tellRemoteLocked(_ task: UUID, _ status: TaskStatus?) {
+        for c in (taskSubscribers[task] ?? [:]).values { c.yield(.stored) }
+        guard let status else { return }
+        for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: task, status: status)) }
     }
 
     // MARK: Watching the store
@@ -220,8 +226,7 @@ final class TaskHub: @unchecked Sendable {
                 if let last, last.hasEnded { continue }
                 lastStatus[row.id] = row.status
                 if first && last == nil { continue }
-                for c in (taskSubscribers[row.id] ?? [:]).values { c.yield(.stored) }
-                for c in allSubscribers.values { c.yield(TaskEvent(kind: .status, taskId: row.id, status: row.status)) }
+                tellRemoteLocked(row.id, row.status)
             }
             for (id, status) in lastStatus where !seen.contains(id) && (status.hasEnded || complete) && arrivals[id] == before[id] {
                 lastStatus[id] = nil

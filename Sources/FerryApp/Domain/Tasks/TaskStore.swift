@@ -56,7 +56,7 @@ enum TaskStore {
 
     /// What a claim writes besides the status: who holds the task, until when, since when.
     static func claimChanges(node: String, lease: TimeInterval, now: Date) -> [String: any Encodable & Sendable] {
-        ["claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": TaskStepText.english("starting")]
+        ["claimed_by": node, "lease_until": now.addingTimeInterval(lease), "started_at": now, "step": TaskText.english("starting")]
     }
 
     /// Claims one pending task by id (compare-and-set, so no worker anywhere runs it too).

@@ -125,7 +125,7 @@ enum DashboardsPages {
                                            shortSha: String(r.sha.prefix(12)), summary: r.summary, author: r.author, date: r.date, taskID: r.taskID.flatMap(UUID.init(uuidString:))))
                 }
             } catch let f as GitFailure {
-                model.revisionsError = req.localizer.failureText(f.message) + " " + req.localizer.failureText(f.next)
+                model.revisionsError = req.localizer.failureText(f)
             }
         }
         model.revisions = Array(revisions.sorted { $0.date > $1.date }.prefix(limit))

@@ -105,7 +105,7 @@ enum GitPages {
             model.revisions = revisions.prefix(perPage).map { GitRevisionDTO($0) }
             model.hasMore = revisions.count > perPage
         } catch let f as GitFailure {
-            model.historyError = req.localizer.failureText(f.message) + " " + req.localizer.failureText(f.next)
+            model.historyError = req.localizer.failureText(f)
         }
         let directory = try await req.environmentDirectory()
         model.others = req.environments(.inventoryRead, in: directory).filter { $0.id != env.id }.map { .init(id: $0.id, name: $0.name) }
@@ -177,7 +177,7 @@ enum GitPages {
             model.error = e.detail
             status = e.status
         } catch let f as GitFailure {
-            model.error = req.localizer.failureText(f.message) + " " + req.localizer.failureText(f.next)
+            model.error = req.localizer.failureText(f)
             status = .internalServerError
         }
         return req.page(GitDiffPage.View(model: model, localizer: req.localizer), status: status)

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Invariant: every template's English text is what `english(_:_:)`/`text(_:_:)` write, so each
 /// written text matches its template (a test renders every template and reads it back).
-enum TaskStepText {
+enum TaskText {
     static let prefix = "step."
     /// The catalogue's families of stored task texts, by key prefix.
     enum Family: String, CaseIterable, Sendable {
@@ -122,6 +122,9 @@ extension Localizer {
     /// A failed task's stored cause or next action in this language (`taskText`).
     public func failureText(_ stored: String) -> String { taskText(stored, .failure) }
 
+    /// A git failure's cause and next action, in this language, as one text (for a page).
+    func failureText(_ failure: GitFailure) -> String { failureText(failure.message) + " " + failureText(failure.next) }
+
     /// An input request's stored prompt, field title, hint or option label in this language
     /// (`taskText`).
     public func inputText(_ stored: String) -> String { taskText(stored, .input) }
@@ -130,11 +133,11 @@ extension Localizer {
     /// `family` it was written from, with the values it was written with (an asset kind named
     /// here too, and a quoted input prompt read the same way); a text no template wrote (a
     /// plugin's own, or Superset's or git's words), or longer than any Ferry writes, as it is.
-    func taskText(_ stored: String, _ family: TaskStepText.Family) -> String {
-        guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskStepText.maxLength,
-              let parsed = TaskStepText.parse(stored, family: family) else { return stored }
+    func taskText(_ stored: String, _ family: TaskText.Family) -> String {
+        guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskText.maxLength,
+              let parsed = TaskText.parse(stored, family: family) else { return stored }
         var values = parsed.values
-        if let kinds = values["kinds"], let named = table[TaskStepText.prefix + "kinds." + kinds] { values["kinds"] = named }
+        if let kinds = values["kinds"], let named = table[TaskText.prefix + "kinds." + kinds] { values["kinds"] = named }
         // A prompt inside a step or a failure is shorter than the text holding it: this ends.
         if let prompt = values["prompt"] { values["prompt"] = inputText(prompt) }
         return t(parsed.key, values)

@@ -8,23 +8,23 @@ import Vapor
 /// A task's step, input request and failure are stored in English from the catalogue's
 /// `step.*`, `input.*` and `failure.*` templates and shown in the reader's language by reading
 /// the template back.
-@Suite struct TaskStepTextTests {
+@Suite struct TaskTextTests {
     /// Every template, written with values as plugins write them (numbers, an asset kind, names
     /// with spaces and dashes), reads back as itself with the same values: no template is
     /// mistaken for another (the most specific is tried first).
     @Test func everyTemplateReadsBackAsItself() throws {
-        #expect(TaskStepText.templates.count > 50)
-        #expect(TaskStepText.templates.contains { $0.key.hasPrefix("failure.") } && TaskStepText.templates.contains { $0.key.hasPrefix("input.") })
+        #expect(TaskText.templates.count > 50)
+        #expect(TaskText.templates.contains { $0.key.hasPrefix("failure.") } && TaskText.templates.contains { $0.key.hasPrefix("input.") })
         let english = Catalogue.shared.tables["en"] ?? [:]
         let numbers: Set = ["n", "first", "last", "total", "count", "days", "dashboards", "charts"]
-        for template in TaskStepText.templates {
+        for template in TaskText.templates {
             var values: [String: String] = [:]
             for case .value(let name) in template.parts {
                 values[name] = numbers.contains(name) ? String(40 + values.count) : name == "kinds" ? "charts" : "cli dev-\(values.count + 7)"
             }
-            let written = TaskStepText.text(template.key, values)
-            let family = try #require(TaskStepText.Family.allCases.first { template.key.hasPrefix($0.rawValue) })
-            let read = try #require(TaskStepText.parse(written, family: family), "\(written)")
+            let written = TaskText.text(template.key, values)
+            let family = try #require(TaskText.Family.allCases.first { template.key.hasPrefix($0.rawValue) })
+            let read = try #require(TaskText.parse(written, family: family), "\(written)")
             // Two keys may share a text (two failures' "Make a new plan."): either reads it.
             #expect(read.key == template.key || english[read.key] == english[template.key], "\(written)")
             #expect(read.values == values, "\(written)")
@@ -42,7 +42,7 @@ import Vapor
         #expect(ru.step("exporting dashboards 51-100 of 2000") == "экспорт дашборды: 51–100 из 2000")
         #expect(ru.step("exporting widgets 1-2 of 2") == "экспорт widgets: 1–2 из 2", "a kind the catalogue doesn't name stays")
         // A step cut after any of a template's literal texts is no template's (never a crash).
-        for template in TaskStepText.templates {
+        for template in TaskText.templates {
             var text = ""
             for part in template.parts {
                 guard case .text(let literal) = part else { continue }
@@ -67,8 +67,8 @@ import Vapor
         #expect(failure.message == "prod eu has no database connection to map 'examples' to.")
         #expect(ru.failureText(failure.message) == "В prod eu нет подключения к базе данных, с которым можно сопоставить «examples».")
         #expect(ru.failureText(failure.nextAction).hasPrefix("Создайте подключение в prod eu в Superset"))
-        let prompt = TaskStepText.text("input.map_database.prompt", ["database": "examples", "backend": "postgresql", "target": "prod", "suggestions": "main (postgresql, 90%)"])
-        let waiting = TaskStepText.english("waiting_for_input", ["prompt": prompt])
+        let prompt = TaskText.text("input.map_database.prompt", ["database": "examples", "backend": "postgresql", "target": "prod", "suggestions": "main (postgresql, 90%)"])
+        let waiting = TaskText.english("waiting_for_input", ["prompt": prompt])
         #expect(ru.step(waiting).contains("Сопоставьте исходную базу данных «examples» (postgresql) с подключением в prod. Варианты: main (postgresql, 90%)"), "\(ru.step(waiting))")
         let timedOut = TaskFailure(key: "input_timeout", ["seconds": "900", "prompt": prompt])
         #expect(ru.failureText(timedOut.message).hasPrefix("Ответ на запрос не пришёл за 900 с: Сопоставьте"), "\(ru.failureText(timedOut.message))")
@@ -98,7 +98,7 @@ import Vapor
         ]
         for (error, key) in cases {
             let (cause, next) = TaskEngine.describe(error)
-            #expect(TaskStepText.parse(cause, family: .failure)?.key == key, "\(cause)")
+            #expect(TaskText.parse(cause, family: .failure)?.key == key, "\(cause)")
             #expect(ru.failureText(cause) != cause && ru.failureText(next) != next, "\(cause) / \(next)")
         }
         #expect(ru.failureText(TaskEngine.describe(SupersetError.unreachable("connection refused")).0) == "Superset недоступен: connection refused")
