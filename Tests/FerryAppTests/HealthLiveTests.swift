@@ -79,14 +79,19 @@ struct HealthLiveTests {
                                     username: "admin", password: "admin", ignoreCertificateErrors: false, commandTimeout: 30, chartsTimeout: 60)
         try await session.start()
         do {
-            try await session.clearCookies()
-            let rendering = try await session.render(dashboardID: dashboardID)
-            #expect(!RenderSession.landedOnSignIn(rendering), "\(rendering.tabs.map(\.notShown))")
-            #expect(rendering.tabs.allSatisfy { $0.notShown == nil && $0.charts > 0 }, "\(rendering.tabs.map(\.notShown))")
-            #expect(await session.signIns == 1)
-            // Signed in again, the next dashboard needs no further sign-in.
-            _ = try await session.render(dashboardID: dashboardID)
-            #expect(await session.signIns == 1)
+            // Three times over: a sign-in that a late answer of Superset's own sign-in page undid
+            // showed up here only now and then.
+            for round in 1...3 {
+                try await session.clearCookies()
+                let rendering = try await session.render(dashboardID: dashboardID)
+                #expect(!RenderSession.landedOnSignIn(rendering), "round \(round): \(rendering.tabs.map(\.notShown))")
+                #expect(rendering.tabs.allSatisfy { $0.notShown == nil && $0.charts > 0 }, "round \(round): \(rendering.tabs.map(\.notShown))")
+                #expect(await session.signIns == round)
+                // Signed in again, the next dashboard needs no further sign-in.
+                let next = try await session.render(dashboardID: dashboardID)
+                #expect(!RenderSession.landedOnSignIn(next), "round \(round): \(next.tabs.map(\.notShown))")
+                #expect(await session.signIns == round)
+            }
         } catch {
             await session.close()
             throw error

@@ -45,25 +45,34 @@ struct DashboardRenderer: Sendable {
 
     /// Signs in with Superset's own form (database or LDAP accounts), then checks the session
     /// with `/api/v1/me/`.
-    /// Tried up to three times, each on a fresh sign-in page: Superset's own login page may
-    /// renew its session (and CSRF token) while Ferry posts, which refuses that one attempt.
+    ///
+    /// The form is fetched, not opened: on a page with no Superset script (its `/health`), the
+    /// form's CSRF token is read from the fetched HTML and posted back. Superset's sign-in page
+    /// is a single-page app whose own requests (its CSRF token among them) set the session cookie
+    /// as they answer; one answering after the sign-in put back the signed-out session, and the
+    /// next dashboard showed the sign-in page. Here nothing runs beside the three requests.
+    /// Tried up to three times against a Superset that answers slowly or restarts.
     func signIn(username: String, password: String, on page: BrowserPage) async throws {
         let origin = Self.origin(of: baseURL)
         let script = """
             (async () => {
-              // The password goes only to the environment's own origin, never where /login/ led.
+              // The password goes only to the environment's own origin, never where it was led.
               if (location.origin !== \(jsString(origin))) return [-1, 0];
-              const token = document.getElementById('csrf_token');
+              const me = async () => (await fetch(\(jsString(url("/api/v1/me/"))), {credentials: 'same-origin'})).status;
+              const form = await fetch(\(jsString(url("/login/"))), {credentials: 'same-origin', redirect: 'manual'});
+              // Superset sends a signed-in browser on from /login/; a single sign-on one leaves.
+              if (form.type === 'opaqueredirect') { const m = await me(); return [m === 200 ? 0 : -1, m]; }
+              const page = new DOMParser().parseFromString(await form.text(), 'text/html');
+              const token = page.getElementById('csrf_token');
               const body = new URLSearchParams({username: \(jsString(username)), password: \(jsString(password)), csrf_token: token ? token.value : ''});
-              const post = await fetch('/login/', {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'});
-              const me = await fetch('/api/v1/me/', {credentials: 'same-origin'});
-              return [post.status, me.status];
+              const post = await fetch(\(jsString(url("/login/"))), {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'});
+              return [post.status, await me()];
             })()
             """
         var last = (post: 0, me: 0)
+        try await page.navigate(url("/health"), timeout: commandTimeout)
         for attempt in 1...3 {
             if attempt > 1 { try await Task.sleep(nanoseconds: UInt64(attempt - 1) * 1_000_000_000) }
-            try await page.navigate(url("/login/"), timeout: commandTimeout)
             let answer = try await page.evaluate(script, timeout: commandTimeout).listValue ?? []
             last = (answer.first?.intValue ?? 0, answer.dropFirst().first?.intValue ?? 0)
             if last.post == -1 {
