@@ -97,26 +97,26 @@ enum AccountService {
 
     static func validateUsername(_ name: String?) -> FieldError? {
         guard let n = name?.trimmingCharacters(in: .whitespaces), !n.isEmpty else {
-            return FieldError(field: "username", code: "required", message: "is required")
+            return FieldError(field: "username", code: "required", key: "required")
         }
         guard n.count <= 120, n.allSatisfy({ $0.isLetter || $0.isNumber || "._-@\\".contains($0) }) else {
-            return FieldError(field: "username", code: "invalid", message: "may use letters, digits and . _ - @ \\ (at most 120)")
+            return FieldError(field: "username", code: "invalid", key: "username_chars")
         }
         return nil
     }
 
     static func validatePassword(_ p: String?, field: String = "password") -> FieldError? {
         guard let p, p.count >= PasswordHasher.minimumLength else {
-            return FieldError(field: field, code: "too_short", message: "must be at least \(PasswordHasher.minimumLength) characters")
+            return FieldError(field: field, code: "too_short", key: "password_min", ["min": String(PasswordHasher.minimumLength)])
         }
-        guard p.count <= 200 else { return FieldError(field: field, code: "too_long", message: "must be at most 200 characters") }
+        guard p.count <= 200 else { return FieldError(field: field, code: "too_long", key: "must_be_at_most_chars", ["max": "200"]) }
         return nil
     }
 
     /// nil for no language (follow the browser) or a known one.
     static func validateLanguage(_ lang: String?) -> FieldError? {
         guard let lang, !lang.isEmpty, !Localizer.languages.contains(lang) else { return nil }
-        return FieldError(field: "language", code: "invalid", message: "must be one of \(Localizer.languages.joined(separator: ", "))")
+        return FieldError(field: "language", code: "invalid", key: "must_be_one_of", ["values": Localizer.languages.joined(separator: ", ")])
     }
 
     /// Creates a local user (with a password) or an SSO user (`ssoSubject`, no password).
@@ -160,7 +160,7 @@ enum AccountService {
         let roles = try await RoleModel.query(on: db).filter(\.$name ~~ names).all()
         let unknown = Set(names).subtracting(roles.map(\.name))
         if !unknown.isEmpty {
-            errors.append(FieldError(field: "roles", code: "unknown", message: "no such role: \(unknown.sorted().joined(separator: ", "))"))
+            errors.append(FieldError(field: "roles", code: "unknown", key: "no_such_role", ["roles": unknown.sorted().joined(separator: ", ")]))
         }
         return roles.map { $0.id! }
     }
@@ -193,7 +193,7 @@ enum AccountService {
         let u = try await findUser(id, on: db)
         var errors: [FieldError] = []
         if let p = input.password, u.ssoSubject != nil, !p.isEmpty {
-            errors.append(FieldError(field: "password", code: "sso_user", message: "SSO users have no local password"))
+            errors.append(FieldError(field: "password", code: "sso_user", key: "sso_no_password"))
         } else if let p = input.password, !p.isEmpty, let e = validatePassword(p) { errors.append(e) }
         if let e = validateLanguage(input.language) { errors.append(e) }
         var roleIDs: [UUID]?
@@ -264,7 +264,7 @@ enum AccountService {
             throw AppError(.conflict, code: "sso_user", detail: "You sign in through single sign-on; change your password there.")
         }
         guard try await hasher.verify(current, hash) else {
-            throw AppError.validation([FieldError(field: "current", code: "wrong", message: "is not your current password")])
+            throw AppError.validation([FieldError(field: "current", code: "wrong", key: "wrong_current_password")])
         }
         if let e = validatePassword(new, field: "new") { throw AppError.validation([e]) }
         u.passwordHash = try await hasher.hash(new)

@@ -59,14 +59,11 @@ enum RoleService {
             switch Grant.parse(t, ids: ids) {
             case .success(let g): grants.append(g)
             case .failure(.malformed):
-                errors.append(FieldError(field: "grants", code: "invalid",
-                                         message: "'\(t)' is not a grant: write a permission such as promote:apply, optionally limited as promote:apply@stage:stage,name:qa"))
+                errors.append(FieldError(field: "grants", code: "invalid", key: "grant_malformed", ["grant": t]))
             case .failure(.unknownEnvironment(let name)):
-                errors.append(FieldError(field: "grants", code: "unknown_environment",
-                                         message: "'\(t)' names no environment called '\(name)': pick one of the environments Ferry has, or limit by stage"))
+                errors.append(FieldError(field: "grants", code: "unknown_environment", key: "grant_unknown_environment", ["grant": t, "name": name]))
             case .failure(.globalLimited(let p)):
-                errors.append(FieldError(field: "grants", code: "global_permission",
-                                         message: "'\(t)': \(p.rawValue) concerns Ferry itself, not an environment, so it can't be limited; grant it without '@…'"))
+                errors.append(FieldError(field: "grants", code: "global_permission", key: "grant_global", ["grant": t, "permission": p.rawValue]))
             }
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
@@ -86,10 +83,10 @@ enum RoleService {
         }
         let name = (input.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespaces)
         var errors: [FieldError] = []
-        if name.isEmpty || name.count > 60 { errors.append(FieldError(field: "name", code: "required", message: "is required (at most 60 characters)")) }
-        if (input.description ?? "").count > 500 { errors.append(FieldError(field: "description", code: "too_long", message: "at most 500 characters")) }
+        if name.isEmpty || name.count > 60 { errors.append(FieldError(field: "name", code: "required", key: "role_name")) }
+        if (input.description ?? "").count > 500 { errors.append(FieldError(field: "description", code: "too_long", key: "at_most_chars", ["max": "500"])) }
         if existing?.builtin == true, name != existing?.name {
-            errors.append(FieldError(field: "name", code: "builtin", message: "a built-in role keeps its name"))
+            errors.append(FieldError(field: "name", code: "builtin", key: "builtin_role_name"))
         }
         let grants: [Grant]?
         let directory = try await EnvironmentDirectory.load(on: db)

@@ -169,7 +169,7 @@ enum BackupService {
         let manifest = try readableManifest(of: row, storage: storage)
         let (entries, missing) = manifest.closure(dashboards: dashboards, charts: [], datasets: [])
         if !missing.isEmpty {
-            throw AppError.validation([FieldError(field: "dashboard", code: "unknown", message: "the backup holds no dashboard \(missing.joined(separator: ", "))")])
+            throw AppError.validation([FieldError(field: "dashboard", code: "unknown", key: "backup_lacks_dashboard", ["uuids": missing.joined(separator: ", ")])])
         }
         var bundle: AssetBundle
         do { bundle = try storage.bundle(entries) } catch let f as BackupStorage.Failure {
@@ -184,7 +184,7 @@ enum BackupService {
     /// removed, and changed with the fields that differ.
     static func diff(_ a: BackupModel, _ b: BackupModel, storage: BackupStorage) throws -> BackupDiff {
         guard a.environmentID == b.environmentID else {
-            throw AppError.validation([FieldError(field: "to", code: "other_environment", message: "both backups must be of the same environment")])
+            throw AppError.validation([FieldError(field: "to", code: "other_environment", key: "same_environment_backups")])
         }
         let ma = try readableManifest(of: a, storage: storage), mb = try readableManifest(of: b, storage: storage)
         let ia = ma.index, ib = mb.index
@@ -282,9 +282,9 @@ struct RetentionPolicy: Codable, Sendable, Equatable {
     func validate() -> [FieldError] {
         var out: [FieldError] = []
         for (field, value) in [("keepLast", keepLast), ("daily", daily), ("weekly", weekly), ("monthly", monthly)] where !(0...1000).contains(value) {
-            out.append(FieldError(field: field, code: "invalid", message: "must be between 0 and 1000"))
+            out.append(FieldError(field: field, code: "invalid", key: "between", ["min": "0", "max": "1000"]))
         }
-        if keepLast < 1 { out.append(FieldError(field: "keepLast", code: "invalid", message: "keep at least the last backup (1 or more)")) }
+        if keepLast < 1 { out.append(FieldError(field: "keepLast", code: "invalid", key: "keep_last")) }
         return out
     }
 

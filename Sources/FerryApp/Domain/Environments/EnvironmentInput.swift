@@ -71,11 +71,11 @@ extension EnvironmentInput {
         var errors: [FieldError] = []
         let name = (self.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         if name.isEmpty {
-            errors.append(FieldError(field: "name", code: "required", message: "a name is required"))
+            errors.append(FieldError(field: "name", code: "required", key: "name_required"))
         } else if name.count > 64 {
-            errors.append(FieldError(field: "name", code: "too_long", message: "at most 64 characters"))
+            errors.append(FieldError(field: "name", code: "too_long", key: "at_most_chars", ["max": "64"]))
         } else if !name.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || " -_.".unicodeScalars.contains($0) }) {
-            errors.append(FieldError(field: "name", code: "invalid", message: "use letters, digits, spaces, '-', '_' or '.'"))
+            errors.append(FieldError(field: "name", code: "invalid", key: "environment_name_chars"))
         }
         var url: URL? = nil
         let rawURL = self.url ?? existing?.url ?? ""
@@ -89,33 +89,31 @@ extension EnvironmentInput {
         let providerText = self.authProvider ?? existing?.authProvider ?? "db"
         let provider = SupersetCredentials.Provider(rawValue: providerText)
         if provider == nil {
-            errors.append(FieldError(field: "authProvider", code: "invalid", message: "must be 'db' or 'ldap'"))
+            errors.append(FieldError(field: "authProvider", code: "invalid", key: "auth_provider"))
         }
         let username = (self.username ?? existing?.username ?? "").trimmingCharacters(in: .whitespaces)
         if username.isEmpty {
-            errors.append(FieldError(field: "username", code: "required", message: "a Superset username is required"))
+            errors.append(FieldError(field: "username", code: "required", key: "superset_username_required"))
         }
         var password = self.password
         if password?.isEmpty == true, existing != nil { password = nil }  // blank on edit: keep
         if existing == nil, (password ?? "").isEmpty {
-            errors.append(FieldError(field: "password", code: "required", message: "a Superset password is required"))
+            errors.append(FieldError(field: "password", code: "required", key: "superset_password_required"))
         }
         // Credentials follow the URL: the stored password is never sent to another server.
         if let existing, password == nil, let url, let before = try? SupersetURL.normalize(existing.url), !Self.sameOrigin(url, before) {
-            errors.append(FieldError(field: "password", code: "required_for_new_url",
-                                     message: "the URL now points at another server (scheme, host or port changed): enter the Superset password again"))
+            errors.append(FieldError(field: "password", code: "required_for_new_url", key: "password_for_new_url"))
         }
-        if (password ?? "").count > 1024 { errors.append(FieldError(field: "password", code: "too_long", message: "at most 1024 characters")) }
-        if username.count > 255 { errors.append(FieldError(field: "username", code: "too_long", message: "at most 255 characters")) }
+        if (password ?? "").count > 1024 { errors.append(FieldError(field: "password", code: "too_long", key: "at_most_chars", ["max": "1024"])) }
+        if username.count > 255 { errors.append(FieldError(field: "username", code: "too_long", key: "at_most_chars", ["max": "255"])) }
         let stageText = self.stage ?? existing?.stage ?? "other"
         let stage = Stage(rawValue: stageText)
         if stage == nil {
-            errors.append(FieldError(field: "stage", code: "invalid", message: "must be one of dev, stage, prod, other"))
+            errors.append(FieldError(field: "stage", code: "invalid", key: "stage"))
         }
         let parallelRequests = self.parallelRequests ?? existing?.parallelRequests ?? 1
         if !(1...16).contains(parallelRequests) {
-            errors.append(FieldError(field: "parallelRequests", code: "out_of_range",
-                                     message: "must be from 1 to 16 (1 for a single gunicorn worker, about twice the workers otherwise)"))
+            errors.append(FieldError(field: "parallelRequests", code: "out_of_range", key: "parallel_requests"))
         }
         guard errors.isEmpty, let url, let provider, let stage else { throw AppError.validation(errors) }
         return ValidEnvironment(

@@ -62,7 +62,7 @@ struct GitRemoteStore: Sendable {
         if let v = input.branch { s.branch = v.trimmingCharacters(in: .whitespaces) }
         if let v = input.pushAfterCommit { s.pushAfterCommit = v }
         if let v = input.secret {
-            if v.count > 16_384 { errors.append(FieldError(field: "secret", code: "too_long", message: "at most 16384 characters")) }
+            if v.count > 16_384 { errors.append(FieldError(field: "secret", code: "too_long", key: "at_most_chars", ["max": "16384"])) }
             s.secretSealed = v.isEmpty ? nil : try box.seal(v)
         } else if !s.url.isEmpty, Self.host(of: s.url) != Self.host(of: old.url) || s.auth != old.auth {
             s.secretSealed = nil
@@ -70,20 +70,19 @@ struct GitRemoteStore: Sendable {
         if !s.url.isEmpty {
             if let problem = Self.problem(url: s.url, auth: s.auth) { errors.append(FieldError(field: "url", code: "invalid", message: problem)) }
         } else if s.pushAfterCommit {
-            errors.append(FieldError(field: "url", code: "required", message: "is required to push after each commit"))
+            errors.append(FieldError(field: "url", code: "required", key: "remote_url_required"))
         }
         if !Self.isBranchName(s.branch) {
-            errors.append(FieldError(field: "branch", code: "invalid", message: "a branch name of letters, digits, '-', '_', '.' and '/', not starting with '-' or '.'"))
+            errors.append(FieldError(field: "branch", code: "invalid", key: "branch"))
         }
         if s.auth == .token && s.username.isEmpty && !s.url.isEmpty {
-            errors.append(FieldError(field: "username", code: "required", message: "is required with a token (many servers accept any name with a token)"))
+            errors.append(FieldError(field: "username", code: "required", key: "remote_username_token"))
         }
         if s.username.count > 200 || s.username.contains(where: { $0.isNewline || $0 == "\0" }) {
-            errors.append(FieldError(field: "username", code: "invalid", message: "one line, at most 200 characters"))
+            errors.append(FieldError(field: "username", code: "invalid", key: "one_line_at_most", ["max": "200"]))
         }
         if s.auth != .none && s.secretSealed == nil && !s.url.isEmpty {
-            errors.append(FieldError(field: "secret", code: "required_for_new_url",
-                                     message: s.auth == .token ? "give the token for this remote" : "give the private key for this remote"))
+            errors.append(FieldError(field: "secret", code: "required_for_new_url", key: s.auth == .token ? "remote_token" : "remote_key"))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         try await SettingModel.write(s, key: Self.settingsKey, now: now, newID: newID, on: db)

@@ -157,38 +157,38 @@ enum HealthPolicyService {
     static func validate(_ input: HealthPolicyInput, channels: [UUID: NotificationChannelModel], providers: [UUID: LLMProviderModel] = [:],
                          storedProvider: UUID? = nil) throws -> TimeZone {
         var errors: [FieldError] = []
-        func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, code: "invalid", message: message)) }
+        func fail(_ field: String, _ key: String, _ values: [String: String] = [:]) { errors.append(FieldError(field: field, code: "invalid", key: key, values)) }
         let name = input.name.trimmingCharacters(in: .whitespaces)
-        if name.isEmpty || name.count > 100 { fail("name", "a name of 1-100 characters") }
-        if (input.dashboards?.count ?? 0) > maxDashboards { fail("dashboards", "at most \(maxDashboards) dashboards") }
-        if (input.dashboards ?? []).contains(where: { $0 < 1 }) { fail("dashboards", "dashboard ids are whole numbers above 0") }
-        if (input.search?.count ?? 0) > 200 { fail("search", "at most 200 characters") }
+        if name.isEmpty || name.count > 100 { fail("name", "name_1_100") }
+        if (input.dashboards?.count ?? 0) > maxDashboards { fail("dashboards", "at_most_dashboards", ["max": String(maxDashboards)]) }
+        if (input.dashboards ?? []).contains(where: { $0 < 1 }) { fail("dashboards", "dashboard_ids") }
+        if (input.search?.count ?? 0) > 200 { fail("search", "at_most_chars", ["max": "200"]) }
         let days = input.weekdays ?? []
-        if days.contains(where: { !(0...6).contains($0) }) || Set(days).count != days.count { fail("weekdays", "distinct days 0 (Sunday) to 6 (Saturday)") }
-        if !(0...23).contains(input.windowStart) { fail("windowStart", "an hour 0-23") }
-        if !(1...24).contains(input.windowEnd) || input.windowEnd <= input.windowStart { fail("windowEnd", "an hour 1-24 after the start") }
+        if days.contains(where: { !(0...6).contains($0) }) || Set(days).count != days.count { fail("weekdays", "weekdays") }
+        if !(0...23).contains(input.windowStart) { fail("windowStart", "window_start") }
+        if !(1...24).contains(input.windowEnd) || input.windowEnd <= input.windowStart { fail("windowEnd", "window_end") }
         let every = input.everyMinutes ?? 15
         if !(5...240).contains(every) || (every < 60 ? 60 % every != 0 : every % 60 != 0) {
-            fail("everyMinutes", "5-240 minutes dividing an hour (5, 10, 15, 20, 30) or whole hours (60, 120...)")
+            fail("everyMinutes", "every_minutes")
         }
         let zone = TimeZone(identifier: input.timeZone ?? "UTC")
-        if zone == nil { fail("timeZone", "an IANA time zone such as Europe/Berlin") }
+        if zone == nil { fail("timeZone", "time_zone") }
         let listed = input.channels ?? []
-        if listed.count > maxChannels { fail("channels", "at most \(maxChannels) channels") }
-        for id in listed where channels[id] == nil { fail("channels", "no channel \(id.key)") }
+        if listed.count > maxChannels { fail("channels", "at_most_channels", ["max": String(maxChannels)]) }
+        for id in listed where channels[id] == nil { fail("channels", "no_channel", ["id": id.key]) }
         if let id = input.llmProvider {
             if let p = providers[id] {
-                if !p.active && id != storedProvider { fail("llmProvider", "the LLM provider '\(p.name)' is paused; pick an active one") }
+                if !p.active && id != storedProvider { fail("llmProvider", "llm_paused", ["name": p.name]) }
             } else {
-                fail("llmProvider", "no LLM provider \(id.key); an administrator lists them under /admin/llm")
+                fail("llmProvider", "no_llm", ["id": id.key])
             }
         }
         if input.notifyOwners == true {
             guard let id = input.ownerChannel, let c = channels[id] else {
-                fail("ownerChannel", "owners are mailed through an e-mail channel: pick one")
+                fail("ownerChannel", "owner_channel_pick")
                 throw AppError.validation(errors)
             }
-            if c.kind != ChannelKind.email.rawValue { fail("ownerChannel", "owners are mailed through an e-mail channel") }
+            if c.kind != ChannelKind.email.rawValue { fail("ownerChannel", "owner_channel") }
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         return zone!
@@ -207,7 +207,7 @@ extension HealthPolicyService {
         let name = input.name.trimmingCharacters(in: .whitespaces)
         if let clash = try await HealthPolicyModel.query(on: db).filter(\.$name == name).first(), clash.id != existing?.id {
             throw AppError(.conflict, code: "name_taken", detail: "A health policy named '\(name)' exists; pick another name.",
-                           fields: [FieldError(field: "name", code: "taken", message: "already used")])
+                           fields: [FieldError(field: "name", code: "taken", key: "taken")])
         }
         let m = existing ?? HealthPolicyModel()
         if existing == nil { m.id = newID(); m.createdBy = user }

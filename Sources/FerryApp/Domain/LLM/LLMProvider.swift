@@ -110,7 +110,7 @@ enum LLMProviderService {
         let v = try validate(input, existing: existing)
         if let clash = try await LLMProviderModel.query(on: db).filter(\.$name == v.name).first(), clash.id != existing?.id {
             throw AppError(.conflict, code: "name_taken", detail: "An LLM provider named '\(v.name)' exists; pick another name.",
-                           fields: [FieldError(field: "name", code: "taken", message: "already used")])
+                           fields: [FieldError(field: "name", code: "taken", key: "taken")])
         }
         let m = existing ?? LLMProviderModel()
         if existing == nil {

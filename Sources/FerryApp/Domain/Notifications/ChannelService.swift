@@ -37,52 +37,52 @@ enum ChannelService {
     /// when none is given). Throws a 422 naming every wrong field.
     static func validate(_ input: ChannelInput, existing: NotificationChannelModel?) throws -> (ChannelSettings, secret: String?) {
         var errors: [FieldError] = []
-        func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, code: "invalid", message: message)) }
+        func fail(_ field: String, _ key: String, _ values: [String: String] = [:]) { errors.append(FieldError(field: field, code: "invalid", key: key, values)) }
         let name = input.name.trimmingCharacters(in: .whitespaces)
-        if name.isEmpty || name.count > 100 { fail("name", "a name of 1-100 characters") }
-        if let l = input.language, !Localizer.languages.contains(l) { fail("language", "one of \(Localizer.languages.joined(separator: ", "))") }
-        if let existing, existing.kind != input.kind.rawValue { fail("kind", "a channel's kind can't change; make a new channel") }
+        if name.isEmpty || name.count > 100 { fail("name", "name_1_100") }
+        if let l = input.language, !Localizer.languages.contains(l) { fail("language", "one_of", ["values": Localizer.languages.joined(separator: ", ")]) }
+        if let existing, existing.kind != input.kind.rawValue { fail("kind", "channel_kind_fixed") }
         var s = ChannelSettings()
         var secret: String?
         switch input.kind {
         case .email:
             let host = input.host?.trimmingCharacters(in: .whitespaces) ?? ""
             if host.isEmpty || host.count > 253 || host.rangeOfCharacter(from: CharacterSet(charactersIn: " /@:\r\n")) != nil {
-                fail("host", "the SMTP server's host name, e.g. smtp.example.com")
+                fail("host", "smtp_host")
             }
             let security = input.security ?? .starttls
             let port = input.port ?? (security == .tls ? 465 : security == .starttls ? 587 : 25)
-            if !(1...65535).contains(port) { fail("port", "a port between 1 and 65535") }
+            if !(1...65535).contains(port) { fail("port", "port") }
             let from = input.from?.trimmingCharacters(in: .whitespaces) ?? ""
-            if !isAddress(from) { fail("from", "the sender's address, e.g. ferry@example.com") }
+            if !isAddress(from) { fail("from", "sender") }
             let to = (input.to ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            if to.count > maxRecipients { fail("to", "at most \(maxRecipients) recipients") }
-            for a in to where !isAddress(a) { fail("to", "'\(a.prefix(100))' is not an e-mail address") }
-            if let u = input.username, u.count > 200 || u.rangeOfCharacter(from: .newlines) != nil { fail("username", "at most 200 characters, one line") }
-            if let p = input.password, p.count > 1000 || p.rangeOfCharacter(from: .newlines) != nil { fail("password", "at most 1000 characters, one line") }
+            if to.count > maxRecipients { fail("to", "at_most_recipients", ["max": String(maxRecipients)]) }
+            for a in to where !isAddress(a) { fail("to", "not_email", ["value": String(a.prefix(100))]) }
+            if let u = input.username, u.count > 200 || u.rangeOfCharacter(from: .newlines) != nil { fail("username", "one_line_at_most", ["max": "200"]) }
+            if let p = input.password, p.count > 1000 || p.rangeOfCharacter(from: .newlines) != nil { fail("password", "one_line_at_most", ["max": "1000"]) }
             s = ChannelSettings(host: host, port: port, security: security, username: input.username.flatMap { $0.isEmpty ? nil : $0 }, from: from, to: to,
                                 verifyTLS: input.verifyTLS ?? true)
             secret = input.password.flatMap { $0.isEmpty ? nil : $0 }
         case .slack:
             if let url = input.webhookURL, !url.isEmpty {
-                if !isHTTPAddress(url) { fail("webhookURL", "the incoming webhook's http(s) address") }
+                if !isHTTPAddress(url) { fail("webhookURL", "webhook_url") }
                 secret = url
             } else if existing?.secretSealed == nil {
-                fail("webhookURL", "the incoming webhook's http(s) address")
+                fail("webhookURL", "webhook_url")
             }
         case .telegram:
             if let token = input.botToken, !token.isEmpty {
-                if token.range(of: #"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$"#, options: .regularExpression) == nil { fail("botToken", "the bot token BotFather gave, e.g. 123456:ABC-DEF...") }
+                if token.range(of: #"^[0-9]{1,20}:[A-Za-z0-9_-]{20,100}$"#, options: .regularExpression) == nil { fail("botToken", "bot_token_example") }
                 secret = token
             } else if existing?.secretSealed == nil {
-                fail("botToken", "the bot token BotFather gave")
+                fail("botToken", "bot_token")
             }
             let chat = input.chatID?.trimmingCharacters(in: .whitespaces) ?? ""
-            if chat.range(of: #"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{4,64})$"#, options: .regularExpression) == nil { fail("chatID", "a chat id (e.g. -1001234567890) or @channelname") }
+            if chat.range(of: #"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{4,64})$"#, options: .regularExpression) == nil { fail("chatID", "chat_id") }
             // No default: Ferry contacts nothing an operator didn't name (air-gapped networks run
             // a local Bot API server, or none).
             let base = input.baseURL?.trimmingCharacters(in: .whitespaces) ?? ""
-            if !isHTTPAddress(base) { fail("baseURL", "the Bot API's http(s) address: Telegram's own (api.telegram.org, over https) or a local Bot API server") }
+            if !isHTTPAddress(base) { fail("baseURL", "bot_api_url") }
             s = ChannelSettings(chatID: chat, baseURL: base.hasSuffix("/") ? String(base.dropLast()) : base)
         }
         if !errors.isEmpty { throw AppError.validation(errors) }

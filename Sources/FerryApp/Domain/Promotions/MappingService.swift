@@ -24,18 +24,18 @@ enum MappingService {
         func resolve(_ value: String?, _ field: String) -> EnvironmentRef? {
             let v = value?.trimmingCharacters(in: .whitespaces) ?? ""
             if v.isEmpty {
-                errors.append(FieldError(field: field, code: "required", message: "pick the \(field) environment"))
+                errors.append(FieldError(field: field, code: "required", key: "pick_\(field)"))
                 return nil
             }
             guard let ref = directory.resolve(v) else {
-                errors.append(FieldError(field: field, code: "unknown", message: "no environment '\(v)'; GET /api/environments lists them"))
+                errors.append(FieldError(field: field, code: "unknown", key: "no_environment", ["name": v]))
                 return nil
             }
             return ref
         }
         let s = resolve(source, "source"), t = resolve(target, "target")
         if let s, let t, s.id == t.id, !allowSame {
-            errors.append(FieldError(field: "target", code: "same_environment", message: "the target must be another environment than the source"))
+            errors.append(FieldError(field: "target", code: "same_environment", key: "same_environment"))
         }
         guard errors.isEmpty, let s, let t else { throw AppError.validation(errors) }
         return (s, t)
@@ -50,8 +50,8 @@ enum MappingService {
         do { pair = try await Self.pair(source: input.source, target: input.target, on: db) } catch let e as AppError { errors += e.fields }
         func required(_ value: String?, _ field: String) -> String {
             let v = value?.trimmingCharacters(in: .whitespaces) ?? ""
-            if v.isEmpty { errors.append(FieldError(field: field, code: "required", message: "\(field) is required")) }
-            if v.count > 255 { errors.append(FieldError(field: field, code: "too_long", message: "\(field) is at most 255 characters")) }
+            if v.isEmpty { errors.append(FieldError(field: field, code: "required", key: "named_required", ["field": field])) }
+            if v.count > 255 { errors.append(FieldError(field: field, code: "too_long", key: "named_too_long", ["field": field, "max": "255"])) }
             return v
         }
         let sourceDB = required(input.sourceDatabaseUuid, "sourceDatabaseUuid"), targetDB = required(input.targetDatabaseUuid, "targetDatabaseUuid")

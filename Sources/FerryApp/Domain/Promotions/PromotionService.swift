@@ -13,10 +13,10 @@ enum PromotionService {
         let schemas = mapping ?? [:]
         var errors: [FieldError] = []
         if schemas.keys.contains(where: \.isEmpty) || schemas.values.contains(where: \.isEmpty) {
-            errors.append(FieldError(field: "schemaMapping", code: "invalid", message: "schema names can't be empty"))
+            errors.append(FieldError(field: "schemaMapping", code: "invalid", key: "schema_empty"))
         }
         if schemas.count > 100 || schemas.contains(where: { $0.key.count > 128 || $0.value.count > 128 }) {
-            errors.append(FieldError(field: "schemaMapping", code: "too_many", message: "at most 100 schemas, each name at most 128 characters"))
+            errors.append(FieldError(field: "schemaMapping", code: "too_many", key: "schema_bounds"))
         }
         return errors
     }
@@ -31,19 +31,19 @@ enum PromotionService {
         let dashboards = (input.dashboards ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let search = input.search?.trimmingCharacters(in: .whitespaces)
         if dashboards.isEmpty && (search ?? "").isEmpty {
-            errors.append(FieldError(field: "dashboards", code: "required", message: "name dashboards (id, uuid or slug) or give a search"))
+            errors.append(FieldError(field: "dashboards", code: "required", key: "dashboards_required"))
         }
         if dashboards.contains(where: { $0.count > 255 }) {
-            errors.append(FieldError(field: "dashboards", code: "too_long", message: "a dashboard id, uuid or slug is at most 255 characters"))
+            errors.append(FieldError(field: "dashboards", code: "too_long", key: "dashboard_ref_long"))
         }
-        if (search ?? "").count > 255 { errors.append(FieldError(field: "search", code: "too_long", message: "at most 255 characters")) }
+        if (search ?? "").count > 255 { errors.append(FieldError(field: "search", code: "too_long", key: "at_most_chars", ["max": "255"])) }
         if let c = input.concurrency, !(1...16).contains(c) {
-            errors.append(FieldError(field: "concurrency", code: "invalid", message: "must be between 1 and 16"))
+            errors.append(FieldError(field: "concurrency", code: "invalid", key: "between", ["min": "1", "max": "16"]))
         }
-        if dashboards.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", message: "at most 1000 dashboards per plan")) }
+        if dashboards.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", key: "at_most_plan_dashboards", ["max": "1000"])) }
         let scope = input.scope ?? PromotionScope.dashboards.rawValue
         if PromotionScope(rawValue: scope) == nil {
-            errors.append(FieldError(field: "scope", code: "invalid", message: "scope is 'dashboards' or 'cascade'"))
+            errors.append(FieldError(field: "scope", code: "invalid", key: "scope"))
         }
         errors += Self.schemaMappingErrors(input.schemaMapping)
         guard errors.isEmpty, let (source, target) = pair else { throw AppError.validation(errors) }
@@ -78,21 +78,21 @@ enum PromotionService {
         var backup: BackupModel?
         if let text = input.backup?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             if let id = UUID(uuidString: text) { backup = try await BackupModel.find(id, on: db) }
-            if backup == nil { errors.append(FieldError(field: "backup", code: "unknown", message: "no backup '\(text)'; GET /api/backups lists them")) }
+            if backup == nil { errors.append(FieldError(field: "backup", code: "unknown", key: "no_backup", ["id": text])) }
         } else {
-            errors.append(FieldError(field: "backup", code: "required", message: "pick the backup to restore from"))
+            errors.append(FieldError(field: "backup", code: "required", key: "pick_backup"))
         }
         var target: EnvironmentRef?
         if let text = input.target?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             target = names.resolve(text)
-            if target == nil { errors.append(FieldError(field: "target", code: "unknown", message: "no environment '\(text)'; GET /api/environments lists them")) }
+            if target == nil { errors.append(FieldError(field: "target", code: "unknown", key: "no_environment", ["name": text])) }
         } else {
-            errors.append(FieldError(field: "target", code: "required", message: "pick the environment to restore into"))
+            errors.append(FieldError(field: "target", code: "required", key: "pick_restore_target"))
         }
         func clean(_ list: [String]?, _ field: String) -> [String] {
             let out = (list ?? []).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }
-            if out.count > 10_000 { errors.append(FieldError(field: field, code: "too_many", message: "at most 10000 per restore")) }
-            if out.contains(where: { UUID(uuidString: $0) == nil }) { errors.append(FieldError(field: field, code: "invalid", message: "name assets by uuid")) }
+            if out.count > 10_000 { errors.append(FieldError(field: field, code: "too_many", key: "at_most_per_restore", ["max": "10000"])) }
+            if out.contains(where: { UUID(uuidString: $0) == nil }) { errors.append(FieldError(field: field, code: "invalid", key: "by_uuid")) }
             return out
         }
         let selection = PlanSelection(dashboards: clean(input.dashboards, "dashboards"), search: nil,
@@ -144,7 +144,7 @@ enum PromotionService {
         -> PromotionModel
     {
         if let c = input.concurrency, !(1...16).contains(c) {
-            throw AppError.validation([FieldError(field: "concurrency", code: "invalid", message: "must be between 1 and 16")])
+            throw AppError.validation([FieldError(field: "concurrency", code: "invalid", key: "between", ["min": "1", "max": "16"])])
         }
         guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
         guard plan.status == .ready else {

@@ -59,18 +59,17 @@ enum ScheduleService {
     {
         var errors: [FieldError] = []
         let name = (input.name ?? existing?.name ?? "").trimmingCharacters(in: .whitespaces)
-        if name.isEmpty { errors.append(FieldError(field: "name", code: "required", message: "a name is required")) }
+        if name.isEmpty { errors.append(FieldError(field: "name", code: "required", key: "name_required")) }
         let pluginID = input.plugin ?? existing?.pluginID ?? ""
         let plugin = registry.plugin(pluginID)
-        if plugin == nil { errors.append(FieldError(field: "plugin", code: "unknown", message: "no plugin '\(pluginID)'; GET /api/plugins lists them")) }
+        if plugin == nil { errors.append(FieldError(field: "plugin", code: "unknown", key: "no_plugin", ["id": pluginID])) }
         let params = input.params ?? existing.flatMap { try? BundleValue.parseJSON(Data($0.params.utf8)) } ?? .map([:])
         if let plugin {
             errors += plugin.paramsSchema.validate(params).map {
                 FieldError(field: $0.field.isEmpty ? "params" : "params.\($0.field)", code: $0.code, message: $0.message)
             }
             for secret in plugin.paramsSchema.secretProperties.sorted() where params[secret] != nil {
-                errors.append(FieldError(field: "params.\(secret)", code: "secret",
-                                         message: "is a secret, which schedules don't store; leave it out (the task will ask for it)"))
+                errors.append(FieldError(field: "params.\(secret)", code: "secret", key: "schedule_secret"))
             }
         }
         var cron: CronExpression?
@@ -79,7 +78,7 @@ enum ScheduleService {
         }
         let zoneName = input.timeZone ?? existing?.timeZone ?? "UTC"
         let zone = TimeZone(identifier: zoneName)
-        if zone == nil { errors.append(FieldError(field: "timeZone", code: "invalid", message: "'\(zoneName)' is not an IANA time zone (e.g. Europe/Berlin)")) }
+        if zone == nil { errors.append(FieldError(field: "timeZone", code: "invalid", key: "not_time_zone", ["zone": zoneName])) }
         guard errors.isEmpty, let plugin, let cron, let zone else { throw AppError.validation(errors) }
         return (name, plugin, params, cron, zone)
     }
@@ -110,7 +109,7 @@ enum ScheduleService {
         try await db.writeTransaction { tx in
             if try await ScheduleModel.query(on: tx).filter(\.$name == m.name).all().contains(where: { $0.id != m.id }) {
                 throw AppError(.conflict, code: "name_taken", detail: "A schedule named '\(m.name)' already exists. Pick another name.",
-                               fields: [FieldError(field: "name", code: "taken", message: "already used")])
+                               fields: [FieldError(field: "name", code: "taken", key: "taken")])
             }
             if existing == nil { try await m.create(on: tx) } else { try await m.update(on: tx) }
         }

@@ -38,7 +38,7 @@ enum AdminPages {
 
     static func usersModel(_ req: Request, form: UsersPage.Model.Form = .init(), error: AppError? = nil) async throws -> UsersPage.Model {
         UsersPage.Model(users: try await AccountService.listUsers(now: req.application.ferry.now(), on: req.db),
-                        roles: try await RoleService.names(on: req.db), form: form, error: error?.detail, flash: flash(req, "users"))
+                        roles: try await RoleService.names(on: req.db), form: form, error: error.map(req.localizer.problemText), flash: flash(req, "users"))
     }
 
     @Sendable static func users(req: Request) async throws -> Response {
@@ -80,7 +80,7 @@ enum AdminPages {
             return req.redirect(to: SiteURL.userPage(.value(id)).path(query: ["done": "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             let u = try await AccountService.userDTO(id, now: app.ferry.now(), on: req.db)
-            let model = UserEditPage.Model(user: u, roles: try await RoleService.names(on: req.db), error: e.detail)
+            let model = UserEditPage.Model(user: u, roles: try await RoleService.names(on: req.db), error: req.localizer.problemText(e))
             return req.page(UserEditPage.View(model: model, localizer: req.localizer), status: e.status)
         }
     }
@@ -93,7 +93,7 @@ enum AdminPages {
         let directory = try await req.environmentDirectory()
         let environments = directory.sortedByName.map { RolesPage.Model.Environment(id: $0.id, name: $0.name, stage: $0.stage) }
         return RolesPage.Model(roles: try await RoleService.list(environments: directory, on: req.db), editing: editing, form: filled,
-                               permissions: Permission.allCases.map(\.rawValue), environments: environments, error: error?.detail, flash: flash(req, "roles"))
+                               permissions: Permission.allCases.map(\.rawValue), environments: environments, error: error.map(req.localizer.problemText), flash: flash(req, "roles"))
     }
 
     @Sendable static func roles(req: Request) async throws -> Response {
@@ -158,7 +158,7 @@ enum AdminPages {
 
     static func ssoModel(_ req: Request, test: SSOIdentity? = nil, error: AppError? = nil) async throws -> SSOSettingsPage.Model {
         let s = try await SSOService.load(on: req.db)
-        return SSOSettingsPage.Model(settings: SSOSettingsDTO(s, redirectURI: AuthPages.redirectURI(req)), error: error?.detail,
+        return SSOSettingsPage.Model(settings: SSOSettingsDTO(s, redirectURI: AuthPages.redirectURI(req)), error: error.map(req.localizer.problemText),
                                      flash: flash(req, "sso"), test: test)
     }
 

@@ -112,7 +112,7 @@ enum BackupPages {
             return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .tooManyRequests
             || e.status == .serviceUnavailable {
-            return try await environmentResponse(req, id: env.id, status: e.status) { $0.runError = e.detail }
+            return try await environmentResponse(req, id: env.id, status: e.status) { $0.runError = req.localizer.problemText(e) }
         }
     }
 
@@ -128,7 +128,7 @@ enum BackupPages {
             _ = try await BackupService.upload(data, environment: env, user: user, storage: app.backupStorage, maxBytes: max, now: now, newID: id, on: req.db)
             return req.redirect(to: SiteURL.backupsEnvironmentPage(.value(env.id)).path(query: ["done": "uploaded"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .serviceUnavailable {
-            return try await environmentResponse(req, id: env.id, status: e.status) { $0.uploadError = e.detail }
+            return try await environmentResponse(req, id: env.id, status: e.status) { $0.uploadError = req.localizer.problemText(e) }
         }
     }
 
@@ -201,10 +201,10 @@ enum BackupPages {
     static func fieldErrors(_ e: AppError, known: Set<String>, _ l: Localizer) -> ([String: String], String) {
         var errors: [String: String] = [:]
         for field in e.fields where known.contains(field.field) {
-            errors[field.field] = [errors[field.field], field.message].compactMap { $0 }.joined(separator: "; ")
+            errors[field.field] = [errors[field.field], l.fieldText(field.message)].compactMap { $0 }.joined(separator: "; ")
         }
         let allShown = !e.fields.isEmpty && e.fields.allSatisfy { known.contains($0.field) }
-        return (errors, allShown ? l.t("environment_form.fix_fields") : e.detail)
+        return (errors, allShown ? l.t("environment_form.fix_fields") : l.problemText(e))
     }
 
     // MARK: - Two backups
@@ -239,7 +239,7 @@ enum BackupPages {
             model.matching = found.count
             model.assets = Array(found.prefix(BackupDetailPage.Model.shownLimit))
         } catch let e as AppError {
-            model.contentsError = e.detail
+            model.contentsError = req.localizer.problemText(e)
         }
         model.canRun = await req.permits(.backupRun, environmentIDs: [row.environmentID])
         model.targets = req.environments(.restoreRun, in: names).map { BackupDetailPage.Model.Target(id: $0.id, name: $0.name) }
@@ -324,7 +324,7 @@ enum BackupPages {
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             var model = try await detailModel(req, row: row, search: f.search ?? "", kind: f.kind ?? "")
             model.restore = .init(target: f.target ?? "", picked: Set((f.dashboards ?? []) + (f.charts ?? []) + (f.datasets ?? [])))
-            model.restoreError = e.detail
+            model.restoreError = req.localizer.problemText(e)
             return detailResponse(model, req: req, status: e.status)
         }
     }

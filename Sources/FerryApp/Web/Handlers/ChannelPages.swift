@@ -127,10 +127,10 @@ enum ChannelPages {
             return req.redirect(to: SiteURL.channelsPage.path(query: ["done": id == nil ? "created" : "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
             var errors: [String: String] = [:]
-            for field in e.fields { errors[field.field] = [errors[field.field], field.message].compactMap { $0 }.joined(separator: "; ") }
+            for field in e.fields { errors[field.field] = [errors[field.field], req.localizer.fieldText(field.message)].compactMap { $0 }.joined(separator: "; ") }
             var shown = typed
             shown.hasSecret = stored?.secretSealed != nil
-            let editor = ChannelForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? e.detail : nil)
+            let editor = ChannelForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? req.localizer.problemText(e) : nil)
             if let stored {
                 return req.secretFormPage(ChannelPage.View(model: try await channelModel(req, stored, editor: editor), localizer: req.localizer), status: e.status)
             }
@@ -146,7 +146,7 @@ enum ChannelPages {
         do {
             try await HealthPoliciesAPI.removeChannel(m, on: req.db)
         } catch let e as AppError where e.status == .conflict {
-            return req.secretFormPage(ChannelsPage.View(model: try await listModel(req, error: e.detail), localizer: req.localizer), status: e.status)
+            return req.secretFormPage(ChannelsPage.View(model: try await listModel(req, error: req.localizer.problemText(e)), localizer: req.localizer), status: e.status)
         }
         return req.redirect(to: SiteURL.channelsPage.path(query: ["done": "deleted"]), redirectType: .normal)
     }

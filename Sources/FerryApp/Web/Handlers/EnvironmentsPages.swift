@@ -75,7 +75,7 @@ enum EnvironmentsPages {
     }
 
     static func formError(_ req: Request, id: UUID?, input: EnvironmentInput, error: AppError) -> Response {
-        let response = Layout.response(EnvironmentFormPage.View(model: .init(id: id, input: input, error: error), localizer: req.localizer), request: req)
+        let response = Layout.response(EnvironmentFormPage.View(model: .init(id: id, input: input, error: error, localizer: req.localizer), localizer: req.localizer), request: req)
         response.status = error.status
         return response
     }

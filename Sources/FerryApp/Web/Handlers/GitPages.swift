@@ -88,7 +88,7 @@ enum GitPages {
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .tooManyRequests
             || e.status == .serviceUnavailable {
             var model = try await overviewModel(req, environment: env?.id.key, drift: "", search: "", page: 1)
-            model.actionError = e.detail
+            model.actionError = req.localizer.problemText(e)
             return req.page(GitPage.View(model: model, localizer: req.localizer), status: e.status)
         }
     }
@@ -174,7 +174,7 @@ enum GitPages {
             model.title = row.title
             model.diff = try await req.gitDiff(row, env, other, from: q.from, to: q.to)
         } catch let e as AppError where e.status != .unauthorized && e.status != .forbidden {
-            model.error = e.detail
+            model.error = req.localizer.problemText(e)
             status = e.status
         } catch let f as GitFailure {
             model.error = req.localizer.failureText(f)

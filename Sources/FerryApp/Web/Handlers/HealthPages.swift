@@ -60,7 +60,7 @@ enum HealthPages {
         do {
             env = try await req.environmentNamed(f.environment, field: "environment")
         } catch let e as AppError where e.status == .unprocessableEntity {
-            return try await refused(req, environment: nil, form: typed, message: e.detail, status: e.status)
+            return try await refused(req, environment: nil, form: typed, message: req.localizer.problemText(e), status: e.status)
         }
         try req.authorize(.healthRun, environment: env)
         req.audit.action = DashboardCheckPlugin.pluginID
@@ -82,7 +82,7 @@ enum HealthPages {
             return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .tooManyRequests
             || e.status == .serviceUnavailable {
-            return try await refused(req, environment: env, form: typed, message: e.detail, status: e.status)
+            return try await refused(req, environment: env, form: typed, message: req.localizer.problemText(e), status: e.status)
         }
     }
 

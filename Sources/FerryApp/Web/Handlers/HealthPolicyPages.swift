@@ -230,10 +230,10 @@ enum HealthPolicyPages {
             var errors: [String: String] = [:]
             for field in e.fields {
                 // The LLM provider's errors in the page's language (it is picked from a list: only a stale or tampered form is refused).
-                let text = field.field == "llmProvider" ? req.localizer.t("health_policies.llm_invalid") : field.message
+                let text = field.field == "llmProvider" ? req.localizer.t("health_policies.llm_invalid") : req.localizer.fieldText(field.message)
                 errors[field.field] = [errors[field.field], text].compactMap { $0 }.joined(separator: "; ")
             }
-            return try await refused(req, id: id, form: typed, errors: errors, formError: e.fields.isEmpty ? e.detail : nil, status: e.status)
+            return try await refused(req, id: id, form: typed, errors: errors, formError: e.fields.isEmpty ? req.localizer.problemText(e) : nil, status: e.status)
         }
     }
 
@@ -286,7 +286,7 @@ enum HealthPolicyPages {
             return req.redirect(to: SiteURL.taskPage(.value(task.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict || e.status == .tooManyRequests
             || e.status == .serviceUnavailable {
-            return req.page(HealthPoliciesPage.View(model: try await listModel(req, error: e.detail), localizer: req.localizer), status: e.status)
+            return req.page(HealthPoliciesPage.View(model: try await listModel(req, error: req.localizer.problemText(e)), localizer: req.localizer), status: e.status)
         }
     }
 }

@@ -86,7 +86,7 @@ enum LLMProviderPages {
             }
             var shown = typed
             shown.hasKey = stored.map { !$0.apiKeySealed.isEmpty } ?? false
-            let editor = LLMProviderForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? e.detail : nil)
+            let editor = LLMProviderForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? req.localizer.problemText(e) : nil)
             if let stored {
                 return req.secretFormPage(LLMProviderPage.View(model: try await providerModel(req, stored, editor: editor), localizer: l), status: e.status)
             }
@@ -104,7 +104,7 @@ enum LLMProviderPages {
         } catch let e as AppError where e.status == .conflict {
             let names = try await LLMProviderService.policies(using: m.id!, on: req.db).map(\.name)
             let l = req.localizer
-            let why = names.isEmpty ? e.detail : l.t("llm.in_use", ["policies": names.joined(separator: ", ")])
+            let why = names.isEmpty ? l.problemText(e) : l.t("llm.in_use", ["policies": names.joined(separator: ", ")])
             return req.secretFormPage(LLMProvidersPage.View(model: try await listModel(req, error: why), localizer: l), status: e.status)
         }
         return req.redirect(to: SiteURL.llmProvidersPage.path(query: ["done": "deleted"]), redirectType: .normal)

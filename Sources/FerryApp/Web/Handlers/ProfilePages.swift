@@ -17,7 +17,7 @@ enum ProfilePages {
         let now = req.application.ferry.now()
         let model = ProfilePage.Model(
             user: try await AccountService.userDTO(p.userID, now: now, on: req.db), tokens: try await SessionService.tokens(userID: p.userID, username: p.username, on: req.db),
-            permissions: Permission.allCases.filter(p.can).map(\.rawValue), newToken: newToken, flash: flash, error: error?.detail,
+            permissions: Permission.allCases.filter(p.can).map(\.rawValue), newToken: newToken, flash: flash, error: error.map(req.localizer.problemText),
             tokenPolicy: req.application.ferryConfiguration.hardening.tokens)
         let response = Layout.response(ProfilePage.View(model: model, localizer: req.localizer), request: req)
         if let error { response.status = error.status }

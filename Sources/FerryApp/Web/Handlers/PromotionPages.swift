@@ -144,7 +144,7 @@ enum PromotionPages {
             return req.redirect(to: SiteURL.planPage(.value(plan.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity {
             var errors: [String: String] = [:]
-            for field in e.fields { errors[field.field] = [errors[field.field], field.message].compactMap { $0 }.joined(separator: "; ") }
+            for field in e.fields { errors[field.field] = [errors[field.field], l.fieldText(field.message)].compactMap { $0 }.joined(separator: "; ") }
             // On the page dashboards are ticked, not named.
             if typed.dashboards.isEmpty, errors["dashboards"] != nil || errors["search"] != nil {
                 errors["dashboards"] = l.t("promote.pick_one")
@@ -287,7 +287,7 @@ enum PromotionPages {
             guard let task = promotion.taskID else { return req.redirect(to: SiteURL.promotionsPage.path, redirectType: .normal) }
             return req.redirect(to: SiteURL.taskPage(.value(task)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .conflict {
-            let response = Layout.response(PlanPage.View(model: try await planModel(req, id: id, applyError: e.detail), localizer: req.localizer), request: req)
+            let response = Layout.response(PlanPage.View(model: try await planModel(req, id: id, applyError: req.localizer.problemText(e)), localizer: req.localizer), request: req)
             response.status = .conflict
             return response
         }

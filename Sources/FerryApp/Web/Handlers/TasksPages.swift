@@ -113,7 +113,7 @@ enum TasksPages {
         do {
             try await req.application.taskEngine.provideInput(task.id!, value: .map(value), on: req.db)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
-            let response = Layout.response(TaskDetailPage.View(model: try await model(req, task: task, inputError: e.detail), localizer: req.localizer), request: req)
+            let response = Layout.response(TaskDetailPage.View(model: try await model(req, task: task, inputError: req.localizer.problemText(e)), localizer: req.localizer), request: req)
             response.status = e.status
             return response
         }

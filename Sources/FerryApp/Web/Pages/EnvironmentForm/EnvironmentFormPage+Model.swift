@@ -29,13 +29,13 @@ extension EnvironmentFormPage.Model {
                   stage: dto.stage, isDefault: dto.isDefault, parallelRequests: String(dto.parallelRequests), errors: [:], formError: nil)
     }
 
-    /// Re-shows what the person typed (never the password) with the errors.
-    init(id: UUID?, input: EnvironmentInput, error: AppError) {
+    /// Re-shows what the person typed (never the password) with the errors, in `localizer`'s language.
+    init(id: UUID?, input: EnvironmentInput, error: AppError, localizer: Localizer) {
         self.init(
             id: id, name: input.name ?? "", url: input.url ?? "", authProvider: input.authProvider ?? "db", username: input.username ?? "",
             verifyTLS: input.verifyTLS ?? true, stage: input.stage ?? "dev", isDefault: input.isDefault ?? false,
             parallelRequests: input.parallelRequests.map(String.init) ?? "1",
-            errors: Dictionary(error.fields.map { ($0.field, $0.message) }, uniquingKeysWith: { a, _ in a }),
-            formError: error.fields.isEmpty ? error.detail : nil)
+            errors: Dictionary(error.fields.map { ($0.field, localizer.fieldText($0.message)) }, uniquingKeysWith: { a, _ in a }),
+            formError: error.fields.isEmpty ? localizer.problemText(error) : nil)
     }
 }
