@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SupersetKit
 import Vapor
 
 @testable import FerryApp
@@ -21,6 +22,37 @@ import Vapor
         let refusal = AppError.validation([long, FieldError(field: "stage", code: "invalid", key: "stage")])
         #expect(refusal.detail == "name: at most 64 characters; stage: must be one of dev, stage, prod, other")
         #expect(ru.problemText(refusal) == "name: не больше 64 символов; stage: должно быть одним из: dev, stage, prod, other")
+    }
+
+    /// SupersetKit's words for a bad URL (it can't read the catalogue, which mirrors them), a
+    /// cron expression's and a task params schema's are read back too.
+    @Test func urlCronAndParamsMessagesReadBackInRussian() throws {
+        let ru = Localizer(language: "ru")
+        for text in ["", "not a url at all", "ftp://host", "http://", "https://a:b@host", "http://host:70000"] {
+            do {
+                _ = try SupersetURL.normalize(text)
+                Issue.record("\(text) was taken")
+            } catch SupersetError.invalidURL(let message) {
+                #expect(ru.fieldText(message) != message, "\(message)")
+            }
+        }
+        for cron in ["* * *", "61 * * * *", "* * * FOO *", "5-1 * * * *", "*/0 * * * *", "1//2 * * * *", "1,,2 * * * *", "x * * * *"] {
+            do {
+                _ = try CronExpression(cron)
+                Issue.record("\(cron) was taken")
+            } catch let e as CronExpression.ParseError {
+                #expect(ru.fieldText(e.message) != e.message, "\(e.message)")
+            }
+        }
+        let schema: BundleValue = .map(["type": .string("object"), "additionalProperties": .bool(false), "required": .list([.string("seconds")]),
+                                        "properties": .map(["seconds": .map(["type": .string("integer"), "maximum": .int(60)]),
+                                                            "name": .map(["type": .string("string"), "maxLength": .int(3)])])])
+        var errors: [FieldError] = []
+        JSONSchema.check(.map(["name": .string("toolong"), "extra": .int(1)]), against: schema, path: "", into: &errors)
+        JSONSchema.check(.map(["seconds": .int(90)]), against: schema, path: "", into: &errors)
+        JSONSchema.check(.map(["seconds": .string("x")]), against: schema, path: "", into: &errors)
+        #expect(errors.count == 5, "\(errors)")
+        for e in errors { #expect(ru.fieldText(e.message) != e.message, "\(e.message)") }
     }
 
     /// The environment form refused in Russian marks its fields in Russian; the API answers the

@@ -16,7 +16,7 @@ import Vapor
         #expect(TaskText.templates.count > 50)
         #expect(TaskText.templates.contains { $0.key.hasPrefix("failure.") } && TaskText.templates.contains { $0.key.hasPrefix("input.") })
         let english = Catalogue.shared.tables["en"] ?? [:]
-        let numbers: Set = ["n", "first", "last", "total", "count", "days", "dashboards", "charts"]
+        let numbers: Set = ["n", "first", "last", "total", "count", "days", "dashboards", "charts", "low", "high"]
         for template in TaskText.templates {
             var values: [String: String] = [:]
             for case .value(let name) in template.parts {

@@ -22,6 +22,11 @@ public struct CronExpression: Sendable, Equatable {
     public struct ParseError: Error, Equatable, CustomStringConvertible {
         public var message: String
         public var description: String { message }
+
+        /// The catalogue's `field.<key>` in English (a form shows it in its reader's language).
+        init(key: String, _ values: [String: String]) {
+            message = TaskText.text("field.\(key)", values)
+        }
     }
 
     static let monthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
@@ -31,7 +36,7 @@ public struct CronExpression: Sendable, Equatable {
         self.text = text.trimmingCharacters(in: .whitespaces)
         let parts = self.text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard parts.count == 5 else {
-            throw ParseError(message: "'\(text)' has \(parts.count) fields; cron needs 5: minute hour day-of-month month day-of-week (e.g. '30 2 * * MON-FRI')")
+            throw ParseError(key: "cron_fields", ["text": text, "count": String(parts.count)])
         }
         minutes = try Self.field(parts[0], "minute", 0...59, names: []).sorted()
         hours = try Self.field(parts[1], "hour", 0...23, names: []).sorted()
@@ -45,20 +50,21 @@ public struct CronExpression: Sendable, Equatable {
     static func field(_ text: String, _ name: String, _ range: ClosedRange<Int>, names: [String], nameBase: Int = 0) throws -> [Int] {
         func value(_ s: String) throws -> Int {
             if let n = Int(s) {
-                guard range.contains(n) else { throw ParseError(message: "\(name): \(n) is out of range \(range.lowerBound)-\(range.upperBound)") }
+                guard range.contains(n) else { throw ParseError(key: "cron_range", ["name": name, "value": String(n), "low": String(range.lowerBound), "high": String(range.upperBound)]) }
                 return n
             }
             if let i = names.firstIndex(of: s.uppercased()) { return i + nameBase }
-            throw ParseError(message: "\(name): '\(s)' is not a number\(names.isEmpty ? "" : " or a name (\(names.first!)-\(names.last!))")")
+            throw names.isEmpty ? ParseError(key: "cron_not_number", ["name": name, "value": s])
+                : ParseError(key: "cron_not_number_or_name", ["name": name, "value": s, "first": names.first!, "last": names.last!])
         }
         var out = Set<Int>()
         for item in text.split(separator: ",", omittingEmptySubsequences: false).map(String.init) {
-            guard !item.isEmpty else { throw ParseError(message: "\(name): empty item in '\(text)'") }
+            guard !item.isEmpty else { throw ParseError(key: "cron_empty_item", ["name": name, "text": text]) }
             let stepParts = item.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-            guard stepParts.count <= 2 else { throw ParseError(message: "\(name): '\(item)' has more than one '/'") }
+            guard stepParts.count <= 2 else { throw ParseError(key: "cron_two_slashes", ["name": name, "item": item]) }
             var step = 1
             if stepParts.count == 2 {
-                guard let s = Int(stepParts[1]), s > 0 else { throw ParseError(message: "\(name): step '\(stepParts[1])' must be a whole number above 0") }
+                guard let s = Int(stepParts[1]), s > 0 else { throw ParseError(key: "cron_step", ["name": name, "step": stepParts[1]]) }
                 step = s
             }
             let base = stepParts[0]
@@ -68,7 +74,7 @@ public struct CronExpression: Sendable, Equatable {
             } else if let dash = base.firstIndex(of: "-") {
                 lower = try value(String(base[..<dash]))
                 upper = try value(String(base[base.index(after: dash)...]))
-                guard lower <= upper else { throw ParseError(message: "\(name): range '\(base)' runs backwards") }
+                guard lower <= upper else { throw ParseError(key: "cron_backwards", ["name": name, "range": base]) }
             } else {
                 lower = try value(base)
                 upper = stepParts.count == 2 ? range.upperBound : lower

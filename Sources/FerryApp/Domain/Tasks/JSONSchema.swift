@@ -40,42 +40,42 @@ public struct JSONSchema: Sendable, Equatable {
     }
 
     static func check(_ value: BundleValue, against schema: BundleValue, path: String, into errors: inout [FieldError]) {
-        func fail(_ code: String, _ message: String) { errors.append(FieldError(field: path, code: code, message: message)) }
+        func fail(_ code: String, _ key: String, _ values: [String: String] = [:]) { errors.append(FieldError(field: path, code: code, key: key, values)) }
         if let options = schema["enum"]?.listValue, !options.contains(value) {
-            return fail("invalid", "must be one of \(options.map { $0.jsonText() }.joined(separator: ", "))")
+            return fail("invalid", "must_be_one_of", ["values": options.map { $0.jsonText() }.joined(separator: ", ")])
         }
         switch schema["type"]?.stringValue {
         case "object":
-            guard let object = value.mapValue else { return fail("type", "must be an object") }
+            guard let object = value.mapValue else { return fail("type", "must_be_object") }
             let properties = schema["properties"]?.mapValue ?? [:]
             for name in schema["required"]?.listValue?.compactMap(\.stringValue) ?? [] where object[name] == nil || object[name]?.isNull == true {
-                errors.append(FieldError(field: join(path, name), code: "required", message: "is required"))
+                errors.append(FieldError(field: join(path, name), code: "required", key: "required"))
             }
             for (name, v) in object.sorted(by: { $0.key < $1.key }) {
                 if let sub = properties[name] {
                     check(v, against: sub, path: join(path, name), into: &errors)
                 } else if schema["additionalProperties"]?.boolValue == false {
-                    errors.append(FieldError(field: join(path, name), code: "unknown", message: "is not a known field"))
+                    errors.append(FieldError(field: join(path, name), code: "unknown", key: "unknown_field"))
                 }
             }
         case "string":
-            guard let s = value.stringValue else { return fail("type", "must be a string") }
-            if let min = schema["minLength"]?.intValue, s.count < min { fail("too_short", "must have at least \(min) characters") }
-            if let max = schema["maxLength"]?.intValue, s.count > max { fail("too_long", "must have at most \(max) characters") }
+            guard let s = value.stringValue else { return fail("type", "must_be_string") }
+            if let min = schema["minLength"]?.intValue, s.count < min { fail("too_short", "min_length", ["min": String(min)]) }
+            if let max = schema["maxLength"]?.intValue, s.count > max { fail("too_long", "max_length", ["max": String(max)]) }
             if let pattern = schema["pattern"]?.stringValue, s.range(of: pattern, options: .regularExpression) == nil {
-                fail("invalid", "must match \(pattern)")
+                fail("invalid", "pattern", ["pattern": pattern])
             }
         case "integer", "number":
             let isInteger = schema["type"]?.stringValue == "integer"
             guard let n = value.doubleValue, !isInteger || n.rounded() == n else {
-                return fail("type", isInteger ? "must be a whole number" : "must be a number")
+                return fail("type", isInteger ? "whole_number" : "number")
             }
-            if let min = schema["minimum"]?.doubleValue, n < min { fail("too_small", "must be at least \(BundleValue.double(min).jsonText())") }
-            if let max = schema["maximum"]?.doubleValue, n > max { fail("too_large", "must be at most \(BundleValue.double(max).jsonText())") }
+            if let min = schema["minimum"]?.doubleValue, n < min { fail("too_small", "at_least", ["min": BundleValue.double(min).jsonText()]) }
+            if let max = schema["maximum"]?.doubleValue, n > max { fail("too_large", "at_most", ["max": BundleValue.double(max).jsonText()]) }
         case "boolean":
-            if value.boolValue == nil { fail("type", "must be true or false") }
+            if value.boolValue == nil { fail("type", "boolean") }
         case "array":
-            guard let list = value.listValue else { return fail("type", "must be a list") }
+            guard let list = value.listValue else { return fail("type", "list") }
             if let items = schema["items"] {
                 for (i, v) in list.enumerated() { check(v, against: items, path: "\(path)[\(i)]", into: &errors) }
             }
