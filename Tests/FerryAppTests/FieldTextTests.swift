@@ -76,3 +76,39 @@ import Vapor
         }
     }
 }
+
+/// An upload's refusal (a hostile or broken archive) reads back in Russian, SupersetKit's words
+/// for the archive inside it too.
+@Suite struct ProblemTextTests {
+    @Test func everyArchiveRefusalReadsBackInRussian() {
+        let ru = Localizer(language: "ru")
+        let cases: [BundleError] = [
+            .notAZip, .tooLarge("12 MB over 10 MB"), .tooManyEntries(5000), .unsafePath("../../etc/passwd"), .link("a/b"),
+            .compressionBomb("x/big.yaml"), .noTopFolder, .missingMetadata, .invalidYAML(path: "a/b.yaml", message: "bad indent"),
+            .missingField(path: "a/b.yaml", field: "uuid"), .unresolvedReference("2 reference(s)"), .yamlTooLarge(path: "a.yaml", limit: 100_000),
+            .yamlTooDeep(path: "a.yaml", limit: 64), .integerOutOfRange(path: "a.yaml", value: "99999999999999999999"),
+        ]
+        for bundleError in cases {
+            let english = bundleError.localizedDescription
+            #expect(ru.fieldText(english) == english)  // not a field's
+            let refusal = AppError(.unprocessableEntity, code: "invalid_bundle", detail: TaskText.text("problem.upload_unreadable", ["why": english]))
+            let shown = ru.problemText(refusal)
+            #expect(shown.hasPrefix("Загруженный файл"), "\(shown)")
+            #expect(!shown.contains(english), "SupersetKit's words are read back too: \(shown)")
+        }
+    }
+
+    @Test func anUploadRefusedOnTheEnvironmentPageIsInRussian() async throws {
+        try await withFerry(.sqlite) { t in
+            let env = try await t.createEnvironment(sample("dev"))
+            var ru = HTTPHeaders()
+            ru.replaceOrAdd(name: .cookie, value: "ferry_lang=ru")
+            ru.replaceOrAdd(name: .accept, value: "text/html")
+            ru.contentType = HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": "XyZ"])
+            let body = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.zip\"\r\nContent-Type: application/zip\r\n\r\nnot a zip at all\r\n--XyZ--\r\n"
+            let res = try await t.request(.POST, SiteURL.backupUploadPage(.value(env.id)).path, headers: ru, body: body)
+            #expect(res.status == .unprocessableEntity, "\(res.body.string.prefix(300))")
+            #expect(res.body.string.contains("Файл — не ZIP-архив"), "\(res.body.string.prefix(2000))")
+        }
+    }
+}

@@ -6,10 +6,11 @@ extension Localizer {
     /// schema's, a cron parser's, Superset's) as it is.
     func fieldText(_ message: String) -> String { taskText(message, .field) }
 
-    /// A refusal as a page shows it above a form: each field's message in this language
-    /// ("field: message; …", as the API's detail reads in English), else the detail itself.
+    /// A refusal as a page shows it: each field's message in this language ("field: message;
+    /// …", as the API's detail reads in English), else its detail in this language when the
+    /// catalogue's `problem.` family wrote it, else the detail as it is.
     func problemText(_ error: AppError) -> String {
-        guard !error.fields.isEmpty else { return error.detail }
+        guard !error.fields.isEmpty else { return taskText(error.detail, .problem) }
         return error.fields.map { "\($0.field): \(fieldText($0.message))" }.joined(separator: "; ")
     }
 }

@@ -2,8 +2,8 @@ import Foundation
 
 /// What a task stores as English text, in the catalogue: its steps (`step.<key>`), the texts
 /// of an input request (`input.<key>`), a failure's cause and next action
-/// (`failure.<key>`, `failure.<key>.next`), and a refused field's message (`field.<key>`,
-/// which the API answers and a form shows). Plugins name a text by its key and values; the task
+/// (`failure.<key>`, `failure.<key>.next`), a refused field's message (`field.<key>`, which
+/// the API answers and a form shows) and a refusal's detail (`problem.<key>`). Plugins name a text by its key and values; the task
 /// keeps the English text (what the API, the CLI and the logs show, as before). A page or a
 /// live stream shows a stored text in its reader's language by finding the English template
 /// it was written from: texts stored before they were in the catalogue read the same way, and
@@ -15,7 +15,7 @@ enum TaskText {
     static let prefix = "step."
     /// The catalogue's families of stored task texts, by key prefix.
     enum Family: String, CaseIterable, Sendable {
-        case step = "step.", input = "input.", failure = "failure.", field = "field."
+        case step = "step.", input = "input.", failure = "failure.", field = "field.", problem = "problem."
     }
     /// The longest text read back: longer than any Ferry writes (the longest is a git failure
     /// naming a 2,000-character remote URL and part of git's answer), so matching stays cheap
@@ -141,6 +141,8 @@ extension Localizer {
         if let kinds = values["kinds"], let named = table[TaskText.prefix + "kinds." + kinds] { values["kinds"] = named }
         // A prompt inside a step or a failure is shorter than the text holding it: this ends.
         if let prompt = values["prompt"] { values["prompt"] = inputText(prompt) }
+        // A refusal's cause inside it (an upload's: why the archive was refused), the same way.
+        if family == .problem, let why = values["why"] { values["why"] = taskText(why, .problem) }
         return t(parsed.key, values)
     }
 }

@@ -128,16 +128,16 @@ enum BackupService {
         let bundle: AssetBundle
         do { bundle = try await storage.offload { try BundleReader(limits: limits).read(data) } } catch let e as BundleError {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
-                           detail: "The upload is not a Superset export ZIP Ferry can read: \(e.localizedDescription) Export from Superset (Dashboards > Export) and upload that file; nothing was stored.")
+                           detail: TaskText.text("problem.upload_unreadable", ["why": e.localizedDescription]))
         }
         guard bundle.dashboards.count + bundle.charts.count + bundle.datasets.count > 0 else {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
-                           detail: "The ZIP holds no dashboard, chart or dataset. Upload a Superset export (dashboards, charts or datasets); nothing was stored.")
+                           detail: TaskText.text("problem.upload_empty"))
         }
         let notUUIDs = AssetKind.allCases.flatMap { bundle.all($0) }.filter { UUID(uuidString: $0.uuid) == nil }
         if let bad = notUUIDs.first {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
-                           detail: "\(bad.kind.rawValue) '\(bad.name)' has the uuid '\(bad.uuid.prefix(60))', which is not a UUID (\(notUUIDs.count) such). Superset's exports name every asset by UUID; nothing was stored.")
+                           detail: TaskText.text("problem.upload_not_uuid", ["kind": bad.kind.rawValue, "name": bad.name, "uuid": String(bad.uuid.prefix(60)), "count": String(notUUIDs.count)]))
         }
         do { try storage.prepare() } catch let f as BackupStorage.Failure {
             throw AppError(.serviceUnavailable, code: "storage_unavailable", detail: "\(f.message) \(f.next)")
