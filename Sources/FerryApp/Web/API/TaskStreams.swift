@@ -22,28 +22,56 @@ enum TaskStreams {
 
     /// Reads what another node committed for a follower: lines after the last one sent, and the
     /// status and progress when they changed.
+    ///
+    /// Invariant: one refresh reads and sends at a time. The fallback poll and a notification
+    /// both ask for one; a request while one runs makes it read once more when done instead of
+    /// reading beside it, so an older read is never sent after a newer one (a follower never
+    /// sees a task running again after it saw it end).
     actor Refresher {
+        /// A task's status, progress and step as the store holds them now.
+        struct Snapshot: Sendable { var status: String; var progress: Int; var step: String }
+        typealias Read = @Sendable (_ id: UUID, _ db: any Database) async -> Snapshot?
+
         let id: UUID
         let sender: Sender
         let hub: TaskHub
         let db: any Database
+        let read: Read
         var status: String
         var progress: Int
         var step: String
+        private var refreshing = false
+        private var again = false
 
-        init(id: UUID, sender: Sender, hub: TaskHub, db: any Database, status: String, progress: Int, step: String) {
+        init(id: UUID, sender: Sender, hub: TaskHub, db: any Database, status: String, progress: Int, step: String, read: @escaping Read = Refresher.stored) {
             self.id = id
             self.sender = sender
             self.hub = hub
             self.db = db
+            self.read = read
             self.status = status
             self.progress = progress
             self.step = step
         }
 
+        /// The store's row.
+        static let stored: Read = { id, db in
+            (try? await TaskModel.find(id, on: db)).map { Snapshot(status: $0.status, progress: $0.progress, step: $0.step) }
+        }
+
         func refresh() async {
+            if refreshing { again = true; return }
+            refreshing = true
+            defer { refreshing = false }
+            repeat {
+                again = false
+                await refreshOnce()
+            } while again
+        }
+
+        private func refreshOnce() async {
             await catchUp(id, sender: sender, pending: hub.unflushed(id), db: db)
-            guard let now = try? await TaskModel.find(id, on: db) else { return }
+            guard let now = await read(id, db) else { return }
             if now.status != status {
                 status = now.status
                 await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: now.status), progress: now.progress, step: now.step))
