@@ -16,6 +16,10 @@ import Vapor
         #expect(en.fieldText(long.message) == long.message)
         let grant = FieldError(field: "grants", code: "unknown_environment", key: "grant_unknown_environment", ["grant": "promote:apply@name:qa", "name": "qa"])
         #expect(ru.fieldText(grant.message).contains("«promote:apply@name:qa»") && ru.fieldText(grant.message).contains("«qa»"))
+        // The more specific template wins: a token's lifetime is not read as a bare range.
+        let days = FieldError(field: "expiresInDays", code: "invalid", key: "token_days", ["max": "365", "default": "90"])
+        #expect(days.message == "must be between 1 and 365 days, or absent for 90 days")
+        #expect(ru.fieldText(days.message) == "от 1 до 365 дней, или не указывайте — будет 90 дней")
         // A message the catalogue didn't write (a cron parser's, Superset's) is shown as it is.
         #expect(ru.fieldText("minute 61 is out of range") == "minute 61 is out of range")
         // The detail above a form: each field's message in the reader's language.

@@ -36,4 +36,30 @@ import Vapor
             #expect(reads.value == 2, "the second ask became one more read after the first")
         }
     }
+
+    /// The hub announces the end while a fallback read is under way: that read, older than the
+    /// announcement, is not sent after it.
+    @Test func aReadOverlappingTheHubsAnnouncementIsNotSentAfterIt() async throws {
+        try await withFerry(.sqlite) { t in
+            let wire = LiveConnectionLimitTests.FakeTransport()
+            let outbox = FrameOutbox(maxFrames: 100, maxBytes: 1 << 20, write: { wire.write($0, $1) }, close: { wire.close() })
+            let sender = TaskStreams.Sender(outbox: outbox, from: 0, localizer: Localizer(language: "en"))
+            let entered = AsyncStream<Void>.makeStream(), release = AsyncStream<Void>.makeStream()
+            let read: TaskStreams.Refresher.Read = { _, _ in
+                entered.continuation.yield()
+                for await _ in release.stream { break }
+                return .init(status: TaskStatus.running.rawValue, progress: 40, step: "copying")
+            }
+            let id = UUID()
+            let refresher = TaskStreams.Refresher(id: id, sender: sender, hub: t.app.taskEngine.hub, db: t.db,
+                                                  status: TaskStatus.pending.rawValue, progress: 0, step: "", read: read)
+            let poll = Task { await refresher.refresh() }
+            for await _ in entered.stream { break }
+            await refresher.heard(TaskEvent(kind: .status, taskId: id, status: .succeeded, progress: 100, step: "done"))
+            release.continuation.yield()
+            await poll.value
+            let events = wire.lock.withLock { wire.sent }.compactMap { try? JSONDecoder.ferry.decode(TaskEvent.self, from: Data($0.utf8)) }
+            #expect(events.map(\.status) == [.succeeded], "\(events)")
+        }
+    }
 }

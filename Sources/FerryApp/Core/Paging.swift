@@ -16,10 +16,10 @@ struct Paging: Sendable, Equatable {
         self.page = page ?? 1
         self.perPage = perPage ?? 50
         if !(1...Self.maxPage).contains(self.page) {
-            errors.append(FieldError(field: "page", code: "invalid", message: "must be between 1 and \(Self.maxPage)"))
+            errors.append(FieldError(field: "page", code: "invalid", key: "between", ["min": "1", "max": String(Self.maxPage)]))
         }
         if !(1...Self.maxPerPage).contains(self.perPage) {
-            errors.append(FieldError(field: "per_page", code: "invalid", message: "must be between 1 and \(Self.maxPerPage)"))
+            errors.append(FieldError(field: "per_page", code: "invalid", key: "between", ["min": "1", "max": String(Self.maxPerPage)]))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
     }

@@ -37,29 +37,28 @@ enum SSOService {
         if let v = input.groupRoles { s.groupRoles = v }
         if let v = input.clockSkew { s.clockSkew = v }
         var errors: [FieldError] = []
-        if s.label.isEmpty { errors.append(FieldError(field: "label", code: "required", message: "is required")) }
+        if s.label.isEmpty { errors.append(FieldError(field: "label", code: "required", key: "required")) }
         if !s.issuer.isEmpty || s.enabled {
             if let u = URL(string: s.issuer), u.scheme?.lowercased() == "http", u.host != nil, !allowHTTP {
-                errors.append(FieldError(field: "issuer", code: "insecure",
-                                         message: "must be an https address (http sends the sign-in in clear; FERRY_SSO_ALLOW_HTTP=1 allows it for development only)"))
+                errors.append(FieldError(field: "issuer", code: "insecure", key: "issuer_insecure"))
             } else if !issuerAllowed(s.issuer, allowHTTP: allowHTTP) {
-                errors.append(FieldError(field: "issuer", code: "invalid", message: "must be the provider's https issuer address, e.g. https://adfs.example.com/adfs"))
+                errors.append(FieldError(field: "issuer", code: "invalid", key: "issuer"))
             }
         }
-        if s.enabled && s.clientID.isEmpty { errors.append(FieldError(field: "clientID", code: "required", message: "is required to turn SSO on")) }
+        if s.enabled && s.clientID.isEmpty { errors.append(FieldError(field: "clientID", code: "required", key: "client_id_required")) }
         if !s.scopes.split(separator: " ").contains("openid") {
-            errors.append(FieldError(field: "scopes", code: "invalid", message: "must include openid"))
+            errors.append(FieldError(field: "scopes", code: "invalid", key: "openid"))
         }
-        if s.usernameClaims.isEmpty { errors.append(FieldError(field: "usernameClaims", code: "required", message: "name at least one claim")) }
-        if s.groupsClaims.isEmpty { errors.append(FieldError(field: "groupsClaims", code: "required", message: "name at least one claim")) }
-        if !(0...300).contains(s.clockSkew) { errors.append(FieldError(field: "clockSkew", code: "invalid", message: "must be 0-300 seconds")) }
+        if s.usernameClaims.isEmpty { errors.append(FieldError(field: "usernameClaims", code: "required", key: "one_claim")) }
+        if s.groupsClaims.isEmpty { errors.append(FieldError(field: "groupsClaims", code: "required", key: "one_claim")) }
+        if !(0...300).contains(s.clockSkew) { errors.append(FieldError(field: "clockSkew", code: "invalid", key: "clock_skew")) }
         let known = Set(try await RoleModel.query(on: db).all().map(\.name))
         let unknown = Set(s.groupRoles.values.flatMap { $0 }).subtracting(known)
         if !unknown.isEmpty {
-            errors.append(FieldError(field: "groupRoles", code: "unknown", message: "no such role: \(unknown.sorted().joined(separator: ", "))"))
+            errors.append(FieldError(field: "groupRoles", code: "unknown", key: "no_such_role", ["roles": unknown.sorted().joined(separator: ", ")]))
         }
         if s.enabled && s.groupRoles.isEmpty {
-            errors.append(FieldError(field: "groupRoles", code: "required", message: "map at least one group to a role, or no one can sign in"))
+            errors.append(FieldError(field: "groupRoles", code: "required", key: "group_roles"))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         try await SettingModel.write(s, key: settingsKey, now: now, newID: newID, on: db)

@@ -86,23 +86,22 @@ enum SessionService {
     ) async throws -> CreatedTokenDTO {
         var errors: [FieldError] = []
         let name = input.name?.trimmingCharacters(in: .whitespaces) ?? ""
-        if name.isEmpty || name.count > 100 { errors.append(FieldError(field: "name", code: "required", message: "is required (at most 100 characters)")) }
+        if name.isEmpty || name.count > 100 { errors.append(FieldError(field: "name", code: "required", key: "token_name", ["max": "100"])) }
         let held = Set(owner.grants.map(\.permission))
         var scopes: [Permission] = []
         for text in input.scopes ?? [] {
             guard let p = Permission(rawValue: text) else {
-                errors.append(FieldError(field: "scopes", code: "unknown", message: "'\(text)' is not a permission"))
+                errors.append(FieldError(field: "scopes", code: "unknown", key: "not_permission", ["text": text]))
                 continue
             }
             if !held.contains(p) {
-                errors.append(FieldError(field: "scopes", code: "not_held", message: "you don't have '\(text)', so a token of yours can't either"))
+                errors.append(FieldError(field: "scopes", code: "not_held", key: "scope_not_held", ["text": text]))
             }
             scopes.append(p)
         }
         if scopes.isEmpty { scopes = Permission.allCases.filter(held.contains) }
         if let d = input.expiresInDays, !(1...max(1, policy.maxDays)).contains(d) {
-            errors.append(FieldError(field: "expiresInDays", code: "invalid",
-                                     message: "must be between 1 and \(policy.maxDays) days, or absent for \(policy.defaultDays) days"))
+            errors.append(FieldError(field: "expiresInDays", code: "invalid", key: "token_days", ["max": String(policy.maxDays), "default": String(policy.defaultDays)]))
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         let secret = tokenPrefix + Credentials.random()

@@ -83,7 +83,7 @@ enum EnvironmentService {
             let clash = try await EnvironmentModel.query(on: tx).filter(\.$name == env.name).all()
             if clash.contains(where: { $0.id != env.id }) {
                 throw AppError(.conflict, code: "name_taken", detail: "An environment named '\(env.name)' already exists. Pick another name.",
-                               fields: [FieldError(field: "name", code: "taken", message: "already used by another environment")])
+                               fields: [FieldError(field: "name", code: "taken", key: "environment_taken")])
             }
             if env.isDefault {
                 try await EnvironmentModel.query(on: tx).filter(\.$id != env.id!).set(\.$isDefault, to: false).update()

@@ -32,17 +32,17 @@ extension PromotionService {
         var sha: String?
         let revision = input.revision?.trimmingCharacters(in: .whitespaces) ?? ""
         if revision.isEmpty {
-            errors.append(FieldError(field: "revision", code: "required", message: "name the revision (a commit sha from the history)"))
+            errors.append(FieldError(field: "revision", code: "required", key: "revision_required"))
         } else if !GitRepository.isRevision(revision) {
-            errors.append(FieldError(field: "revision", code: "invalid", message: "a revision is a commit sha (4-64 hex digits), HEAD or HEAD~n"))
+            errors.append(FieldError(field: "revision", code: "invalid", key: "revision"))
         } else {
             sha = try await git.repository.resolve(revision)
-            if sha == nil { errors.append(FieldError(field: "revision", code: "unknown", message: "no commit '\(revision)' in Ferry's history; GET /api/git/history lists them")) }
+            if sha == nil { errors.append(FieldError(field: "revision", code: "unknown", key: "no_commit_list", ["revision": revision])) }
         }
         let wanted = (input.dashboards ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        if wanted.isEmpty { errors.append(FieldError(field: "dashboards", code: "required", message: "pick the dashboards to deploy")) }
-        if wanted.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", message: "at most 1000 dashboards per deploy")) }
-        if wanted.contains(where: { $0.count > 255 }) { errors.append(FieldError(field: "dashboards", code: "too_long", message: "at most 255 characters each")) }
+        if wanted.isEmpty { errors.append(FieldError(field: "dashboards", code: "required", key: "pick_deploy_dashboards")) }
+        if wanted.count > 1000 { errors.append(FieldError(field: "dashboards", code: "too_many", key: "at_most_deploy_dashboards", ["max": "1000"])) }
+        if wanted.contains(where: { $0.count > 255 }) { errors.append(FieldError(field: "dashboards", code: "too_long", key: "at_most_chars_each", ["max": "255"])) }
         errors += PromotionService.schemaMappingErrors(input.schemaMapping)
         var uuids: [String] = []
         if let source = pair?.source, !wanted.isEmpty, wanted.count <= 1000 {
@@ -59,8 +59,8 @@ extension PromotionService {
                 }
             }
             if !unknown.isEmpty {
-                errors.append(FieldError(field: "dashboards", code: "unknown",
-                                         message: "\(source.name)'s history has no dashboard \(unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")) (by uuid, slug or title)"))
+                errors.append(FieldError(field: "dashboards", code: "unknown", key: "history_lacks_dashboards",
+                                         ["environment": source.name, "dashboards": unknown.prefix(5).map { "'\($0)'" }.joined(separator: ", ")]))
             }
         }
         guard errors.isEmpty, let (source, target) = pair, let sha else { throw AppError.validation(errors) }

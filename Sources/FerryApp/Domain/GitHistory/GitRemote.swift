@@ -79,7 +79,7 @@ struct GitRemoteStore: Sendable {
             errors.append(FieldError(field: "username", code: "required", key: "remote_username_token"))
         }
         if s.username.count > 200 || s.username.contains(where: { $0.isNewline || $0 == "\0" }) {
-            errors.append(FieldError(field: "username", code: "invalid", key: "one_line_at_most", ["max": "200"]))
+            errors.append(FieldError(field: "username", code: "invalid", key: "one_line_max", ["max": "200"]))
         }
         if s.auth != .none && s.secretSealed == nil && !s.url.isEmpty {
             errors.append(FieldError(field: "secret", code: "required_for_new_url", key: s.auth == .token ? "remote_token" : "remote_key"))

@@ -118,7 +118,7 @@ enum GitService {
     static func committed(_ dashboard: String, in env: EnvironmentRef, on db: any Database) async throws -> GitDashboardModel {
         let d = dashboard.trimmingCharacters(in: .whitespaces)
         guard !d.isEmpty, d.count <= 255 else {
-            throw AppError.validation([FieldError(field: "dashboard", code: "required", message: "name the dashboard by uuid, slug or title")])
+            throw AppError.validation([FieldError(field: "dashboard", code: "required", key: "name_dashboard")])
         }
         let lower = d.lowercased()
         if UUID(uuidString: d) != nil, let row = try await GitHistory.row(environment: env.id, dashboard: lower, on: db) { return row }
@@ -148,7 +148,7 @@ enum GitService {
             if t.isEmpty { return fallback }
             if t.lowercased() == "live" { return .live }
             guard GitRepository.isRevision(t) else {
-                throw AppError.validation([FieldError(field: field, code: "invalid", message: "a commit sha (4-64 hex digits), HEAD, HEAD~n or live")])
+                throw AppError.validation([FieldError(field: field, code: "invalid", key: "revision_or_live")])
             }
             return .revision(t)
         }
@@ -182,8 +182,9 @@ enum GitService {
                     sha = try await git.repository.resolve(rev)
                 }
                 guard let sha else {
-                    throw AppError.validation([FieldError(field: field, code: "unknown",
-                                                          message: rev.hasPrefix("HEAD~") ? "the dashboard has fewer than \(rev.dropFirst(5).count > 0 ? String(rev.dropFirst(5)) : "0") earlier revisions in \(env.name)" : "no commit '\(rev)' in Ferry's history")])
+                    throw AppError.validation([rev.hasPrefix("HEAD~")
+                        ? FieldError(field: field, code: "unknown", key: "fewer_revisions", ["n": rev.dropFirst(5).count > 0 ? String(rev.dropFirst(5)) : "0", "environment": env.name])
+                        : FieldError(field: field, code: "unknown", key: "no_commit", ["revision": rev])])
                 }
                 let files = try await git.files(environment: env.id, dashboard: uuid, dir: envRow?.dir, at: sha, on: db)
                 guard !files.isEmpty else {

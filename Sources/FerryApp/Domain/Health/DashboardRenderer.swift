@@ -51,22 +51,33 @@ struct DashboardRenderer: Sendable {
     /// is a single-page app whose own requests (its CSRF token among them) set the session cookie
     /// as they answer; one answering after the sign-in put back the signed-out session, and the
     /// next dashboard showed the sign-in page. Here nothing runs beside the three requests.
-    /// Tried up to three times against a Superset that answers slowly or restarts.
+    /// Tried up to three times against a Superset that answers slowly, restarts or can't be
+    /// reached for a moment. Signed in means `/api/v1/me/` answers 200 with its JSON itself (not
+    /// a proxy's sign-in page it was led to).
     func signIn(username: String, password: String, on page: BrowserPage) async throws {
         let origin = Self.origin(of: baseURL)
         let script = """
             (async () => {
               // The password goes only to the environment's own origin, never where it was led.
               if (location.origin !== \(jsString(origin))) return [-1, 0];
-              const me = async () => (await fetch(\(jsString(url("/api/v1/me/"))), {credentials: 'same-origin'})).status;
-              const form = await fetch(\(jsString(url("/login/"))), {credentials: 'same-origin', redirect: 'manual'});
-              // Superset sends a signed-in browser on from /login/; a single sign-on one leaves.
-              if (form.type === 'opaqueredirect') { const m = await me(); return [m === 200 ? 0 : -1, m]; }
-              const page = new DOMParser().parseFromString(await form.text(), 'text/html');
-              const token = page.getElementById('csrf_token');
-              const body = new URLSearchParams({username: \(jsString(username)), password: \(jsString(password)), csrf_token: token ? token.value : ''});
-              const post = await fetch(\(jsString(url("/login/"))), {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'});
-              return [post.status, await me()];
+              try {
+                const me = async () => {
+                  const r = await fetch(\(jsString(url("/api/v1/me/"))), {credentials: 'same-origin', redirect: 'manual'});
+                  if (r.status !== 200) return r.status;
+                  const j = await r.json().catch(() => null);
+                  return j && typeof j.result === 'object' && j.result ? 200 : -3;
+                };
+                const form = await fetch(\(jsString(url("/login/"))), {credentials: 'same-origin', redirect: 'manual'});
+                // Superset sends a signed-in browser on from /login/; a single sign-on one leaves.
+                if (form.type === 'opaqueredirect') { const m = await me(); return [m === 200 ? 0 : -1, m]; }
+                const page = new DOMParser().parseFromString(await form.text(), 'text/html');
+                const token = page.getElementById('csrf_token');
+                const body = new URLSearchParams({username: \(jsString(username)), password: \(jsString(password)), csrf_token: token ? token.value : ''});
+                const post = await fetch(\(jsString(url("/login/"))), {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'});
+                return [post.status, await me()];
+              } catch (e) {
+                return [-2, 0];  // not reached: tried again
+              }
             })()
             """
         var last = (post: 0, me: 0)
@@ -76,12 +87,15 @@ struct DashboardRenderer: Sendable {
             let answer = try await page.evaluate(script, timeout: commandTimeout).listValue ?? []
             last = (answer.first?.intValue ?? 0, answer.dropFirst().first?.intValue ?? 0)
             if last.post == -1 {
-                throw DevToolsError(description: "Superset's sign-in page led chromium away from \(origin); sign in there is not Ferry's to do (single sign-on?)")
+                throw DevToolsError(description: "Superset's sign-in page led chromium away from \(origin) (or to a sign-in that isn't Superset's own form); sign in there is not Ferry's to do (single sign-on?)")
             }
             if last.me == 200 { return }
         }
+        if last.post == -2 {
+            throw DevToolsError(description: "chromium couldn't reach Superset at \(origin) to sign in; check that it is up and that Ferry's host can reach it")
+        }
         // An opaque redirect (a fetch with redirect: manual) shows as status 0: the form was taken.
-        throw DevToolsError(description: "chromium couldn't sign in to Superset as \(username) (the sign-in form answered \(last.post == 0 ? "a redirect" : String(last.post)), the session check \(last.me)); check the environment's credentials")
+        throw DevToolsError(description: "chromium couldn't sign in to Superset as \(username) (the sign-in form answered \(last.post == 0 ? "a redirect" : String(last.post)), the session check \(last.me == -3 ? "a page that isn't Superset's answer" : String(last.me))); check the environment's credentials")
     }
 
     func render(dashboardID: Int, on page: BrowserPage) async throws -> Rendering {

@@ -11,7 +11,7 @@ enum PromotionTaskScope {
     /// The stored plan named by `params.plan`, with `params.source`/`target` checked against it.
     static func plan(_ params: BundleValue, on db: any Database) async throws -> PromotionPlanModel {
         guard let id = params["plan"]?.stringValue.flatMap(UUID.init(uuidString:)), let plan = try await PromotionPlanModel.find(id, on: db) else {
-            throw AppError.validation([FieldError(field: "params.plan", code: "unknown", message: "no plan with this id; POST /api/promotions/plan makes one")])
+            throw AppError.validation([FieldError(field: "params.plan", code: "unknown", key: "no_plan")])
         }
         try agree(params, source: plan.sourceEnvID, target: plan.targetEnvID, what: "plan")
         return plan
@@ -20,7 +20,7 @@ enum PromotionTaskScope {
     /// The stored promotion named by `params.promotion`, with `params.source`/`target` checked.
     static func promotion(_ params: BundleValue, on db: any Database) async throws -> PromotionModel {
         guard let id = params["promotion"]?.stringValue.flatMap(UUID.init(uuidString:)), let p = try await PromotionModel.find(id, on: db) else {
-            throw AppError.validation([FieldError(field: "params.promotion", code: "unknown", message: "no promotion with this id")])
+            throw AppError.validation([FieldError(field: "params.promotion", code: "unknown", key: "no_promotion")])
         }
         try agree(params, source: p.sourceEnvID, target: p.targetEnvID, what: "promotion")
         return p

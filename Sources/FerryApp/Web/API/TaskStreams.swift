@@ -26,7 +26,9 @@ enum TaskStreams {
     /// Invariant: one refresh reads and sends at a time. The fallback poll and a notification
     /// both ask for one; a request while one runs makes it read once more when done instead of
     /// reading beside it, so an older read is never sent after a newer one (a follower never
-    /// sees a task running again after it saw it end).
+    /// sees a task running again after it saw it end). What this node's hub announces goes
+    /// through here too (`heard`): a read that overlapped an announcement may predate it, so it
+    /// is dropped, not sent.
     actor Refresher {
         /// A task's status, progress and step as the store holds them now.
         struct Snapshot: Sendable { var status: String; var progress: Int; var step: String }
@@ -42,6 +44,8 @@ enum TaskStreams {
         var step: String
         private var refreshing = false
         private var again = false
+        /// How many of the hub's announcements were sent: a read is sent only if none came meanwhile.
+        private var announcements = 0
 
         init(id: UUID, sender: Sender, hub: TaskHub, db: any Database, status: String, progress: Int, step: String, read: @escaping Read = Refresher.stored) {
             self.id = id
@@ -69,9 +73,22 @@ enum TaskStreams {
             } while again
         }
 
+        /// Sends an event this node's hub announced, and keeps it as what the follower saw.
+        func heard(_ event: TaskEvent) async {
+            announcements += 1
+            if let s = event.status { status = s.rawValue }
+            if let p = event.progress { progress = p }
+            if let s = event.step { step = s }
+            await sender.send(event)
+        }
+
         private func refreshOnce() async {
             await catchUp(id, sender: sender, pending: hub.unflushed(id), db: db)
+            let before = announcements
             guard let now = await read(id, db) else { return }
+            // The hub told of a change while this read: the read may be older, so it is not sent
+            // (the next notification or poll reads again).
+            if announcements != before { return }
             if now.status != status {
                 status = now.status
                 await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: now.status), progress: now.progress, step: now.step))
@@ -179,7 +196,7 @@ enum TaskStreams {
                     _ = await sender.send(batch, task: id)
                 }
             case .event(let event):
-                await sender.send(event)
+                await refresher.heard(event)
             case .stored:
                 await refresher.refresh()
             }

@@ -146,34 +146,34 @@ enum HealthPolicyPages {
     /// the form offers (a tampered form: each field named).
     static func parse(_ f: Form, names: EnvironmentDirectory) -> (HealthPolicyInput, HealthPolicyForm.Model, [FieldError]) {
         var errors: [FieldError] = []
-        func fail(_ field: String, _ message: String) { errors.append(FieldError(field: field, code: "invalid", message: message)) }
+        func fail(_ field: String, _ key: String, _ values: [String: String] = [:]) { errors.append(FieldError(field: field, code: "invalid", key: key, values)) }
         func number(_ text: String?) -> Int? { text.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
         let dashboards = (f.dashboards ?? []).compactMap { text -> Int? in
-            guard let id = number(text), id >= 1, id <= Int(Int32.max) else { fail("dashboards", "'\(text.prefix(20))' is not a dashboard id"); return nil }
+            guard let id = number(text), id >= 1, id <= Int(Int32.max) else { fail("dashboards", "not_dashboard_id", ["text": String(text.prefix(20))]); return nil }
             return id
         }
         let weekdays = (f.weekdays ?? []).compactMap { text -> Int? in
-            guard let d = number(text), (0...6).contains(d) else { fail("weekdays", "'\(text.prefix(20))' is not a day 0-6"); return nil }
+            guard let d = number(text), (0...6).contains(d) else { fail("weekdays", "not_day", ["text": String(text.prefix(20))]); return nil }
             return d
         }
         let channels = (f.channels ?? []).compactMap { text -> UUID? in
-            guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else { fail("channels", "'\(text.prefix(40))' is not a channel"); return nil }
+            guard let id = UUID(uuidString: text.trimmingCharacters(in: .whitespaces)) else { fail("channels", "not_channel", ["text": String(text.prefix(40))]); return nil }
             return id
         }
         var ownerChannel: UUID?
         if let text = f.ownerChannel?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             ownerChannel = UUID(uuidString: text)
-            if ownerChannel == nil { fail("ownerChannel", "'\(text.prefix(40))' is not a channel") }
+            if ownerChannel == nil { fail("ownerChannel", "not_channel", ["text": String(text.prefix(40))]) }
         }
         var llmProvider: UUID?
         if let text = f.llmProvider?.trimmingCharacters(in: .whitespaces), !text.isEmpty {
             llmProvider = UUID(uuidString: text)
-            if llmProvider == nil { fail("llmProvider", "'\(text.prefix(40))' is not an LLM provider") }
+            if llmProvider == nil { fail("llmProvider", "not_llm", ["text": String(text.prefix(40))]) }
         }
         var alert: HealthAlert?
         if let text = f.alert, !text.isEmpty {
             alert = HealthAlert(rawValue: text)
-            if alert == nil { fail("alert", "one of \(HealthAlert.allCases.map(\.rawValue).joined(separator: ", "))") }
+            if alert == nil { fail("alert", "one_of", ["values": HealthAlert.allCases.map(\.rawValue).joined(separator: ", ")]) }
         }
         func ticked(_ values: [String]?, default value: Bool) -> Bool { values.map { $0.contains("true") } ?? value }
         // Not a number: out of range, which validation refuses with the range allowed.

@@ -27,7 +27,7 @@ enum SchedulesPages {
         }
         return SchedulesPage.Model(
             schedules: schedules, plugins: req.application.taskEngine.registry.all.map(\.id), form: form, errors: errors,
-            formError: error.map { $0.fields.isEmpty ? $0.detail : req.localizer.t("environment_form.fix_fields") }, flash: flash,
+            formError: error.map { $0.fields.isEmpty ? req.localizer.problemText($0) : req.localizer.t("environment_form.fix_fields") }, flash: flash,
             canWrite: req.principal?.can(.schedulesWrite) ?? false)
     }
 
