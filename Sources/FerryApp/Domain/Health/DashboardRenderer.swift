@@ -56,27 +56,30 @@ struct DashboardRenderer: Sendable {
     /// a proxy's sign-in page it was led to).
     func signIn(username: String, password: String, on page: BrowserPage) async throws {
         let origin = Self.origin(of: baseURL)
+        // Each request's own limit, so a hung one is an attempt that failed, not the whole wait.
+        let requestMs = max(1_000, Int(commandTimeout * 1000) / 4)
         let script = """
             (async () => {
               // The password goes only to the environment's own origin, never where it was led.
               if (location.origin !== \(jsString(origin))) return [-1, 0];
               try {
                 const me = async () => {
-                  const r = await fetch(\(jsString(url("/api/v1/me/"))), {credentials: 'same-origin', redirect: 'manual'});
+                  const r = await fetch(\(jsString(url("/api/v1/me/"))), {credentials: 'same-origin', redirect: 'manual', signal: AbortSignal.timeout(\(requestMs))});
                   if (r.status !== 200) return r.status;
                   const j = await r.json().catch(() => null);
                   return j && typeof j.result === 'object' && j.result ? 200 : -3;
                 };
-                const form = await fetch(\(jsString(url("/login/"))), {credentials: 'same-origin', redirect: 'manual'});
+                const form = await fetch(\(jsString(url("/login/"))), {credentials: 'same-origin', redirect: 'manual', signal: AbortSignal.timeout(\(requestMs))});
                 // Superset sends a signed-in browser on from /login/; a single sign-on one leaves.
-                if (form.type === 'opaqueredirect') { const m = await me(); return [m === 200 ? 0 : -1, m]; }
+                // A Superset answering 5xx meanwhile is tried again, not taken for single sign-on.
+                if (form.type === 'opaqueredirect') { const m = await me(); return [m === 200 ? 0 : m >= 500 ? -2 : -1, m]; }
                 const page = new DOMParser().parseFromString(await form.text(), 'text/html');
                 const token = page.getElementById('csrf_token');
                 const body = new URLSearchParams({username: \(jsString(username)), password: \(jsString(password)), csrf_token: token ? token.value : ''});
-                const post = await fetch(\(jsString(url("/login/"))), {method: 'POST', body, credentials: 'same-origin', redirect: 'manual'});
+                const post = await fetch(\(jsString(url("/login/"))), {method: 'POST', body, credentials: 'same-origin', redirect: 'manual', signal: AbortSignal.timeout(\(requestMs))});
                 return [post.status, await me()];
               } catch (e) {
-                return [-2, 0];  // not reached: tried again
+                return [-2, 0];  // not reached (or no answer in time): tried again
               }
             })()
             """
@@ -92,7 +95,7 @@ struct DashboardRenderer: Sendable {
             if last.me == 200 { return }
         }
         if last.post == -2 {
-            throw DevToolsError(description: "chromium couldn't reach Superset at \(origin) to sign in; check that it is up and that Ferry's host can reach it")
+            throw DevToolsError(description: "chromium couldn't reach Superset at \(origin) to sign in (no answer, or an error answer, in three tries); check that it is up and that Ferry's host can reach it")
         }
         // An opaque redirect (a fetch with redirect: manual) shows as status 0: the form was taken.
         throw DevToolsError(description: "chromium couldn't sign in to Superset as \(username) (the sign-in form answered \(last.post == 0 ? "a redirect" : String(last.post)), the session check \(last.me == -3 ? "a page that isn't Superset's answer" : String(last.me))); check the environment's credentials")

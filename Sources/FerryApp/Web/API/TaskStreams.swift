@@ -89,14 +89,14 @@ enum TaskStreams {
             // The hub told of a change while this read: the read may be older, so it is not sent
             // (the next notification or poll reads again).
             if announcements != before { return }
-            if now.status != status {
-                status = now.status
+            // Kept before sending: an announcement heard during the send is newer and stays.
+            let statusChanged = now.status != status, progressChanged = now.progress != progress || now.step != step
+            (status, progress, step) = (now.status, now.progress, now.step)
+            if statusChanged {
                 await sender.send(TaskEvent(kind: .status, taskId: id, status: TaskStatus(rawValue: now.status), progress: now.progress, step: now.step))
-            } else if now.progress != progress || now.step != step {
+            } else if progressChanged {
                 await sender.send(TaskEvent(kind: .progress, taskId: id, progress: now.progress, step: now.step))
             }
-            progress = now.progress
-            step = now.step
         }
     }
 
