@@ -116,3 +116,21 @@ import Vapor
         }
     }
 }
+
+/// A conflict the store refuses (a name taken) is told on the page in the reader's language.
+@Suite struct ConflictTextTests {
+    @Test func aTakenUsernameIsToldInRussian() async throws {
+        try await withFerry(.sqlite) { t in
+            var ru = formHeaders()
+            ru.replaceOrAdd(name: .cookie, value: "ferry_lang=ru")
+            let form = formBody([("username", "bob"), ("displayName", "Bob"), ("password", "Correct-Horse-9-battery"), ("roles", "viewer")])
+            let first = try await t.request(.POST, SiteURL.usersPage.path, headers: ru, body: form)
+            #expect(first.status == .seeOther, "\(first.body.string.prefix(500))")
+            let again = try await t.request(.POST, SiteURL.usersPage.path, headers: ru, body: form)
+            #expect(again.status == .conflict)
+            #expect(again.body.string.contains("Пользователь с именем «bob» уже есть"), "\(again.body.string.prefix(3000))")
+            let api = try await t.request(.POST, "/api/users", json: UserInput(username: "bob", password: "Correct-Horse-9-battery", roles: ["viewer"]))
+            #expect(api.status == .conflict && api.body.string.contains("A user named 'bob' already exists."), "\(api.body.string)")
+        }
+    }
+}

@@ -177,7 +177,7 @@ enum PromotionService {
             let claimed = try await sql.update("promotion_plans").set("status", to: PlanStatus.applied.rawValue)
                 .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).returning("id").all()
             guard !claimed.isEmpty else {
-                throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is no longer ready (applied, or replaced by a newer plan, just now). Make a new plan.")
+                throw AppError(.conflict, code: "plan_not_ready", detail: TaskText.text("problem.plan_gone", ["id": planID.uuidString]))
             }
             try await promotion.create(on: tx)
         }
@@ -209,16 +209,16 @@ enum PromotionService {
         let finished = PromotionStatus.rollbackable
         let promotion = try await find(id, on: db)
         guard finished.contains(promotion.status) else {
-            throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is \(promotion.status.rawValue). Roll back once it has finished.")
+            throw AppError(.conflict, code: "promotion_busy", detail: TaskText.text("problem.promotion_busy", ["id": id.uuidString, "status": promotion.status.rawValue]))
         }
         guard promotion.snapshot != nil else {
-            throw AppError(.conflict, code: "nothing_to_roll_back", detail: "Promotion \(id) stopped before it wrote anything; there is nothing to roll back.")
+            throw AppError(.conflict, code: "nothing_to_roll_back", detail: TaskText.text("problem.nothing_to_roll_back", ["id": id.uuidString]))
         }
         let before = promotion.status
         let claimed = try await (db as! any SQLDatabase).update("promotions").set("status", to: PromotionStatus.rollingBack.rawValue).set("rollback_task_id", to: SQLLiteral.null)
             .where("id", .equal, id).where(SQLIdentifier("status"), .in, SQLBind.group(finished.map(\.rawValue))).returning("id").all()
         guard !claimed.isEmpty else {
-            throw AppError(.conflict, code: "promotion_busy", detail: "Promotion \(id) is being rolled back by someone else just now.")
+            throw AppError(.conflict, code: "promotion_busy", detail: TaskText.text("problem.rollback_elsewhere", ["id": id.uuidString]))
         }
         do {
             let task = try await engine.submit(pluginID: "promote.rollback", params: .map([
