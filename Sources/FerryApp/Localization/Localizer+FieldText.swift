@@ -6,6 +6,14 @@ extension Localizer {
     /// schema's, a cron parser's, Superset's) as it is.
     func fieldText(_ message: String) -> String { taskText(message, .field) }
 
+    /// Each refused field's messages in this language, by field, joined by "; " (what a form
+    /// marks its fields with).
+    func fieldMessages(_ error: AppError) -> [String: String] {
+        var out: [String: String] = [:]
+        for f in error.fields { out[f.field] = [out[f.field], fieldText(f.message)].compactMap { $0 }.joined(separator: "; ") }
+        return out
+    }
+
     /// A refusal as a page shows it: each field's message in this language ("field: message;
     /// …", as the API's detail reads in English), else its detail in this language when the
     /// catalogue's `problem.` family wrote it, else the detail as it is.

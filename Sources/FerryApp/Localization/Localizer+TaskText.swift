@@ -1,9 +1,10 @@
 import Foundation
 
 /// What a task stores as English text, in the catalogue: its steps (`step.<key>`), the texts
-/// of an input request (`input.<key>`), a failure's cause and next action
-/// (`failure.<key>`, `failure.<key>.next`), a refused field's message (`field.<key>`, which
-/// the API answers and a form shows) and a refusal's detail (`problem.<key>`). Plugins name a text by its key and values; the task
+/// of an input request (`input.<key>`), a failure's cause and next action (`failure.<key>`,
+/// `failure.<key>.next`); and, read back the same way, a refused field's message
+/// (`field.<key>`) and a refusal's detail (`problem.<key>`), which the API answers in English
+/// and a page shows in its reader's language. Plugins name a text by its key and values; the task
 /// keeps the English text (what the API, the CLI and the logs show, as before). A page or a
 /// live stream shows a stored text in its reader's language by finding the English template
 /// it was written from: texts stored before they were in the catalogue read the same way, and

@@ -132,7 +132,7 @@ enum AccountService {
         if !errors.isEmpty { throw AppError.validation(errors) }
         let username = input.username!.trimmingCharacters(in: .whitespaces)
         if try await UserModel.query(on: db).filter(\.$username == username).first() != nil {
-            throw AppError(.conflict, code: "conflict", detail: TaskText.text("problem.user_taken", ["name": username]))
+            throw AppError(.conflict, code: "conflict", key: "user_taken", ["name": username])
         }
         let hash: String? = ssoSubject == nil ? try await hasher.hash(input.password!) : nil
         let u = UserModel()
@@ -239,7 +239,7 @@ enum AccountService {
         let enabled = userIDs.isEmpty ? 0 : try await UserModel.query(on: db).filter(\.$id ~~ userIDs).filter(\.$disabled == false).count()
         if enabled == 0 {
             throw AppError(.conflict, code: "last_admin",
-                           detail: TaskText.text("problem.last_admin"))
+                           key: "last_admin")
         }
     }
 
@@ -261,7 +261,7 @@ enum AccountService {
     ) async throws {
         let u = try await findUser(id, on: db)
         guard let hash = u.passwordHash else {
-            throw AppError(.conflict, code: "sso_user", detail: TaskText.text("problem.sso_password"))
+            throw AppError(.conflict, code: "sso_user", key: "sso_password")
         }
         guard try await hasher.verify(current, hash) else {
             throw AppError.validation([FieldError(field: "current", code: "wrong", key: "wrong_current_password")])

@@ -93,7 +93,7 @@ enum RoleService {
         do { grants = try input.grants.map { try parseGrants($0, environments: directory) } } catch let e as AppError { errors += e.fields; grants = nil }
         if !errors.isEmpty { throw AppError.validation(errors) }
         if let other = try await RoleModel.query(on: db).filter(\.$name == name).first(), other.id != id {
-            throw AppError(.conflict, code: "conflict", detail: TaskText.text("problem.role_taken", ["name": name]))
+            throw AppError(.conflict, code: "conflict", key: "role_taken", ["name": name])
         }
         let role = existing ?? RoleModel()
         if role.id == nil {
@@ -124,7 +124,7 @@ enum RoleService {
 
     static func delete(_ id: UUID, on db: any Database) async throws {
         guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
-        if r.builtin { throw AppError(.conflict, code: "builtin", detail: TaskText.text("problem.builtin_role", ["name": r.name])) }
+        if r.builtin { throw AppError(.conflict, code: "builtin", key: "builtin_role", ["name": r.name]) }
         try await db.writeTransaction { tx in
             try await RoleModel.query(on: tx).filter(\.$id == id).delete()
             try await AccountService.ensureAnAdministrator(on: tx)

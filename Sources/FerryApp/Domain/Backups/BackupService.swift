@@ -128,16 +128,16 @@ enum BackupService {
         let bundle: AssetBundle
         do { bundle = try await storage.offload { try BundleReader(limits: limits).read(data) } } catch let e as BundleError {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
-                           detail: TaskText.text("problem.upload_unreadable", ["why": e.localizedDescription]))
+                           key: "upload_unreadable", ["why": e.localizedDescription])
         }
         guard bundle.dashboards.count + bundle.charts.count + bundle.datasets.count > 0 else {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
-                           detail: TaskText.text("problem.upload_empty"))
+                           key: "upload_empty")
         }
         let notUUIDs = AssetKind.allCases.flatMap { bundle.all($0) }.filter { UUID(uuidString: $0.uuid) == nil }
         if let bad = notUUIDs.first {
             throw AppError(.unprocessableEntity, code: "invalid_bundle",
-                           detail: TaskText.text("problem.upload_not_uuid", ["kind": bad.kind.rawValue, "name": bad.name, "uuid": String(bad.uuid.prefix(60)), "count": String(notUUIDs.count)]))
+                           key: "upload_not_uuid", ["kind": bad.kind.rawValue, "name": bad.name, "uuid": String(bad.uuid.prefix(60)), "count": String(notUUIDs.count)])
         }
         do { try storage.prepare() } catch let f as BackupStorage.Failure {
             throw AppError(.serviceUnavailable, code: "storage_unavailable", detail: "\(f.message) \(f.next)")

@@ -82,7 +82,7 @@ enum EnvironmentService {
         try await db.writeTransaction { tx in
             let clash = try await EnvironmentModel.query(on: tx).filter(\.$name == env.name).all()
             if clash.contains(where: { $0.id != env.id }) {
-                throw AppError(.conflict, code: "name_taken", detail: TaskText.text("problem.environment_taken", ["name": env.name]),
+                throw AppError(.conflict, code: "name_taken", key: "environment_taken", ["name": env.name],
                                fields: [FieldError(field: "name", code: "taken", key: "environment_taken")])
             }
             if env.isDefault {

@@ -206,7 +206,7 @@ extension HealthPolicyService {
         let zone = try validate(input, channels: channels, providers: providers, storedProvider: existing?.llmProviderID)
         let name = input.name.trimmingCharacters(in: .whitespaces)
         if let clash = try await HealthPolicyModel.query(on: db).filter(\.$name == name).first(), clash.id != existing?.id {
-            throw AppError(.conflict, code: "name_taken", detail: TaskText.text("problem.policy_taken", ["name": name]),
+            throw AppError(.conflict, code: "name_taken", key: "policy_taken", ["name": name],
                            fields: [FieldError(field: "name", code: "taken", key: "taken")])
         }
         let m = existing ?? HealthPolicyModel()

@@ -109,7 +109,7 @@ enum LLMProviderService {
         let existing = try await id.asyncMap { try await find($0, on: db) }
         let v = try validate(input, existing: existing)
         if let clash = try await LLMProviderModel.query(on: db).filter(\.$name == v.name).first(), clash.id != existing?.id {
-            throw AppError(.conflict, code: "name_taken", detail: TaskText.text("problem.llm_taken", ["name": v.name]),
+            throw AppError(.conflict, code: "name_taken", key: "llm_taken", ["name": v.name],
                            fields: [FieldError(field: "name", code: "taken", key: "taken")])
         }
         let m = existing ?? LLMProviderModel()

@@ -94,7 +94,7 @@ enum ChannelService {
         let (settings, secret) = try validate(input, existing: existing)
         let name = input.name.trimmingCharacters(in: .whitespaces)
         if let clash = try await NotificationChannelModel.query(on: db).filter(\.$name == name).first(), clash.id != existing?.id {
-            throw AppError(.conflict, code: "name_taken", detail: TaskText.text("problem.channel_taken", ["name": name]))
+            throw AppError(.conflict, code: "name_taken", key: "channel_taken", ["name": name])
         }
         let m = existing ?? NotificationChannelModel()
         if existing == nil { m.id = newID }

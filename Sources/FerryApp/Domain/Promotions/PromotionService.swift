@@ -177,7 +177,7 @@ enum PromotionService {
             let claimed = try await sql.update("promotion_plans").set("status", to: PlanStatus.applied.rawValue)
                 .where("id", .equal, planID).where("status", .equal, PlanStatus.ready.rawValue).returning("id").all()
             guard !claimed.isEmpty else {
-                throw AppError(.conflict, code: "plan_not_ready", detail: TaskText.text("problem.plan_gone", ["id": planID.uuidString]))
+                throw AppError(.conflict, code: "plan_not_ready", key: "plan_gone", ["id": planID.uuidString])
             }
             try await promotion.create(on: tx)
         }
@@ -209,16 +209,16 @@ enum PromotionService {
         let finished = PromotionStatus.rollbackable
         let promotion = try await find(id, on: db)
         guard finished.contains(promotion.status) else {
-            throw AppError(.conflict, code: "promotion_busy", detail: TaskText.text("problem.promotion_busy", ["id": id.uuidString, "status": promotion.status.rawValue]))
+            throw AppError(.conflict, code: "promotion_busy", key: "promotion_busy", ["id": id.uuidString, "status": promotion.status.rawValue])
         }
         guard promotion.snapshot != nil else {
-            throw AppError(.conflict, code: "nothing_to_roll_back", detail: TaskText.text("problem.nothing_to_roll_back", ["id": id.uuidString]))
+            throw AppError(.conflict, code: "nothing_to_roll_back", key: "nothing_to_roll_back", ["id": id.uuidString])
         }
         let before = promotion.status
         let claimed = try await (db as! any SQLDatabase).update("promotions").set("status", to: PromotionStatus.rollingBack.rawValue).set("rollback_task_id", to: SQLLiteral.null)
             .where("id", .equal, id).where(SQLIdentifier("status"), .in, SQLBind.group(finished.map(\.rawValue))).returning("id").all()
         guard !claimed.isEmpty else {
-            throw AppError(.conflict, code: "promotion_busy", detail: TaskText.text("problem.rollback_elsewhere", ["id": id.uuidString]))
+            throw AppError(.conflict, code: "promotion_busy", key: "rollback_elsewhere", ["id": id.uuidString])
         }
         do {
             let task = try await engine.submit(pluginID: "promote.rollback", params: .map([

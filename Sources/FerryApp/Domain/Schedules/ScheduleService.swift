@@ -108,7 +108,7 @@ enum ScheduleService {
         m.updatedAt = now
         try await db.writeTransaction { tx in
             if try await ScheduleModel.query(on: tx).filter(\.$name == m.name).all().contains(where: { $0.id != m.id }) {
-                throw AppError(.conflict, code: "name_taken", detail: TaskText.text("problem.schedule_taken", ["name": m.name]),
+                throw AppError(.conflict, code: "name_taken", key: "schedule_taken", ["name": m.name],
                                fields: [FieldError(field: "name", code: "taken", key: "taken")])
             }
             if existing == nil { try await m.create(on: tx) } else { try await m.update(on: tx) }

@@ -270,7 +270,7 @@ final class TaskEngine: @unchecked Sendable {
             try await TaskStore.sql(db).update("tasks").set("cancel_requested", to: true).where("id", .equal, id).run()
             lock.withLock { running[id] }?.cancel()
         default:
-            throw AppError(.conflict, code: "task_finished", detail: TaskText.text("problem.task_finished", ["id": id.uuidString, "status": status.rawValue]))
+            throw AppError(.conflict, code: "task_finished", key: "task_finished", ["id": id.uuidString, "status": status.rawValue])
         }
         return try await TaskModel.find(id, on: db) ?? task
     }
@@ -281,7 +281,7 @@ final class TaskEngine: @unchecked Sendable {
         guard task.status == TaskStatus.awaitingInput.rawValue, let request = task.inputRequest,
               let schema = (try? BundleValue.parseJSON(Data(request.utf8)))?["schema"]
         else {
-            throw AppError(.conflict, code: "not_awaiting_input", detail: TaskText.text("problem.not_awaiting_input", ["id": id.uuidString, "status": task.status]))
+            throw AppError(.conflict, code: "not_awaiting_input", key: "not_awaiting_input", ["id": id.uuidString, "status": task.status])
         }
         let problems = JSONSchema(schema).validate(value).map {
             FieldError(field: $0.field.isEmpty ? "input" : $0.field, code: $0.code, message: $0.message)

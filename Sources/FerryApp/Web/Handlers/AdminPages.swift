@@ -218,7 +218,7 @@ enum AdminPages {
     /// Runs a sign-in at the provider that shows, instead of signing in, what Ferry would do.
     @Sendable static func testSSO(req: Request) async throws -> Response {
         let settings = try await SSOService.load(on: req.db)
-        guard settings.enabled else { throw AppError(.conflict, code: "sso_off", detail: TaskText.text("problem.sso_off")) }
+        guard settings.enabled else { throw AppError(.conflict, code: "sso_off", key: "sso_off") }
         return try await AuthPages.redirectToProvider(req, settings: settings, next: SiteURL.ssoSettingsPage.path, test: true)
     }
 }

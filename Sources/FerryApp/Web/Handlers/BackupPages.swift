@@ -199,10 +199,7 @@ enum BackupPages {
     /// A refused form's errors by field, and the message above the form: "correct the marked
     /// fields" when every error belongs to a field shown, else the error itself.
     static func fieldErrors(_ e: AppError, known: Set<String>, _ l: Localizer) -> ([String: String], String) {
-        var errors: [String: String] = [:]
-        for field in e.fields where known.contains(field.field) {
-            errors[field.field] = [errors[field.field], l.fieldText(field.message)].compactMap { $0 }.joined(separator: "; ")
-        }
+        let errors = l.fieldMessages(e).filter { known.contains($0.key) }
         let allShown = !e.fields.isEmpty && e.fields.allSatisfy { known.contains($0.field) }
         return (errors, allShown ? l.t("environment_form.fix_fields") : l.problemText(e))
     }

@@ -126,8 +126,7 @@ enum ChannelPages {
             req.audit.target = m.name
             return req.redirect(to: SiteURL.channelsPage.path(query: ["done": id == nil ? "created" : "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
-            var errors: [String: String] = [:]
-            for field in e.fields { errors[field.field] = [errors[field.field], req.localizer.fieldText(field.message)].compactMap { $0 }.joined(separator: "; ") }
+            let errors = req.localizer.fieldMessages(e)
             var shown = typed
             shown.hasSecret = stored?.secretSealed != nil
             let editor = ChannelForm.State(form: shown, errors: errors, formError: e.fields.isEmpty ? req.localizer.problemText(e) : nil)

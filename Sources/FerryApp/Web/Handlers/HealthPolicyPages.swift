@@ -227,12 +227,9 @@ enum HealthPolicyPages {
             req.audit.target = m.name
             return req.redirect(to: SiteURL.healthPoliciesPage.path(query: ["done": id == nil ? "created" : "saved"]), redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity || e.status == .conflict {
-            var errors: [String: String] = [:]
-            for field in e.fields {
-                // The LLM provider's errors in the page's language (it is picked from a list: only a stale or tampered form is refused).
-                let text = field.field == "llmProvider" ? req.localizer.t("health_policies.llm_invalid") : req.localizer.fieldText(field.message)
-                errors[field.field] = [errors[field.field], text].compactMap { $0 }.joined(separator: "; ")
-            }
+            var errors = req.localizer.fieldMessages(e)
+            // The LLM provider is picked from a list: only a stale or tampered form is refused, told in one sentence.
+            if errors["llmProvider"] != nil { errors["llmProvider"] = req.localizer.t("health_policies.llm_invalid") }
             return try await refused(req, id: id, form: typed, errors: errors, formError: e.fields.isEmpty ? req.localizer.problemText(e) : nil, status: e.status)
         }
     }

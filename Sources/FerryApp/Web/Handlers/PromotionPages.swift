@@ -143,8 +143,7 @@ enum PromotionPages {
                                                        on: req.db, authorize: req.authorizePlan)
             return req.redirect(to: SiteURL.planPage(.value(plan.id!)).path, redirectType: .normal)
         } catch let e as AppError where e.status == .unprocessableEntity {
-            var errors: [String: String] = [:]
-            for field in e.fields { errors[field.field] = [errors[field.field], l.fieldText(field.message)].compactMap { $0 }.joined(separator: "; ") }
+            var errors = l.fieldMessages(e)
             // On the page dashboards are ticked, not named.
             if typed.dashboards.isEmpty, errors["dashboards"] != nil || errors["search"] != nil {
                 errors["dashboards"] = l.t("promote.pick_one")

@@ -35,7 +35,7 @@ extension EnvironmentFormPage.Model {
             id: id, name: input.name ?? "", url: input.url ?? "", authProvider: input.authProvider ?? "db", username: input.username ?? "",
             verifyTLS: input.verifyTLS ?? true, stage: input.stage ?? "dev", isDefault: input.isDefault ?? false,
             parallelRequests: input.parallelRequests.map(String.init) ?? "1",
-            errors: Dictionary(error.fields.map { ($0.field, localizer.fieldText($0.message)) }, uniquingKeysWith: { a, _ in a }),
+            errors: localizer.fieldMessages(error),
             formError: error.fields.isEmpty ? localizer.problemText(error) : nil)
     }
 }
