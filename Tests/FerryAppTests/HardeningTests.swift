@@ -280,17 +280,20 @@ extension TestHarness {
             _ = try await t.request(.POST, "/api/tasks", json: TasksAPI.CreateBody(plugin: "environment.health_check", params: params(["environment": .string("dev")])))
             _ = try await t.request(.POST, "/api/roles", json: RoleInput(name: "r", grants: ["tasks:read@name:prod"]))
             // Migrations run before anything else writes; let the syncs that adding queued end.
+            // The running app may still write (the engine, the audit log), and a migration reads
+            // before it writes, so on SQLite each one runs under the write lock taken first, as a
+            // live store's writers do: a deferred transaction is refused "database is locked".
             await t.app.syncCoordinator.wait(f.dev.id)
             await t.app.syncCoordinator.wait(f.prod.id)
             let sql = t.db as! any SQLDatabase
             struct Row: Decodable { var v: String }
-            try await M0008_EnvironmentIdentity().revert(on: t.db)
+            try await t.db.writeTransaction { try await M0008_EnvironmentIdentity().revert(on: $0) }
             #expect(try await sql.raw("SELECT source_env AS v FROM promotion_plans").all(decoding: Row.self).map(\.v) == ["dev"])
             let check = "FROM tasks WHERE plugin_id = 'environment.health_check'"
             #expect(try await sql.raw("SELECT environments AS v \(unsafeRaw: check)").all(decoding: Row.self).map(\.v) == ["dev"])
             #expect(try await sql.raw("SELECT params AS v \(unsafeRaw: check)").all(decoding: Row.self).first?.v.contains("\"dev\"") == true)
             #expect(try await sql.raw("SELECT environments AS v FROM role_grants WHERE environments <> '[]'").all(decoding: Row.self).map(\.v) == [#"["prod"]"#])
-            try await M0008_EnvironmentIdentity().prepare(on: t.db)
+            try await t.db.writeTransaction { try await M0008_EnvironmentIdentity().prepare(on: $0) }
             #expect(try await PromotionPlanModel.find(f.plan, on: t.db)?.sourceEnvID == f.dev.id)
             #expect(try await PromotionModel.find(f.promotion, on: t.db)?.targetEnvID == f.prod.id)
             #expect(try await DatabaseMappingModel.find(f.mapping, on: t.db)?.targetEnvID == f.prod.id)
