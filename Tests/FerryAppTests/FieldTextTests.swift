@@ -59,6 +59,25 @@ import Vapor
         for e in errors { #expect(ru.fieldText(e.message) != e.message, "\(e.message)") }
     }
 
+    /// A task that failed on a refusal stored the refusal's detail as its cause; a page reads it
+    /// back in Russian like any other cause (each field's message, or the problem's text).
+    @Test func aTaskFailedOnARefusalReadsItsCauseBackInRussian() {
+        let ru = Localizer(language: "ru"), en = Localizer(language: "en")
+        let fields = AppError.validation([FieldError(field: "name", code: "too_long", key: "at_most_chars", ["max": "64"]),
+                                          FieldError(field: "stage", code: "invalid", key: "stage")])
+        let (cause, next) = TaskEngine.describe(fields)
+        #expect(cause == "name: at most 64 characters; stage: must be one of dev, stage, prod, other")
+        #expect(ru.failureText(cause) == "name: не больше 64 символов; stage: должно быть одним из: dev, stage, prod, other")
+        #expect(ru.failureText(next) != next, "the next action is the catalogue's too")
+        let gone = AppError(.conflict, code: "plan_not_ready", key: "plan_gone", ["id": "p-1"])
+        let (goneCause, _) = TaskEngine.describe(gone)
+        #expect(goneCause == gone.detail && ru.failureText(goneCause) != goneCause && ru.failureText(goneCause).contains("p-1"), "\(ru.failureText(goneCause))")
+        #expect(en.failureText(goneCause) == goneCause)
+        // A list whose every message the catalogue didn't write stays as it is, whole.
+        let mixed = "name: at most 64 characters; cron: minute 61 is out of range"
+        #expect(ru.failureText(mixed) == mixed)
+    }
+
     /// The environment form refused in Russian marks its fields in Russian; the API answers the
     /// same refusal in English.
     @Test func aRefusedFormSpeaksTheReadersLanguage() async throws {

@@ -121,8 +121,24 @@ extension Localizer {
     /// A task's stored step in this language (`taskText`).
     public func step(_ stored: String) -> String { taskText(stored, .step) }
 
-    /// A failed task's stored cause or next action in this language (`taskText`).
-    public func failureText(_ stored: String) -> String { taskText(stored, .failure) }
+    /// A failed task's stored cause or next action in this language (`taskText`). A task that
+    /// failed on a refusal (an `AppError`) stored the refusal's detail: a `problem.` text, or
+    /// each refused field's `field.` message as "field: message; …"; those read back too.
+    public func failureText(_ stored: String) -> String {
+        knownText(stored, .failure) ?? knownText(stored, .problem) ?? fieldsText(stored) ?? stored
+    }
+
+    /// "field: message; …" (an `AppError.validation`'s detail) with each message in this
+    /// language; nil unless the catalogue wrote every one of them.
+    private func fieldsText(_ detail: String) -> String? {
+        guard language != "en", detail.utf8.count <= TaskText.maxLength else { return nil }
+        var parts: [String] = []
+        for part in detail.components(separatedBy: "; ") {
+            guard let colon = part.range(of: ": "), let message = knownText(String(part[colon.upperBound...]), .field) else { return nil }
+            parts.append(part[..<colon.upperBound] + message)
+        }
+        return parts.joined(separator: "; ")
+    }
 
     /// A git failure's cause and next action, in this language, as one text (for a page).
     func failureText(_ failure: GitFailure) -> String { failureText(failure.message) + " " + failureText(failure.next) }
@@ -135,9 +151,12 @@ extension Localizer {
     /// `family` it was written from, with the values it was written with (an asset kind named
     /// here too, and a quoted input prompt read the same way); a text no template wrote (a
     /// plugin's own, or Superset's or git's words), or longer than any Ferry writes, as it is.
-    func taskText(_ stored: String, _ family: TaskText.Family) -> String {
+    func taskText(_ stored: String, _ family: TaskText.Family) -> String { knownText(stored, family) ?? stored }
+
+    /// `taskText`, nil for a text no template of `family` wrote (or in English).
+    private func knownText(_ stored: String, _ family: TaskText.Family) -> String? {
         guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskText.maxLength,
-              let parsed = TaskText.parse(stored, family: family) else { return stored }
+              let parsed = TaskText.parse(stored, family: family) else { return nil }
         var values = parsed.values
         if let kinds = values["kinds"], let named = table[TaskText.prefix + "kinds." + kinds] { values["kinds"] = named }
         // A prompt inside a step or a failure is shorter than the text holding it: this ends.
