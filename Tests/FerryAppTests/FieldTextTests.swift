@@ -59,6 +59,31 @@ import Vapor
         for e in errors { #expect(ru.fieldText(e.message) != e.message, "\(e.message)") }
     }
 
+    /// The git remote's address and an LLM provider's fields are refused from the catalogue too:
+    /// every refusal reads back in Russian, the English kept for the API.
+    @Test func gitRemoteAndLLMProviderRefusalsReadBackInRussian() {
+        let ru = Localizer(language: "ru")
+        let remotes: [(String, GitRemoteAuth)] = [("file:///etc", .none), ("-oProxyCommand=touch /tmp/x", .ssh),
+                                                  ("https://user:pw@git.example.com/x.git", .token), ("https://git.example.com/x.git", .ssh),
+                                                  ("git@host:team/x.git", .token), ("http://git.example.com/x.git", .token),
+                                                  ("http://", .none), (String(repeating: "a", count: 2001), .none)]
+        var seen = Set<String>()
+        for (url, auth) in remotes {
+            let message = GitRemoteStore.problem(url: url, auth: auth) ?? ""
+            #expect(!message.isEmpty && ru.fieldText(message) != message, "\(url): \(message)")
+            seen.insert(message)
+        }
+        #expect(seen.count == remotes.count, "each address is refused for its own reason")
+        #expect(GitRemoteStore.problem(url: "git@host:team/x.git", auth: .token) == "is an SSH address; tokens need an https:// address")
+        do {
+            _ = try LLMProviderService.validate(LLMProviderInput(name: "", baseURL: "ftp://x", model: "a b", apiKey: "k e y"), existing: nil)
+            Issue.record("a bad provider was taken")
+        } catch let e as AppError {
+            #expect(Set(e.fields.map(\.field)) == ["name", "baseURL", "model", "apiKey"])
+            for f in e.fields { #expect(ru.fieldText(f.message) != f.message, "\(f.field): \(f.message)") }
+        } catch { Issue.record("\(error)") }
+    }
+
     /// A task that failed on a refusal stored the refusal's detail as its cause; a page reads it
     /// back in Russian like any other cause (each field's message, or the problem's text).
     @Test func aTaskFailedOnARefusalReadsItsCauseBackInRussian() {

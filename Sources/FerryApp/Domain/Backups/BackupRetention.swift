@@ -163,7 +163,7 @@ struct BackupVerifyPlugin: Plugin {
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
         if let text = params["backup"]?.stringValue {
             guard let id = UUID(uuidString: text), let row = try await BackupModel.find(id, on: db) else {
-                throw AppError.validation([FieldError(field: "params.backup", code: "unknown", message: "no backup \(text)")])
+                throw AppError.validation([FieldError(field: "params.backup", code: "unknown", key: "no_backup_named", ["name": text])])
             }
             return TaskScope(touches: [], authorizedOn: [row.environmentID])
         }

@@ -99,25 +99,25 @@ struct GitRemoteStore: Sendable {
     /// networks), `ssh://` and scp-style `user@host:path` are accepted: git's other transports
     /// (`ext::`, `file://`, local paths) run commands or read Ferry's own disk.
     static func problem(url: String, auth: GitRemoteAuth) -> String? {
-        if url.count > 2_000 { return "at most 2000 characters" }
+        if url.count > 2_000 { return TaskText.text("field.at_most_chars", ["max": "2000"]) }
         if url.hasPrefix("-") || url.contains(where: { $0.isWhitespace || $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
-            return "must be a git remote address without spaces, e.g. https://git.example.com/team/ferry.git"
+            return TaskText.text("field.git_url_spaces")
         }
         let lower = url.lowercased()
         if lower.hasPrefix("https://") || lower.hasPrefix("http://") {
-            guard let u = URL(string: url), u.host != nil else { return "isn't a valid address" }
-            if u.user != nil || u.password != nil { return "must not carry credentials: put the token in the secret field" }
-            if auth == .ssh { return "is an http(s) address; SSH keys need an ssh:// or user@host:path address" }
+            guard let u = URL(string: url), u.host != nil else { return TaskText.text("field.git_url_invalid") }
+            if u.user != nil || u.password != nil { return TaskText.text("field.git_url_credentials") }
+            if auth == .ssh { return TaskText.text("field.git_url_http_for_ssh") }
             if auth == .token, lower.hasPrefix("http://"), !["127.0.0.1", "localhost", "::1", "[::1]"].contains(u.host!.lowercased()) {
-                return "must be https to send a token (http sends it in clear; only a loopback address may use http)"
+                return TaskText.text("field.git_url_token_https")
             }
             return nil
         }
         if lower.hasPrefix("ssh://") || isSCPLike(url) {
-            if auth == .token { return "is an SSH address; tokens need an https:// address" }
+            if auth == .token { return TaskText.text("field.git_url_ssh_for_token") }
             return nil
         }
-        return "must start with https://, http:// or ssh://, or be user@host:path"
+        return TaskText.text("field.git_url_scheme")
     }
 
     static func isSCPLike(_ url: String) -> Bool {

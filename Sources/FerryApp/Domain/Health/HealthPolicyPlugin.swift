@@ -55,7 +55,7 @@ struct HealthPolicyPlugin: Plugin {
 
     func scope(of params: BundleValue, on db: any Database) async throws -> TaskScope {
         guard let id = params["policy"]?.stringValue.flatMap(UUID.init(uuidString:)), let policy = try await HealthPolicyModel.find(id, on: db) else {
-            throw AppError.validation([FieldError(field: "params.policy", code: "unknown", message: "no such health policy; GET /api/health/policies lists them")])
+            throw AppError.validation([FieldError(field: "params.policy", code: "unknown", key: "no_health_policy")])
         }
         return TaskScope(touches: [policy.environmentID])
     }

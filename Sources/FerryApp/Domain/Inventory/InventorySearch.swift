@@ -96,7 +96,7 @@ enum InventorySearch {
         if let e = q.environment, !e.isEmpty {
             guard let env = snapshot.environments.first(where: { $0.id.uuidString.lowercased() == e.lowercased() || $0.name == e }) else {
                 throw AppError(.unprocessableEntity, code: "validation", detail: "environment: no environment '\(e)'",
-                               fields: [FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'")])
+                               fields: [FieldError(field: "environment", code: "unknown", key: "no_environment_short", ["name": e])])
             }
             guard q.sees(env) else { throw AuthErrors.forbidden(.inventoryRead, environment: env.name) }
             environmentID = env.id

@@ -74,31 +74,31 @@ enum LLMProviderService {
     /// is kept when none is given. Throws a 422 naming every wrong field.
     static func validate(_ input: LLMProviderInput, existing: LLMProviderModel?) throws -> (name: String, baseURL: String, model: String, key: String?) {
         var errors: [FieldError] = []
-        func fail(_ field: String, _ code: String, _ message: String) { errors.append(FieldError(field: field, code: code, message: message)) }
+        func fail(_ field: String, _ code: String, _ key: String, _ values: [String: String] = [:]) { errors.append(FieldError(field: field, code: code, key: key, values)) }
         let name = input.name.trimmingCharacters(in: .whitespaces)
         if name.isEmpty || name.count > 100 || name.rangeOfCharacter(from: .controlCharacters) != nil || name.rangeOfCharacter(from: .newlines) != nil {
-            fail("name", "invalid", "a name of 1-100 characters, one line")
+            fail("name", "invalid", "llm_name")
         }
         var base = input.baseURL.trimmingCharacters(in: .whitespaces)
         while base.hasSuffix("/") { base.removeLast() }
         if !isHTTPAddress(base) || base.rangeOfCharacter(from: .whitespacesAndNewlines) != nil || base.rangeOfCharacter(from: .controlCharacters) != nil
             || base.contains("?") || base.contains("#") {
-            fail("baseURL", "invalid", "the API's http(s) address with a host, /v1 included when the provider needs it (e.g. https://llm.example.com/v1)")
+            fail("baseURL", "invalid", "llm_base_url")
         }
         let model = input.model.trimmingCharacters(in: .whitespaces)
         if model.isEmpty || model.count > 200 || model.rangeOfCharacter(from: .whitespacesAndNewlines) != nil || model.rangeOfCharacter(from: .controlCharacters) != nil {
-            fail("model", "invalid", "the model's name as the provider knows it (1-200 characters, no spaces)")
+            fail("model", "invalid", "llm_model")
         }
         var key: String?
         if let given = input.apiKey?.trimmingCharacters(in: .whitespaces), !given.isEmpty {
             // It goes into an Authorization header: one line of visible characters.
             if given.count > maxKeyLength || given.unicodeScalars.contains(where: { $0.value < 0x21 || $0.value == 0x7F || $0.value > 0x7E }) {
-                fail("apiKey", "invalid", "the API key the provider gave: at most \(maxKeyLength) printable ASCII characters, no spaces")
+                fail("apiKey", "invalid", "llm_key_invalid", ["max": "\(maxKeyLength)"])
             } else {
                 key = given
             }
         } else if existing == nil || existing?.apiKeySealed.isEmpty == true {
-            fail("apiKey", "required", "the API key the provider gave")
+            fail("apiKey", "required", "llm_key_required")
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         return (name, base, model, key)

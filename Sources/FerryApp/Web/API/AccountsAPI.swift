@@ -138,7 +138,7 @@ enum AccountsAPI {
         let (filter, _) = try await AuditLog.Filter.parse(req)
         let format = (try? req.query.get(String.self, at: "format")) ?? "json"
         guard ["json", "csv"].contains(format) else {
-            throw AppError.validation([FieldError(field: "format", code: "invalid", message: "must be json or csv")])
+            throw AppError.validation([FieldError(field: "format", code: "invalid", key: "json_or_csv")])
         }
         let (items, total) = try await AuditLog.list(filter, on: req.db)
         if format == "csv" {

@@ -10,7 +10,7 @@ extension AuditLog.Filter {
                               var limit: Int?; var offset: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "limit", code: "invalid", message: "limit and offset must be whole numbers")])
+            throw AppError.validation([FieldError(field: "limit", code: "invalid", key: "audit_numbers")])
         }
         var f = Self(actor: q.actor, action: q.action, outcome: q.outcome)
         if let e = q.environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
@@ -25,17 +25,17 @@ extension AuditLog.Filter {
         day.timeZone = TimeZone(identifier: "UTC")
         day.locale = Locale(identifier: "en_US_POSIX")
         if let t = q.from, !t.isEmpty {
-            if let d = day.date(from: t) { f.from = d } else { errors.append(FieldError(field: "from", code: "invalid", message: "must be a date, YYYY-MM-DD")) }
+            if let d = day.date(from: t) { f.from = d } else { errors.append(FieldError(field: "from", code: "invalid", key: "day_date")) }
         }
         if let t = q.to, !t.isEmpty {
-            if let d = day.date(from: t) { f.to = d.addingTimeInterval(86400) } else { errors.append(FieldError(field: "to", code: "invalid", message: "must be a date, YYYY-MM-DD")) }
+            if let d = day.date(from: t) { f.to = d.addingTimeInterval(86400) } else { errors.append(FieldError(field: "to", code: "invalid", key: "day_date")) }
         }
         if let o = q.outcome, !o.isEmpty, !["success", "failure", "denied"].contains(o) {
-            errors.append(FieldError(field: "outcome", code: "invalid", message: "must be success, failure or denied"))
+            errors.append(FieldError(field: "outcome", code: "invalid", key: "audit_outcome"))
         }
-        if let l = q.limit { if (1...10000).contains(l) { f.limit = l } else { errors.append(FieldError(field: "limit", code: "invalid", message: "must be 1-10000")) } }
+        if let l = q.limit { if (1...10000).contains(l) { f.limit = l } else { errors.append(FieldError(field: "limit", code: "invalid", key: "between", ["min": "1", "max": "10000"])) } }
         if let o = q.offset {
-            if (0...100_000_000).contains(o) { f.offset = o } else { errors.append(FieldError(field: "offset", code: "invalid", message: "must be between 0 and 100000000")) }
+            if (0...100_000_000).contains(o) { f.offset = o } else { errors.append(FieldError(field: "offset", code: "invalid", key: "between", ["min": "0", "max": "100000000"])) }
         }
         if !errors.isEmpty { throw AppError.validation(errors) }
         var shown: [String: String] = [:]

@@ -66,7 +66,7 @@ enum BackupsAPI {
         struct Q: Decodable { var environment: String?; var page: Int?; var per_page: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+            throw AppError.validation([FieldError(field: "page", code: "invalid", key: "page_numbers")])
         }
         var environment: UUID?
         if let e = q.environment, !e.isEmpty {
@@ -101,12 +101,12 @@ enum BackupsAPI {
         struct Q: Decodable { var kind: String?; var search: String?; var page: Int?; var per_page: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+            throw AppError.validation([FieldError(field: "page", code: "invalid", key: "page_numbers")])
         }
         var kind: AssetKind?
         if let k = q.kind, !k.isEmpty {
             guard let parsed = AssetKind(rawValue: k) else {
-                throw AppError.validation([FieldError(field: "kind", code: "invalid", message: "kind is dashboard, chart, dataset or database")])
+                throw AppError.validation([FieldError(field: "kind", code: "invalid", key: "backup_kind")])
             }
             kind = parsed
         }
@@ -166,8 +166,8 @@ enum BackupsAPI {
         let q = try req.query.decode(Q.self)
         var errors: [FieldError] = []
         let from = q.from.flatMap(UUID.init(uuidString:)), to = q.to.flatMap(UUID.init(uuidString:))
-        if from == nil { errors.append(FieldError(field: "from", code: "required", message: "the older backup's id")) }
-        if to == nil { errors.append(FieldError(field: "to", code: "required", message: "the newer backup's id")) }
+        if from == nil { errors.append(FieldError(field: "from", code: "required", key: "older_backup")) }
+        if to == nil { errors.append(FieldError(field: "to", code: "required", key: "newer_backup")) }
         guard errors.isEmpty, let from, let to else { throw AppError.validation(errors) }
         let a = try await req.readableBackup(from), b = try await req.readableBackup(to)
         let storage = req.application.backupStorage
@@ -181,7 +181,7 @@ enum BackupsAPI {
         var params: [String: BundleValue] = [:]
         if let b = input.backup, !b.isEmpty {
             guard let id = UUID(uuidString: b) else {
-                throw AppError.validation([FieldError(field: "backup", code: "invalid", message: "a backup id (UUID)")])
+                throw AppError.validation([FieldError(field: "backup", code: "invalid", key: "backup_uuid")])
             }
             params["backup"] = .string(id.key)
         }
@@ -229,7 +229,7 @@ enum BackupsAPI {
         struct Q: Decodable { var page: Int?; var per_page: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+            throw AppError.validation([FieldError(field: "page", code: "invalid", key: "page_numbers")])
         }
         var query = PromotionPlanModel.query(on: req.db).filter(\.$sourceBackupID != nil).sort(\.$createdAt, .descending)
         if let visible = try await req.visibleEnvironments(.restoreRun) { query = query.filter(\.$targetEnvID ~~ Array(visible)) }
@@ -252,9 +252,9 @@ extension Request {
     /// The environment a request names by id or name, or a 422 naming `field`.
     func environmentNamed(_ value: String?, field: String) async throws -> EnvironmentRef {
         let v = value?.trimmingCharacters(in: .whitespaces) ?? ""
-        guard !v.isEmpty else { throw AppError.validation([FieldError(field: field, code: "required", message: "pick an environment")]) }
+        guard !v.isEmpty else { throw AppError.validation([FieldError(field: field, code: "required", key: "pick_environment")]) }
         guard let env = try await EnvironmentDirectory.load(on: db).resolve(v) else {
-            throw AppError.validation([FieldError(field: field, code: "unknown", message: "no environment '\(v)'; GET /api/environments lists them")])
+            throw AppError.validation([FieldError(field: field, code: "unknown", key: "no_environment", ["name": v])])
         }
         return env
     }
@@ -272,12 +272,12 @@ extension Request {
     /// An uploaded file: the raw body (a ZIP), or the `file` field of a multipart form.
     func uploadedFile() throws -> Data {
         guard let body = body.data, body.readableBytes > 0 else {
-            throw AppError.validation([FieldError(field: "file", code: "required", message: "send the Superset export ZIP as the body or as the form field 'file'")])
+            throw AppError.validation([FieldError(field: "file", code: "required", key: "send_zip")])
         }
         if headers.contentType?.type == "multipart" {
             struct Form: Decodable { var file: File }
             guard let form = try? content.decode(Form.self) else {
-                throw AppError.validation([FieldError(field: "file", code: "required", message: "the form has no file field 'file'")])
+                throw AppError.validation([FieldError(field: "file", code: "required", key: "no_file_field")])
             }
             return Data(buffer: form.file.data)
         }

@@ -43,11 +43,11 @@ enum GitAPI {
         var drift: GitDriftStatus?
         if let d = q.drift, !d.isEmpty {
             guard let parsed = GitDriftStatus(rawValue: d) else {
-                throw AppError.validation([FieldError(field: "drift", code: "invalid", message: "drift is in_sync, changed or uncommitted")])
+                throw AppError.validation([FieldError(field: "drift", code: "invalid", key: "git_drift")])
             }
             drift = parsed
         }
-        if (q.search ?? "").count > 255 { throw AppError.validation([FieldError(field: "search", code: "too_long", message: "at most 255 characters")]) }
+        if (q.search ?? "").count > 255 { throw AppError.validation([FieldError(field: "search", code: "too_long", key: "at_most_chars", ["max": "255"])]) }
         let paging = try Paging(page: q.page, perPage: q.per_page)
         let inventory = try await req.application.inventoryIndex.current(on: req.db, now: req.application.ferry.now())
         let listed = try await GitService.dashboards(environment: env, drift: drift, search: q.search, inventory: inventory, range: paging.range, on: req.db)
@@ -145,7 +145,7 @@ extension Request {
     /// Query parameters, or a 422 when a number isn't one.
     func decodeQuery<T: Decodable>(_ type: T.Type) throws -> T {
         do { return try query.decode(type) } catch {
-            throw AppError.validation([FieldError(field: "query", code: "invalid", message: "page and per_page must be whole numbers; the other parameters are text")])
+            throw AppError.validation([FieldError(field: "query", code: "invalid", key: "git_query")])
         }
     }
 

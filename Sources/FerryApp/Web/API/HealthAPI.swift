@@ -43,16 +43,16 @@ enum HealthAPI {
         }
         if let s = q.status, !s.isEmpty {
             guard let status = HealthStatus(rawValue: s) else {
-                throw AppError.validation([FieldError(field: "status", code: "invalid", message: "status is pass, warn or fail")])
+                throw AppError.validation([FieldError(field: "status", code: "invalid", key: "health_status")])
             }
             filter.status = status
         }
         if let d = q.dashboard, !d.isEmpty {
-            guard d.count <= 100 else { throw AppError.validation([FieldError(field: "dashboard", code: "too_long", message: "a dashboard id or uuid")]) }
+            guard d.count <= 100 else { throw AppError.validation([FieldError(field: "dashboard", code: "too_long", key: "dashboard_ref")]) }
             filter.dashboard = d
         }
         if let t = q.task, !t.isEmpty {
-            guard let id = UUID(uuidString: t) else { throw AppError.validation([FieldError(field: "task", code: "invalid", message: "a task id (UUID)")]) }
+            guard let id = UUID(uuidString: t) else { throw AppError.validation([FieldError(field: "task", code: "invalid", key: "task_uuid")]) }
             filter.task = id
         }
         filter.offset = paging.offset
@@ -89,7 +89,7 @@ enum HealthAPI {
         var params: [String: BundleValue] = ["environment": .string(env.id.key)]
         if let d = input.dashboards {
             guard d.count <= DashboardCheckPlugin.maxDashboardIDs else {
-                throw AppError.validation([FieldError(field: "dashboards", code: "too_many", message: "at most \(DashboardCheckPlugin.maxDashboardIDs) dashboard ids")])
+                throw AppError.validation([FieldError(field: "dashboards", code: "too_many", key: "at_most_dashboard_ids", ["max": "\(DashboardCheckPlugin.maxDashboardIDs)"])])
             }
             params["dashboards"] = .list(d.map(BundleValue.int))
         }
@@ -98,7 +98,7 @@ enum HealthAPI {
         if let id = input.llmProvider {
             guard req.principal?.can(.settingsAdmin) == true else { throw HealthPoliciesAPI.llmNeedsAdmin }
             guard let provider = try await LLMProviderModel.find(id, on: req.db), provider.active else {
-                throw AppError.validation([FieldError(field: "llmProvider", code: "invalid", message: "no active LLM provider \(id.key); an administrator lists them under /admin/llm")])
+                throw AppError.validation([FieldError(field: "llmProvider", code: "invalid", key: "no_active_llm", ["id": id.key])])
             }
             params["llmProvider"] = .string(id.key)
         }

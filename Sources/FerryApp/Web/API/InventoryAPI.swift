@@ -25,7 +25,7 @@ enum InventoryAPI {
         do {
             p = try req.query.decode(Params.self)
         } catch {
-            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+            throw AppError.validation([FieldError(field: "page", code: "invalid", key: "page_numbers")])
         }
         let paging = try Paging(page: p.page, perPage: p.per_page)
         let principal = try req.requirePrincipal()

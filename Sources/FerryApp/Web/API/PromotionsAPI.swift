@@ -57,7 +57,7 @@ enum PromotionsAPI {
         struct Q: Decodable { var page: Int?; var per_page: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+            throw AppError.validation([FieldError(field: "page", code: "invalid", key: "page_numbers")])
         }
         let rows = try await PromotionService.list(page: try Paging(page: q.page, perPage: q.per_page), visible: try await req.visibleEnvironments(.tasksRead), on: req.db)
         let names = try await req.environmentDirectory()
@@ -97,7 +97,7 @@ enum PromotionsAPI {
         var target: UUID?
         if let t = q.target, !t.isEmpty {
             guard let ref = names.resolve(t) else {
-                throw AppError.validation([FieldError(field: "target", code: "unknown", message: "no environment '\(t)'; GET /api/environments lists them")])
+                throw AppError.validation([FieldError(field: "target", code: "unknown", key: "no_environment", ["name": t])])
             }
             try req.authorize(.tasksRead, environment: ref)
             target = ref.id
@@ -120,7 +120,7 @@ enum PromotionsAPI {
         func resolve(_ value: String?, _ field: String) throws -> UUID? {
             guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             guard let ref = names.resolve(v) else {
-                throw AppError.validation([FieldError(field: field, code: "unknown", message: "no environment '\(v)'; GET /api/environments lists them")])
+                throw AppError.validation([FieldError(field: field, code: "unknown", key: "no_environment", ["name": v])])
             }
             return ref.id
         }

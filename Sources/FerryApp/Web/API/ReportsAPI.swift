@@ -63,7 +63,7 @@ extension ReportService.Filter {
         }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "query", code: "invalid", message: "each filter is given once, as text: kind, status, outcome, environment, from, to, q, limit, offset")])
+            throw AppError.validation([FieldError(field: "query", code: "invalid", key: "report_query")])
         }
         self.init()
         var errors: [FieldError] = []
@@ -74,7 +74,7 @@ extension ReportService.Filter {
         func oneOf<E: RawRepresentable & CaseIterable>(_ field: String, _ value: String?, _ type: E.Type) -> E? where E.RawValue == String {
             guard let v = trimmed(value) else { return nil }
             if let e = E(rawValue: v) { return e }
-            errors.append(FieldError(field: field, code: "invalid", message: "must be one of " + E.allCases.map(\.rawValue).joined(separator: ", ")))
+            errors.append(FieldError(field: field, code: "invalid", key: "must_be_one_of", ["values": E.allCases.map(\.rawValue).joined(separator: ", ")]))
             return nil
         }
         kind = oneOf("kind", q.kind, ReportKind.self)
@@ -82,33 +82,33 @@ extension ReportService.Filter {
         outcome = oneOf("outcome", q.outcome, HealthStatus.self)
         if let e = trimmed(q.environment) {
             if e.count > 255 {
-                errors.append(FieldError(field: "environment", code: "too_long", message: "an environment id or name, at most 255 characters"))
+                errors.append(FieldError(field: "environment", code: "too_long", key: "environment_ref"))
             } else if let ref = try await req.environmentDirectory().resolve(e) {
                 environment = ref.id
             } else {
-                errors.append(FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'; GET /api/environments lists them"))
+                errors.append(FieldError(field: "environment", code: "unknown", key: "no_environment", ["name": e]))
             }
         }
         for (field, raw) in [("from", q.from), ("to", q.to)] {
             guard let text = trimmed(raw) else { continue }
             guard text.count <= 40, let parsed = ReportDates.parse(text) else {
-                errors.append(FieldError(field: field, code: "invalid", message: "must be an ISO 8601 date (2026-01-31) or time (2026-01-31T12:00:00Z)"))
+                errors.append(FieldError(field: field, code: "invalid", key: "iso_date"))
                 continue
             }
             if field == "from" { from = parsed.date } else { to = parsed.dayOnly ? parsed.date.addingTimeInterval(86_400) : parsed.date }
         }
-        if let from, let to, from >= to { errors.append(FieldError(field: "to", code: "invalid", message: "must be after from")) }
+        if let from, let to, from >= to { errors.append(FieldError(field: "to", code: "invalid", key: "after_from")) }
         if let text = trimmed(q.q) {
-            if text.count > 200 { errors.append(FieldError(field: "q", code: "too_long", message: "at most 200 characters")) } else { self.text = text }
+            if text.count > 200 { errors.append(FieldError(field: "q", code: "too_long", key: "at_most_chars", ["max": "200"])) } else { self.text = text }
         }
         if let raw = trimmed(q.limit) {
             if let n = Int(raw), (1...Self.maxLimit).contains(n) { limit = n } else {
-                errors.append(FieldError(field: "limit", code: "invalid", message: "must be a whole number from 1 to \(Self.maxLimit)"))
+                errors.append(FieldError(field: "limit", code: "invalid", key: "whole_from_to", ["min": "1", "max": "\(Self.maxLimit)"]))
             }
         }
         if let raw = trimmed(q.offset) {
             if let n = Int(raw), (0...Self.maxOffset).contains(n) { offset = n } else {
-                errors.append(FieldError(field: "offset", code: "invalid", message: "must be a whole number from 0 to \(Self.maxOffset)"))
+                errors.append(FieldError(field: "offset", code: "invalid", key: "whole_from_to", ["min": "0", "max": "\(Self.maxOffset)"]))
             }
         }
         if !errors.isEmpty {

@@ -75,17 +75,17 @@ enum TasksAPI {
         struct Q: Decodable { var level: String?; var source: String?; var search: String?; var from: Int?; var limit: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "from", code: "invalid", message: "from and limit must be whole numbers")])
+            throw AppError.validation([FieldError(field: "from", code: "invalid", key: "log_numbers")])
         }
         var errors: [FieldError] = []
         let level = q.level.flatMap { $0.isEmpty ? nil : $0 }.map { LogLevel(rawValue: $0) }
         if case .some(.none) = level {
-            errors.append(FieldError(field: "level", code: "invalid", message: "must be one of debug, info, warning, error"))
+            errors.append(FieldError(field: "level", code: "invalid", key: "must_be_one_of", ["values": "debug, info, warning, error"]))
         }
         let limit = q.limit ?? 500
-        if !(1...5000).contains(limit) { errors.append(FieldError(field: "limit", code: "invalid", message: "must be between 1 and 5000")) }
-        if !(0...Int(Int32.max)).contains(q.from ?? 0) { errors.append(FieldError(field: "from", code: "invalid", message: "must be between 0 and \(Int32.max)")) }
-        if (q.search ?? "").count > 500 { errors.append(FieldError(field: "search", code: "too_long", message: "at most 500 characters")) }
+        if !(1...5000).contains(limit) { errors.append(FieldError(field: "limit", code: "invalid", key: "between", ["min": "1", "max": "5000"])) }
+        if !(0...Int(Int32.max)).contains(q.from ?? 0) { errors.append(FieldError(field: "from", code: "invalid", key: "between", ["min": "0", "max": "\(Int32.max)"])) }
+        if (q.search ?? "").count > 500 { errors.append(FieldError(field: "search", code: "too_long", key: "at_most_chars", ["max": "500"])) }
         if !errors.isEmpty { throw AppError.validation(errors) }
         let lines = try await TaskStore.logs(task.id!, filter: .init(minLevel: level ?? nil, source: q.source, text: q.search, from: q.from ?? 0, limit: limit), on: req.db)
         return LogPage(items: lines, next: lines.count == limit ? (lines.last!.seq + 1) : nil)
@@ -107,13 +107,13 @@ extension TaskQueries.Filter {
         struct Q: Decodable { var status: String?; var plugin: String?; var environment: String?; var user: String?; var page: Int?; var per_page: Int? }
         let q: Q
         do { q = try req.query.decode(Q.self) } catch {
-            throw AppError.validation([FieldError(field: "page", code: "invalid", message: "page and per_page must be whole numbers")])
+            throw AppError.validation([FieldError(field: "page", code: "invalid", key: "page_numbers")])
         }
         let paging = try Paging(page: q.page, perPage: q.per_page)
         var environment: UUID?
         if let e = q.environment?.trimmingCharacters(in: .whitespaces), !e.isEmpty {
             guard let ref = try await req.environmentDirectory().resolve(e) else {
-                throw AppError.validation([FieldError(field: "environment", code: "unknown", message: "no environment '\(e)'; GET /api/environments lists them")])
+                throw AppError.validation([FieldError(field: "environment", code: "unknown", key: "no_environment", ["name": e])])
             }
             environment = ref.id
         }

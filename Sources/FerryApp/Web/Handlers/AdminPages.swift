@@ -172,7 +172,7 @@ enum AdminPages {
         for line in text.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw AppError.validation([FieldError(field: "groupRoles", code: "invalid", message: "'\(line)' is not 'Group = role, role'")])
+                throw AppError.validation([FieldError(field: "groupRoles", code: "invalid", key: "group_role_line", ["line": String(line)])])
             }
             map[parts[0], default: []] += parts[1].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -203,7 +203,7 @@ enum AdminPages {
             input.groupsClaims = list(f.groupsClaims)
             input.groupRoles = try f.groupRoles.map(parseGroupRoles)
             if let t = f.clockSkew, !t.isEmpty {
-                guard let n = Int(t) else { throw AppError.validation([FieldError(field: "clockSkew", code: "invalid", message: "must be a whole number of seconds")]) }
+                guard let n = Int(t) else { throw AppError.validation([FieldError(field: "clockSkew", code: "invalid", key: "whole_seconds")]) }
                 input.clockSkew = n
             }
             let app = req.application

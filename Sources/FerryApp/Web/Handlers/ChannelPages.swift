@@ -66,11 +66,11 @@ enum ChannelPages {
     static func parse(_ f: Form, fixed: ChannelKind?, defaultLanguage: String) -> (ChannelInput, ChannelForm.Model, [FieldError]) {
         var errors: [FieldError] = []
         let kind = fixed ?? f.kind.flatMap { ChannelKind(rawValue: $0) }
-        if kind == nil { errors.append(FieldError(field: "kind", code: "invalid", message: "one of \(ChannelKind.allCases.map(\.rawValue).joined(separator: ", "))")) }
+        if kind == nil { errors.append(FieldError(field: "kind", code: "invalid", key: "one_of", ["values": ChannelKind.allCases.map(\.rawValue).joined(separator: ", ")])) }
         var security: SMTPSecurity?
         if let text = f.security, !text.isEmpty {
             security = SMTPSecurity(rawValue: text)
-            if security == nil { errors.append(FieldError(field: "security", code: "invalid", message: "one of \(SMTPSecurity.allCases.map(\.rawValue).joined(separator: ", "))")) }
+            if security == nil { errors.append(FieldError(field: "security", code: "invalid", key: "one_of", ["values": SMTPSecurity.allCases.map(\.rawValue).joined(separator: ", ")])) }
         }
         func ticked(_ values: [String]?, default value: Bool) -> Bool { values.map { $0.contains("true") } ?? value }
         let portText = (f.port ?? "").trimmingCharacters(in: .whitespaces)

@@ -76,7 +76,7 @@ enum ProfilePages {
         let scopes = (f.scopes ?? "").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         let days = f.expiresInDays.flatMap { $0.isEmpty ? nil : $0 }
         if let days, Int(days) == nil {
-            return try await render(req, error: AppError.validation([FieldError(field: "expiresInDays", code: "invalid", message: "must be a whole number of days")]))
+            return try await render(req, error: AppError.validation([FieldError(field: "expiresInDays", code: "invalid", key: "whole_days")]))
         }
         let app = req.application
         do {

@@ -45,7 +45,7 @@ enum SchedulesPages {
             let text = (f.params ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             let params: BundleValue
             do { params = text.isEmpty ? .map([:]) : try BundleValue.parseJSON(Data(text.utf8)) } catch {
-                throw AppError.validation([FieldError(field: "params", code: "invalid_json", message: "is not valid JSON (\(error))")])
+                throw AppError.validation([FieldError(field: "params", code: "invalid_json", key: "not_json", ["why": "\(error)"])])
             }
             let app = req.application
             _ = try await ScheduleService.save(
