@@ -34,6 +34,11 @@ import Vapor
         for case let url as URL in files where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in text.matches(of: /\.t\("([a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
+            // Refusals written from the catalogue: a field's `field.<key>`, a problem's `problem.<key>`.
+            for m in text.matches(of: /FieldError\(field: [^\n]*?key: "([a-z_.0-9]+)"[,)]/) { used.insert("field." + String(m.output.1)) }
+            for m in text.matches(of: /AppError\([^\n]*?key: "([a-z_.0-9]+)"[,)]/) { used.insert("problem." + String(m.output.1)) }
+            for m in text.matches(of: /\bfailure\(key: "([a-z_.0-9]+)"/) { used.insert("problem.sso_" + String(m.output.1)) }
+            for m in text.matches(of: /TaskText\.text\("((?:field|problem)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
             for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules|promote|plan|promotions|auth|profile|tokens|users|roles|audit|sso)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
         }
         // Plugin ids share the look of keys; they are not text.

@@ -178,3 +178,43 @@ import Vapor
         }
     }
 }
+
+/// An error page (a refusal, a missing page, a failed sign-in) speaks the reader's language; the
+/// API's problem details keep the English.
+@Suite struct ErrorPageTextTests {
+    @Test func aForbiddenAndAMissingPageAreToldInRussian() async throws {
+        try await withFerry(.sqlite) { t in
+            var ru = bearer(try await t.limitedUser("reader", grants: ["environments:read"]))
+            ru.replaceOrAdd(name: .cookie, value: "ferry_lang=ru")
+            ru.replaceOrAdd(name: .accept, value: "text/html")
+            let forbidden = try await t.request(.GET, SiteURL.usersPage.path, headers: ru)
+            #expect(forbidden.status == .forbidden)
+            #expect(forbidden.body.string.contains("Нужно право «"), "\(forbidden.body.string.prefix(3000))")
+            #expect(!forbidden.body.string.contains("Ask an administrator"))
+            let missing = try await t.request(.GET, "/no-such-page", headers: ru)
+            #expect(missing.status == .notFound)
+            #expect(missing.body.string.contains("Нет такой страницы или маршрута API: /no-such-page"), "\(missing.body.string.prefix(3000))")
+            var api = ru
+            api.replaceOrAdd(name: .accept, value: "application/json")
+            let refused = try await t.request(.GET, "/api/users", headers: api)
+            #expect(refused.status == .forbidden && refused.body.string.contains("You need '"), "\(refused.body.string)")
+        }
+    }
+
+    /// Superset's failure inside a refusal (SupersetKit's words, which the catalogue mirrors) is
+    /// read back too; sign-in refusals come from the catalogue.
+    @Test func aSupersetFailureAndSignInRefusalsReadBackInRussian() {
+        let ru = Localizer(language: "ru")
+        let down = AppError.superset(.unreachable("connection refused"), environment: "prod")
+        #expect(down.detail == "Environment 'prod': Superset is unreachable: connection refused")
+        #expect(ru.problemText(down) == "Среда «prod»: " + ru.failureText("Superset is unreachable: connection refused"))
+        #expect(!ru.problemText(down).contains("unreachable"), "\(ru.problemText(down))")
+        for refusal in [AuthErrors.unauthenticated, AuthErrors.tokenRefused, AuthErrors.csrf, AuthErrors.forbidden(.usersAdmin, environment: nil),
+                        AuthErrors.forbidden(.promoteApply, environment: "prod"), SSOService.failure(key: "state"),
+                        SSOService.failure(key: "token_audience", ["actual": "other-app", "audience": "ferry"])] {
+            #expect(ru.problemText(refusal) != refusal.detail, "\(refusal.detail)")
+        }
+        #expect(AuthErrors.forbidden(.promoteApply, environment: "prod").detail
+                == "You need 'promote:apply' on environment 'prod'. Ask an administrator for a role that grants it.")
+    }
+}

@@ -35,7 +35,7 @@ public struct AppError: Error, Sendable {
     public static func superset(_ error: SupersetError, environment: String) -> AppError {
         let status: HTTPResponseStatus = error.code == "timeout" ? .gatewayTimeout : .badGateway
         return AppError(status, code: "superset_\(error.code)",
-                        detail: "Environment '\(environment)': \(error.errorDescription ?? error.code)")
+                        detail: TaskText.text("problem.superset", ["environment": environment, "why": error.errorDescription ?? error.code]))
     }
 }
 

@@ -161,8 +161,9 @@ extension Localizer {
         if let kinds = values["kinds"], let named = table[TaskText.prefix + "kinds." + kinds] { values["kinds"] = named }
         // A prompt inside a step or a failure is shorter than the text holding it: this ends.
         if let prompt = values["prompt"] { values["prompt"] = inputText(prompt) }
-        // A refusal's cause inside it (an upload's: why the archive was refused), the same way.
-        if family == .problem, let why = values["why"] { values["why"] = taskText(why, .problem) }
+        // A refusal's cause inside it (an upload's: why the archive was refused; Superset's
+        // failure as SupersetKit words it), the same way.
+        if family == .problem, let why = values["why"] { values["why"] = knownText(why, .problem) ?? knownText(why, .failure) ?? why }
         return t(parsed.key, values)
     }
 }

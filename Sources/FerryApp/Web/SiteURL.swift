@@ -405,7 +405,7 @@ extension Request {
     /// The `:id` path parameter as a UUID, or a 404 problem.
     func idParameter() throws -> UUID {
         guard let text = parameters.get("id"), let id = UUID(uuidString: text) else {
-            throw AppError(.notFound, code: "not_found", detail: "'\(parameters.get("id") ?? "")' is not a valid id (a UUID).")
+            throw AppError(.notFound, code: "not_found", key: "bad_id", ["id": parameters.get("id") ?? ""])
         }
         return id
     }

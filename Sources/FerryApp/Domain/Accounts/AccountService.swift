@@ -288,8 +288,7 @@ enum AccountService {
     /// (it doesn't extend the lock). Every path runs one bcrypt check, so all take as long;
     /// when the bcrypt threads are full every path throws `PasswordHasher.busy` alike.
     static func signIn(username: String, password: String, hasher: PasswordHasher, now: Date, on db: any Database) async throws -> UserModel {
-        let refused = AppError(.unauthorized, code: "sign_in_failed",
-                               detail: "Wrong username or password. After repeated failures an account is locked for a while; wait and try again.")
+        let refused = AppError(.unauthorized, code: "sign_in_failed", key: "sign_in_failed")
         guard let u = try await UserModel.query(on: db).filter(\.$username == username).first() else {
             _ = try await hasher.verify(password, hasher.decoy)
             throw refused

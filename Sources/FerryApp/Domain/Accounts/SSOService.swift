@@ -81,8 +81,8 @@ enum SSOService {
         var jwks_uri: String
     }
 
-    static func failure(_ detail: String, code: String = "sso_failed") -> AppError {
-        AppError(.badRequest, code: code, detail: detail)
+    static func failure(key: String, _ values: [String: String] = [:], code: String = "sso_failed") -> AppError {
+        AppError(.badRequest, code: code, key: "sso_" + key, values)
     }
 
     /// Reads the provider's discovery document; its issuer must be the configured one.
@@ -90,13 +90,13 @@ enum SSOService {
         let url = s.issuer + "/.well-known/openid-configuration"
         let r: WebClient.Response
         do { r = try await web.send("GET", url, [("Accept", "application/json")], nil, timeout) } catch {
-            throw AppError(.badGateway, code: "sso_unreachable", detail: "The identity provider at \(s.issuer) did not answer (\(error)). Check the issuer address and that Ferry can reach it.")
+            throw AppError(.badGateway, code: "sso_unreachable", key: "sso_unreachable", ["issuer": s.issuer, "error": "\(error)"])
         }
         guard r.status == 200, let d = try? JSONDecoder().decode(Discovery.self, from: r.body) else {
-            throw AppError(.badGateway, code: "sso_discovery", detail: "\(url) answered HTTP \(r.status) without a usable discovery document. Check the issuer address.")
+            throw AppError(.badGateway, code: "sso_discovery", key: "sso_discovery_status", ["url": url, "status": "\(r.status)"])
         }
         guard d.issuer.trimmingCharacters(in: CharacterSet(charactersIn: "/")) == s.issuer else {
-            throw AppError(.badGateway, code: "sso_discovery", detail: "The provider calls itself '\(d.issuer)', not the configured issuer '\(s.issuer)'. Fix the issuer setting.")
+            throw AppError(.badGateway, code: "sso_discovery", key: "sso_issuer_mismatch", ["actual": d.issuer, "issuer": s.issuer])
         }
         return d
     }
@@ -130,7 +130,7 @@ enum SSOService {
             URLQueryItem(name: "code_challenge", value: Credentials.pkceChallenge(row.verifier)),
             URLQueryItem(name: "code_challenge_method", value: "S256"),
         ]
-        guard let url = comps?.string else { throw failure("The provider's authorization address is not a URL.") }
+        guard let url = comps?.string else { throw failure(key: "authorize_not_url") }
         return url
     }
 
@@ -161,11 +161,11 @@ enum SSOService {
         let body = form.map { "\($0.0)=\(formEncode($0.1))" }.joined(separator: "&")
         let r: WebClient.Response
         do { r = try await web.send("POST", d.token_endpoint, headers, Data(body.utf8), timeout) } catch {
-            throw AppError(.badGateway, code: "sso_unreachable", detail: "The identity provider's token endpoint did not answer (\(error)).")
+            throw AppError(.badGateway, code: "sso_unreachable", key: "sso_token_endpoint", ["error": "\(error)"])
         }
         struct TokenResponse: Decodable { var id_token: String? }
         guard r.status == 200, let idToken = (try? JSONDecoder().decode(TokenResponse.self, from: r.body))?.id_token else {
-            throw failure("The identity provider refused the sign-in code (HTTP \(r.status)). Try signing in again; if it persists, check the client id and secret.")
+            throw failure(key: "code_refused", ["status": "\(r.status)"])
         }
         let keys = try await keys(d, web: web, timeout: timeout)
         let claims = try await verifyIDToken(idToken, keys: keys, issuer: s.issuer, audience: s.clientID, nonce: pending.nonce, now: now,
@@ -176,7 +176,7 @@ enum SSOService {
     static func keys(_ d: Discovery, web: WebClient, timeout: Double) async throws -> JWTKeyCollection {
         let r = try await web.send("GET", d.jwks_uri, [("Accept", "application/json")], nil, timeout)
         guard r.status == 200, let jwks = try? JSONDecoder().decode(JWKS.self, from: r.body) else {
-            throw AppError(.badGateway, code: "sso_discovery", detail: "The provider's signing keys (\(d.jwks_uri)) could not be read (HTTP \(r.status)).")
+            throw AppError(.badGateway, code: "sso_discovery", key: "sso_keys", ["url": d.jwks_uri, "status": "\(r.status)"])
         }
         let keys = JWTKeyCollection()
         try await keys.add(jwks: jwks)
@@ -202,32 +202,32 @@ enum SSOService {
     ) async throws -> [String: BundleValue] {
         if let header = token.split(separator: ".").first, let data = Data(base64urlEncoded: String(header)),
            let alg = (try? JSONDecoder().decode([String: BundleValue].self, from: data))?["alg"]?.stringValue, alg.lowercased() == "none" {
-            throw failure("The ID token is unsigned (alg none). Ferry accepts only signed tokens.", code: "sso_token_invalid")
+            throw failure(key: "token_unsigned", code: "sso_token_invalid")
         }
         let payload: IDTokenPayload
         do { payload = try await keys.verify(token, as: IDTokenPayload.self) } catch {
-            throw failure("The ID token's signature does not verify against the provider's keys.", code: "sso_token_invalid")
+            throw failure(key: "token_signature", code: "sso_token_invalid")
         }
         let c = payload.claims
         func time(_ name: String) -> Date? { c[name]?.doubleValue.map { Date(timeIntervalSince1970: $0) } }
         guard c["iss"]?.stringValue?.trimmingCharacters(in: CharacterSet(charactersIn: "/")) == issuer else {
-            throw failure("The ID token was issued by '\(c["iss"]?.stringValue ?? "-")', not by '\(issuer)'.", code: "sso_token_invalid")
+            throw failure(key: "token_issuer", ["actual": c["iss"]?.stringValue ?? "-", "issuer": issuer], code: "sso_token_invalid")
         }
         let aud = c["aud"]?.stringValue.map { [$0] } ?? c["aud"]?.listValue?.compactMap(\.stringValue) ?? []
         guard aud.contains(audience) else {
-            throw failure("The ID token is meant for '\(aud.joined(separator: ", "))', not for Ferry's client id '\(audience)'.", code: "sso_token_invalid")
+            throw failure(key: "token_audience", ["actual": aud.joined(separator: ", "), "audience": audience], code: "sso_token_invalid")
         }
         guard let exp = time("exp"), exp.addingTimeInterval(skew) > now else {
-            throw failure("The ID token has expired (or has no expiry). Sign in again; if it persists, check the clocks.", code: "sso_token_invalid")
+            throw failure(key: "token_expired", code: "sso_token_invalid")
         }
         if let iat = time("iat"), iat > now.addingTimeInterval(skew) {
-            throw failure("The ID token claims to be issued in the future. Check the clocks of Ferry and the provider.", code: "sso_token_invalid")
+            throw failure(key: "token_future", code: "sso_token_invalid")
         }
         if let nbf = time("nbf"), nbf > now.addingTimeInterval(skew) {
-            throw failure("The ID token is not valid yet. Check the clocks of Ferry and the provider.", code: "sso_token_invalid")
+            throw failure(key: "token_not_yet", code: "sso_token_invalid")
         }
         guard let n = c["nonce"]?.stringValue, Credentials.equal(n, nonce) else {
-            throw failure("The ID token's nonce is not the one this sign-in sent: it may be replayed. Sign in again.", code: "sso_token_invalid")
+            throw failure(key: "token_nonce", code: "sso_token_invalid")
         }
         return c
     }
@@ -235,10 +235,9 @@ enum SSOService {
     /// Maps verified claims to an identity through the configured claim names and group map.
     /// Refuses a token without a subject or username, and a user in no mapped group.
     static func identity(_ c: [String: BundleValue], settings s: SSOSettings) throws -> SSOIdentity {
-        guard let sub = c["sub"]?.stringValue, !sub.isEmpty else { throw failure("The ID token has no subject (sub).", code: "sso_token_invalid") }
+        guard let sub = c["sub"]?.stringValue, !sub.isEmpty else { throw failure(key: "token_no_sub", code: "sso_token_invalid") }
         guard let username = s.usernameClaims.lazy.compactMap({ c[$0]?.stringValue }).first(where: { !$0.isEmpty }) else {
-            throw failure("The ID token has none of the username claims \(s.usernameClaims.joined(separator: ", ")). Adjust the claim mapping.",
-                          code: "sso_no_username")
+            throw failure(key: "token_no_username", ["claims": s.usernameClaims.joined(separator: ", ")], code: "sso_no_username")
         }
         var groups: [String] = []
         for name in s.groupsClaims {
@@ -258,12 +257,12 @@ enum SSOService {
     ) async throws -> UserModel {
         guard !identity.roles.isEmpty else {
             throw AppError(.forbidden, code: "sso_no_role",
-                           detail: "You signed in as '\(identity.username)', but none of your groups (\(identity.groups.isEmpty ? "none" : identity.groups.joined(separator: ", "))) has access to Ferry. Ask an administrator to map one of them to a role.")
+                           key: identity.groups.isEmpty ? "sso_no_role_no_groups" : "sso_no_role", ["username": identity.username, "groups": identity.groups.joined(separator: ", ")])
         }
         let user: UserModel
         if let existing = try await UserModel.query(on: db).filter(\.$ssoSubject == identity.subject).first() {
             guard !existing.disabled else {
-                throw AppError(.forbidden, code: "sso_disabled", detail: "Your Ferry account is disabled. Ask an administrator.")
+                throw AppError(.forbidden, code: "sso_disabled", key: "sso_disabled")
             }
             user = existing
             user.displayName = identity.name ?? identity.username
@@ -271,7 +270,7 @@ enum SSOService {
         } else {
             guard try await UserModel.query(on: db).filter(\.$username == identity.username).first() == nil else {
                 throw AppError(.conflict, code: "sso_username_taken",
-                               detail: "A local account named '\(identity.username)' already exists, so Ferry won't sign you in as it through SSO. Ask an administrator to rename one of them.")
+                               key: "sso_username_taken", ["username": identity.username])
             }
             let made = try await AccountService.createUser(
                 UserInput(username: identity.username, displayName: identity.name, email: identity.email, roles: identity.roles),

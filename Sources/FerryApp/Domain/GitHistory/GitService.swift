@@ -127,7 +127,7 @@ enum GitService {
             return row
         }
         throw AppError(.notFound, code: "not_committed",
-                       detail: "\(env.name) has no dashboard '\(d)' in Ferry's git history. Run a backup or a snapshot of \(env.name) to commit its dashboards.")
+                       key: "not_committed", ["environment": env.name, "dashboard": d])
     }
 
     /// A page of a dashboard's revisions, newest first.
@@ -168,7 +168,7 @@ enum GitService {
                     throw AppError.superset(e, environment: env.name)
                 }
                 guard let files else {
-                    throw AppError(.notFound, code: "not_in_superset", detail: "\(env.name) has no dashboard \(row.title) (\(uuid)) now.")
+                    throw AppError(.notFound, code: "not_in_superset", key: "not_in_superset", ["environment": env.name, "title": row.title, "uuid": "\(uuid)"])
                 }
                 return (files, GitSideDTO(environmentId: env.id, environment: env.name, revision: nil, label: "\(env.name) (live)"))
             case .revision(let rev):
@@ -189,7 +189,7 @@ enum GitService {
                 let files = try await git.files(environment: env.id, dashboard: uuid, dir: envRow?.dir, at: sha, on: db)
                 guard !files.isEmpty else {
                     throw AppError(.notFound, code: "not_in_revision",
-                                   detail: "Revision \(sha.prefix(12)) holds no dashboard \(row.title) for \(env.name). Pick a revision from its history.")
+                                   key: "not_in_revision", ["sha": String(sha.prefix(12)), "title": row.title, "environment": env.name])
                 }
                 return (files, GitSideDTO(environmentId: env.id, environment: env.name, revision: sha, label: "\(env.name) @ \(sha.prefix(12))"))
             }

@@ -146,7 +146,7 @@ enum HealthPolicyService {
 
     static func find(_ id: UUID, on db: any Database) async throws -> HealthPolicyModel {
         guard let m = try await HealthPolicyModel.find(id, on: db) else {
-            throw AppError(.notFound, code: "not_found", detail: "No health policy \(id.key); GET /api/health/policies lists them.")
+            throw AppError(.notFound, code: "not_found", key: "policy_not_found", ["id": id.key])
         }
         return m
     }

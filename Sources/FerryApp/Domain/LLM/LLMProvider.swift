@@ -64,7 +64,7 @@ enum LLMProviderService {
 
     static func find(_ id: UUID, on db: any Database) async throws -> LLMProviderModel {
         guard let m = try await LLMProviderModel.find(id, on: db) else {
-            throw AppError(.notFound, code: "not_found", detail: "No LLM provider \(id.key); GET /api/llm/providers lists them.")
+            throw AppError(.notFound, code: "not_found", key: "llm_not_found", ["id": id.key])
         }
         return m
     }

@@ -22,7 +22,7 @@ enum ChannelService {
 
     static func find(_ id: UUID, on db: any Database) async throws -> NotificationChannelModel {
         guard let m = try await NotificationChannelModel.find(id, on: db) else {
-            throw AppError(.notFound, code: "not_found", detail: "No notification channel \(id.key); GET /api/notifications/channels lists them.")
+            throw AppError(.notFound, code: "not_found", key: "channel_not_found", ["id": id.key])
         }
         return m
     }

@@ -102,7 +102,7 @@ enum PromotionService {
         try await authorize(backup, target)
         if backup.verifyStatus == BackupVerifyStatus.corrupt.rawValue {
             throw AppError(.conflict, code: "backup_corrupt",
-                           detail: "Backup \(backup.id!.key) is marked corrupt by its last verify; Ferry won't restore from it. Pick another backup, or verify it again once the storage is repaired.")
+                           key: "backup_marked_corrupt", ["id": backup.id!.key])
         }
         let plan = PromotionPlanModel()
         plan.id = newID
@@ -148,8 +148,8 @@ enum PromotionService {
         }
         guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
         guard plan.status == .ready else {
-            let advice = plan.status == .planning ? "Wait for the plan task to finish." : "Make a new plan."
-            throw AppError(.conflict, code: "plan_not_ready", detail: "Plan \(planID) is \(plan.status.rawValue), not ready. \(advice)")
+            throw AppError(.conflict, code: "plan_not_ready", key: plan.status == .planning ? "plan_planning" : "plan_not_ready",
+                           ["id": "\(planID)", "status": plan.status.rawValue])
         }
         let items = plan.items.flatMap { try? JSONDecoder().decode([PlanItem].self, from: Data($0.utf8)) } ?? []
         if let refusal = PromotionPlanner.refusal(items, acceptShared: input.acceptShared ?? false, acceptLosses: input.acceptLosses ?? false) {

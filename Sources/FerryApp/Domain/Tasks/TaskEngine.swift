@@ -289,7 +289,7 @@ final class TaskEngine: @unchecked Sendable {
         if !problems.isEmpty { throw AppError.validation(problems) }
         guard let mailbox = lock.withLock({ inputs.removeValue(forKey: id) }) else {
             throw AppError(.conflict, code: "input_elsewhere",
-                           detail: "Task \(id) is waiting on Ferry node \(task.claimedBy ?? "?"); send the input to that node.")
+                           key: "input_elsewhere", ["id": "\(id)", "node": task.claimedBy ?? "?"])
         }
         mailbox.deliver(.success(value))
     }

@@ -73,7 +73,7 @@ enum HealthAPI {
         let n = (try? req.query.decode(Q.self))?.n ?? 0
         let refs = (try? JSONDecoder().decode([HealthScreenshotRef].self, from: Data(row.screenshots.utf8))) ?? []
         guard refs.indices.contains(n), let data = req.application.healthScreenshots.load(refs[n].file) else {
-            throw AppError(.notFound, code: "not_found", detail: "This check has no screenshot \(n) (it rendered nothing, or retention removed it).")
+            throw AppError(.notFound, code: "not_found", key: "no_screenshot", ["n": "\(n)"])
         }
         let response = Response(status: .ok, body: .init(data: data))
         response.headers.contentType = HTTPMediaType(type: "image", subType: "png")
@@ -110,7 +110,7 @@ extension Request {
     /// The stored check `id`, when the caller holds `inventory:read` on its environment.
     func readableCheck(_ id: UUID) async throws -> DashboardCheckModel {
         guard let row = try await DashboardCheckModel.find(id, on: db) else {
-            throw AppError(.notFound, code: "not_found", detail: "No dashboard check \(id.key).")
+            throw AppError(.notFound, code: "not_found", key: "check_not_found", ["id": id.key])
         }
         try await authorize(.inventoryRead, environmentIDs: [row.environmentID])
         return row
@@ -206,10 +206,10 @@ enum HealthPoliciesAPI {
     /// Where screenshots go is an administrator's choice, as where messages go: naming an LLM
     /// provider in a check or a policy (or changing it) needs settings:admin; dropping it doesn't.
     static let llmNeedsAdmin = AppError(.forbidden, code: "forbidden",
-                                        detail: "Sending dashboards to an LLM provider for review needs settings:admin; ask an administrator to choose the provider.")
+                                        key: "llm_needs_admin")
 
     static let channelsNeedAdmin = AppError(.forbidden, code: "forbidden",
-                                            detail: "Naming notification channels in a policy needs settings:admin; ask an administrator to add them.")
+                                            key: "channels_need_admin")
 
     /// Stores an authorised policy (and its schedule) for `env`.
     static func storePolicy(_ req: Request, _ input: HealthPolicyInput, environment env: EnvironmentRef, id: UUID?) async throws -> HealthPolicyModel {
@@ -278,7 +278,7 @@ enum HealthPoliciesAPI {
     /// Deletes a channel no policy sends through (409 naming one that does).
     static func removeChannel(_ m: NotificationChannelModel, on db: any Database) async throws {
         if let first = try await policies(sendingThrough: m.id!, on: db).first {
-            throw AppError(.conflict, code: "in_use", detail: "Policy '\(first.name)' sends through this channel; change it first.")
+            throw AppError(.conflict, code: "in_use", key: "channel_in_use", ["name": first.name])
         }
         try await m.delete(on: db)
     }

@@ -25,7 +25,7 @@ enum OperationsAPI {
             return try await ["status": "ready"].encodeResponse(for: req)
         } catch {
             req.logger.error("readiness check failed", metadata: ["error": .string(String(describing: error))])
-            throw AppError(.serviceUnavailable, code: "store_unavailable", detail: "The store does not answer. Check DATABASE_URL or the var/ folder.")
+            throw AppError(.serviceUnavailable, code: "store_unavailable", key: "store_unavailable")
         }
     }
 

@@ -46,7 +46,7 @@ extension Request {
         guard let report = try await ReportService.find(id, on: db),
               report.environmentIDs.isEmpty ? (principal?.canEverywhere(.tasksRead) ?? false) : await permits(.tasksRead, environmentIDs: report.environmentIDs)
         else {
-            throw AppError(.notFound, code: "not_found", detail: "No report \(id.key) (or not one you may read). GET /api/reports lists yours.")
+            throw AppError(.notFound, code: "not_found", key: "report_not_found", ["id": id.key])
         }
         return report
     }

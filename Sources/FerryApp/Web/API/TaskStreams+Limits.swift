@@ -54,7 +54,7 @@ extension TaskStreams {
 
     static func tooMany(_ limit: Int) -> AppError {
         AppError(.tooManyRequests, code: "too_many_connections",
-                 detail: "You already have \(limit) live task connections open, the most one user may hold. Close a task page or a follower (ferry promote, a script) and try again.",
+                 detail: TaskText.text("problem.stream_limit", ["limit": "\(limit)"]),
                  retryAfter: 5)
     }
 }

@@ -135,7 +135,7 @@ extension Request {
         let (plugin, resolved, scope) = try await application.taskEngine.prepare(pluginID: id, params: params, on: db)
         let needed = scope.permission ?? plugin.permission
         guard let permission = Permission(rawValue: needed) else {
-            throw AppError(.forbidden, code: "forbidden", detail: "Plugin '\(plugin.id)' needs '\(needed)', which no role can hold.")
+            throw AppError(.forbidden, code: "forbidden", key: "plugin_permission", ["plugin": plugin.id, "permission": needed])
         }
         try await authorize(permission, environmentIDs: scope.authorizedOn)
         if id == DashboardCheckPlugin.pluginID, params["llmProvider"] != nil, principal?.can(.settingsAdmin) != true {
@@ -148,22 +148,18 @@ extension Request {
 /// The failures of authentication and authorisation, as problems.
 enum AuthErrors {
     static let unauthenticated = AppError(
-        .unauthorized, code: "unauthenticated",
-        detail: "Sign in first, or send an API token as 'Authorization: Bearer <token>' (make one on your profile page).")
+        .unauthorized, code: "unauthenticated", key: "unauthenticated")
 
     static func forbidden(_ permission: Permission, environment: String?) -> AppError {
-        AppError(.forbidden, code: "forbidden",
-                 detail: environment.map { "You need '\(permission.rawValue)' on environment '\($0)'. Ask an administrator for a role that grants it." }
-                    ?? "You need '\(permission.rawValue)'. Ask an administrator for a role that grants it.")
+        AppError(.forbidden, code: "forbidden", key: environment == nil ? "forbidden" : "forbidden_on",
+                 ["permission": permission.rawValue, "environment": environment ?? ""])
     }
 
     static let tokenRefused = AppError(
-        .unauthorized, code: "token_refused",
-        detail: "This API token is unknown, revoked or expired (or its owner signs in through SSO and must do so again). Make a new token on your profile page.")
+        .unauthorized, code: "token_refused", key: "token_refused")
 
     static let csrf = AppError(
-        .forbidden, code: "csrf",
-        detail: "The form's security token is missing or wrong (the page may be old). Reload the page and try again.")
+        .forbidden, code: "csrf", key: "csrf")
 }
 
 import SupersetKit

@@ -62,7 +62,7 @@ enum AuthPages {
         }
         guard let cookie = req.cookies[loginCSRFCookie]?.string, let sent = f._csrf, Credentials.equal(cookie, sent) else {
             await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: f.username ?? "anonymous", actorID: nil, detail: "missing or wrong CSRF token")
-            return try await page(req, model: try await model(req, next: next, username: f.username ?? "", error: AuthErrors.csrf.detail), status: .forbidden)
+            return try await page(req, model: try await model(req, next: next, username: f.username ?? "", error: req.localizer.problemText(AuthErrors.csrf)), status: .forbidden)
         }
         let app = req.application
         let username = (f.username ?? "").trimmingCharacters(in: .whitespaces)
@@ -137,7 +137,7 @@ enum AuthPages {
     @Sendable static func ssoStart(req: Request) async throws -> Response {
         let settings = try await SSOService.load(on: req.db)
         guard settings.enabled else {
-            throw AppError(.notFound, code: "sso_off", detail: "Single sign-on is not set up. Sign in with a Ferry account, or ask an administrator to set up SSO.")
+            throw AppError(.notFound, code: "sso_off", key: "sso_not_set_up")
         }
         return try await redirectToProvider(req, settings: settings, next: safeNext(try? req.query.get(String.self, at: "next")), test: false)
     }
@@ -149,7 +149,7 @@ enum AuthPages {
         let app = req.application
         guard SSOService.issuerAllowed(settings.issuer, allowHTTP: app.ferryConfiguration.hardening.ssoAllowHTTP) else {
             throw AppError(.conflict, code: "sso_insecure",
-                           detail: "The single sign-on issuer '\(settings.issuer)' is not an https address, so Ferry won't sign in through it. An administrator must set an https issuer (FERRY_SSO_ALLOW_HTTP=1 allows http for development only).")
+                           key: "sso_insecure", ["issuer": settings.issuer])
         }
         let browser = Credentials.random()
         let url = try await SSOService.begin(settings, redirectURI: redirectURI(req), next: next, test: test, browserHash: Credentials.hash(browser),
@@ -168,20 +168,18 @@ enum AuthPages {
         let app = req.application
         guard let state = q.state, let pending = try await SSOService.consumeState(state, now: app.ferry.now(), on: req.db) else {
             await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: "anonymous", actorID: nil, detail: "sso: unknown, used or expired state")
-            throw SSOService.failure("This sign-in is unknown, was already used, or took too long. Start again from the sign-in page.", code: "sso_state")
+            throw SSOService.failure(key: "state", code: "sso_state")
         }
         guard let browser = req.cookies[ssoBrowserCookie]?.string, !browser.isEmpty, let bound = pending.browserHash,
               Credentials.equal(Credentials.hash(browser), bound) else {
             await req.recordAudit(action: "auth.sign_in", outcome: .denied, actor: "anonymous", actorID: nil, detail: "sso: state from another browser")
-            throw SSOService.failure(
-                "This sign-in was started in another browser, or your browser did not keep Ferry's sign-in cookie. Start again from the sign-in page, in this browser.",
-                code: "sso_browser")
+            throw SSOService.failure(key: "browser", code: "sso_browser")
         }
         if let error = q.error {
             await req.recordAudit(action: "auth.sign_in", outcome: .failure, actor: "anonymous", actorID: nil, detail: "sso: provider said \(error)")
-            throw SSOService.failure("The identity provider did not sign you in: \(q.error_description ?? error).", code: "sso_denied")
+            throw SSOService.failure(key: "denied", ["why": q.error_description ?? error], code: "sso_denied")
         }
-        guard let code = q.code else { throw SSOService.failure("The identity provider sent no code. Start again from the sign-in page.") }
+        guard let code = q.code else { throw SSOService.failure(key: "no_code") }
         let settings = try await SSOService.load(on: req.db)
         let identity: SSOIdentity
         do {

@@ -20,7 +20,7 @@ struct AuthMiddleware: AsyncMiddleware {
         guard let route = req.route else { return try await next.respond(to: req) }
         guard let access = route.userInfo[Access.userInfoKey] as? Access else {
             req.logger.critical("route has no access policy entry", metadata: ["path": .string(route.path.string)])
-            throw AppError(.forbidden, code: "forbidden", detail: "This route has no access rule, so Ferry refuses it.")
+            throw AppError(.forbidden, code: "forbidden", key: "route_no_rule")
         }
         switch access {
         case .open:
@@ -48,7 +48,7 @@ struct AuthMiddleware: AsyncMiddleware {
                 guard let sent, Credentials.equal(sent, csrf) else { throw AuthErrors.csrf }
             }
             if req.headers.first(name: .upgrade)?.lowercased() == "websocket", !Self.sameOrigin(req) {
-                throw AppError(.forbidden, code: "forbidden", detail: "A WebSocket from another site may not use your session.")
+                throw AppError(.forbidden, code: "forbidden", key: "websocket_cross_site")
             }
         }
         return try await next.respond(to: req)

@@ -29,7 +29,7 @@ struct ProblemMiddleware: AsyncMiddleware {
                 return Response(status: .init(statusCode: problem.status), headers: headers, body: .init(data: try JSONEncoder.ferry.encode(problem)))
             }
             let l = request.localizer
-            let page = ErrorPage.View(model: .init(status: problem.status, title: l.t("error.\(problem.code)") == "error.\(problem.code)" ? problem.title : l.t("error.\(problem.code)"), detail: problem.detail))
+            let page = ErrorPage.View(model: .init(status: problem.status, title: l.t("error.\(problem.code)") == "error.\(problem.code)" ? problem.title : l.t("error.\(problem.code)"), detail: (error as? AppError).map(l.problemText) ?? l.taskText(problem.detail, .problem)))
             let response = Layout.response(page, request: request)
             response.status = .init(statusCode: problem.status)
             return response
@@ -58,13 +58,13 @@ struct ProblemMiddleware: AsyncMiddleware {
             default: code = e.status.code < 500 ? "bad_request" : "internal"
             }
             var detail = e.reason
-            if e.status == .payloadTooLarge { detail = "The upload is larger than Ferry accepts. Send a smaller file." }
-            if e.status == .notFound && detail == "Not Found" { detail = "There is no such page or API route: \(request.url.path)" }
+            if e.status == .payloadTooLarge { detail = TaskText.text("problem.too_large") }
+            if e.status == .notFound && detail == "Not Found" { detail = TaskText.text("problem.no_route", ["path": request.url.path]) }
             return ProblemDetails(type: "about:blank", title: e.status.reasonPhrase, status: Int(e.status.code), detail: detail, code: code,
                                   errors: nil, requestId: requestID)
         default:
             return ProblemDetails(type: "about:blank", title: "Internal Server Error", status: 500,
-                                  detail: "Ferry failed unexpectedly. The log has the details under request id \(requestID ?? "-").",
+                                  detail: TaskText.text("problem.internal", ["id": requestID ?? "-"]),
                                   code: "internal", errors: nil, requestId: requestID)
         }
     }
