@@ -34,13 +34,25 @@ import Vapor
         for case let url as URL in files where url.pathExtension == "swift" {
             let text = try String(contentsOf: url, encoding: .utf8)
             for m in text.matches(of: /\.t\("([a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
-            // Refusals written from the catalogue: a field's `field.<key>`, a problem's `problem.<key>`.
-            for m in text.matches(of: /FieldError\(field: [^\n]*?key: "([a-z_.0-9]+)"[,)]/) { used.insert("field." + String(m.output.1)) }
-            for m in text.matches(of: /AppError\([^\n]*?key: "([a-z_.0-9]+)"[,)]/) { used.insert("problem." + String(m.output.1)) }
-            for m in text.matches(of: /\bfailure\(key: "([a-z_.0-9]+)"/) { used.insert("problem.sso_" + String(m.output.1)) }
+            // Refusals written from the catalogue: a field's `field.<key>`, a problem's `problem.<key>`
+            // (the key may be on the call's next line, or picked by `? "a" : "b"`).
+            for (call, family) in [("FieldError(field:", "field."), ("AppError(", "problem.")] {
+                for start in text.ranges(of: call) {
+                    let window = text[start.upperBound...].prefix(400)
+                    guard let key = window.range(of: "key: "),
+                          !window[..<key.lowerBound].contains(where: { "{};".contains($0) }), !window[..<key.lowerBound].contains("Error(") else { continue }
+                    let expression = window[key.upperBound...].prefix { $0 != "," && $0 != ")" && $0 != "\n" }
+                    for m in expression.matches(of: /"([a-z_.0-9]+)"(?! \+)/) { used.insert(family + String(m.output.1)) }
+                }
+            }
+            for m in text.matches(of: /(?:^|[^A-Za-z])failure\(key: "([a-z_.0-9]+)"/) { used.insert("problem.sso_" + String(m.output.1)) }
+            for m in text.matches(of: /(?:^|[^A-Za-z])fail\("[A-Za-z]+", "[a-z_]+", "([a-z_]+)"/) { used.insert("field." + String(m.output.1)) }
             for m in text.matches(of: /TaskText\.text\("((?:field|problem)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
             for m in text.matches(of: /"((?:environment_form|environments|dashboards|tasks|task|schedules|promote|plan|promotions|auth|profile|tokens|users|roles|audit|sso)\.[a-z_.0-9]+)"/) { used.insert(String(m.output.1)) }
         }
+        let seen: Set = ["problem.not_committed", "problem.forbidden_on", "problem.forbidden", "problem.sso_no_role_no_groups", "problem.sso_state",
+                         "field.llm_name", "field.at_most_chars"]
+        #expect(seen.subtracting(used).isEmpty, "the scan misses \(seen.subtracting(used).sorted()): a refusal's key on the call's next line, in `? :`, an SSO failure's or the LLM provider's")
         // Plugin ids share the look of keys; they are not text.
         used.subtract([PromotePlanPlugin(storage: nil).id, PromoteApplyPlugin().id, PromoteRollbackPlugin().id])
         #expect(used.count > 40, "the scan found too few keys; is the source path right? \(Self.sources.path)")
@@ -67,6 +79,7 @@ import Vapor
         for key in ["saved", "password", "revoked"] { used.insert("profile.flash.\(key)") }
         for p in ["users", "roles"] { for key in ["saved", "deleted", "created"] { used.insert("\(p).flash.\(key)") } }
         used.insert("sso.flash.saved")
+        for missing in AppError.Missing.allCases { used.insert("problem.not_found.\(missing.rawValue)") }
         let missing = used.subtracting(en.keys).sorted()
         #expect(missing.isEmpty, "keys used but not in the catalogue: \(missing)")
     }

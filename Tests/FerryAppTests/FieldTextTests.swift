@@ -98,6 +98,9 @@ import Vapor
         let (goneCause, _) = TaskEngine.describe(gone)
         #expect(goneCause == gone.detail && ru.failureText(goneCause) != goneCause && ru.failureText(goneCause).contains("p-1"), "\(ru.failureText(goneCause))")
         #expect(en.failureText(goneCause) == goneCause)
+        // A message holding "; " itself stays one message.
+        let target = "target: no environment 'qa'; GET /api/environments lists them; name: at most 64 characters"
+        #expect(ru.failureText(target) == "target: нет окружения «qa»; список — GET /api/environments; name: не больше 64 символов")
         // A list whose every message the catalogue didn't write stays as it is, whole.
         let mixed = "name: at most 64 characters; cron: minute 61 is out of range"
         #expect(ru.failureText(mixed) == mixed)
@@ -207,13 +210,22 @@ import Vapor
         let ru = Localizer(language: "ru")
         let down = AppError.superset(.unreachable("connection refused"), environment: "prod")
         #expect(down.detail == "Environment 'prod': Superset is unreachable: connection refused")
-        #expect(ru.problemText(down) == "Среда «prod»: " + ru.failureText("Superset is unreachable: connection refused"))
+        #expect(ru.problemText(down) == "Окружение «prod»: " + ru.failureText("Superset is unreachable: connection refused"))
         #expect(!ru.problemText(down).contains("unreachable"), "\(ru.problemText(down))")
         for refusal in [AuthErrors.unauthenticated, AuthErrors.tokenRefused, AuthErrors.csrf, AuthErrors.forbidden(.usersAdmin, environment: nil),
                         AuthErrors.forbidden(.promoteApply, environment: "prod"), SSOService.failure(key: "state"),
                         SSOService.failure(key: "token_audience", ["actual": "other-app", "audience": "ferry"])] {
             #expect(ru.problemText(refusal) != refusal.detail, "\(refusal.detail)")
         }
+        // A page shows a refusal from the entry it was written from, so a name from the request
+        // can't make it look like another ("Environment 'a': b…" is not Superset's failure).
+        let named = AppError.notFound(.environmentNamed, "a': b")
+        #expect(named.detail == "Environment 'a': b' does not exist. Check the id, or list them first.")
+        #expect(ru.problemText(named) == "Окружение «a': b» не существует. Проверьте id или сначала получите список.")
+        // The causes inside a refusal are read two levels deep, no further: the work stays bounded.
+        let nested = String(repeating: "Environment 'a': ", count: 200) + "Superset is unreachable: x"
+        let shown = ru.failureText(nested)
+        #expect(shown.hasPrefix("Окружение «a»: Окружение «a»: Окружение «a»: Environment 'a': "), "\(shown.prefix(200))")
         #expect(AuthErrors.forbidden(.promoteApply, environment: "prod").detail
                 == "You need 'promote:apply' on environment 'prod'. Ask an administrator for a role that grants it.")
     }

@@ -13,6 +13,9 @@ public struct AppError: Error, Sendable {
     public var fields: [FieldError]
     /// Seconds after which trying again may succeed (429, 503): sent as `Retry-After`.
     public var retryAfter: Int?
+    /// The catalogue entry `detail` was written from, when it was (a page shows it in its
+    /// reader's language from this, not by reading the English back).
+    var text: CatalogueText?
 
     public init(_ status: HTTPResponseStatus, code: String, detail: String, fields: [FieldError] = [], retryAfter: Int? = nil) {
         self.status = status
@@ -22,8 +25,14 @@ public struct AppError: Error, Sendable {
         self.retryAfter = retryAfter
     }
 
-    public static func notFound(_ what: String) -> AppError {
-        AppError(.notFound, code: "not_found", detail: "\(what) does not exist. Check the id, or list them first.")
+    /// What a request named and Ferry doesn't have (`problem.not_found.<kind>`).
+    enum Missing: String, Sendable, CaseIterable {
+        case plan, promotion, mapping, schedule, backup, environment, token, role, user, task
+        case environmentNamed = "environment_named"
+    }
+
+    static func notFound(_ kind: Missing, _ id: String) -> AppError {
+        AppError(.notFound, code: "not_found", key: "not_found.\(kind.rawValue)", ["id": id])
     }
 
     public static func validation(_ fields: [FieldError]) -> AppError {
@@ -34,8 +43,7 @@ public struct AppError: Error, Sendable {
     /// Maps a Superset failure met while serving a request: the peer failed, so 502/504.
     public static func superset(_ error: SupersetError, environment: String) -> AppError {
         let status: HTTPResponseStatus = error.code == "timeout" ? .gatewayTimeout : .badGateway
-        return AppError(status, code: "superset_\(error.code)",
-                        detail: TaskText.text("problem.superset", ["environment": environment, "why": error.errorDescription ?? error.code]))
+        return AppError(status, code: "superset_\(error.code)", key: "superset", ["environment": environment, "why": error.errorDescription ?? error.code])
     }
 }
 
@@ -44,12 +52,20 @@ public struct FieldError: Content, Equatable, Sendable {
     public var field: String
     public var code: String
     public var message: String
+    /// The catalogue entry `message` was written from, when it was; never sent (the API's
+    /// words are `message`).
+    var text: CatalogueText?
+
+    private enum CodingKeys: String, CodingKey { case field, code, message }
 
     public init(field: String, code: String, message: String) {
         self.field = field
         self.code = code
         self.message = message
     }
+
+    /// Equal when they say the same: the catalogue entry is how, not what.
+    public static func == (a: FieldError, b: FieldError) -> Bool { a.field == b.field && a.code == b.code && a.message == b.message }
 }
 
 /// RFC 9457 problem details, Ferry's error body for every API failure.

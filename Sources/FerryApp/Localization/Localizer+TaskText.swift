@@ -132,12 +132,37 @@ extension Localizer {
     /// language; nil unless the catalogue wrote every one of them.
     private func fieldsText(_ detail: String) -> String? {
         guard language != "en", detail.utf8.count <= TaskText.maxLength else { return nil }
-        var parts: [String] = []
-        for part in detail.components(separatedBy: "; ") {
-            guard let colon = part.range(of: ": "), let message = knownText(String(part[colon.upperBound...]), .field) else { return nil }
-            parts.append(part[..<colon.upperBound] + message)
+        // A message may hold "; " itself ("no environment 'x'; GET /api/environments lists
+        // them"): a piece that doesn't start with a field name belongs to the one before.
+        var pieces: [(field: Substring, message: String)] = []
+        for piece in detail.components(separatedBy: "; ") {
+            if let colon = piece.range(of: ": "), Self.isFieldName(piece[..<colon.lowerBound]) {
+                pieces.append((piece[..<colon.upperBound], String(piece[colon.upperBound...])))
+            } else if !pieces.isEmpty {
+                pieces[pieces.count - 1].message += "; " + piece
+            } else {
+                return nil
+            }
         }
-        return parts.joined(separator: "; ")
+        var out: [String] = []
+        for piece in pieces {
+            guard let message = knownText(piece.message, .field) else { return nil }
+            out.append(piece.field + message)
+        }
+        return out.joined(separator: "; ")
+    }
+
+    /// A refused field's name as `FieldError` has it: "name", "params.backup", "dashboards[3]".
+    private static func isFieldName(_ text: Substring) -> Bool {
+        !text.isEmpty && text.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "_.[]".unicodeScalars.contains($0) }
+    }
+
+    /// A cause held inside a refusal (`why`: an upload's reason, Superset's failure) in this
+    /// language, read back as a refusal's or a task failure's; `depth` bounds how deep causes
+    /// inside causes are read (each level tries every template on the rest of the text).
+    func causeText(_ why: String, depth: Int = 0) -> String {
+        guard depth < 2 else { return why }
+        return knownText(why, .problem, depth: depth + 1) ?? knownText(why, .failure, depth: depth + 1) ?? why
     }
 
     /// A git failure's cause and next action, in this language, as one text (for a page).
@@ -154,7 +179,7 @@ extension Localizer {
     func taskText(_ stored: String, _ family: TaskText.Family) -> String { knownText(stored, family) ?? stored }
 
     /// `taskText`, nil for a text no template of `family` wrote (or in English).
-    private func knownText(_ stored: String, _ family: TaskText.Family) -> String? {
+    private func knownText(_ stored: String, _ family: TaskText.Family, depth: Int = 0) -> String? {
         guard language != "en", !stored.isEmpty, stored.utf8.count <= TaskText.maxLength,
               let parsed = TaskText.parse(stored, family: family) else { return nil }
         var values = parsed.values
@@ -163,7 +188,7 @@ extension Localizer {
         if let prompt = values["prompt"] { values["prompt"] = inputText(prompt) }
         // A refusal's cause inside it (an upload's: why the archive was refused; Superset's
         // failure as SupersetKit words it), the same way.
-        if family == .problem, let why = values["why"] { values["why"] = knownText(why, .problem) ?? knownText(why, .failure) ?? why }
+        if family == .problem, let why = values["why"] { values["why"] = causeText(why, depth: depth) }
         return t(parsed.key, values)
     }
 }

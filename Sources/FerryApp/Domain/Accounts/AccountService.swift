@@ -80,7 +80,7 @@ enum AccountService {
     }
 
     static func findUser(_ id: UUID, on db: any Database) async throws -> UserModel {
-        guard let u = try await UserModel.find(id, on: db) else { throw AppError.notFound("User \(id)") }
+        guard let u = try await UserModel.find(id, on: db) else { throw AppError.notFound(.user, "\(id)") }
         return u
     }
 

@@ -45,7 +45,7 @@ enum RoleService {
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> RoleDTO {
-        guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
+        guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound(.role, "\(id)") }
         let names = try await EnvironmentDirectory.load(on: db).byID.mapValues(\.name)
         return dto(r, grants: try await RoleGrantModel.query(on: db).filter(\.$roleID == id).all(), names: names)
     }
@@ -76,7 +76,7 @@ enum RoleService {
     static func save(_ input: RoleInput, id: UUID?, newID: @escaping @Sendable () -> UUID, on db: any Database) async throws -> RoleDTO {
         let existing: RoleModel?
         if let id {
-            guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
+            guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound(.role, "\(id)") }
             existing = r
         } else {
             existing = nil
@@ -123,7 +123,7 @@ enum RoleService {
     }
 
     static func delete(_ id: UUID, on db: any Database) async throws {
-        guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound("Role \(id)") }
+        guard let r = try await RoleModel.find(id, on: db) else { throw AppError.notFound(.role, "\(id)") }
         if r.builtin { throw AppError(.conflict, code: "builtin", key: "builtin_role", ["name": r.name]) }
         try await db.writeTransaction { tx in
             try await RoleModel.query(on: tx).filter(\.$id == id).delete()

@@ -140,7 +140,7 @@ enum SessionService {
     /// token doesn't exist (404), so ids of other users' tokens can't be probed.
     static func revoke(_ id: UUID, by actor: Principal, now: Date, on db: any Database) async throws -> TokenDTO {
         guard let t = try await APITokenModel.find(id, on: db), t.userID == actor.userID || actor.can(.usersAdmin) else {
-            throw AppError.notFound("Token \(id)")
+            throw AppError.notFound(.token, "\(id)")
         }
         if t.revokedAt == nil {
             t.revokedAt = now

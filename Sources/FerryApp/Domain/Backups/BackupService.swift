@@ -72,7 +72,7 @@ enum BackupService {
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> BackupModel {
-        guard let row = try await BackupModel.find(id, on: db) else { throw AppError.notFound("Backup \(id.key)") }
+        guard let row = try await BackupModel.find(id, on: db) else { throw AppError.notFound(.backup, "\(id.key)") }
         return row
     }
 

@@ -16,7 +16,7 @@ enum EnvironmentService {
     }
 
     static func find(_ id: UUID, on db: Database) async throws -> EnvironmentModel {
-        guard let env = try await EnvironmentModel.find(id, on: db) else { throw AppError.notFound("Environment \(id)") }
+        guard let env = try await EnvironmentModel.find(id, on: db) else { throw AppError.notFound(.environment, "\(id)") }
         return env
     }
 
@@ -24,7 +24,7 @@ enum EnvironmentService {
     static func find(idOrName: String, on db: Database) async throws -> EnvironmentModel {
         if let id = UUID(uuidString: idOrName), let env = try await EnvironmentModel.find(id, on: db) { return env }
         guard let env = try await EnvironmentModel.query(on: db).filter(\.$name == idOrName).first() else {
-            throw AppError.notFound("Environment '\(idOrName)'")
+            throw AppError.notFound(.environmentNamed, idOrName)
         }
         return env
     }

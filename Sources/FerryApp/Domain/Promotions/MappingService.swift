@@ -82,7 +82,7 @@ enum MappingService {
     }
 
     static func find(_ id: UUID, on db: Database) async throws -> DatabaseMappingModel {
-        guard let m = try await DatabaseMappingModel.find(id, on: db) else { throw AppError.notFound("Mapping \(id)") }
+        guard let m = try await DatabaseMappingModel.find(id, on: db) else { throw AppError.notFound(.mapping, "\(id)") }
         return m
     }
 

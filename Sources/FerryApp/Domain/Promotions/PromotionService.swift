@@ -146,7 +146,7 @@ enum PromotionService {
         if let c = input.concurrency, !(1...16).contains(c) {
             throw AppError.validation([FieldError(field: "concurrency", code: "invalid", key: "between", ["min": "1", "max": "16"])])
         }
-        guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound("Plan \(planID)") }
+        guard let plan = try await PromotionPlanModel.find(planID, on: db) else { throw AppError.notFound(.plan, "\(planID)") }
         guard plan.status == .ready else {
             throw AppError(.conflict, code: "plan_not_ready", key: plan.status == .planning ? "plan_planning" : "plan_not_ready",
                            ["id": "\(planID)", "status": plan.status.rawValue])
@@ -234,13 +234,13 @@ enum PromotionService {
     }
 
     static func findPlan(_ id: UUID, on db: Database) async throws -> PromotionPlanModel {
-        guard let p = try await PromotionPlanModel.find(id, on: db) else { throw AppError.notFound("Plan \(id)") }
+        guard let p = try await PromotionPlanModel.find(id, on: db) else { throw AppError.notFound(.plan, "\(id)") }
         try await reconcile(p, on: db)
         return p
     }
 
     static func find(_ id: UUID, on db: Database) async throws -> PromotionModel {
-        guard let p = try await PromotionModel.find(id, on: db) else { throw AppError.notFound("Promotion \(id)") }
+        guard let p = try await PromotionModel.find(id, on: db) else { throw AppError.notFound(.promotion, "\(id)") }
         try await reconcile(p, on: db)
         return p
     }

@@ -129,7 +129,7 @@ enum ScheduleService {
     }
 
     static func find(_ id: UUID, on db: any Database) async throws -> ScheduleModel {
-        guard let m = try await ScheduleModel.find(id, on: db) else { throw AppError.notFound("Schedule \(id)") }
+        guard let m = try await ScheduleModel.find(id, on: db) else { throw AppError.notFound(.schedule, "\(id)") }
         return m
     }
 

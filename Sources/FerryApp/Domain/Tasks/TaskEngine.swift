@@ -258,7 +258,7 @@ final class TaskEngine: @unchecked Sendable {
     /// Cancels a task: a pending one at once; a running one cooperatively at its next step
     /// boundary (on whichever node runs it).
     func cancel(_ id: UUID, on db: any Database) async throws -> TaskModel {
-        guard let task = try await TaskModel.find(id, on: db) else { throw AppError.notFound("Task \(id)") }
+        guard let task = try await TaskModel.find(id, on: db) else { throw AppError.notFound(.task, "\(id)") }
         let status = TaskStatus(rawValue: task.status) ?? .failed
         switch status {
         case .pending:
@@ -277,7 +277,7 @@ final class TaskEngine: @unchecked Sendable {
 
     /// Delivers an operator's answer to a task awaiting input, after validating it.
     func provideInput(_ id: UUID, value: BundleValue, on db: any Database) async throws {
-        guard let task = try await TaskModel.find(id, on: db) else { throw AppError.notFound("Task \(id)") }
+        guard let task = try await TaskModel.find(id, on: db) else { throw AppError.notFound(.task, "\(id)") }
         guard task.status == TaskStatus.awaitingInput.rawValue, let request = task.inputRequest,
               let schema = (try? BundleValue.parseJSON(Data(request.utf8)))?["schema"]
         else {

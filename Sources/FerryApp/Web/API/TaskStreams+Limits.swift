@@ -53,9 +53,7 @@ extension TaskStreams {
     }
 
     static func tooMany(_ limit: Int) -> AppError {
-        AppError(.tooManyRequests, code: "too_many_connections",
-                 detail: TaskText.text("problem.stream_limit", ["limit": "\(limit)"]),
-                 retryAfter: 5)
+        AppError(.tooManyRequests, code: "too_many_connections", key: "stream_limit", ["limit": "\(limit)"], retryAfter: 5)
     }
 }
 

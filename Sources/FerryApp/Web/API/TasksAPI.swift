@@ -95,7 +95,7 @@ enum TasksAPI {
     /// environment it touches).
     static func find(_ req: Request) async throws -> TaskModel {
         let id = try req.idParameter()
-        guard let task = try await TaskModel.find(id, on: req.db) else { throw AppError.notFound("Task \(id)") }
+        guard let task = try await TaskModel.find(id, on: req.db) else { throw AppError.notFound(.task, "\(id)") }
         try await req.authorize(.tasksRead, environmentIDs: task.environmentIDs)
         return task
     }

@@ -35,7 +35,7 @@ extension PasswordHasher {
     /// The answer when the bcrypt threads and their queue are full.
     static let busy = AppError(
         .serviceUnavailable, code: "busy",
-        detail: TaskText.text("problem.hasher_busy"), retryAfter: 2)
+        key: "hasher_busy", retryAfter: 2)
 
     /// bcrypt at `cost` on `pool`, threads of its own (not the event loops, not the store's),
     /// admitted through `gate`: a flood of sign-ins gets `busy` (503) once the pool's threads

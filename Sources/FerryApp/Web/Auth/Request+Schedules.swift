@@ -18,7 +18,7 @@ extension Request {
     /// doesn't exist).
     func readableSchedule(_ id: UUID) async throws -> ScheduleModel {
         let m = try await ScheduleService.find(id, on: db)
-        guard await permitsReading(m) else { throw AppError.notFound("Schedule \(id)") }
+        guard await permitsReading(m) else { throw AppError.notFound(.schedule, "\(id)") }
         return m
     }
 

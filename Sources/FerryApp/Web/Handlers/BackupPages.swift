@@ -62,7 +62,7 @@ enum BackupPages {
         let names = try await req.environmentDirectory()
         let env = names.byID[id]
         let total = try await BackupModel.query(on: req.db).filter(\.$environmentID == id).count()
-        if env == nil && total == 0 { throw AppError.notFound("Environment \(id.key)") }
+        if env == nil && total == 0 { throw AppError.notFound(.environment, "\(id.key)") }
         let perPage = BackupsEnvironmentPage.Model.perPage
         let rows = try await BackupService.list(environment: id, visible: nil, page: try Paging(page: page, perPage: perPage), on: req.db)
         var model = BackupsEnvironmentPage.Model(environmentID: id, environment: names.name(id), exists: env != nil,

@@ -23,7 +23,7 @@ enum SchedulesPages {
         var errors: [String: String] = [:]
         for e in error?.fields ?? [] {
             let key = e.field.hasPrefix("params") ? "params" : e.field
-            errors[key] = [errors[key], "\(e.field): \(req.localizer.fieldText(e.message))"].compactMap { $0 }.joined(separator: "; ")
+            errors[key] = [errors[key], "\(e.field): \(req.localizer.fieldText(e))"].compactMap { $0 }.joined(separator: "; ")
         }
         return SchedulesPage.Model(
             schedules: schedules, plugins: req.application.taskEngine.registry.all.map(\.id), form: form, errors: errors,

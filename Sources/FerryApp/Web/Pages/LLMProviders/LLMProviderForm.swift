@@ -55,7 +55,7 @@ enum LLMProviderForm {
         case ("apiKey", "required"): return l.t("llm.error.api_key_required")
         case ("apiKey", _): return l.t("llm.error.api_key")
         case ("active", _): return l.t("llm.error.active")
-        default: return l.fieldText(e.message)
+        default: return l.fieldText(e)
         }
     }
 }
