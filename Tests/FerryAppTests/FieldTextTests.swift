@@ -84,6 +84,25 @@ import Vapor
         } catch { Issue.record("\(error)") }
     }
 
+    /// A task refused before it starts (an unknown plugin, environment or param) keeps the
+    /// catalogue entries of its fields, renamed to `params.…` as the API names them.
+    @Test func aRefusedTaskKeepsItsFieldsEntries() async throws {
+        try await withFerry(.sqlite) { t in
+            let ru = Localizer(language: "ru")
+            for (plugin, given) in [("no.such.plugin", BundleValue.map([:])), ("environment.health_check", params(["environment": .string("qa")])),
+                                    ("diagnostics.sleep", params(["seconds": .string("x")]))] {
+                do {
+                    _ = try await t.app.taskEngine.prepare(pluginID: plugin, params: given, on: t.db)
+                    Issue.record("\(plugin) was taken")
+                } catch let e as AppError {
+                    let field = try #require(e.fields.first)
+                    #expect(field.text != nil && ru.fieldText(field) != field.message, "\(plugin): \(field)")
+                    #expect(field.field == (plugin == "no.such.plugin" ? "plugin" : plugin == "diagnostics.sleep" ? "params.seconds" : "params.environment"))
+                }
+            }
+        }
+    }
+
     /// A task that failed on a refusal stored the refusal's detail as its cause; a page reads it
     /// back in Russian like any other cause (each field's message, or the problem's text).
     @Test func aTaskFailedOnARefusalReadsItsCauseBackInRussian() {

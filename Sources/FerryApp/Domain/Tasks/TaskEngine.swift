@@ -206,11 +206,12 @@ final class TaskEngine: @unchecked Sendable {
         -> (plugin: any Plugin, params: BundleValue, scope: TaskScope)
     {
         guard let plugin = registry.plugin(pluginID) else {
-            throw AppError.validation([FieldError(field: "plugin", code: "unknown",
-                                                  message: "no plugin '\(pluginID)'; GET /api/plugins lists them")])
+            throw AppError.validation([FieldError(field: "plugin", code: "unknown", key: "no_plugin", ["id": pluginID])])
         }
-        let problems = plugin.paramsSchema.validate(params).map {
-            FieldError(field: $0.field.isEmpty ? "params" : "params.\($0.field)", code: $0.code, message: $0.message)
+        let problems = plugin.paramsSchema.validate(params).map { problem in
+            var named = problem
+            named.field = problem.field.isEmpty ? "params" : "params.\(problem.field)"
+            return named
         }
         if !problems.isEmpty { throw AppError.validation(problems) }
         var resolved = params
@@ -221,7 +222,7 @@ final class TaskEngine: @unchecked Sendable {
             for key in named {
                 let value = params[key]!.stringValue!
                 if let ref = directory.resolve(value) { resolved[key] = .string(ref.id.key) } else {
-                    unknown.append(FieldError(field: "params.\(key)", code: "unknown", message: "no environment '\(value)'; GET /api/environments lists them"))
+                    unknown.append(FieldError(field: "params.\(key)", code: "unknown", key: "no_environment", ["name": value]))
                 }
             }
             if !unknown.isEmpty { throw AppError.validation(unknown) }
@@ -283,8 +284,10 @@ final class TaskEngine: @unchecked Sendable {
         else {
             throw AppError(.conflict, code: "not_awaiting_input", key: "not_awaiting_input", ["id": id.uuidString, "status": task.status])
         }
-        let problems = JSONSchema(schema).validate(value).map {
-            FieldError(field: $0.field.isEmpty ? "input" : $0.field, code: $0.code, message: $0.message)
+        let problems = JSONSchema(schema).validate(value).map { problem in
+            var named = problem
+            named.field = problem.field.isEmpty ? "input" : problem.field
+            return named
         }
         if !problems.isEmpty { throw AppError.validation(problems) }
         guard let mailbox = lock.withLock({ inputs.removeValue(forKey: id) }) else {
