@@ -69,12 +69,12 @@ import Vapor
                                                   ("http://", .none), (String(repeating: "a", count: 2001), .none)]
         var seen = Set<String>()
         for (url, auth) in remotes {
-            let message = GitRemoteStore.problem(url: url, auth: auth) ?? ""
+            let message = GitRemoteStore.problem(url: url, auth: auth)?.message ?? ""
             #expect(!message.isEmpty && ru.fieldText(message) != message, "\(url): \(message)")
             seen.insert(message)
         }
         #expect(seen.count == remotes.count, "each address is refused for its own reason")
-        #expect(GitRemoteStore.problem(url: "git@host:team/x.git", auth: .token) == "is an SSH address; tokens need an https:// address")
+        #expect(GitRemoteStore.problem(url: "git@host:team/x.git", auth: .token)?.message == "is an SSH address; tokens need an https:// address")
         do {
             _ = try LLMProviderService.validate(LLMProviderInput(name: "", baseURL: "ftp://x", model: "a b", apiKey: "k e y"), existing: nil)
             Issue.record("a bad provider was taken")

@@ -68,7 +68,7 @@ struct GitRemoteStore: Sendable {
             s.secretSealed = nil
         }
         if !s.url.isEmpty {
-            if let problem = Self.problem(url: s.url, auth: s.auth) { errors.append(FieldError(field: "url", code: "invalid", message: problem)) }
+            if let problem = Self.problem(url: s.url, auth: s.auth) { errors.append(problem) }
         } else if s.pushAfterCommit {
             errors.append(FieldError(field: "url", code: "required", key: "remote_url_required"))
         }
@@ -95,29 +95,30 @@ struct GitRemoteStore: Sendable {
 
     // MARK: Validation
 
-    /// Why a remote URL is refused, or nil. Only `https://`, `http://` (loopback and trusted
-    /// networks), `ssh://` and scp-style `user@host:path` are accepted: git's other transports
-    /// (`ext::`, `file://`, local paths) run commands or read Ferry's own disk.
-    static func problem(url: String, auth: GitRemoteAuth) -> String? {
-        if url.count > 2_000 { return TaskText.text("field.at_most_chars", ["max": "2000"]) }
+    /// Why a remote URL is refused (the `url` field's refusal), or nil. Only `https://`,
+    /// `http://` (loopback and trusted networks), `ssh://` and scp-style `user@host:path` are
+    /// accepted: git's other transports (`ext::`, `file://`, local paths) run commands or read
+    /// Ferry's own disk.
+    static func problem(url: String, auth: GitRemoteAuth) -> FieldError? {
+        if url.count > 2_000 { return FieldError(field: "url", code: "invalid", key: "at_most_chars", ["max": "2000"]) }
         if url.hasPrefix("-") || url.contains(where: { $0.isWhitespace || $0.isNewline || $0.asciiValue.map { $0 < 0x20 } == true }) {
-            return TaskText.text("field.git_url_spaces")
+            return FieldError(field: "url", code: "invalid", key: "git_url_spaces")
         }
         let lower = url.lowercased()
         if lower.hasPrefix("https://") || lower.hasPrefix("http://") {
-            guard let u = URL(string: url), u.host != nil else { return TaskText.text("field.git_url_invalid") }
-            if u.user != nil || u.password != nil { return TaskText.text("field.git_url_credentials") }
-            if auth == .ssh { return TaskText.text("field.git_url_http_for_ssh") }
+            guard let u = URL(string: url), u.host != nil else { return FieldError(field: "url", code: "invalid", key: "git_url_invalid") }
+            if u.user != nil || u.password != nil { return FieldError(field: "url", code: "invalid", key: "git_url_credentials") }
+            if auth == .ssh { return FieldError(field: "url", code: "invalid", key: "git_url_http_for_ssh") }
             if auth == .token, lower.hasPrefix("http://"), !["127.0.0.1", "localhost", "::1", "[::1]"].contains(u.host!.lowercased()) {
-                return TaskText.text("field.git_url_token_https")
+                return FieldError(field: "url", code: "invalid", key: "git_url_token_https")
             }
             return nil
         }
         if lower.hasPrefix("ssh://") || isSCPLike(url) {
-            if auth == .token { return TaskText.text("field.git_url_ssh_for_token") }
+            if auth == .token { return FieldError(field: "url", code: "invalid", key: "git_url_ssh_for_token") }
             return nil
         }
-        return TaskText.text("field.git_url_scheme")
+        return FieldError(field: "url", code: "invalid", key: "git_url_scheme")
     }
 
     static func isSCPLike(_ url: String) -> Bool {

@@ -65,11 +65,7 @@ enum ScheduleService {
         if plugin == nil { errors.append(FieldError(field: "plugin", code: "unknown", key: "no_plugin", ["id": pluginID])) }
         let params = input.params ?? existing.flatMap { try? BundleValue.parseJSON(Data($0.params.utf8)) } ?? .map([:])
         if let plugin {
-            errors += plugin.paramsSchema.validate(params).map { problem in
-                var named = problem
-                named.field = problem.field.isEmpty ? "params" : "params.\(problem.field)"
-                return named
-            }
+            errors += plugin.paramsSchema.validate(params, at: "params")
             for secret in plugin.paramsSchema.secretProperties.sorted() where params[secret] != nil {
                 errors.append(FieldError(field: "params.\(secret)", code: "secret", key: "schedule_secret"))
             }

@@ -18,10 +18,11 @@ public struct JSONSchema: Sendable, Equatable {
         do { self.document = try BundleValue.parseJSON(Data(json.utf8)) } catch { preconditionFailure("invalid schema JSON: \(error)") }
     }
 
-    /// Problems found, as field errors (`field` is the dotted path; the root is "").
-    public func validate(_ value: BundleValue) -> [FieldError] {
+    /// Problems found, as field errors (`field` is the dotted path from `root`, which names the
+    /// value itself: "params" gives "params", "params.seconds").
+    public func validate(_ value: BundleValue, at root: String = "") -> [FieldError] {
         var errors: [FieldError] = []
-        Self.check(value, against: document, path: "", into: &errors)
+        Self.check(value, against: document, path: root, into: &errors)
         return errors
     }
 

@@ -208,11 +208,7 @@ final class TaskEngine: @unchecked Sendable {
         guard let plugin = registry.plugin(pluginID) else {
             throw AppError.validation([FieldError(field: "plugin", code: "unknown", key: "no_plugin", ["id": pluginID])])
         }
-        let problems = plugin.paramsSchema.validate(params).map { problem in
-            var named = problem
-            named.field = problem.field.isEmpty ? "params" : "params.\(problem.field)"
-            return named
-        }
+        let problems = plugin.paramsSchema.validate(params, at: "params")
         if !problems.isEmpty { throw AppError.validation(problems) }
         var resolved = params
         let named = plugin.environmentParams.filter { params[$0]?.stringValue != nil }
